@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh clone on a fresh machine: npm deps (which bring
+# the Node 24 runtime), Debian packages the native helper and tests need, Kafka
+# jars from Maven Central (cached in .cache/), generated protobuf code, and the
+# native library. Safe to run before every command; a second run is fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- Debian packages (only what is missing) ------------------------------------
+need_pkgs=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+for p in clang llvm libbpf-dev liburing-dev libelf-dev zlib1g-dev bpftool iproute2 prometheus; do
+  have_pkg "$p" || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && have_cmd apt-get; then
+    log "installing Debian packages: ${need_pkgs[*]}"
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null \
+      || log "warning: could not install ${need_pkgs[*]}; native helper and some tests will be skipped"
+    # prometheus is only wanted for promtool; never let its service run
+    if have_cmd systemctl; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+    pkill -x prometheus >/dev/null 2>&1 || true
+  else
+    log "not root: skipping Debian packages ${need_pkgs[*]}"
+  fi
+fi
+
+# --- npm dependencies (also the Node 24 runtime through the 'node' package) ----
+stamp=node_modules/.edgelog-stamp
+want=$( (cat package.json package-lock.json 2>/dev/null || true) | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "installing npm dependencies"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  echo "$want" > "$stamp"
+fi
+export PATH="$root/node_modules/.bin:$PATH"
+node -e 'if (+process.versions.node.split(".")[0] < 24) { console.error("node " + process.version + " < 24"); process.exit(1) }'
+
+# --- Kafka jars from Maven Central ----------------------------------------------
+if [ -f agent/embedded-kafka/pom.xml ]; then
+  jars=.cache/kafka/libs
+  if [ ! -f "$jars/.complete" ]; then
+    log "fetching Kafka jars from Maven Central into $jars"
+    mkdir -p "$jars"
+    mvn -q -B -f agent/embedded-kafka/pom.xml dependency:copy-dependencies \
+      -DoutputDirectory="$root/$jars" -DincludeScope=runtime >/dev/null
+    touch "$jars/.complete"
+  fi
+fi
+
+# --- generated code ---------------------------------------------------------------
+if [ -f agent/encoders/otlp/generate.sh ]; then bash agent/encoders/otlp/generate.sh; fi
+
+# --- native helper ----------------------------------------------------------------
+if [ -f native/Makefile ]; then
+  if have_cmd clang && have_cmd gcc; then
+    make -s -C native >/dev/null || { log "native build failed"; exit 1; }
+  else
+    log "no clang/gcc: native helper not built; the agent falls back to Node paths"
+  fi
+fi

@@ -1,0 +1,86 @@
+// The contract every component follows: one exported record per component
+// (type, defaults, validate, create), registered in one table
+// (agent/registry.ts). Stages are wired from config into named chains:
+//   source -> decoders/transforms (processors) -> encoder -> sink
+// Retry, batching, backpressure and acknowledgement live in agent/pipeline,
+// never in a component.
+
+import type { LogRecord } from './record.ts';
+import type { Logger } from '../observe/log.ts';
+import type { Registry } from 'prom-client';
+
+export type ComponentKind = 'source' | 'processor' | 'encoder' | 'sink';
+
+export interface ComponentContext {
+  /** The component's id from config (e.g. `app_logs`). */
+  readonly id: string;
+  readonly log: Logger;
+  readonly metrics: Registry;
+  /** Writable directory for this agent's state (checkpoints, spool, dead letters). */
+  readonly dataDir: string;
+  /** Agent identity, put on every record's resource. */
+  readonly agentId: string;
+}
+
+export interface ComponentSpec<C, I> {
+  readonly kind: ComponentKind;
+  readonly type: string;
+  /** One-line description for `edgelog validate --list` and the component reference. */
+  readonly summary: string;
+  /** Every option with its default. Each default carries a comment citing where it comes from. */
+  readonly defaults: C;
+  /** Turns raw YAML into a config, throwing ConfigError with the full key path (`path` is this component's prefix). */
+  validate(raw: unknown, path: string): C;
+  create(cfg: C, ctx: ComponentContext): I;
+}
+
+/** Where a source delivers. The promise resolves when there is room again: a source must await it (backpressure). */
+export interface Downstream {
+  push(batch: LogRecord[]): Promise<void>;
+}
+
+export interface Source {
+  start(out: Downstream): Promise<void>;
+  /** Stop reading, emit what is complete (e.g. unterminated last lines), and resolve. Checkpoints keep being written by acks. */
+  stop(): Promise<void>;
+  /** Wait until everything emitted so far is acknowledged and checkpointed (or the timeout passes). */
+  drain?(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Decoders and transforms. `process` works on a whole batch and appends what
+ * survives to `out`; a record it drops must be settled with
+ * `record.ack.settle(1, 'dropped')` and counted by reason.
+ */
+export interface Processor {
+  process(batch: LogRecord[], out: LogRecord[]): void;
+  /** Called periodically; emits what a time-based stage (multiline, throttle) releases. */
+  tick?(nowMs: number, out: LogRecord[]): void;
+  /** Emit everything held back (shutdown, rotation). */
+  flush?(out: LogRecord[]): void;
+}
+
+export interface EncodedMessage {
+  key: Buffer | null;
+  value: Buffer;
+  headers: Record<string, string>;
+  /** The records this message carries: acked together when the message is acknowledged. */
+  records: LogRecord[];
+}
+
+export interface Encoder {
+  /** Name put into the `encoding` header, e.g. `otlp_proto`. */
+  readonly name: string;
+  /** Encode a batch into one or more messages (otlp_proto: one; json/raw: one per record). */
+  encode(records: LogRecord[]): EncodedMessage[];
+}
+
+export interface Sink {
+  /** Deliver messages; resolves only once the destination acknowledged all of them. Throws EdgelogError (retriable or not). */
+  send(messages: EncodedMessage[]): Promise<void>;
+  /** Largest message the destination accepts, bytes. */
+  readonly maxMessageBytes: number;
+  close(): Promise<void>;
+  /** Health of the destination for /readyz. */
+  health?(): { ready: boolean; reason: string };
+}
