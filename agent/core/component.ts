@@ -18,8 +18,11 @@ export interface ComponentContext {
   readonly metrics: Registry;
   /** Writable directory for this agent's state (checkpoints, spool, dead letters). */
   readonly dataDir: string;
-  /** Agent identity, put on every record's resource. */
+  /** Agent identity, put on every record's resource (with host, service and site). */
   readonly agentId: string;
+  readonly host: string;
+  readonly service: string;
+  readonly site: string;
 }
 
 export interface ComponentSpec<C, I> {

@@ -1,0 +1,189 @@
+// Reads the agent's YAML config, substitutes ${ENV}, and validates every part
+// against the component registry. Errors are ConfigError with the full key
+// path, e.g. `sinks.kafka.batch.max_bytes: expected a size such as 64KiB`.
+//
+// Shape:
+//   agent:     id, data_dir, site, service, role, shutdown_timeout
+//   observe:   listen, log_level, log_format
+//   sources:   <id>: { type, ... }
+//   decoders:  <id>: { type, ... }
+//   transforms:<id>: { type, ... }
+//   sinks:     <id>: { type, encoding: { codec, ... }, batch, buffer, retry, ... }
+//   pipelines: <name>: { sources: [ids], decoders: [ids], transforms: [ids], sink: id }
+// Without `pipelines`, one pipeline takes every source, every decoder and
+// transform in file order, and the only sink.
+
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseDocument } from 'yaml';
+import { ConfigError, EdgelogError } from '../core/errors.ts';
+import type { ComponentKind, ComponentSpec } from '../core/component.ts';
+import { join, readDuration, readEnum, readMap, readOptString, readString, readStringList, type Raw } from './schema.ts';
+import { substituteEnv } from './env.ts';
+import { readDelivery, type DeliveryConfig } from '../pipeline/config.ts';
+import { findSpec, listTypes } from '../registry.ts';
+
+export interface ComponentConfig {
+  readonly id: string;
+  readonly path: string;
+  readonly spec: ComponentSpec<unknown, unknown>;
+  readonly config: unknown;
+}
+
+export interface SinkConfig extends ComponentConfig {
+  readonly encoder: ComponentConfig;
+  readonly delivery: DeliveryConfig;
+}
+
+export interface PipelineConfig {
+  readonly id: string;
+  readonly sources: ComponentConfig[];
+  readonly processors: ComponentConfig[];
+  readonly sink: SinkConfig;
+}
+
+export interface AgentConfig {
+  readonly agent: {
+    readonly id: string;
+    readonly dataDir: string;
+    readonly site: string;
+    readonly service: string;
+    readonly role: 'edge' | 'relay';
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly observe: {
+    readonly listen: string;
+    readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+    readonly logFormat: 'json' | 'text';
+  };
+  readonly pipelines: PipelineConfig[];
+}
+
+export const agentDefaults = {
+  // /var/lib/edgelog is where the installer puts state (FHS: variable state information).
+  dataDir: '/var/lib/edgelog',
+  // Loopback only (least privilege). Port chosen to stay clear of Fluent Bit's
+  // HTTP server (2020), Vector's API (8686) and the OTel Collector's telemetry (8888).
+  listen: '127.0.0.1:9700',
+  // systemd's DefaultTimeoutStopSec is 90 s; stop well within it.
+  shutdownTimeoutMs: 30_000,
+};
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new EdgelogError('EDGELOG_CONFIG_READ', `cannot read config ${file}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, env);
+}
+
+export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new ConfigError('(yaml)', `valid YAML (${e.message.split('\n')[0]})`);
+  }
+  const raw = substituteEnv(doc.toJS() ?? {}, '', env);
+  return validateConfig(raw);
+}
+
+export function validateConfig(raw: unknown): AgentConfig {
+  const top = readMap(raw, '', ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines']);
+  const a = readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout']);
+  const o = readMap(top.observe, 'observe', ['listen', 'log_level', 'log_format']);
+  const listen = readString(o, 'listen', 'observe', agentDefaults.listen);
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/.test(listen)) throw new ConfigError('observe.listen', 'host:port such as 127.0.0.1:9700', listen);
+  const agent = {
+    id: readString(a, 'id', 'agent', hostname()),
+    dataDir: readString(a, 'data_dir', 'agent', agentDefaults.dataDir),
+    site: readString(a, 'site', 'agent', 'default'),
+    service: readString(a, 'service', 'agent', 'edgelog'),
+    role: readEnum(a, 'role', 'agent', ['edge', 'relay'] as const, 'edge'),
+    shutdownTimeoutMs: readDuration(a, 'shutdown_timeout', 'agent', agentDefaults.shutdownTimeoutMs),
+  };
+  const observe = {
+    listen,
+    logLevel: readEnum(o, 'log_level', 'observe', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    logFormat: readEnum(o, 'log_format', 'observe', ['json', 'text'] as const, 'json'),
+  };
+
+  const sources = readComponents(top.sources, 'sources', 'source');
+  const decoders = readComponents(top.decoders, 'decoders', 'processor');
+  const transforms = readComponents(top.transforms, 'transforms', 'processor');
+  const sinks = readSinks(top.sinks);
+  if (sources.size === 0) throw new ConfigError('sources', 'at least one source');
+  if (sinks.size === 0) throw new ConfigError('sinks', 'at least one sink');
+
+  const pipelines: PipelineConfig[] = [];
+  if (top.pipelines === undefined || top.pipelines === null) {
+    if (sinks.size > 1) throw new ConfigError('pipelines', 'a pipelines section when more than one sink is configured');
+    pipelines.push({ id: 'default', sources: [...sources.values()], processors: [...decoders.values(), ...transforms.values()], sink: [...sinks.values()][0]! });
+  } else {
+    const pm = readMap(top.pipelines, 'pipelines');
+    const usedSources = new Map<string, string>();
+    for (const [name, v] of Object.entries(pm)) {
+      const path = join('pipelines', name);
+      const p = readMap(v, path, ['sources', 'decoders', 'transforms', 'sink']);
+      const pick = (key: string, table: Map<string, ComponentConfig>): ComponentConfig[] =>
+        readStringList(p, key, path, []).map((id, i) => {
+          const c = table.get(id);
+          if (!c) throw new ConfigError(join(join(path, key), i), `the id of a configured ${key.replace(/s$/, '')} (${[...table.keys()].join(', ') || 'none configured'})`, id);
+          return c;
+        });
+      const srcs = pick('sources', sources);
+      if (srcs.length === 0) throw new ConfigError(join(path, 'sources'), 'at least one source id');
+      for (const s of srcs) {
+        const other = usedSources.get(s.id);
+        // A source feeds one pipeline: its acknowledgements must come from one place.
+        if (other) throw new ConfigError(join(path, 'sources'), `source ${s.id} in one pipeline only (already in ${other})`);
+        usedSources.set(s.id, name);
+      }
+      const sinkId = readString(p, 'sink', path);
+      const sink = sinks.get(sinkId);
+      if (!sink) throw new ConfigError(join(path, 'sink'), `the id of a configured sink (${[...sinks.keys()].join(', ')})`, sinkId);
+      pipelines.push({ id: name, sources: srcs, processors: [...pick('decoders', decoders), ...pick('transforms', transforms)], sink });
+    }
+  }
+  return { agent, observe, pipelines };
+}
+
+function readComponent(raw: unknown, path: string, kind: ComponentKind, strip: readonly string[] = []): ComponentConfig {
+  const m = readMap(raw, path);
+  const type = readString(m, 'type', path);
+  const spec = findSpec(kind, type);
+  if (!spec) throw new ConfigError(join(path, 'type'), `one of ${listTypes(kind).join(', ')}`, type);
+  const rest: Raw = {};
+  for (const [k, v] of Object.entries(m)) if (k !== 'type' && !strip.includes(k)) rest[k] = v;
+  const id = path.split('.').pop()!;
+  return { id, path, spec, config: spec.validate(rest, path) };
+}
+
+function readComponents(raw: unknown, section: string, kind: ComponentKind): Map<string, ComponentConfig> {
+  const out = new Map<string, ComponentConfig>();
+  for (const [id, v] of Object.entries(readMap(raw, section))) out.set(id, readComponent(v, join(section, id), kind));
+  return out;
+}
+
+function readSinks(raw: unknown): Map<string, SinkConfig> {
+  const out = new Map<string, SinkConfig>();
+  for (const [id, v] of Object.entries(readMap(raw, 'sinks'))) {
+    const path = join('sinks', id);
+    const m = readMap(v, path);
+    const base = readComponent(m, path, 'sink', ['encoding', 'batch', 'buffer', 'retry']);
+    const enc = readMap(m.encoding, join(path, 'encoding'));
+    const encPath = join(path, 'encoding');
+    const codec = readOptString(enc, 'codec', encPath) ?? 'otlp_proto';
+    const encSpec = findSpec('encoder', codec);
+    if (!encSpec) throw new ConfigError(join(encPath, 'codec'), `one of ${listTypes('encoder').join(', ')}`, codec);
+    const encRest: Raw = {};
+    for (const [k, x] of Object.entries(enc)) if (k !== 'codec') encRest[k] = x;
+    out.set(id, {
+      ...base,
+      encoder: { id: `${id}.encoding`, path: encPath, spec: encSpec, config: encSpec.validate(encRest, encPath) },
+      delivery: readDelivery(m, path),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,26 @@
+// Records that can never be delivered (larger than the destination accepts,
+// invalid per a validate transform) go to a JSON-lines file under the data dir
+// instead of being retried forever or dropped silently.
+
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { LogRecord } from '../core/record.ts';
+
+export class DeadLetterFile {
+  readonly path: string;
+  private ready: Promise<unknown> | null = null;
+  constructor(path: string) { this.path = path; }
+
+  async write(records: LogRecord[], reason: string): Promise<void> {
+    this.ready ??= mkdir(dirname(this.path), { recursive: true });
+    await this.ready;
+    let text = '';
+    for (const r of records) {
+      text += JSON.stringify({
+        reason, stream: r.stream, stream_id: r.streamId, offset: r.offset, observed_ms: r.observedMs,
+        body_b64: r.body.toString('base64'), bytes: r.body.length,
+      }) + '\n';
+    }
+    await appendFile(this.path, text);
+  }
+}

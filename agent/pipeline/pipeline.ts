@@ -1,0 +1,266 @@
+// One pipeline: processors -> batcher -> encoder -> sink, with byte-bounded
+// buffering (backpressure to the source), retry with backoff, splitting of
+// oversize messages, dead letters, and acknowledgement back to the source.
+// Retry, batching, backpressure and acks live here once, not in each sink
+// (the OTel Collector's exporterhelper idea).
+//
+// Ordering: one request is in flight at a time and batches are sent in the
+// order they were closed, so records of one stream reach the destination in
+// order even across retries. A request carries every batch ready at that
+// moment, so throughput does not depend on round trips.
+
+import type { Downstream, EncodedMessage, Encoder, Processor, Sink } from '../core/component.ts';
+import type { LogRecord } from '../core/record.ts';
+import { RecordTooLargeError, EdgelogError } from '../core/errors.ts';
+import type { Logger } from '../observe/log.ts';
+import type { DeliveryConfig } from './config.ts';
+import { backoffMs } from './config.ts';
+import type { DeadLetterFile } from './dead-letter.ts';
+import type { PipelineEvents } from './events.ts';
+
+export interface PipelineParts {
+  readonly id: string;
+  readonly processors: Processor[];
+  readonly encoder: Encoder;
+  readonly sink: Sink;
+  readonly delivery: DeliveryConfig;
+  readonly deadLetter: DeadLetterFile;
+  readonly events: PipelineEvents;
+  readonly log: Logger;
+}
+
+const resolved = Promise.resolve();
+// Time-based processors (multiline timeout, throttle release) are ticked at this period.
+const TICK_MS = 100;
+// A request carries at most this many ready batches (bounds request size to ~4x batch.max_bytes).
+const MAX_BATCHES_PER_REQUEST = 4;
+
+export class Pipeline implements Downstream {
+  readonly id: string;
+  private readonly p: PipelineParts;
+  private open: LogRecord[] = [];
+  private openBytes = 0;
+  private readonly ready: LogRecord[][] = [];
+  /** Body bytes buffered in open + ready batches + the request in flight. */
+  private buffered = 0;
+  private waiters: Array<() => void> = [];
+  private linger: NodeJS.Timeout | null = null;
+  private readonly ticker: NodeJS.Timeout;
+  private sender: Promise<void> | null = null;
+  private stopping = false;
+  private abortAt = Infinity;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(parts: PipelineParts) {
+    this.p = parts;
+    this.id = parts.id;
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.ticker.unref();
+  }
+
+  /** Accept a batch from a source. The returned promise resolves when the source may push again. */
+  push(batch: LogRecord[]): Promise<void> {
+    let bytes = 0;
+    for (let i = 0; i < batch.length; i++) bytes += batch[i]!.body.length;
+    this.p.events.received(batch.length, bytes);
+    this.accept(this.runProcessors(0, batch));
+    if (this.buffered < this.p.delivery.buffer.maxBytes) return resolved;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Body bytes buffered or in flight (for /readyz and tests). */
+  get bufferedBytes(): number { return this.buffered; }
+
+  /**
+   * Flush everything held (processors, open batch) and wait until all of it was
+   * acknowledged, or until `timeoutMs` passes (then retries stop; unacked records
+   * stay unacknowledged, so their sources will read them again after a restart).
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.ticker);
+    const flushed: LogRecord[] = [];
+    this.p.processors.forEach((proc, i) => {
+      const out: LogRecord[] = [];
+      proc.flush?.(out);
+      if (out.length) flushed.push(...this.runProcessors(i + 1, out));
+    });
+    this.accept(flushed);
+    this.closeBatch();
+    this.abortAt = Date.now() + timeoutMs;
+    const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs + 50).unref());
+    await Promise.race([this.idle(), deadline]);
+    if (this.linger) clearTimeout(this.linger);
+    await this.p.sink.close().catch((err) => this.p.log.warn('sink close failed', { error: (err as Error).message }));
+  }
+
+  /** Resolves when nothing is buffered or in flight. */
+  idle(): Promise<void> {
+    if (this.buffered === 0 && !this.sender) return resolved;
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private runProcessors(from: number, batch: LogRecord[]): LogRecord[] {
+    let recs = batch;
+    const procs = this.p.processors;
+    for (let i = from; i < procs.length; i++) {
+      const out: LogRecord[] = [];
+      procs[i]!.process(recs, out);
+      recs = out;
+    }
+    return recs;
+  }
+
+  private tick(): void {
+    const procs = this.p.processors;
+    const now = Date.now();
+    for (let i = 0; i < procs.length; i++) {
+      const t = procs[i]!.tick;
+      if (!t) continue;
+      const out: LogRecord[] = [];
+      t.call(procs[i], now, out);
+      if (out.length) this.accept(this.runProcessors(i + 1, out));
+    }
+  }
+
+  private accept(recs: LogRecord[]): void {
+    if (recs.length === 0) return;
+    const { maxBytes, maxEvents, timeoutMs } = this.p.delivery.batch;
+    for (let i = 0; i < recs.length; i++) {
+      const r = recs[i]!;
+      const n = r.body.length;
+      this.open.push(r);
+      this.openBytes += n;
+      this.buffered += n;
+      if (this.openBytes >= maxBytes || this.open.length >= maxEvents) this.closeBatch();
+    }
+    this.p.events.bufferBytes(this.buffered);
+    if (this.open.length > 0 && this.linger === null) {
+      this.linger = setTimeout(() => { this.linger = null; this.closeBatch(); }, timeoutMs);
+    }
+  }
+
+  private closeBatch(): void {
+    if (this.linger) { clearTimeout(this.linger); this.linger = null; }
+    if (this.open.length === 0) return;
+    this.ready.push(this.open);
+    this.open = [];
+    this.openBytes = 0;
+    if (!this.sender) this.sender = this.sendLoop().finally(() => { this.sender = null; this.checkIdle(); });
+  }
+
+  private async sendLoop(): Promise<void> {
+    while (this.ready.length > 0) {
+      const batches = this.ready.splice(0, MAX_BATCHES_PER_REQUEST);
+      let records: LogRecord[] = batches.length === 1 ? batches[0]! : batches.flat();
+      let bodyBytes = 0;
+      for (const r of records) bodyBytes += r.body.length;
+      try {
+        const messages: EncodedMessage[] = [];
+        for (const b of batches) this.encodeFitting(b, messages);
+        await this.deliver(messages);
+      } catch (err) {
+        // Only reached when shutting down with retries abandoned: leave the records
+        // unacknowledged (their sources re-read them after restart) and release memory.
+        this.p.events.discarded(records.length, 'shutdown_unacknowledged', (err as Error).message);
+      }
+      records = [];
+      this.release(bodyBytes);
+    }
+  }
+
+  /** Encode a batch, halving it until every message fits the destination's limit. */
+  private encodeFitting(batch: LogRecord[], out: EncodedMessage[]): void {
+    const max = this.p.sink.maxMessageBytes;
+    const msgs = this.p.encoder.encode(batch);
+    for (const m of msgs) {
+      if (m.value.length + (m.key?.length ?? 0) <= max) { out.push(m); continue; }
+      if (m.records.length > 1) {
+        const half = m.records.length >> 1;
+        this.encodeFitting(m.records.slice(0, half), out);
+        this.encodeFitting(m.records.slice(half), out);
+      } else {
+        this.deadLetter(m.records, new RecordTooLargeError(m.value.length, max));
+      }
+    }
+  }
+
+  private deadLetter(records: LogRecord[], err: EdgelogError): void {
+    this.p.events.discarded(records.length, 'too_large', err.message);
+    // The write is awaited by nobody on purpose: the ack must not wait for disk.
+    // A failed write is logged; the record was counted above either way.
+    this.p.deadLetter.write(records, err.code).catch((e) => this.p.log.error('dead-letter write failed', { path: this.p.deadLetter.path, error: (e as Error).message }));
+    for (const r of records) r.ack.settle(1, 'rejected');
+  }
+
+  /** Send until acknowledged. Retriable errors back off and retry forever (until shutdown's deadline). */
+  private async deliver(messages: EncodedMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.p.sink.send(messages);
+        this.acknowledge(messages);
+        return;
+      } catch (err) {
+        if (err instanceof RecordTooLargeError || (err as EdgelogError)?.code === 'EDGELOG_RECORD_TOO_LARGE') {
+          await this.deliverSplit(messages);
+          return;
+        }
+        const wait = backoffMs(attempt, this.p.delivery.retry);
+        this.p.events.sendFailed(err, attempt, wait);
+        if (this.stopping && Date.now() + wait > this.abortAt) throw err;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  /** The destination refused as too large (its limit is below ours): halve and send in order. */
+  private async deliverSplit(messages: EncodedMessage[]): Promise<void> {
+    if (messages.length > 1) {
+      const half = messages.length >> 1;
+      await this.deliver(messages.slice(0, half));
+      await this.deliver(messages.slice(half));
+      return;
+    }
+    const recs = messages[0]!.records;
+    if (recs.length === 1) { this.deadLetter(recs, new RecordTooLargeError(messages[0]!.value.length, this.p.sink.maxMessageBytes)); return; }
+    const half = recs.length >> 1;
+    for (const part of [recs.slice(0, half), recs.slice(half)]) {
+      const out: EncodedMessage[] = [];
+      this.encodeFitting(part, out);
+      await this.deliver(out);
+    }
+  }
+
+  private acknowledge(messages: EncodedMessage[]): void {
+    const now = Date.now();
+    let n = 0;
+    let bytes = 0;
+    for (const m of messages) { n += m.records.length; bytes += m.value.length; }
+    const observed = new Float64Array(n);
+    let i = 0;
+    for (const m of messages) {
+      for (const r of m.records) { observed[i++] = r.observedMs; r.ack.settle(1, 'delivered'); }
+    }
+    this.p.events.delivered(n, bytes, observed, now);
+  }
+
+  private release(bytes: number): void {
+    this.buffered -= bytes;
+    this.p.events.bufferBytes(this.buffered);
+    if (this.buffered <= this.p.delivery.buffer.lowBytes && this.waiters.length > 0) {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    }
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.buffered === 0 && !this.sender && this.idleWaiters.length > 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+}
