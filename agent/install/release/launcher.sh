@@ -1,0 +1,25 @@
+#!/bin/sh
+# bin/edgelog of a release: runs the agent CLI on the Node runtime bundled in
+# the same release, with the bundled native helper and Kafka jars. Resolves
+# its own path through symlinks (/usr/local/bin/edgelog -> /opt/edgelog/current
+# -> releases/<version>), so a running process keeps using the files of the
+# release it started from while an upgrade swaps `current`.
+set -eu
+self=$(readlink -f "$0")
+release=$(cd "$(dirname "$self")/.." && pwd -P)
+native=${EDGELOG_NATIVE_DIR:-$release/native}
+if [ -z "${EDGELOG_NATIVE_LIB:-}" ]; then
+  for f in "$native"/*.so; do
+    if [ -f "$f" ]; then EDGELOG_NATIVE_LIB=$f; export EDGELOG_NATIVE_LIB; break; fi
+  done
+fi
+if [ -z "${EDGELOG_BPF_OBJ:-}" ]; then
+  for f in "$native"/*.bpf.o; do
+    if [ -f "$f" ]; then EDGELOG_BPF_OBJ=$f; export EDGELOG_BPF_OBJ; break; fi
+  done
+fi
+if [ -z "${EDGELOG_KAFKA_JARS:-}" ] && [ -d "$release/kafka/libs" ]; then
+  EDGELOG_KAFKA_JARS=$release/kafka/libs; export EDGELOG_KAFKA_JARS
+fi
+EDGELOG_RELEASE=$release; export EDGELOG_RELEASE
+exec "$release/bin/node" "$release/agent/cli/main.ts" "$@"
