@@ -157,7 +157,9 @@ export class Pipeline implements Downstream {
       for (const r of records) bodyBytes += r.body.length;
       try {
         const messages: EncodedMessage[] = [];
-        for (const b of batches) this.encodeFitting(b, messages);
+        const rejects: LogRecord[] = [];
+        for (const b of batches) this.encodeFitting(b, messages, rejects);
+        if (rejects.length) await this.deadLetter(rejects, new RecordTooLargeError(rejects[0]!.body.length, this.p.sink.maxMessageBytes));
         await this.deliver(messages);
       } catch (err) {
         // Only reached when shutting down with retries abandoned: leave the records
@@ -170,26 +172,30 @@ export class Pipeline implements Downstream {
   }
 
   /** Encode a batch, halving it until every message fits the destination's limit. */
-  private encodeFitting(batch: LogRecord[], out: EncodedMessage[]): void {
+  private encodeFitting(batch: LogRecord[], out: EncodedMessage[], rejects: LogRecord[]): void {
     const max = this.p.sink.maxMessageBytes;
     const msgs = this.p.encoder.encode(batch);
     for (const m of msgs) {
       if (m.value.length + (m.key?.length ?? 0) <= max) { out.push(m); continue; }
       if (m.records.length > 1) {
         const half = m.records.length >> 1;
-        this.encodeFitting(m.records.slice(0, half), out);
-        this.encodeFitting(m.records.slice(half), out);
+        this.encodeFitting(m.records.slice(0, half), out, rejects);
+        this.encodeFitting(m.records.slice(half), out, rejects);
       } else {
-        this.deadLetter(m.records, new RecordTooLargeError(m.value.length, max));
+        rejects.push(m.records[0]!);
       }
     }
   }
 
-  private deadLetter(records: LogRecord[], err: EdgelogError): void {
+  /** Written before the ack, so a crash cannot lose a record without a trace. */
+  private async deadLetter(records: LogRecord[], err: EdgelogError): Promise<void> {
     this.p.events.discarded(records.length, 'too_large', err.message);
-    // The write is awaited by nobody on purpose: the ack must not wait for disk.
-    // A failed write is logged; the record was counted above either way.
-    this.p.deadLetter.write(records, err.code).catch((e) => this.p.log.error('dead-letter write failed', { path: this.p.deadLetter.path, error: (e as Error).message }));
+    try {
+      await this.p.deadLetter.write(records, err.code);
+    } catch (e) {
+      // Counted above either way; a full disk must not stall delivery of everything else.
+      this.p.log.error('dead-letter write failed', { path: this.p.deadLetter.path, error: (e as Error).message });
+    }
     for (const r of records) r.ack.settle(1, 'rejected');
   }
 
@@ -223,11 +229,13 @@ export class Pipeline implements Downstream {
       return;
     }
     const recs = messages[0]!.records;
-    if (recs.length === 1) { this.deadLetter(recs, new RecordTooLargeError(messages[0]!.value.length, this.p.sink.maxMessageBytes)); return; }
+    if (recs.length === 1) { await this.deadLetter(recs, new RecordTooLargeError(messages[0]!.value.length, this.p.sink.maxMessageBytes)); return; }
     const half = recs.length >> 1;
     for (const part of [recs.slice(0, half), recs.slice(half)]) {
       const out: EncodedMessage[] = [];
-      this.encodeFitting(part, out);
+      const rejects: LogRecord[] = [];
+      this.encodeFitting(part, out, rejects);
+      if (rejects.length) await this.deadLetter(rejects, new RecordTooLargeError(rejects[0]!.body.length, this.p.sink.maxMessageBytes));
       await this.deliver(out);
     }
   }
