@@ -1,0 +1,463 @@
+// Embedded Apache Kafka for tests, the demo and benchmarks: one single-node
+// KRaft cluster (broker and controller in one JVM) per call, on loopback with
+// free ports, from the jars .ci/setup.sh copied out of Maven Central.
+//
+// No orphan JVMs, by three layers:
+//   1. stop() / kill() from the caller (tests use t.after / finally);
+//   2. process 'exit' (and SIGINT/SIGTERM when nobody else handles them)
+//      kills every JVM this process started, synchronously;
+//   3. a bash watchdog started next to each JVM polls the parent pid and
+//      kills the JVM (and removes its temp data) when the parent is gone,
+//      which covers SIGKILL of the Node process where no handler runs.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import kafkajs from 'kafkajs';
+import type { Admin, Kafka as KafkaClient, LogEntry, logCreator } from 'kafkajs';
+import { silentLogger, type Logger } from '../observe/log.ts';
+
+const { Kafka, logLevel } = kafkajs;
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Where .ci/setup.sh puts the broker's runtime jars (mvn dependency:copy-dependencies). */
+export const defaultJarsDir = join(repoRoot, '.cache/kafka/libs');
+
+export interface KafkaClusterOptions {
+  /** Label for logs and the temp dir name (e.g. `A`, `B`). */
+  name?: string;
+  /** Listener host; loopback by default. */
+  host?: string;
+  /** Broker listener port; a free one when omitted. */
+  port?: number;
+  /** Keep data here (not removed by stop()); a temp dir removed on stop when omitted. */
+  dataDir?: string;
+  /** JVM heap (-Xmx). The brief budgets 512 MB per broker so two regions fit on two cores. */
+  heapMb?: number;
+  jarsDir?: string;
+  log?: Logger;
+  /** Extra broker properties (override the defaults below). */
+  props?: Record<string, string | number | boolean>;
+  /** How long to wait for the broker to answer metadata, ms. */
+  readyTimeoutMs?: number;
+}
+
+export interface KafkaCluster {
+  readonly name: string;
+  /** `host:port` of the broker listener. */
+  readonly bootstrap: string;
+  /** Pid of the broker JVM. */
+  readonly pid: number;
+  readonly dataDir: string;
+  /** Broker log file (slf4j-simple output). */
+  readonly logFile: string;
+  /** Milliseconds from spawn of the storage format to the first metadata answer. */
+  readonly startupMs: number;
+  createTopic(name: string, partitions?: number): Promise<void>;
+  /** SIGTERM, SIGKILL after a grace period; removes temp data unless dataDir was given. Idempotent. */
+  stop(): Promise<void>;
+  /** Send a signal to the JVM (e.g. SIGKILL to simulate a crashed broker, SIGSTOP to hang it). */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+// --- child bookkeeping for exit-time cleanup ------------------------------------
+
+interface Child { proc: ChildProcess; tempDir: string | null }
+const children = new Set<Child>();
+let handlersInstalled = false;
+
+function killAllSync(): void {
+  for (const c of children) {
+    try { c.proc.kill('SIGKILL'); } catch { /* already gone */ }
+    if (c.tempDir) { try { rmSync(c.tempDir, { recursive: true, force: true }); } catch { /* best effort */ } }
+  }
+  children.clear();
+}
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', killAllSync);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      killAllSync();
+      // When nobody else listens, our listener replaced Node's default
+      // (exit on signal): restore that behaviour. Otherwise the owner of the
+      // process decides (and calls stop()).
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, onSignal);
+  }
+}
+
+// --- helpers ----------------------------------------------------------------------
+
+/** A port the OS reports free right now (bind to 0, read it, close). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** KRaft cluster ids are 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints). */
+function randomClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function kafkajsLogs(log: Logger): logCreator {
+  return () => (entry: LogEntry) => {
+    const { message, ...rest } = entry.log;
+    log.debug(`kafkajs: ${message}`, { namespace: entry.namespace, ...rest });
+  };
+}
+
+function adminClient(bootstrap: string, log: Logger, connectTimeoutMs = 1000): KafkaClient {
+  return new Kafka({
+    brokers: [bootstrap], clientId: 'edgelog-embedded-kafka', logLevel: logLevel.ERROR,
+    logCreator: kafkajsLogs(log), connectionTimeout: connectTimeoutMs, retry: { retries: 0 },
+  });
+}
+
+function tail(file: string, lines = 30): string {
+  try { return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n'); } catch { return '(no log)'; }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Broker settings for a one-node test cluster: replication factors of 1 for
+ * the internal topics, no initial rebalance delay (consumers in tests join at
+ * once), one partition by default, small segments and indexes so the data dir
+ * stays small, and a short controlled-shutdown path.
+ */
+function brokerProps(o: { host: string; port: number; controllerPort: number; dataDir: string }, extra: Record<string, string | number | boolean>): string {
+  const props: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': 1,
+    'controller.quorum.voters': `1@${o.host}:${o.controllerPort}`,
+    'listeners': `PLAINTEXT://${o.host}:${o.port},CONTROLLER://${o.host}:${o.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${o.host}:${o.port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': join(o.dataDir, 'data'),
+    'num.partitions': 1,
+    'default.replication.factor': 1,
+    'min.insync.replicas': 1,
+    'offsets.topic.replication.factor': 1,
+    'offsets.topic.num.partitions': 1, // default 50: 50 logs to create on the first consumer join
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'transaction.state.log.num.partitions': 1, // default 50, same reason
+    'share.coordinator.state.topic.replication.factor': 1,
+    'share.coordinator.state.topic.min.isr': 1,
+    'group.initial.rebalance.delay.ms': 0,
+    'log.segment.bytes': 16 * 1024 * 1024, // default 1 GiB; small segments keep test data dirs small
+    'log.index.size.max.bytes': 1024 * 1024, // default 10 MiB preallocated per segment
+    'log.retention.check.interval.ms': 60_000,
+    'num.network.threads': 2, // default 3
+    'num.io.threads': 2, // default 8; two cores on the test machines
+    'num.recovery.threads.per.data.dir': 1,
+    'auto.create.topics.enable': true,
+    'delete.topic.enable': true,
+    'controlled.shutdown.enable': true,
+    ...extra,
+  };
+  return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+}
+
+/** JVM flags: small fixed heap, quick start (no JIT warm-up beyond C1 for short-lived tools). */
+function jvmArgs(heapMb: number, logFile: string): string[] {
+  return [
+    `-Xmx${heapMb}m`, `-Xms${Math.min(128, heapMb)}m`,
+    '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true',
+    `-Dorg.slf4j.simpleLogger.logFile=${logFile}`,
+    '-Dorg.slf4j.simpleLogger.defaultLogLevel=info',
+    '-Dorg.slf4j.simpleLogger.showDateTime=true',
+    // Kafka ships log4j-core for its own dynamic log-level API; no config is fine, keep it quiet.
+    '-Dlog4j2.level=WARN', '-Dlog4j2.StatusLogger.level=OFF',
+  ];
+}
+
+function runTool(args: string[], logFile: string): Promise<void> {
+  return new Promise((res, rej) => {
+    const fd = openSync(logFile, 'a');
+    const p = spawn('java', args, { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    p.on('error', rej);
+    p.on('exit', (code, sig) => {
+      if (code === 0) res();
+      else rej(new Error(`${args.find((a) => a.startsWith('kafka.')) ?? 'java'} exited ${code ?? sig}; log ${logFile}:\n${tail(logFile)}`));
+    });
+  });
+}
+
+// Bash watchdog: runs until the parent (this Node process) or the JVM is
+// gone; when the parent vanished first it stops the JVM and removes temp data.
+const watchdogScript = `
+parent=$1; jvm=$2; temp=$3
+while kill -0 "$parent" 2>/dev/null; do
+  kill -0 "$jvm" 2>/dev/null || exit 0
+  sleep 1
+done
+kill -TERM "$jvm" 2>/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$jvm" 2>/dev/null || break; sleep 0.5; done
+kill -KILL "$jvm" 2>/dev/null
+sleep 0.2
+[ -n "$temp" ] && rm -rf "$temp"
+exit 0
+`;
+
+function startWatchdog(jvmPid: number, tempDir: string | null): void {
+  const w = spawn('bash', ['-c', watchdogScript, 'edgelog-kafka-watchdog', String(process.pid), String(jvmPid), tempDir ?? ''], {
+    stdio: 'ignore', detached: true,
+  });
+  w.on('error', () => { /* bash missing: layers 1 and 2 still apply */ });
+  w.unref();
+}
+
+// --- start ------------------------------------------------------------------------
+
+export async function startKafkaCluster(opts: KafkaClusterOptions = {}): Promise<KafkaCluster> {
+  const attempts = opts.port === undefined ? 3 : 1;
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      last = err;
+      // A free port can be taken between our probe and the JVM's bind: retry with new ports.
+      if (!/Address already in use|BindException/.test(String((err as Error).message))) throw err;
+    }
+  }
+  throw last;
+}
+
+async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
+  const name = opts.name ?? 'kafka';
+  const host = opts.host ?? '127.0.0.1';
+  const log = (opts.log ?? silentLogger).child({ kafka: name });
+  const jarsDir = opts.jarsDir ?? process.env.EDGELOG_KAFKA_JARS ?? defaultJarsDir;
+  if (!hasBrokerJar(jarsDir)) throw new Error(`Kafka jars not found in ${jarsDir}: run \`bash .ci/setup.sh\` (fetches them from Maven Central)`);
+  const tempDir = opts.dataDir ? null : mkdtempSync(join(tmpdir(), `edgelog-kafka-${name.replace(/[^\w.-]/g, '_')}-`));
+  const dataDir = opts.dataDir ?? tempDir!;
+  mkdirSync(dataDir, { recursive: true });
+  const port = opts.port ?? await freePort(host);
+  let controllerPort = await freePort(host);
+  while (controllerPort === port) controllerPort = await freePort(host);
+  const heapMb = opts.heapMb ?? 512;
+  const configFile = join(dataDir, 'server.properties');
+  const logFile = join(dataDir, 'broker.log');
+  writeFileSync(configFile, brokerProps({ host, port, controllerPort, dataDir }, opts.props ?? {}));
+  const cp = `${jarsDir}/*`;
+  const jvm = jvmArgs(heapMb, logFile);
+  const bootstrap = `${host}:${port}`;
+  const t0 = performance.now();
+
+  try {
+    // Formatting writes meta.properties and the bootstrap checkpoint; a
+    // restart with the same dataDir keeps the existing format.
+    if (!existsSync(join(dataDir, 'data', 'meta.properties'))) {
+      await runTool(['-Xmx128m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', cp, ...jvm.filter((a) => a.startsWith('-D')),
+        'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', configFile, '--ignore-formatted'], join(dataDir, 'format.log'));
+    }
+  } catch (err) {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  installHandlers();
+  const stdoutFd = openSync(join(dataDir, 'broker.out'), 'a');
+  const proc = spawn('java', [...jvm, '-cp', cp, 'kafka.Kafka', configFile], { stdio: ['ignore', stdoutFd, stdoutFd] });
+  closeSync(stdoutFd);
+  const child: Child = { proc, tempDir };
+  children.add(child);
+  let exited: string | null = null;
+  const exitPromise = new Promise<void>((res) => {
+    proc.on('exit', (code, sig) => { exited = `exit ${code ?? sig}`; children.delete(child); res(); });
+    proc.on('error', (e) => { exited = `spawn error ${e.message}`; children.delete(child); res(); });
+  });
+  if (proc.pid) startWatchdog(proc.pid, tempDir);
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await admin?.disconnect().catch(() => {});
+    if (exited === null) {
+      proc.kill('SIGTERM');
+      const grace = new Promise<'timeout'>((r) => { const t = setTimeout(() => r('timeout'), 10_000); t.unref(); });
+      if (await Promise.race([exitPromise.then(() => 'exited' as const), grace]) === 'timeout') {
+        proc.kill('SIGKILL');
+        await exitPromise;
+      }
+    }
+    children.delete(child);
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    log.info('kafka stopped', { bootstrap });
+  };
+
+  // Ready when the broker answers a metadata request (listener bound, controller elected, broker registered).
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+  let admin: Admin | null = null;
+  for (;;) {
+    if (exited !== null) {
+      const out = tail(join(dataDir, 'broker.out'), 10) + '\n' + tail(logFile);
+      await stop();
+      throw new Error(`Kafka broker ${name} died during start (${exited}):\n${out}`);
+    }
+    if (Date.now() > deadline) {
+      const out = tail(logFile);
+      await stop();
+      throw new Error(`Kafka broker ${name} not ready after ${opts.readyTimeoutMs ?? 60_000} ms:\n${out}`);
+    }
+    const probe = adminClient(bootstrap, log, 500).admin();
+    try {
+      await probe.connect();
+      const md = await probe.describeCluster();
+      if (md.brokers.length > 0 && md.controller !== null) break;
+    } catch { /* not yet */ } finally {
+      await probe.disconnect().catch(() => {});
+    }
+    await sleep(100);
+  }
+  const startupMs = Math.round(performance.now() - t0);
+  log.info('kafka started', { bootstrap, pid: proc.pid, startup_ms: startupMs, data_dir: dataDir });
+
+  const getAdmin = async (): Promise<Admin> => {
+    if (!admin) {
+      admin = adminClient(bootstrap, log, 3000).admin();
+      await admin.connect();
+    }
+    return admin;
+  };
+
+  return {
+    name, bootstrap, pid: proc.pid!, dataDir, logFile, startupMs,
+    async createTopic(topic: string, partitions = 1): Promise<void> {
+      const a = await getAdmin();
+      // false when it already exists: that is fine for tests sharing a cluster.
+      await a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true, timeout: 10_000 });
+    },
+    stop,
+    kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+      if (exited === null) proc.kill(signal);
+    },
+  };
+}
+
+function hasBrokerJar(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((f) => f.startsWith('kafka_2.13-') && f.endsWith('.jar'));
+  } catch {
+    return false;
+  }
+}
+
+// --- consume helper ---------------------------------------------------------------
+
+export interface ConsumedMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+  partition: number;
+  offset: string;
+  timestamp: string;
+}
+
+export interface ConsumeOptions {
+  /** Stop once at least this many arrived (the whole last fetch batch is kept, so duplicates stay visible). Without it: stop when every partition reached the end it had when we started. */
+  count?: number;
+  /** Stop when no message arrived for this long, ms (default 5000). */
+  idleMs?: number;
+  /** Overall limit, ms (default 60000). */
+  timeoutMs?: number;
+  log?: Logger;
+}
+
+/**
+ * Reads a topic from the beginning with a throwaway consumer group and
+ * returns messages in partition/offset order per partition. Used by tests
+ * and the demo's end check.
+ */
+export async function consumeAll(bootstrap: string, topic: string, opts: ConsumeOptions = {}): Promise<ConsumedMessage[]> {
+  const log = opts.log ?? silentLogger;
+  const kafka = new Kafka({
+    brokers: [bootstrap], clientId: 'edgelog-consume-all', logLevel: logLevel.ERROR, logCreator: kafkajsLogs(log),
+    connectionTimeout: 3000, retry: { retries: 5 },
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    const offs = await admin.fetchTopicOffsets(topic);
+    ends = new Map(offs.map((o) => [o.partition, BigInt(o.high)]));
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+  const out: ConsumedMessage[] = [];
+  const reached = (): boolean => {
+    if (opts.count !== undefined) return out.length >= opts.count;
+    for (const end of ends.values()) if (end > 0n) return false;
+    return true;
+  };
+  if (opts.count === undefined && reached()) return out;
+  if (opts.count !== undefined && opts.count <= 0) return out;
+
+  const consumer = kafka.consumer({
+    groupId: `edgelog-consume-all-${randomBytes(6).toString('hex')}`,
+    sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200, retry: { retries: 5 },
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let last = Date.now();
+    const started = Date.now();
+    let finish!: () => void;
+    const done = new Promise<void>((r) => { finish = r; });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const headers: Record<string, Buffer> = {};
+          for (const [k, v] of Object.entries(m.headers ?? {})) {
+            if (v === undefined) continue;
+            headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(Array.isArray(v) ? v[0] : v));
+          }
+          out.push({ key: m.key ?? null, value: m.value ?? null, headers, partition: batch.partition, offset: m.offset, timestamp: m.timestamp });
+          const end = ends.get(batch.partition);
+          if (end !== undefined && BigInt(m.offset) + 1n >= end) ends.set(batch.partition, 0n);
+        }
+        last = Date.now();
+        if (reached()) finish();
+      },
+    });
+    const idleMs = opts.idleMs ?? 5000;
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const timer = setInterval(() => {
+      const now = Date.now();
+      if (now - last > idleMs || now - started > timeoutMs) finish();
+    }, 100);
+    await done;
+    clearInterval(timer);
+  } finally {
+    await consumer.disconnect().catch(() => {});
+  }
+  return out;
+}
