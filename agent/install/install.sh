@@ -409,7 +409,9 @@ write_pending() {
   local f="$ROOT$OPT/ownership.pending"
   if [ -n "$PENDING_LINES" ]; then
     say "user $SVC_USER does not exist on this host: intended owners recorded in $OPT/ownership.pending"
-    printf '%s' "$PENDING_LINES" | write_file "$f" 0644
+    # Merge with an earlier run (a kept config is not re-recorded); the newest entry per path wins.
+    { [ -f "$f" ] && cat "$f"; printf '%s' "$PENDING_LINES"; } |
+      awk '{ line[$3] = $0 } END { for (p in line) print line[p] }' | LC_ALL=C sort -k3 | write_file "$f" 0644
   elif [ -e "$f" ]; then
     act rm -f "$f"
   fi
