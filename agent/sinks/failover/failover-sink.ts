@@ -1,0 +1,219 @@
+// Region failover across several destination clusters, as one Sink. Each
+// cluster has a circuit breaker fed by send results and a periodic health
+// probe (metadata round trip). Traffic goes to the highest-priority cluster
+// whose circuit allows it; when that circuit opens mid-request, the request is
+// abandoned there and sent to the next cluster at once (so a hung region costs
+// detection time, not a request timeout). Failback to a higher-priority
+// cluster happens only after it has stayed healthy for `failbackHoldDownMs`,
+// and only between requests, so records of one stream stay in order.
+//
+// What can duplicate: a request abandoned on a hung cluster may still be
+// written there when the cluster wakes up; the same records were written to
+// the next cluster. Each such request is counted in
+// edgelog_sink_failover_abandoned_records_total so duplicates are bounded and visible.
+
+import type { Registry } from 'prom-client';
+import type { EncodedMessage, Sink } from '../../core/component.ts';
+import { EdgelogError, SinkSendError } from '../../core/errors.ts';
+import type { Logger } from '../../observe/log.ts';
+import { counter, gauge } from '../../observe/metrics.ts';
+import { CircuitBreaker, type BreakerConfig, type BreakerState } from './breaker.ts';
+
+export interface ProbingSink extends Sink {
+  /** Round trip to the cluster (e.g. a metadata request); resolves with latency ms, rejects on failure. */
+  probe(): Promise<number>;
+}
+
+export interface ClusterTarget {
+  readonly name: string;
+  readonly region: string;
+  readonly priority: number;
+  readonly sink: ProbingSink;
+}
+
+export interface FailoverConfig {
+  readonly breaker: BreakerConfig;
+  readonly probeIntervalMs: number;
+  readonly failbackHoldDownMs: number;
+}
+
+export const failoverDefaults = {
+  // Five probes slower than 2 s must fit in the 5 s detection target: probing
+  // every 500 ms with overlapping probes reaches the fifth slow verdict ~4 s after a hang.
+  probeIntervalMs: 500,
+  // Fail back only after the primary was healthy for 30 s, so a flapping region
+  // does not drag traffic back and forth (Route 53 failover uses similar settling).
+  failbackHoldDownMs: 30_000,
+};
+
+export interface FailoverEvent {
+  readonly kind: 'breaker' | 'failover' | 'failback';
+  readonly cluster: string;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+  readonly ts: number;
+}
+
+const stateValue: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+class Abandoned extends Error {}
+
+export class FailoverSink implements Sink {
+  readonly maxMessageBytes: number;
+  private readonly targets: Array<ClusterTarget & { breaker: CircuitBreaker; probing: number; opened: Promise<void>; fireOpened: () => void }>;
+  private active: number;
+  private readonly cfg: FailoverConfig;
+  private readonly log: Logger;
+  private readonly timer: NodeJS.Timeout;
+  private readonly listeners: Array<(e: FailoverEvent) => void> = [];
+  private readonly mState; private readonly mActive; private readonly mTransitions; private readonly mAbandoned; private readonly mSwitches;
+  private closed = false;
+
+  constructor(targets: ClusterTarget[], cfg: FailoverConfig, registry: Registry, log: Logger, component: string) {
+    if (targets.length === 0) throw new Error('FailoverSink needs at least one cluster');
+    this.cfg = cfg;
+    this.log = log;
+    this.mState = gauge(registry, 'edgelog_sink_circuit_state', 'Circuit state per cluster: 0 closed, 1 half-open, 2 open.', ['component', 'cluster', 'region']);
+    this.mActive = gauge(registry, 'edgelog_sink_active_cluster', '1 for the cluster currently taking traffic.', ['component', 'cluster', 'region']);
+    this.mTransitions = counter(registry, 'edgelog_sink_circuit_transitions_total', 'Circuit breaker transitions.', ['component', 'cluster', 'to']);
+    this.mSwitches = counter(registry, 'edgelog_sink_failovers_total', 'Switches of the active cluster.', ['component', 'kind', 'to']);
+    this.mAbandoned = counter(registry, 'edgelog_sink_failover_abandoned_records_total', 'Records of requests abandoned on a failing cluster and resent elsewhere (possible duplicates).', ['component', 'cluster']);
+    const sorted = [...targets].sort((a, b) => a.priority - b.priority);
+    this.targets = sorted.map((t) => {
+      let fire!: () => void;
+      const entry = {
+        ...t, probing: 0,
+        opened: new Promise<void>((r) => { fire = r; }),
+        fireOpened: () => {},
+        breaker: null as unknown as CircuitBreaker,
+      };
+      entry.fireOpened = fire;
+      entry.breaker = new CircuitBreaker(cfg.breaker, (from, to, reason) => this.onBreaker(entry, from, to, reason, component));
+      this.mState.set({ component, cluster: t.name, region: t.region }, 0);
+      return entry;
+    });
+    this.maxMessageBytes = Math.min(...targets.map((t) => t.sink.maxMessageBytes));
+    this.active = 0;
+    this.component = component;
+    this.setActiveGauge();
+    this.timer = setInterval(() => this.probeAll(), cfg.probeIntervalMs);
+    this.timer.unref();
+  }
+
+  private readonly component: string;
+
+  onEvent(f: (e: FailoverEvent) => void): void { this.listeners.push(f); }
+  get activeCluster(): string { return this.targets[this.active]!.name; }
+
+  async send(messages: EncodedMessage[]): Promise<void> {
+    this.maybeFailback();
+    let lastErr: unknown = null;
+    for (let attempt = 0; attempt < this.targets.length; attempt++) {
+      const i = this.pick();
+      if (i === -1) break;
+      this.switchTo(i, 'failover', lastErr ? (lastErr as Error).message : 'circuit open');
+      const t = this.targets[i]!;
+      try {
+        await Promise.race([t.sink.send(messages), t.opened.then(() => { throw new Abandoned(); })]);
+        t.breaker.success();
+        return;
+      } catch (err) {
+        if (err instanceof Abandoned) {
+          let n = 0;
+          for (const m of messages) n += m.records.length;
+          this.mAbandoned.inc({ component: this.component, cluster: t.name }, n);
+          lastErr = new SinkSendError(`cluster ${t.name} failed during the request`, true);
+          continue;
+        }
+        if (err instanceof EdgelogError && !err.retriable) throw err; // e.g. too large: the same everywhere
+        t.breaker.failure((err as Error).message);
+        lastErr = err;
+        // Only move on at once if that failure opened the circuit; otherwise let the
+        // pipeline back off and retry the same cluster (a blip is not a failover).
+        if (t.breaker.state !== 'open') throw err;
+      }
+    }
+    throw lastErr instanceof Error ? lastErr : new SinkSendError('no cluster available: every circuit is open', true);
+  }
+
+  health(): { ready: boolean; reason: string } {
+    const open = this.targets.filter((t) => t.breaker.state === 'open');
+    if (open.length === this.targets.length) return { ready: false, reason: 'every cluster circuit is open' };
+    if (this.active !== 0) return { ready: false, reason: `failed over to ${this.targets[this.active]!.name} (${this.targets[this.active]!.region})` };
+    if (open.length > 0) return { ready: false, reason: `circuit open: ${open.map((t) => t.name).join(', ')}` };
+    return { ready: true, reason: '' };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await Promise.all(this.targets.map((t) => t.sink.close().catch(() => undefined)));
+  }
+
+  /** Highest-priority cluster whose circuit allows traffic; -1 when none. */
+  private pick(): number {
+    // Stay on the active cluster while it allows traffic (failback is separate and deliberate).
+    if (this.targets[this.active]!.breaker.allows()) return this.active;
+    for (let i = 0; i < this.targets.length; i++) if (this.targets[i]!.breaker.allows()) return i;
+    return -1;
+  }
+
+  private maybeFailback(): void {
+    const now = Date.now();
+    for (let i = 0; i < this.active; i++) {
+      const b = this.targets[i]!.breaker;
+      if (b.state === 'closed' && now - b.closedSince >= this.cfg.failbackHoldDownMs) {
+        this.switchTo(i, 'failback', `healthy for ${Math.round((now - b.closedSince) / 1000)} s`);
+        return;
+      }
+    }
+  }
+
+  private switchTo(i: number, kind: 'failover' | 'failback', reason: string): void {
+    if (i === this.active) return;
+    const from = this.targets[this.active]!;
+    const to = this.targets[i]!;
+    this.active = i;
+    this.setActiveGauge();
+    this.mSwitches.inc({ component: this.component, kind, to: to.name });
+    this.log.warn(kind === 'failover' ? 'failing over' : 'failing back', { from: from.name, to: to.name, region: to.region, reason });
+    this.emit({ kind, cluster: to.name, from: from.name, to: to.name, reason, ts: Date.now() });
+  }
+
+  private setActiveGauge(): void {
+    this.targets.forEach((t, i) => this.mActive.set({ component: this.component, cluster: t.name, region: t.region }, i === this.active ? 1 : 0));
+  }
+
+  private onBreaker(t: (typeof this.targets)[number], from: BreakerState, to: BreakerState, reason: string, component: string): void {
+    this.mState.set({ component, cluster: t.name, region: t.region }, stateValue[to]);
+    this.mTransitions.inc({ component, cluster: t.name, to });
+    const fields = { cluster: t.name, region: t.region, from, to, reason };
+    if (to === 'open') this.log.error('circuit opened', fields); else this.log.info('circuit changed', fields);
+    if (to === 'open') {
+      t.fireOpened();
+      t.opened = new Promise<void>((r) => { t.fireOpened = r; });
+    }
+    this.emit({ kind: 'breaker', cluster: t.name, from, to, reason, ts: Date.now() });
+  }
+
+  private emit(e: FailoverEvent): void { for (const f of this.listeners) f(e); }
+
+  private probeAll(): void {
+    if (this.closed) return;
+    for (const t of this.targets) {
+      // Overlapping probes let a hung cluster collect its slow verdicts at probe rate,
+      // not once per timeout; cap them so a dead cluster does not pile up requests.
+      if (t.probing >= this.cfg.breaker.slowThreshold) continue;
+      t.probing++;
+      const started = Date.now();
+      let settled = false;
+      const slowTimer = setTimeout(() => { if (!settled) { settled = true; t.probing--; t.breaker.probe(this.cfg.breaker.slowMs + 1); } }, this.cfg.breaker.slowMs + 1);
+      slowTimer.unref();
+      t.sink.probe().then(
+        () => { if (!settled) { settled = true; t.probing--; clearTimeout(slowTimer); t.breaker.probe(Date.now() - started); } },
+        () => { if (!settled) { settled = true; t.probing--; clearTimeout(slowTimer); t.breaker.probe(null); } },
+      );
+    }
+  }
+}
