@@ -1,0 +1,68 @@
+// Network namespaces for drills: each region's broker gets its own namespace
+// and address, joined to the host by a veth pair, so a fault can cut one
+// region's network without touching anything else. Addresses come from
+// 10.213.0.0/16 and exist only inside namespaces this module created; nothing
+// is routed beyond them. Everything created is removed by destroy(), and a
+// stale namespace of the same name from an earlier crashed run is removed first.
+
+import { execFileSync } from 'node:child_process';
+
+export interface RegionNet {
+  readonly ns: string;
+  readonly hostIf: string;
+  readonly nsIf: string;
+  readonly hostAddr: string;
+  readonly nsAddr: string;
+  /** Drop every packet to the namespace silently (no RST, no ICMP): a blackhole. */
+  blackhole(): void;
+  restore(): void;
+  destroy(): void;
+}
+
+function ip(...args: string[]): void {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export function canUseNetns(): { ok: boolean; reason: string } {
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'not root: network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN' };
+  try { execFileSync('ip', ['-V'], { stdio: 'ignore' }); } catch { return { ok: false, reason: 'iproute2 (ip) not installed' }; }
+  return { ok: true, reason: '' };
+}
+
+/** Creates namespace `edl-<tag>` with veth and a /30 from 10.213.<index>.0. */
+export function createRegionNet(tag: string, index: number): RegionNet {
+  const ns = `edl-${tag}`.slice(0, 15);
+  const hostIf = `edl${tag}h`.slice(0, 15);
+  const nsIf = `edl${tag}n`.slice(0, 15);
+  const hostAddr = `10.213.${index}.1`;
+  const nsAddr = `10.213.${index}.2`;
+  try { ip('netns', 'del', ns); } catch { /* none left over */ }
+  try { ip('link', 'del', hostIf); } catch { /* none left over */ }
+  let created = false;
+  try {
+    ip('netns', 'add', ns);
+    created = true;
+    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
+    ip('link', 'set', nsIf, 'netns', ns);
+    ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
+    ip('link', 'set', hostIf, 'up');
+    ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', nsIf, 'up');
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+  } catch (err) {
+    if (created) { try { ip('netns', 'del', ns); } catch { /* best effort */ } }
+    try { ip('link', 'del', hostIf); } catch { /* gone with the namespace */ }
+    throw err;
+  }
+  return {
+    ns, hostIf, nsIf, hostAddr, nsAddr,
+    // A permanent neighbour entry with a MAC nobody owns: frames leave the host
+    // but the namespace discards them, exactly like a route into a black hole.
+    blackhole: () => ip('neigh', 'replace', nsAddr, 'lladdr', '02:00:5e:10:00:01', 'dev', hostIf, 'nud', 'permanent'),
+    restore: () => { try { ip('neigh', 'del', nsAddr, 'dev', hostIf); } catch { /* already clean */ } },
+    destroy: () => {
+      try { ip('netns', 'del', ns); } catch { /* already gone */ }
+      try { ip('link', 'del', hostIf); } catch { /* removed with the namespace */ }
+    },
+  };
+}
