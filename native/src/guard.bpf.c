@@ -212,7 +212,10 @@ int edgelog_guard(struct __sk_buff *skb)
 			if (!b)
 				goto pass;
 		}
-		bpf_spin_lock(&b->lock);
+		/* No lock: LRU hashes cannot hold a bpf_spin_lock. Two CPUs
+		 * racing on one source may both spend the same tokens, so a
+		 * source can exceed its bucket by at most (CPUs - 1) packets
+		 * per race; the LRU is what keeps spoofed floods bounded. */
 		{
 			__u64 elapsed = now > b->last_ns ? now - b->last_ns : 0;
 			__u64 pt = b->pkt_tokens, bt = b->byte_tokens;
@@ -237,7 +240,6 @@ int edgelog_guard(struct __sk_buff *skb)
 			b->pkt_tokens = pt;
 			b->byte_tokens = bt;
 		}
-		bpf_spin_unlock(&b->lock);
 		if (reason) {
 			count(&reason_stats, reason, len);
 			return TC_ACT_SHOT;

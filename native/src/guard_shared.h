@@ -45,8 +45,6 @@ struct src_key {
 };
 
 struct bucket {
-	struct bpf_spin_lock lock;
-	__u32 _pad;
 	__u64 pkt_tokens;    /* token-ns */
 	__u64 byte_tokens;
 	__u64 last_ns;
