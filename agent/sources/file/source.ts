@@ -1,0 +1,254 @@
+// The `file` source: discovers files by glob, runs one Tailer per file
+// identity, wakes tailers from inotify (with a periodic stat and glob as the
+// safety net), and persists acknowledged positions in the checkpoint store.
+
+import { open } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { ComponentContext, ComponentSpec, Downstream, Source } from '../../core/component.ts';
+import type { Logger } from '../../observe/log.ts';
+import { fileSourceDefaults, validateFileSourceConfig } from './config.ts';
+import type { FileSourceConfig } from './config.ts';
+import { CheckpointStore } from './checkpoint-store.ts';
+import type { CheckpointEntry } from './checkpoint-store.ts';
+import { findFiles, isIncluded, staticDir } from './discovery.ts';
+import { fingerprintMatches } from './fingerprint.ts';
+import { FileSourceTelemetry } from './telemetry.ts';
+import { Tailer } from './tailer.ts';
+import type { StartFrom, TailerHost } from './tailer.ts';
+import { DirWatchSet } from './watcher.ts';
+
+export class FileSource implements Source, TailerHost {
+  readonly cfg: FileSourceConfig;
+  readonly sourceId: string;
+  readonly store: CheckpointStore;
+  readonly telemetry: FileSourceTelemetry;
+  out: Downstream = { push: async () => { throw new Error('file source not started'); } };
+  stopping = false;
+  private readonly log: Logger;
+  /** Open files by identity (dev:ino). */
+  private readonly tailers = new Map<string, Tailer>();
+  /** The same tailers by current path, for inotify events. */
+  private readonly byPath = new Map<string, Tailer>();
+  private readonly watches: DirWatchSet;
+  private scanTimer: NodeJS.Timeout | null = null;
+  private ckptTimer: NodeJS.Timeout | null = null;
+  private scanning: Promise<void> | null = null;
+  private rescanAgain = false;
+  private inflight = 0;
+  private drainWaiters: (() => void)[] = [];
+  /** Files matched but not opened because max_open_files was reached (last scan). */
+  deferred = 0;
+
+  constructor(cfg: FileSourceConfig, ctx: ComponentContext) {
+    this.cfg = cfg;
+    this.sourceId = ctx.id;
+    this.log = ctx.log.child({ component: ctx.id, type: 'file' });
+    const file = cfg.checkpoint_path || join(ctx.dataDir, 'checkpoints', `${ctx.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+    this.store = new CheckpointStore(file, this.log);
+    this.telemetry = new FileSourceTelemetry(ctx.metrics, ctx.id, this.log);
+    this.watches = new DirWatchSet((dir, event, name) => this.onDirEvent(dir, event, name));
+  }
+
+  get checkpointFile(): string { return this.store.file; }
+  get openFiles(): number { return this.tailers.size; }
+  get inFlightGroups(): number { return this.inflight; }
+
+  async start(out: Downstream): Promise<void> {
+    this.out = out;
+    await this.store.load(Date.now());
+    await this.scan(true);
+    this.scanTimer = setInterval(() => this.rescanSoon(), this.cfg.glob_interval_ms);
+    // Unref'd: after stop() late acks keep being persisted, but this timer alone must not hold the process.
+    this.ckptTimer = setInterval(() => { void this.flushCheckpoints(); }, this.cfg.checkpoint_interval_ms);
+    this.ckptTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.scanTimer) { clearInterval(this.scanTimer); this.scanTimer = null; }
+    this.watches.close();
+    for (const t of this.tailers.values()) t.wake();
+    if (this.scanning) await this.scanning;
+    const all = [...this.tailers.values()];
+    await Promise.all(all.map((t) => t.finished()));
+    // Ship unterminated last lines: at shutdown they are as complete as they will get.
+    for (const t of all) {
+      try {
+        await t.flushAtStop();
+      } catch (err) {
+        this.telemetry.error('flush', t.path, err);
+      }
+      await t.release('shutdown');
+    }
+    await this.flushCheckpoints();
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.drainWaiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
+    await this.flushCheckpoints();
+    if (this.stopping && this.ckptTimer) { clearInterval(this.ckptTimer); this.ckptTimer = null; }
+  }
+
+  // TailerHost
+  groupOpened(): void { this.inflight++; }
+  groupDone(): void {
+    if (--this.inflight === 0 && this.drainWaiters.length > 0) {
+      const ws = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  rescanSoon(): void {
+    if (this.stopping) return;
+    if (this.scanning) { this.rescanAgain = true; return; }
+    this.scanning = (async () => {
+      try {
+        do {
+          this.rescanAgain = false;
+          await this.scan(false);
+        } while (this.rescanAgain && !this.stopping);
+      } finally {
+        this.scanning = null;
+      }
+    })();
+  }
+
+  released(t: Tailer, reason: string): void {
+    if (this.tailers.get(t.key) === t) this.tailers.delete(t.key);
+    if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
+    this.telemetry.released(t.path, reason, this.tailers.size);
+    if (this.deferred > 0) this.rescanSoon();
+  }
+
+  async flushCheckpoints(): Promise<void> {
+    try {
+      if (await this.store.flush()) this.telemetry.checkpointWritten();
+    } catch (err) {
+      this.telemetry.error('checkpoint', this.store.file, err);
+    }
+  }
+
+  private async scan(startup: boolean): Promise<void> {
+    let found;
+    try {
+      found = await findFiles(this.cfg.include, this.cfg.exclude);
+    } catch (err) {
+      this.telemetry.error('glob', this.cfg.include.join(','), err);
+      return;
+    }
+    const now = Date.now();
+    const keyAt = new Map<string, string>();
+    for (const f of found) keyAt.set(f.path, `${f.st.dev}:${f.st.ino}`);
+    let deferred = 0;
+    for (const f of found) {
+      if (this.stopping) return;
+      const key = keyAt.get(f.path)!;
+      const t = this.tailers.get(key);
+      if (t) {
+        // Same file under another matched name: follow it, unless its current name still leads to it (hard link).
+        if (t.path !== f.path && keyAt.get(t.path) !== key) this.renameTailer(t, f.path);
+        t.touch(now);
+        continue;
+      }
+      if (this.cfg.ignore_older_ms > 0 && now - Number(f.st.mtimeMs) > this.cfg.ignore_older_ms) continue;
+      if (this.tailers.size >= this.cfg.max_open_files) { deferred++; continue; }
+      await this.openFile(f.path, startup, now);
+    }
+    this.deferred = deferred;
+    const forgotten = this.store.forget(now, this.cfg.checkpoint_forget_after_ms);
+    if (forgotten > 0) this.telemetry.checkpointsForgotten(forgotten);
+    this.syncWatches();
+  }
+
+  private renameTailer(t: Tailer, to: string): void {
+    if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
+    t.renameTo(to);
+    this.byPath.set(to, t);
+  }
+
+  private async openFile(path: string, startup: boolean, now: number): Promise<void> {
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.telemetry.error('open', path, err);
+      return;
+    }
+    let st: BigIntStats;
+    try {
+      // Identity of what we actually opened (the path may have changed since the glob).
+      st = await fh.stat({ bigint: true });
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      this.telemetry.error('open', path, err);
+      return;
+    }
+    const dev = String(st.dev);
+    const ino = String(st.ino);
+    const key = `${dev}:${ino}`;
+    if (this.tailers.has(key) || !st.isFile()) { await fh.close(); return; }
+    const size = Number(st.size);
+    let match: CheckpointEntry | undefined;
+    const candidates = this.store.byInode(dev, ino);
+    for (const e of candidates) {
+      if (!match && e.offset <= size && await fingerprintMatches(fh, { hex: e.fingerprint, len: e.fp_len })) {
+        match = e;
+      } else {
+        // Same inode, other content: the inode was reused, or the file was truncated while we were away.
+        this.store.delete(e.stream_id);
+      }
+    }
+    let from: StartFrom;
+    if (match) from = { kind: 'checkpoint', entry: match };
+    // start_at applies only to files already there when the agent starts and
+    // never seen before; a file we knew whose content changed is read from 0.
+    else if (startup && candidates.length === 0) from = { kind: this.cfg.start_at };
+    else from = { kind: 'beginning' };
+    const t = new Tailer(this, path, dev, ino, fh, from, now);
+    this.tailers.set(key, t);
+    this.byPath.set(path, t);
+    this.telemetry.opened(path, match ? match.offset : from.kind === 'end' ? size : 0, from.kind, this.tailers.size);
+    t.start();
+  }
+
+  private syncWatches(): void {
+    if (this.stopping) return;
+    const dirs = new Set<string>();
+    for (const g of this.cfg.include) dirs.add(staticDir(g));
+    for (const t of this.tailers.values()) dirs.add(dirname(t.path));
+    this.watches.sync(dirs);
+  }
+
+  private onDirEvent(dir: string, event: string, name: string | null): void {
+    if (this.stopping) return;
+    if (name === null) {
+      for (const t of this.tailers.values()) if (dirname(t.path) === dir) t.wake();
+      this.rescanSoon();
+      return;
+    }
+    const full = join(dir, basename(name));
+    const t = this.byPath.get(full);
+    if (t) t.wake();
+    // Creates, deletes and renames arrive as 'rename'; a 'change' of a name we
+    // do not tail may be a file that appeared between two scans.
+    if ((event === 'rename' || !t) && isIncluded(full, this.cfg.include, this.cfg.exclude)) this.rescanSoon();
+    else if (event === 'rename' && t) this.rescanSoon();
+  }
+}
+
+export const fileSource: ComponentSpec<FileSourceConfig, Source> = {
+  kind: 'source',
+  type: 'file',
+  summary: 'Tail files matching globs (inotify + stat polling), surviving rotation, with acknowledged checkpoints.',
+  defaults: fileSourceDefaults,
+  validate: validateFileSourceConfig,
+  create: (cfg, ctx) => new FileSource(cfg, ctx),
+};

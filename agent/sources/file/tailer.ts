@@ -1,0 +1,426 @@
+// One open file: reads chunks into a reused buffer, frames lines, pushes one
+// batch (one AckGroup) per chunk and waits for the downstream before reading
+// more, so a slow sink simply leaves the bytes in the file.
+//
+// Lifecycle of the identity under the fd we hold:
+// - rename+create / delete: the path no longer leads to our inode. We keep the
+//   fd (the inode cannot be reused while it is open), read to EOF, and let go
+//   only after `rotate_wait` without new bytes, so a writer that still has the
+//   old file open loses nothing.
+// - copytruncate: same inode, size below our offset (or the first bytes no
+//   longer match the fingerprint): the content was replaced. The old stream is
+//   retired and reading starts again at 0 as a new stream (new fingerprint).
+
+import { stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { AckGroup, OrderedAcks } from '../../core/ack.ts';
+import { newRecord } from '../../core/record.ts';
+import type { LogRecord } from '../../core/record.ts';
+import type { Downstream } from '../../core/component.ts';
+import type { FileSourceConfig, OversizeAction } from './config.ts';
+import { LineFramer } from './line-framer.ts';
+import type { LineSink } from './line-framer.ts';
+import { fingerprintFile, fingerprintMatches } from './fingerprint.ts';
+import type { Fingerprint } from './fingerprint.ts';
+import type { CheckpointEntry, CheckpointStore } from './checkpoint-store.ts';
+import type { FileSourceTelemetry } from './telemetry.ts';
+
+/** What the tailer needs from the source that owns it. */
+export interface TailerHost {
+  readonly cfg: FileSourceConfig;
+  readonly sourceId: string;
+  readonly store: CheckpointStore;
+  readonly telemetry: FileSourceTelemetry;
+  readonly out: Downstream;
+  readonly stopping: boolean;
+  /** Something changed at a path (rotation seen): re-run discovery now. */
+  rescanSoon(): void;
+  /** The tailer let its file go. */
+  released(t: Tailer, reason: string): void;
+  groupOpened(): void;
+  groupDone(): void;
+}
+
+/** Where to begin a file. */
+export type StartFrom =
+  | { kind: 'checkpoint'; entry: CheckpointEntry }
+  | { kind: 'beginning' }
+  | { kind: 'end' };
+
+/**
+ * One generation of a file's content: identity, ordered acks and its
+ * checkpoint entry. A truncation starts a new generation; the old one keeps
+ * counting its late acks but no longer writes the checkpoint.
+ */
+export class StreamGen {
+  readonly streamId: string;
+  readonly acks: OrderedAcks;
+  readonly entry: CheckpointEntry;
+  committed: number;
+  /** Token of the last group handed out (tokens must increase). */
+  lastToken: number;
+  retired = false;
+  private readonly tailer: Tailer;
+  /** One closure per stream, shared by all its groups (no per-record closures). */
+  readonly onDone: (g: AckGroup) => void;
+
+  constructor(tailer: Tailer, entry: CheckpointEntry) {
+    this.tailer = tailer;
+    this.entry = entry;
+    this.streamId = entry.stream_id;
+    this.committed = entry.offset;
+    this.lastToken = entry.offset;
+    this.acks = new OrderedAcks(entry.offset);
+    this.onDone = (g) => this.groupDone(g);
+  }
+
+  private groupDone(g: AckGroup): void {
+    // Any settled status moves on: 'dropped' was deliberate, 'rejected' was dead-lettered.
+    if (this.acks.complete(g.token)) {
+      const moved = this.acks.committed - this.committed;
+      this.committed = this.acks.committed;
+      if (!this.retired) {
+        this.entry.offset = this.committed;
+        this.tailer.committedMoved(moved);
+      }
+    }
+    this.tailer.host.groupDone();
+  }
+}
+
+export class Tailer implements LineSink {
+  readonly host: TailerHost;
+  path: string;
+  readonly dev: string;
+  readonly ino: string;
+  readonly key: string;
+  private readonly fh: FileHandle;
+  private readonly buf: Buffer;
+  private framer: LineFramer;
+  gen: StreamGen | null = null;
+  /** How the first generation starts (later generations, after truncation, start at 0). */
+  private startFrom: StartFrom | null;
+  private readOffset = 0;
+  private knownSize = 0;
+  private lastDataMs: number;
+  private lastFpCheckMs = 0;
+  detached = false;
+  private released = false;
+  private truncations = 0;
+  // Lines of the current chunk, framed before the chunk's AckGroup (whose token is the chunk end) exists. Reused.
+  private readonly bodies: Buffer[] = [];
+  private readonly offsets: number[] = [];
+  private chunkBytes = 0;
+  // Wake-up: inotify events and timers resolve the wait.
+  private waiter: (() => void) | null = null;
+  private waitTimer: NodeJS.Timeout | null = null;
+  private woken = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(host: TailerHost, path: string, dev: string, ino: string, fh: FileHandle, startFrom: StartFrom, nowMs: number) {
+    this.host = host;
+    this.path = path;
+    this.dev = dev;
+    this.ino = ino;
+    this.key = `${dev}:${ino}`;
+    this.fh = fh;
+    this.buf = Buffer.allocUnsafeSlow(host.cfg.read_chunk_bytes);
+    this.startFrom = startFrom;
+    this.framer = new LineFramer(host.cfg.max_line_bytes, host.cfg.oversize, 0);
+    this.lastDataMs = nowMs;
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  /** Resolves when the read loop has exited (stop or release). */
+  async finished(): Promise<void> {
+    if (this.loop) await this.loop;
+  }
+
+  get isReleased(): boolean { return this.released; }
+
+  wake(): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      if (this.waitTimer) { clearTimeout(this.waitTimer); this.waitTimer = null; }
+      w();
+    } else {
+      this.woken = true;
+    }
+  }
+
+  /** The same file (dev+ino) was found under another path that discovery matches. */
+  renameTo(path: string): void {
+    if (path === this.path) return;
+    this.host.telemetry.renamed(this.path, path);
+    this.path = path;
+    if (this.gen) this.gen.entry.path = path;
+    this.detached = false;
+    this.host.store.markDirty();
+  }
+
+  /** Called by the stream generation when its acknowledged offset moved. */
+  committedMoved(bytes: number): void {
+    this.host.store.markDirty();
+    const g = this.gen;
+    // A released file's late acks still move its checkpoint, but its metric series are gone and must stay gone.
+    if (g && !this.released) this.host.telemetry.acked(this.path, bytes, Math.max(this.knownSize, this.readOffset) - g.committed);
+  }
+
+  private async run(): Promise<void> {
+    const cfg = this.host.cfg;
+    while (!this.host.stopping && !this.released) {
+      try {
+        if (this.gen === null) await this.establish();
+        const n = this.gen === null ? 0 : await this.readChunk();
+        if (n > 0) continue;
+        const waitMs = await this.atEof();
+        if (this.released || this.host.stopping) break;
+        await this.waitWake(waitMs);
+      } catch (err) {
+        this.host.telemetry.error('read', this.path, err);
+        await this.waitWake(cfg.glob_interval_ms);
+      }
+    }
+  }
+
+  /** First bytes are there: fix the identity (fingerprint, stream id) and the start offset. */
+  private async establish(): Promise<void> {
+    const cfg = this.host.cfg;
+    const st = await this.fh.stat();
+    this.knownSize = st.size;
+    const from = this.startFrom ?? { kind: 'beginning' as const };
+    if (from.kind === 'checkpoint') {
+      const e = from.entry;
+      e.path = this.path;
+      this.gen = new StreamGen(this, e);
+      this.host.store.set(e);
+      this.seek(e.offset);
+      this.startFrom = null;
+      return;
+    }
+    const fp = await fingerprintFile(this.fh, st.size, cfg.fingerprint_bytes);
+    if (fp === null) {
+      // Empty: nothing identifies it yet and nothing to read. Whatever is written
+      // from now on is new, so even `start_at: end` must then read it from 0.
+      this.startFrom = { kind: 'beginning' };
+      return;
+    }
+    const start = from.kind === 'end' ? st.size : 0;
+    let streamId = `${this.dev}:${this.ino}:${fp.hex}`;
+    // After a copytruncate the new content may begin with the very same bytes;
+    // salt the id so a consumer's dedupe never merges two generations.
+    if (this.truncations > 0) streamId += `~${this.truncations}`;
+    const entry: CheckpointEntry = {
+      path: this.path, dev: this.dev, ino: this.ino, fingerprint: fp.hex, fp_len: fp.len,
+      stream_id: streamId, offset: start, seen_ms: Date.now(),
+    };
+    this.gen = new StreamGen(this, entry);
+    this.host.store.set(entry);
+    this.seek(start);
+    this.startFrom = null;
+  }
+
+  private seek(offset: number): void {
+    this.readOffset = offset;
+    this.framer = new LineFramer(this.host.cfg.max_line_bytes, this.host.cfg.oversize, offset);
+    this.host.telemetry.lag(this.path, Math.max(this.knownSize, offset) - offset);
+  }
+
+  private async readChunk(): Promise<number> {
+    const { bytesRead } = await this.fh.read(this.buf, 0, this.buf.length, this.readOffset);
+    if (bytesRead === 0) return 0;
+    const base = this.readOffset;
+    this.readOffset += bytesRead;
+    if (this.readOffset > this.knownSize) this.knownSize = this.readOffset;
+    this.lastDataMs = Date.now();
+    this.host.telemetry.read(this.path, bytesRead);
+    const gen = this.gen!;
+    if (gen.entry.fp_len < this.host.cfg.fingerprint_bytes && this.readOffset > gen.entry.fp_len) await this.widenFingerprint(gen);
+    this.framer.push(this.buf, bytesRead, base, this);
+    await this.ship();
+    return bytesRead;
+  }
+
+  /** The file was shorter than fingerprint_bytes when first seen: hash more of it now that it grew (stream id unchanged). */
+  private async widenFingerprint(gen: StreamGen): Promise<void> {
+    const fp = await fingerprintFile(this.fh, this.readOffset, this.host.cfg.fingerprint_bytes);
+    if (fp && fp.len > gen.entry.fp_len) {
+      gen.entry.fingerprint = fp.hex;
+      gen.entry.fp_len = fp.len;
+      this.host.store.markDirty();
+    }
+  }
+
+  // LineSink: called by the framer for each line of the chunk.
+  line(body: Buffer, offset: number): void {
+    this.bodies.push(body);
+    this.offsets.push(offset);
+    this.chunkBytes += body.length;
+  }
+
+  oversize(action: OversizeAction): void {
+    this.host.telemetry.oversize(action, this.path, this.framer.consumed);
+  }
+
+  /** Turn the framed lines into one batch with one AckGroup whose token is the safe resume offset, and push it. */
+  private async ship(): Promise<void> {
+    const gen = this.gen!;
+    const n = this.bodies.length;
+    const end = this.framer.consumed;
+    if (n === 0 && end <= gen.lastToken) return;
+    let group: AckGroup;
+    if (end > gen.lastToken) {
+      group = new AckGroup(end, gen.onDone);
+      gen.acks.push(end);
+      gen.lastToken = end;
+      this.host.groupOpened();
+    } else {
+      // Cannot happen with the framer's rules (every emitted line moves `consumed`); never let a bookkeeping slip stop data.
+      this.host.telemetry.error('ack-token', this.path, new Error(`chunk end ${end} not after ${gen.lastToken}`));
+      group = new AckGroup(end, noop);
+    }
+    const records: LogRecord[] = new Array(n);
+    const now = Date.now();
+    const source = this.host.sourceId;
+    const stream = this.path;
+    const streamId = gen.streamId;
+    for (let i = 0; i < n; i++) records[i] = newRecord(this.bodies[i]!, source, stream, streamId, this.offsets[i]!, group, now);
+    group.add(n);
+    const bytes = this.chunkBytes;
+    this.bodies.length = 0;
+    this.offsets.length = 0;
+    this.chunkBytes = 0;
+    try {
+      if (n > 0) {
+        this.host.telemetry.emitted(n, bytes);
+        await this.host.out.push(records);
+      }
+    } finally {
+      group.seal();
+    }
+  }
+
+  /**
+   * Nothing more to read right now: look at the path (rotation, truncation),
+   * flush an unterminated line that has been idle, decide whether to let go.
+   * Returns how long to sleep before looking again (unless woken).
+   */
+  private async atEof(): Promise<number> {
+    const cfg = this.host.cfg;
+    const now = Date.now();
+    let wait = cfg.glob_interval_ms;
+    if (!this.detached) {
+      let st: BigIntStats | null = null;
+      try {
+        st = await stat(this.path, { bigint: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      if (st === null || String(st.dev) !== this.dev || String(st.ino) !== this.ino) {
+        this.detached = true;
+        this.host.telemetry.rotation(st === null ? 'delete' : 'rename', this.path);
+        this.host.rescanSoon();
+        return 0; // read again at once: the writer may have appended just before rotating
+      }
+      const size = Number(st.size);
+      this.knownSize = size;
+      const gen = this.gen;
+      if (gen) {
+        let replaced = size < this.readOffset;
+        if (!replaced && now - this.lastFpCheckMs >= cfg.glob_interval_ms) {
+          // Same inode, same or larger size, but maybe new content (truncated then
+          // rewritten past our offset before we looked): the first bytes tell.
+          this.lastFpCheckMs = now;
+          replaced = !(await fingerprintMatches(this.fh, { hex: gen.entry.fingerprint, len: gen.entry.fp_len } satisfies Fingerprint));
+        }
+        if (replaced) {
+          await this.truncated(size);
+          return 0;
+        }
+        this.host.telemetry.lag(this.path, size - gen.committed);
+        if (cfg.remove_after_ms > 0 && gen.committed >= size && this.framer.pending === 0 && gen.acks.inFlight === 0) {
+          const idle = now - this.lastDataMs;
+          if (idle >= cfg.remove_after_ms) {
+            await unlink(this.path).catch((err) => this.host.telemetry.error('remove', this.path, err));
+            this.host.telemetry.removedAfterRead(this.path);
+            await this.release('removed');
+            return 0;
+          }
+          wait = Math.min(wait, cfg.remove_after_ms - idle);
+        }
+      }
+    }
+    if (this.gen && this.framer.pending > 0) {
+      const idle = now - this.lastDataMs;
+      if (idle >= cfg.idle_flush_ms) {
+        this.framer.flush(this.readOffset, this);
+        await this.ship();
+      } else {
+        wait = Math.min(wait, cfg.idle_flush_ms - idle);
+      }
+    }
+    if (this.detached) {
+      const idle = now - this.lastDataMs;
+      if (idle >= cfg.rotate_wait_ms) {
+        if (this.gen) { this.framer.flush(this.readOffset, this); await this.ship(); }
+        await this.release('rotated');
+        return 0;
+      }
+      wait = Math.min(wait, cfg.rotate_wait_ms - idle);
+    }
+    return Math.max(1, wait);
+  }
+
+  /** The content under our inode was replaced (copytruncate): ship what we hold, retire the stream, start over at 0. */
+  private async truncated(size: number): Promise<void> {
+    const old = this.gen!;
+    this.host.telemetry.truncation(this.path, this.readOffset, size);
+    // The partial line we hold was real data of the old content.
+    this.framer.flush(this.readOffset, this);
+    await this.ship();
+    old.retired = true;
+    this.host.store.delete(old.streamId);
+    this.truncations++;
+    this.gen = null;
+    this.startFrom = { kind: 'beginning' };
+    this.readOffset = 0;
+    this.framer = new LineFramer(this.host.cfg.max_line_bytes, this.host.cfg.oversize, 0);
+    this.lastDataMs = Date.now();
+  }
+
+  private waitWake(ms: number): Promise<void> {
+    if (this.woken || this.host.stopping) { this.woken = false; return Promise.resolve(); }
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+      this.waitTimer = setTimeout(() => { this.waitTimer = null; this.wake(); }, ms);
+    });
+  }
+
+  /** Shutdown: the read loop has exited; ship the unterminated last line. */
+  async flushAtStop(): Promise<void> {
+    if (this.released || !this.gen) return;
+    this.framer.flush(this.readOffset, this);
+    await this.ship();
+  }
+
+  /** Let the file go (rotated away and drained, removed, or shutdown). */
+  async release(reason: string): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (this.waitTimer) { clearTimeout(this.waitTimer); this.waitTimer = null; }
+    await this.fh.close().catch(() => undefined);
+    this.host.released(this, reason);
+  }
+
+  /** For the checkpoint forget clock: this file is still here. */
+  touch(nowMs: number): void {
+    if (this.gen) this.gen.entry.seen_ms = nowMs;
+  }
+}
+
+function noop(): void {}
