@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
-import type { Admin, Kafka as KafkaClient, LogEntry, logCreator } from 'kafkajs';
+import type { Kafka as KafkaClient, LogEntry, logCreator } from 'kafkajs';
 import { silentLogger, type Logger } from '../observe/log.ts';
 
 const { Kafka, logLevel } = kafkajs;
@@ -115,7 +115,11 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 
 /** KRaft cluster ids are 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints). */
 function randomClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  // One starting with '-' would be parsed as an option by the tool's argument parser.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function kafkajsLogs(log: Logger): logCreator {
@@ -286,6 +290,9 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
   const stdoutFd = openSync(join(dataDir, 'broker.out'), 'a');
   const proc = spawn('java', [...jvm, '-cp', cp, 'kafka.Kafka', configFile], { stdio: ['ignore', stdoutFd, stdoutFd] });
   closeSync(stdoutFd);
+  // The harness never keeps the process alive by itself: the caller awaits
+  // its own work and the exit handler / watchdog take the JVM down after it.
+  proc.unref();
   const child: Child = { proc, tempDir };
   children.add(child);
   let exited: string | null = null;
@@ -299,14 +306,16 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await admin?.disconnect().catch(() => {});
     if (exited === null) {
+      proc.ref(); // keep the loop alive until the JVM is really gone
       proc.kill('SIGTERM');
-      const grace = new Promise<'timeout'>((r) => { const t = setTimeout(() => r('timeout'), 10_000); t.unref(); });
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), 10_000); });
       if (await Promise.race([exitPromise.then(() => 'exited' as const), grace]) === 'timeout') {
         proc.kill('SIGKILL');
         await exitPromise;
       }
+      clearTimeout(timer);
     }
     children.delete(child);
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
@@ -315,7 +324,6 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
 
   // Ready when the broker answers a metadata request (listener bound, controller elected, broker registered).
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
-  let admin: Admin | null = null;
   for (;;) {
     if (exited !== null) {
       const out = tail(join(dataDir, 'broker.out'), 10) + '\n' + tail(logFile);
@@ -340,21 +348,9 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
   const startupMs = Math.round(performance.now() - t0);
   log.info('kafka started', { bootstrap, pid: proc.pid, startup_ms: startupMs, data_dir: dataDir });
 
-  const getAdmin = async (): Promise<Admin> => {
-    if (!admin) {
-      admin = adminClient(bootstrap, log, 3000).admin();
-      await admin.connect();
-    }
-    return admin;
-  };
-
   return {
     name, bootstrap, pid: proc.pid!, dataDir, logFile, startupMs,
-    async createTopic(topic: string, partitions = 1): Promise<void> {
-      const a = await getAdmin();
-      // false when it already exists: that is fine for tests sharing a cluster.
-      await a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true, timeout: 10_000 });
-    },
+    createTopic: (topic: string, partitions = 1) => createTopic(bootstrap, topic, partitions, log),
     stop,
     kill(signal: NodeJS.Signals = 'SIGKILL'): void {
       if (exited === null) proc.kill(signal);
@@ -367,6 +363,20 @@ function hasBrokerJar(dir: string): boolean {
     return readdirSync(dir).some((f) => f.startsWith('kafka_2.13-') && f.endsWith('.jar'));
   } catch {
     return false;
+  }
+}
+
+/**
+ * Creates a topic (no-op when it exists) and waits for its leaders. A
+ * short-lived admin connection, so no socket keeps the process alive.
+ */
+export async function createTopic(bootstrap: string, topic: string, partitions = 1, log: Logger = silentLogger): Promise<void> {
+  const admin = adminClient(bootstrap, log, 3000).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true, timeout: 10_000 });
+  } finally {
+    await admin.disconnect().catch(() => {});
   }
 }
 
