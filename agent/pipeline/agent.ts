@@ -46,6 +46,8 @@ export class Agent {
 
   get httpAddress(): string | null { return this.http?.address ?? null; }
   get pipelines(): readonly Pipeline[] { return this.running.map((r) => r.pipeline); }
+  /** The sink instance of each pipeline (drills and tests subscribe to failover events). */
+  get sinks(): ReadonlyMap<string, Sink> { return new Map(this.running.map((r) => [r.pipeline.id, r.sink])); }
 
   async start(listen?: string): Promise<void> {
     const a = this.cfg.agent;

@@ -67,6 +67,7 @@ export class FailoverSink implements Sink {
   private readonly log: Logger;
   private readonly timer: NodeJS.Timeout;
   private readonly listeners: Array<(e: FailoverEvent) => void> = [];
+  private readonly deliveryListeners: Array<(cluster: string, messages: EncodedMessage[]) => void> = [];
   private readonly mState; private readonly mActive; private readonly mTransitions; private readonly mAbandoned; private readonly mSwitches;
   private closed = false;
 
@@ -104,6 +105,8 @@ export class FailoverSink implements Sink {
   private readonly component: string;
 
   onEvent(f: (e: FailoverEvent) => void): void { this.listeners.push(f); }
+  /** Called after a cluster acknowledged a request (drills time failover from these). */
+  onDelivery(f: (cluster: string, messages: EncodedMessage[]) => void): void { this.deliveryListeners.push(f); }
   get activeCluster(): string { return this.targets[this.active]!.name; }
 
   async send(messages: EncodedMessage[]): Promise<void> {
@@ -117,6 +120,7 @@ export class FailoverSink implements Sink {
       try {
         await Promise.race([t.sink.send(messages), t.opened.then(() => { throw new Abandoned(); })]);
         t.breaker.success();
+        for (const f of this.deliveryListeners) f(t.name, messages);
         return;
       } catch (err) {
         if (err instanceof Abandoned) {
