@@ -15,6 +15,8 @@ export class PipelineEvents {
   private readonly batchRecords; private readonly batchBytes; private readonly latency;
   private readonly buffer; private readonly sinkUp;
   private failing = false;
+  /** Optional observer of every acknowledged request (demo progress, drills). */
+  tap: ((records: number, encodedBytes: number, observedMs: ArrayLike<number>, nowMs: number) => void) | null = null;
 
   constructor(id: string, registry: Registry, log: Logger) {
     this.id = id;
@@ -47,6 +49,7 @@ export class PipelineEvents {
     this.batchBytes.observe({ component: this.id }, encodedBytes);
     const h = this.latency.labels({ component: this.id });
     for (let i = 0; i < observedMs.length; i++) h.observe((nowMs - observedMs[i]!) / 1000);
+    this.tap?.(records, encodedBytes, observedMs, nowMs);
     if (this.failing) {
       this.failing = false;
       this.sinkUp.set({ component: this.id }, 1);

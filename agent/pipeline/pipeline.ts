@@ -68,6 +68,8 @@ export class Pipeline implements Downstream {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  get events(): PipelineEvents { return this.p.events; }
+
   /** Body bytes buffered or in flight (for /readyz and tests). */
   get bufferedBytes(): number { return this.buffered; }
 
