@@ -22,4 +22,7 @@ if [ -z "${EDGELOG_KAFKA_JARS:-}" ] && [ -d "$release/kafka/libs" ]; then
   EDGELOG_KAFKA_JARS=$release/kafka/libs; export EDGELOG_KAFKA_JARS
 fi
 EDGELOG_RELEASE=$release; export EDGELOG_RELEASE
+if [ -z "${EDGELOG_VERSION:-}" ] && [ -f "$release/VERSION" ]; then
+  EDGELOG_VERSION=$(cat "$release/VERSION"); export EDGELOG_VERSION
+fi
 exec "$release/bin/node" "$release/agent/cli/main.ts" "$@"
