@@ -1,0 +1,29 @@
+// Builds the whole app: primary and secondary AWS regions, GCP, and the
+// global stack that ties their entry points together. Deploy order follows
+// the references: primary -> secondary (replicator) -> gcp -> global.
+
+import { config as defaultConfig, type EdgelogInfraConfig } from './config.ts';
+import { App } from './lib/cdk.ts';
+import { GcpStack } from './stacks/gcp.ts';
+import { GlobalStack } from './stacks/global.ts';
+import { RegionStack } from './stacks/region.ts';
+
+export interface EdgelogApp {
+  readonly app: App;
+  readonly primary: RegionStack;
+  readonly secondary: RegionStack;
+  readonly gcp: GcpStack;
+  readonly global: GlobalStack;
+}
+
+export const STACK_NAMES = ['primary', 'secondary', 'gcp', 'global'] as const;
+
+export function buildApp(opts: { readonly outdir?: string; readonly config?: EdgelogInfraConfig } = {}): EdgelogApp {
+  const cfg = opts.config ?? defaultConfig;
+  const app = new App({ ...(opts.outdir ? { outdir: opts.outdir } : {}), skipBackendValidation: true });
+  const primary = new RegionStack(app, 'primary', { config: cfg, region: cfg.aws.primary });
+  const secondary = new RegionStack(app, 'secondary', { config: cfg, region: cfg.aws.secondary, replicateFrom: primary });
+  const gcp = new GcpStack(app, 'gcp', { config: cfg });
+  const global = new GlobalStack(app, 'global', { config: cfg, primary, secondary, gcp });
+  return { app, primary, secondary, gcp, global };
+}

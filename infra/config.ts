@@ -1,0 +1,207 @@
+// The one file with every region, size, name, port and price-relevant knob of
+// the cloud side. Stacks read only from here; constructs get these values as
+// props, so a second deployment (staging, another customer) is a second
+// object of this shape.
+
+import { KAFKA_BOOTSTRAP_PLACEHOLDER } from './lib/user-data.ts';
+
+export { KAFKA_BOOTSTRAP_PLACEHOLDER };
+
+export interface AwsRegionConfig {
+  /** Stack and name component: `primary` or `secondary`. */
+  readonly key: 'primary' | 'secondary';
+  readonly region: string;
+  /** Three AZs: brokers, relays and NAT gateways spread over them. */
+  readonly availabilityZones: readonly string[];
+  readonly vpcCidr: string;
+}
+
+export interface EdgelogInfraConfig {
+  readonly project: string;
+  readonly environment: string;
+  /** Tags (AWS) and labels (GCP) every resource must carry; policy-checked. */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly ports: {
+    /** Agent -> relay forward protocol (TCP, TLS optional). */
+    readonly forward: number;
+    /** Relay HTTP health/metrics listener (/healthz, /readyz); bound to 0.0.0.0 in relay role. */
+    readonly health: number;
+    /** MSK listener ports: 9092 plaintext, 9094 TLS, 9096 SASL/SCRAM, 9098 IAM (MSK documented ports). */
+    readonly brokers: readonly number[];
+  };
+  /**
+   * Where edge nodes connect from. Never 0.0.0.0/0 (policy check): list the
+   * operators' egress ranges. Documentation ranges (RFC 5737) as placeholders.
+   */
+  readonly edgeCidrs: readonly string[];
+  /**
+   * Route 53 health checker source ranges (ip-ranges.json, service
+   * ROUTE53_HEALTHCHECKS, the global block). Refresh before deploy.
+   */
+  readonly route53HealthCheckerCidrs: readonly string[];
+  readonly aws: {
+    readonly primary: AwsRegionConfig;
+    readonly secondary: AwsRegionConfig;
+    /** Region of the global stack's provider: Route 53 metrics and the FIS drill live here (must equal primary's region). */
+    readonly globalRegion: string;
+  };
+  readonly kafka: {
+    readonly version: string;
+    readonly instanceType: string;
+    readonly brokersPerAz: number;
+    readonly volumeGiB: number;
+    readonly maxVolumeGiB: number;
+    /** Topics the relays write; replicated with identical names (active-passive). */
+    readonly topics: readonly string[];
+    readonly scramUsers: readonly string[];
+  };
+  readonly relay: {
+    readonly instanceType: string;
+    /** AMI via SSM public parameter, resolved by EC2 at launch (no lookup at synth). */
+    readonly imageId: string;
+    readonly minSize: number;
+    readonly maxSize: number;
+    readonly cpuTargetPercent: number;
+    readonly bufferOccupancyTarget: number;
+    readonly drainSeconds: number;
+  };
+  readonly agent: {
+    readonly version: string;
+    readonly artifactUrl: string;
+    readonly artifactSha256?: string;
+  };
+  readonly dns: {
+    /** Existing public hosted zone. */
+    readonly zoneName: string;
+    /** The name edge agents ship to. */
+    readonly recordName: string;
+    /** Second-level failover record (secondary AWS region, then GCP). */
+    readonly standbyRecordName: string;
+  };
+  readonly gcp: {
+    readonly project: string;
+    readonly region: string;
+    readonly zones: readonly string[];
+    readonly subnetCidr: string;
+    readonly kafkaVcpus: number;
+    readonly kafkaMemoryGiB: number;
+    readonly machineType: string;
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+  };
+}
+
+export const config: EdgelogInfraConfig = {
+  project: 'edgelog',
+  environment: 'prod',
+  tags: {
+    project: 'edgelog',
+    environment: 'prod',
+    owner: 'platform-logging',
+    // Underscore, not hyphen: valid as an AWS tag and a GCP label key alike (the google provider's
+    // cdktf binding rewrites hyphens in default_labels keys; the tags policy caught it).
+    cost_center: 'obs-0042',
+  },
+  ports: {
+    forward: 24240,
+    health: 8686,
+    brokers: [9092, 9094, 9096, 9098],
+  },
+  edgeCidrs: ['198.51.100.0/24', '203.0.113.0/24'],
+  route53HealthCheckerCidrs: ['15.177.0.0/18'],
+  aws: {
+    primary: {
+      key: 'primary',
+      region: 'us-east-1',
+      availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+      vpcCidr: '10.10.0.0/16',
+    },
+    secondary: {
+      key: 'secondary',
+      region: 'us-west-2',
+      availabilityZones: ['us-west-2a', 'us-west-2b', 'us-west-2c'],
+      vpcCidr: '10.11.0.0/16',
+    },
+    globalRegion: 'us-east-1',
+  },
+  kafka: {
+    // MSK supported version line; Replicator needs >= 2.7.1.
+    version: '3.8.x',
+    instanceType: 'kafka.m7g.large',
+    brokersPerAz: 1,
+    volumeGiB: 1000,
+    maxVolumeGiB: 4000,
+    topics: ['edgelog.logs'],
+    scramUsers: ['relay'],
+  },
+  relay: {
+    instanceType: 'c7g.large',
+    imageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+    minSize: 3,
+    maxSize: 12,
+    cpuTargetPercent: 50,
+    bufferOccupancyTarget: 0.5,
+    drainSeconds: 300,
+  },
+  agent: {
+    version: '0.1.0',
+    artifactUrl: 'https://releases.edgelog.example.com/0.1.0/edgelog-0.1.0-linux-arm64.tar.gz',
+  },
+  dns: {
+    zoneName: 'edgelog.example.com',
+    recordName: 'ingest.edgelog.example.com',
+    standbyRecordName: 'ingest-standby.edgelog.example.com',
+  },
+  gcp: {
+    project: 'edgelog-prod',
+    region: 'europe-west1',
+    zones: ['europe-west1-b', 'europe-west1-c', 'europe-west1-d'],
+    subnetCidr: '10.20.0.0/20',
+    // Managed Service for Apache Kafka: 3 vCPU minimum, 1-8 GiB per vCPU.
+    kafkaVcpus: 3,
+    kafkaMemoryGiB: 12,
+    machineType: 't2a-standard-2',
+    minReplicas: 2,
+    maxReplicas: 10,
+  },
+};
+
+
+/**
+ * The edgelog.yaml a relay boots with (forward source in, Kafka sink out).
+ * `brokers` is a literal for GCP (its bootstrap name is derived from the
+ * cluster id) and KAFKA_BOOTSTRAP_PLACEHOLDER on AWS (MSK names are known
+ * only after apply).
+ */
+export function relayConfigYaml(opts: {
+  readonly forwardPort: number;
+  readonly healthPort: number;
+  readonly brokers: string;
+  readonly topic: string;
+  readonly sasl: 'aws-msk-iam' | 'gcp-oauthbearer';
+}): string {
+  return [
+    '# edgelog relay: forward in, Kafka out. Rendered by infra/config.ts.',
+    'role: relay',
+    'health:',
+    `  listen: 0.0.0.0:${opts.healthPort}`,
+    'sources:',
+    '  forward_in:',
+    '    type: forward',
+    `    listen: 0.0.0.0:${opts.forwardPort}`,
+    'sinks:',
+    '  kafka_out:',
+    '    type: kafka',
+    `    brokers: ${opts.brokers}`,
+    `    topic: ${opts.topic}`,
+    '    tls: true',
+    `    sasl: ${opts.sasl}`,
+    '    encoding: otlp_proto',
+    '',
+  ].join('\n');
+}
+
+/** GCP Managed Kafka's bootstrap address (documented name pattern, port 9092 SASL_SSL). */
+export function gcpKafkaBootstrap(clusterId: string, region: string, project: string): string {
+  return `bootstrap.${clusterId}.${region}.managedkafka.${project}.cloud.goog:9092`;
+}

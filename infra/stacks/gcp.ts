@@ -1,0 +1,45 @@
+// The second cloud: GCP Managed Kafka plus a relay fleet behind a passthrough NLB.
+
+import { gcpKafkaBootstrap, relayConfigYaml, type EdgelogInfraConfig } from '../config.ts';
+import { SecondCloud } from '../constructs/second-cloud.ts';
+import { Construct, GoogleProvider, TerraformOutput } from '../lib/cdk.ts';
+import { EdgelogStack } from '../lib/stack.ts';
+import { physicalName, policyFor } from './policy.ts';
+
+export class GcpStack extends EdgelogStack {
+  readonly cloud: SecondCloud;
+
+  constructor(scope: Construct, id: string, props: { readonly config: EdgelogInfraConfig }) {
+    const cfg = props.config;
+    super(scope, id, policyFor(cfg));
+    const g = cfg.gcp;
+    new GoogleProvider(this, 'google', { project: g.project, region: g.region, defaultLabels: { ...cfg.tags } });
+    const name = physicalName(cfg, 'gcp');
+    this.cloud = new SecondCloud(this, 'cloud', {
+      name,
+      project: g.project,
+      region: g.region,
+      zones: g.zones,
+      subnetCidr: g.subnetCidr,
+      forwardPort: cfg.ports.forward,
+      healthPort: cfg.ports.health,
+      edgeCidrs: cfg.edgeCidrs,
+      healthCheckerCidrs: cfg.route53HealthCheckerCidrs,
+      install: cfg.agent,
+      configYaml: relayConfigYaml({
+        forwardPort: cfg.ports.forward,
+        healthPort: cfg.ports.health,
+        brokers: gcpKafkaBootstrap(`${name}-kafka`, g.region, g.project),
+        topic: cfg.kafka.topics[0],
+        sasl: 'gcp-oauthbearer',
+      }),
+      topic: cfg.kafka.topics[0],
+      kafkaVcpus: g.kafkaVcpus,
+      kafkaMemoryGiB: g.kafkaMemoryGiB,
+      machineType: g.machineType,
+      minReplicas: g.minReplicas,
+      maxReplicas: g.maxReplicas,
+    });
+    new TerraformOutput(this, 'ingest-ip', { value: this.cloud.address.address });
+  }
+}
