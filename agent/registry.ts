@@ -1,18 +1,38 @@
 // The one table of components. Each entry is the record a component module
-// exports (type, defaults, validate, create); config validation, the component
-// reference and `edgelog validate --list` all read from here.
+// exports (type, summary, defaults, validate, create); config validation, the
+// component reference and `edgelog validate --list` all read from here.
 
 import type { ComponentKind, ComponentSpec } from './core/component.ts';
+import { fileSource } from './sources/file/source.ts';
+import { tcpSource } from './sources/tcp/tcp-source.ts';
+import { jsonDecoder } from './decoders/json/json.ts';
+import { logfmtDecoder } from './decoders/logfmt.ts';
+import { regexDecoder } from './decoders/regex.ts';
+import { syslogDecoder } from './decoders/syslog.ts';
+import { multiline } from './transforms/multiline/multiline.ts';
+import { filter } from './transforms/filter.ts';
+import { sample } from './transforms/sample.ts';
+import { enrich } from './transforms/enrich.ts';
+import { redact } from './transforms/redact.ts';
+import { throttle } from './transforms/throttle.ts';
+import { validate } from './transforms/validate.ts';
+import { rename } from './transforms/rename.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySpec = ComponentSpec<any, any>;
 
-const table: AnySpec[] = [];
+const table: readonly AnySpec[] = [
+  // sources
+  fileSource, tcpSource,
+  // decoders (processors that parse)
+  jsonDecoder, logfmtDecoder, regexDecoder, syslogDecoder,
+  // transforms
+  multiline, filter, sample, enrich, redact, throttle, validate, rename,
+];
 
-export function register(...specs: AnySpec[]): void {
-  for (const s of specs) {
-    if (table.some((t) => t.kind === s.kind && t.type === s.type)) throw new Error(`component ${s.kind}/${s.type} registered twice`);
-    table.push(s);
+for (let i = 0; i < table.length; i++) {
+  for (let j = 0; j < i; j++) {
+    if (table[i]!.kind === table[j]!.kind && table[i]!.type === table[j]!.type) throw new Error(`component ${table[i]!.kind}/${table[i]!.type} registered twice`);
   }
 }
 
