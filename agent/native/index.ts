@@ -1,0 +1,10 @@
+// Native helpers (tc/eBPF guard, io_uring sender) and host capability detection.
+export { loadNative, tryLoadNative, nativeLibraryPath, NativeCallError, ABI_VERSION } from './lib.ts';
+export { capabilities, reportCapabilities, requireFeature, effectiveCaps, kernelVersion } from './capabilities.ts';
+export type { Feature, FeatureStatus, CapabilityReport } from './capabilities.ts';
+export { GuardController, canonicalCidr } from './guard.ts';
+export type { GuardRules, GuardRate, GuardOptions, GuardCounters, RuleCounter } from './guard.ts';
+export { UringSender, UringSendError, UringShortSendError, C_SENT, C_BUF_FREE, C_ZC, C_ZC_COPIED } from './uring-sender.ts';
+export type { UringSenderOptions, Completion, UringStats } from './uring-sender.ts';
+export { doctorReport, formatDoctor } from './doctor.ts';
+export type { DoctorLine } from './doctor.ts';
