@@ -81,3 +81,8 @@ export async function metricValue(ctx: ComponentContext, name: string, labels: R
   }
   return sum;
 }
+
+/** The decoded view of a record, for golden comparisons. */
+export function view(r: LogRecord): { body: string; time: string; sev: number; sevText: string; attrs: Record<string, unknown> | null; traceId: string; spanId: string } {
+  return { body: r.body.toString('utf8'), time: r.timeUnixNano.toString(), sev: r.severityNumber, sevText: r.severityText, attrs: r.attributes, traceId: r.traceId, spanId: r.spanId };
+}
