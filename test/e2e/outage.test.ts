@@ -1,0 +1,81 @@
+// A broker outage of minutes under full write load: the file source stops
+// reading when the pipeline's byte-bounded buffer is full (the file is the
+// buffer), so memory stays flat however large the backlog grows; when the
+// broker returns, everything is delivered. RSS is sampled every second and
+// must stay under a ceiling (a leak shows as growth past it).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startKafkaCluster, createTopic, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
+import { startAgent, metricSum } from '../helpers/agent-process.ts';
+import { tempDir, writeAgentConfig, readBack, waitFor, sleep } from '../helpers/e2e.ts';
+
+const OUTAGE_S = Number(process.env.EDGELOG_OUTAGE_SECONDS ?? 150);
+const RATE = 10_000; // lines per second during the outage
+const RSS_CEILING_MB = 300;
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+test(`broker down for ${OUTAGE_S} s under write load: nothing lost, RSS under ${RSS_CEILING_MB} MB`, { timeout: (OUTAGE_S + 240) * 1000 }, async (t) => {
+  const dir = tempDir(t);
+  const kafkaDir = join(dir, 'kafka');
+  mkdirSync(kafkaDir);
+  let kafka: KafkaCluster = await startKafkaCluster({ name: 'outage', dataDir: kafkaDir });
+  t.after(() => kafka.stop());
+  const port = Number(kafka.bootstrap.split(':').pop());
+  const topic = 'outage';
+  await createTopic(kafka.bootstrap, topic, 1);
+  const file = join(dir, 'app.log');
+  const agent = await startAgent(writeAgentConfig({ dir, include: [file], bootstrap: kafka.bootstrap, topic, sink: 'retry: { max_backoff: 2s }' }));
+  t.after(() => agent.kill());
+  const fd = openSync(file, 'a');
+  let seq = 0;
+  const writer = setInterval(() => {
+    let s = '';
+    for (let i = 0; i < RATE / 50; i++) s += `${new Date().toISOString()} level=info seq=${String(seq++).padStart(10, '0')} msg="request served" path=/api/items status=200\n`;
+    writeSync(fd, s);
+  }, 20);
+  const rss: Array<[number, number]> = [];
+  const t0 = Date.now();
+  const sampler = setInterval(() => rss.push([Math.round((Date.now() - t0) / 1000), +rssMb(agent.child.pid!).toFixed(1)]), 1000);
+  t.after(() => { clearInterval(writer); clearInterval(sampler); });
+
+  await sleep(3000);
+  kafka.kill('SIGKILL');
+  t.diagnostic(`broker killed at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  await sleep(OUTAGE_S * 1000);
+  clearInterval(writer);
+  closeSync(fd);
+  const outageEnd = Math.round((Date.now() - t0) / 1000);
+  kafka = await startKafkaCluster({ name: 'outage', dataDir: kafkaDir, port });
+  t.diagnostic(`broker back at ${outageEnd} s; ${seq} lines written`);
+  await waitFor('backlog delivered', async () => {
+    const m = await agent.metrics();
+    return metricSum(m, 'edgelog_file_acked_bytes_total') > 0 && metricSum(m, 'edgelog_file_checkpoint_lag_bytes') === 0;
+  }, 180_000, 500);
+  clearInterval(sampler);
+  assert.equal(await agent.stop(), 0);
+
+  const records = await readBack(kafka, topic, { timeoutMs: 180_000 });
+  const seen = new Uint8Array(seq);
+  for (const r of records) {
+    const m = /seq=(\d{10})/.exec(r.body.toString('latin1'));
+    if (m) seen[Number(m[1])] = 1;
+  }
+  const lost = seen.reduce((a, v) => a + (v ? 0 : 1), 0);
+  const maxRss = Math.max(...rss.map((x) => x[1]));
+  const curve = rss.filter((_, i) => i % 10 === 0).map(([s, mb]) => `${s}s:${mb}`).join(' ');
+  t.diagnostic(`RSS MB every 10 s: ${curve}`);
+  t.diagnostic(`max RSS ${maxRss} MB; lines ${seq}; records ${records.length}; lost ${lost}`);
+  const out = join(tmpdir(), 'edgelog-outage-rss.json');
+  writeFileSync(out, JSON.stringify({ outage_s: OUTAGE_S, rate: RATE, lines: seq, lost, max_rss_mb: maxRss, outage_end_s: outageEnd, rss }, null, 1));
+  t.diagnostic(`RSS curve written to ${out}`);
+  assert.equal(lost, 0, `${lost} of ${seq} lines lost`);
+  assert.ok(maxRss < RSS_CEILING_MB, `RSS peaked at ${maxRss} MB (ceiling ${RSS_CEILING_MB} MB)`);
+});
