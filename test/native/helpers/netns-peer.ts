@@ -1,0 +1,71 @@
+// Runs inside a test's network namespace (`ip netns exec NS node netns-peer.ts MODE`).
+//   guard: the guarded side. Reads JSON commands on stdin, one per line, answers
+//          one JSON line each: open/attach/apply/counters/listen/received/detach/close.
+//   send:  `send SRC DST PORT COUNT SIZE` sends COUNT UDP datagrams of SIZE bytes
+//          from SRC as fast as possible, prints {"sent":n,"elapsedMs":t}.
+import dgram from 'node:dgram';
+import { createInterface } from 'node:readline';
+import { GuardController } from '../../../agent/native/guard.ts';
+
+const mode = process.argv[2];
+
+if (mode === 'send') {
+  const [src, dst, port, count, size] = process.argv.slice(3);
+  const sock = dgram.createSocket(src.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((r) => sock.bind(0, src, r));
+  const payload = Buffer.alloc(Number(size), 0x61);
+  const t0 = performance.now();
+  let sent = 0;
+  // bounded burst, a few in flight at a time so the socket never drops locally
+  const total = Number(count);
+  await new Promise<void>((resolve) => {
+    const next = (): void => {
+      if (sent >= total) { resolve(); return; }
+      sock.send(payload, Number(port), dst, (err) => { if (!err) sent++; else sent = total; next(); });
+    };
+    next();
+  });
+  const elapsedMs = performance.now() - t0;
+  sock.close();
+  process.stdout.write(JSON.stringify({ sent, elapsedMs }) + '\n');
+} else if (mode === 'guard') {
+  let guard: GuardController | undefined;
+  let rx: dgram.Socket | undefined;
+  let received = 0;
+  const rl = createInterface({ input: process.stdin });
+  const reply = (v: unknown): void => { process.stdout.write(JSON.stringify(v) + '\n'); };
+  for await (const line of rl) {
+    let cmd: { op: string; [k: string]: unknown };
+    try { cmd = JSON.parse(line); } catch { continue; }
+    try {
+      switch (cmd.op) {
+        case 'open': guard = GuardController.open(String(cmd.ifname), { pinRoot: cmd.pinRoot as string | undefined }); reply({ ok: true }); break;
+        case 'attach': guard!.attach(); reply({ ok: true }); break;
+        case 'apply': reply({ ok: true, result: guard!.applyRules(cmd.rules as never) }); break;
+        case 'counters': reply({ ok: true, counters: guard!.counters() }); break;
+        case 'detach': guard!.detach(); reply({ ok: true }); break;
+        case 'close': guard?.close(); guard = undefined; reply({ ok: true }); break;
+        case 'listen': {
+          rx = dgram.createSocket({ type: String(cmd.addr).includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
+          rx.on('message', () => { received++; });
+          await new Promise<void>((r) => rx!.bind(Number(cmd.port ?? 0), String(cmd.addr), r));
+          reply({ ok: true, port: rx.address().port });
+          break;
+        }
+        case 'received': {
+          // let in-flight datagrams land before reading the count
+          await new Promise((r) => setTimeout(r, Number(cmd.settleMs ?? 100)));
+          reply({ ok: true, received });
+          received = 0;
+          break;
+        }
+        case 'exit': guard?.close(); rx?.close(); reply({ ok: true }); process.exit(0);
+        default: reply({ ok: false, error: `unknown op ${cmd.op}` });
+      }
+    } catch (err) {
+      reply({ ok: false, error: (err as Error).message, code: (err as { code?: string }).code });
+    }
+  }
+  guard?.close();
+  rx?.close();
+}
