@@ -171,6 +171,8 @@ export class DiskSpool {
   get unread(): number { return this.nextSeq - this.readSeq; }
   get ackedSeq(): number { return this.acked; }
   get isClosed(): boolean { return this.closed; }
+  /** Largest payload append() accepts. */
+  get maxRecordSize(): number { return this.maxRecordBytes; }
   /** True while an append waits for acks to free space (when_full: block). */
   get waitingForSpace(): boolean { return this.spaceWaiters.length > 0; }
 

@@ -1,0 +1,173 @@
+// Where a network source's records go. Peers cannot replay, so there are two
+// ways to keep at-least-once within what the agent controls:
+//  - spool: records are serialized into the disk spool first; a connection
+//    reads on once the append resolved (written), and a SpoolReplayer feeds
+//    the pipeline from the spool, whose acks delete spooled segments. A crash
+//    after the append loses nothing; a full spool (block) or full disk pauses
+//    reading, so the peer's own buffer and TCP window take the backlog.
+//  - direct: records are pushed downstream; the connection stays paused until
+//    the push promise resolves (backpressure to the peer through TCP).
+// deliver() resolves when the caller may read more.
+
+import { AckGroup } from '../../core/ack.ts';
+import type { Downstream } from '../../core/component.ts';
+import type { EdgelogError } from '../../core/errors.ts';
+import type { LogRecord } from '../../core/record.ts';
+import type { Logger } from '../../observe/log.ts';
+import { DiskSpool } from '../../pipeline/spool/disk-spool.ts';
+import type { SpoolConfig } from '../../pipeline/spool/config.ts';
+import type { Registry } from 'prom-client';
+import { serializeRecord } from '../../pipeline/spool/record-codec.ts';
+import { SpoolReplayer } from '../../pipeline/spool/replay.ts';
+import type { NetEvents } from './events.ts';
+
+const noop = () => {};
+/** A group for records that are acknowledged by the spool, not by the pipeline. */
+const spooledGroup = new AckGroup(0, noop);
+
+export class Delivery {
+  private readonly out: Downstream;
+  private readonly spool: DiskSpool | null;
+  private readonly replayer: SpoolReplayer | null;
+  private readonly ev: NetEvents;
+  private readonly log: Logger;
+  private outstanding = 0;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private unackedGroups = 0;
+  private ackWaiters: (() => void)[] = [];
+  private token = 0;
+  private stopping = false;
+  private replaying = true;
+  private readonly onGroupDone = () => {
+    if (--this.unackedGroups === 0) this.wake(this.ackWaiters);
+  };
+
+  constructor(out: Downstream, spool: DiskSpool | null, ev: NetEvents, log: Logger) {
+    this.out = out;
+    this.spool = spool;
+    this.ev = ev;
+    this.log = log;
+    this.replayer = spool ? new SpoolReplayer(spool, out, { log, onUndecodable: () => ev.malformed('spool_rejected', 'spool') }) : null;
+    this.replayer?.start();
+  }
+
+  /** Bytes of batches handed to deliver() that have not resolved yet. */
+  get outstandingBytes(): number { return this.outstanding; }
+
+  /** The AckGroup records of the next batch belong to. */
+  group(): AckGroup {
+    if (this.spool) return spooledGroup;
+    this.unackedGroups++;
+    return new AckGroup(++this.token, this.onGroupDone);
+  }
+
+  async deliver(records: LogRecord[], bytes: number, group: AckGroup): Promise<void> {
+    this.outstanding += bytes;
+    this.inFlight++;
+    try {
+      if (this.spool) await this.toSpool(records);
+      else {
+        group.add(records.length);
+        group.seal();
+        await this.out.push(records);
+      }
+    } finally {
+      this.outstanding -= bytes;
+      if (--this.inFlight === 0) this.wake(this.idleWaiters);
+    }
+  }
+
+  private async toSpool(records: LogRecord[]): Promise<void> {
+    const spool = this.spool!;
+    let payloads = records.map(serializeRecord);
+    if (payloads.some((p) => p.length > spool.maxRecordSize)) {
+      // Framing caps should prevent this; a record the spool cannot hold is counted, the rest kept.
+      const fit = payloads.filter((p) => p.length <= spool.maxRecordSize);
+      this.ev.malformed('spool_rejected', 'spool', payloads.length - fit.length);
+      payloads = fit;
+      if (fit.length === 0) return;
+    }
+    let backoff = 100;
+    for (;;) {
+      try {
+        await spool.append(payloads);
+        return;
+      } catch (e) {
+        const err = e as EdgelogError;
+        if (!err.retriable || spool.isClosed) {
+          this.ev.malformed('spool_rejected', 'spool', payloads.length);
+          this.log.error('spool refused records, dropped', { err, records: payloads.length });
+          return;
+        }
+        // Disk full or I/O error: wait and retry; the connection stays paused meanwhile.
+        this.ev.spoolRetry(e);
+        if (this.stopping) backoff = Math.min(backoff, 200);
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+
+  /** Resolves once every deliver() call so far has resolved. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Records pushed downstream (from the spool) and not yet acknowledged. */
+  get inFlightDownstream(): number {
+    return this.spool ? this.spool.unacked - this.spool.unread : this.unackedGroups;
+  }
+
+  /**
+   * Waits until everything delivered is acknowledged downstream. With a spool:
+   * while replaying, until the spool is empty; once replay stopped, until what
+   * was already pushed is acked (the rest replays after restart).
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    await this.idle();
+    if (this.spool) {
+      const until = Date.now() + timeoutMs;
+      const left = () => (this.replaying ? this.spool!.unacked : this.inFlightDownstream);
+      while (left() > 0 && !this.spool.isClosed) {
+        if (Date.now() >= until) return false;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return true;
+    }
+    if (this.unackedGroups === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await Promise.race([
+      new Promise<boolean>((r) => this.ackWaiters.push(() => r(true))),
+      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    return ok;
+  }
+
+  /** No more pushes downstream (records pushed earlier keep settling into the spool). */
+  async stopReplay(): Promise<void> {
+    this.stopping = true;
+    await this.idle();
+    this.replaying = false;
+    await this.replayer?.stop();
+  }
+
+  /** Persists the acked position and closes the spool (idempotent). */
+  async closeSpool(): Promise<void> {
+    await this.spool?.close();
+  }
+
+  private wake(list: (() => void)[]): void {
+    for (const f of list.splice(0)) f();
+  }
+}
+
+export async function openSpoolFor(cfg: SpoolConfig, dir: string, name: string, log: Logger, metrics: Registry): Promise<DiskSpool> {
+  return DiskSpool.open(dir, {
+    maxBytes: cfg.max_bytes, segmentBytes: cfg.segment_bytes, whenFull: cfg.when_full,
+    fsyncIntervalMs: cfg.fsync_interval_ms, fsyncBytes: cfg.fsync_bytes, maxRecordBytes: cfg.max_record_bytes,
+    ackPersistIntervalMs: cfg.ack_persist_interval_ms, name, log, metrics,
+  });
+}

@@ -1,0 +1,111 @@
+// `tcp` source: newline-delimited lines over TCP, optionally TLS. One record
+// per line (body = the line's bytes, LF removed; CR too with strip_cr), stream
+// = peer ip:port, streamId = listener + peer + accept time, offset = byte
+// position of the line in the connection. Peers cannot replay, so records go
+// through the disk spool when `spool` is set, else straight downstream with
+// the sockets paused while the pipeline is full.
+
+import { join, isAbsolute } from 'node:path';
+import type { ComponentContext, ComponentSpec, Downstream, Source } from '../../core/component.ts';
+import { newRecord } from '../../core/record.ts';
+import { readMap, readBool, readBytes } from '../../config/schema.ts';
+import { netDefaults, netKeys, readNetConfig, type NetListenConfig } from '../net/config.ts';
+import { Delivery, openSpoolFor } from '../net/delivery.ts';
+import { NetEvents, type NetStats } from '../net/events.ts';
+import { LineFramer } from '../net/framer.ts';
+import { NetListener, loadTls } from '../net/listener.ts';
+
+export interface TcpSourceConfig extends NetListenConfig {
+  /** Longest line; longer ones are skipped to their newline and counted (reason oversized). */
+  max_line_bytes: number;
+  /** Remove one CR before the LF (CRLF senders). Off: lines arrive byte-exact. */
+  strip_cr: boolean;
+}
+
+export const tcpDefaults: TcpSourceConfig = {
+  ...netDefaults,
+  // Fluent Bit's tcp input listens on 5170 by default; loopback only unless configured otherwise.
+  address: '127.0.0.1:5170',
+  // Vector socket source max_length 102400.
+  max_line_bytes: 102_400,
+  // Vector's newline_delimited framing splits on LF only and keeps the bytes as they are.
+  strip_cr: false,
+};
+
+export interface NetSource extends Source {
+  /** The bound address once started (port 0 in config picks a free one). */
+  readonly address: { host: string; port: number } | null;
+  readonly stats: Readonly<NetStats>;
+}
+
+export function spoolDir(dir: string, ctx: ComponentContext): string {
+  return isAbsolute(dir) ? dir : join(ctx.dataDir, dir, ctx.id);
+}
+
+class TcpSource implements NetSource {
+  private readonly cfg: TcpSourceConfig;
+  private readonly ctx: ComponentContext;
+  private readonly ev: NetEvents;
+  private listener: NetListener | null = null;
+  private delivery: Delivery | null = null;
+  address: { host: string; port: number } | null = null;
+  private stopped = false;
+
+  constructor(cfg: TcpSourceConfig, ctx: ComponentContext) {
+    this.cfg = cfg;
+    this.ctx = ctx;
+    this.ev = new NetEvents(ctx.id, ctx.log, ctx.metrics);
+  }
+
+  get stats(): Readonly<NetStats> { return this.ev.stats; }
+
+  async start(out: Downstream): Promise<void> {
+    const { cfg, ctx } = this;
+    const tlsOpts = loadTls(cfg, `sources.${ctx.id}`);
+    const spool = cfg.spool ? await openSpoolFor(cfg.spool, spoolDir(cfg.spool.dir, ctx), ctx.id, ctx.log, ctx.metrics) : null;
+    this.delivery = new Delivery(out, spool, this.ev, ctx.log);
+    const source = ctx.id;
+    this.listener = new NetListener(cfg, ctx.id, tlsOpts, {
+      newFramer: (onMalformed) => new LineFramer(cfg.max_line_bytes, cfg.strip_cr, onMalformed),
+      toRecord: (frame, conn, offset, group) => newRecord(frame, source, conn.peer, conn.streamId, offset, group),
+    }, this.delivery, this.ev, ctx.log);
+    try {
+      this.address = await this.listener.listen();
+    } catch (e) {
+      await this.delivery.stopReplay();
+      await this.delivery.closeSpool();
+      throw e;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.listener?.shutdown();
+    await this.delivery?.stopReplay();
+    // With nothing in flight the spool closes now; otherwise drain() closes it once the in-flight records settle.
+    if (this.delivery && this.delivery.inFlightDownstream === 0) await this.delivery.closeSpool();
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    await this.delivery?.drain(timeoutMs);
+    if (this.stopped) await this.delivery?.closeSpool();
+  }
+}
+
+export const tcpSource: ComponentSpec<TcpSourceConfig, NetSource> = {
+  kind: 'source',
+  type: 'tcp',
+  summary: 'Newline-delimited lines over TCP (optional TLS), with connection limits, slowloris timeouts and an optional disk spool.',
+  defaults: tcpDefaults,
+  validate(raw: unknown, path: string): TcpSourceConfig {
+    const m = readMap(raw, path, [...netKeys, 'type', 'max_line_bytes', 'strip_cr']);
+    return {
+      ...readNetConfig(m, path, tcpDefaults.address),
+      max_line_bytes: readBytes(m, 'max_line_bytes', path, tcpDefaults.max_line_bytes, 1),
+      strip_cr: readBool(m, 'strip_cr', path, tcpDefaults.strip_cr),
+    };
+  },
+  create(cfg: TcpSourceConfig, ctx: ComponentContext): NetSource {
+    return new TcpSource(cfg, ctx);
+  },
+};
