@@ -60,7 +60,7 @@ test('validate: required fields and types; invalid records dead-lettered then se
     const v = new Validate(validate.validate({ required: ['message', 'service.name', 'level'], types: { status: 'integer', ok: 'boolean' } }, 't.val'), ctx);
     const s = new FakeStream();
     const input = s.records(['good', 'no service', 'bad type', 'no level', '']);
-    const attrs = [{ 'service.name': 'api', status: 200, ok: true }, {}, { 'service.name': 'api', status: 2.5 }, { 'service.name': 'api' }, { 'service.name': 'api' }];
+    const attrs: Record<string, string | number | boolean>[] = [{ 'service.name': 'api', status: 200, ok: true }, {}, { 'service.name': 'api', status: 2.5 }, { 'service.name': 'api' }, { 'service.name': 'api' }];
     input.forEach((r, i) => { r.attributes = attrs[i]!; r.severityText = i === 3 ? '' : 'info'; });
     const out: LogRecord[] = [];
     v.process(input, out);
