@@ -176,10 +176,7 @@ export class OtlpProtoEncoder implements Encoder {
 
     const attrs = this.attrs;
     attrs.length = 0;
-    this.push(ATTR_FILE_PATH, r.stream);
-    this.push(ATTR_STREAM_ID, r.streamId);
     this.push(ATTR_OFFSET, r.offset);
-    if (r.source) this.push(ATTR_SOURCE, r.source);
     const a = r.attributes;
     if (a !== null) {
       for (const k in a) {
@@ -190,9 +187,28 @@ export class OtlpProtoEncoder implements Encoder {
 
     w.uint32(TAG_LOG_RECORDS).fork();
     otlp.LogRecord.encode(s as unknown as Parameters<typeof otlp.LogRecord.encode>[0], w);
+    // path, stream id and source are the same for long runs of records: their
+    // encoded KeyValues are cached and copied (repeated fields may interleave).
+    w.raw(this.streamAttrs(r));
     // body: AnyValue { string_value | bytes_value } written straight from the Buffer
     w.uint32(TAG_BODY).fork().uint32(isUtf8(r.body) ? TAG_STRING_VALUE : TAG_BYTES_VALUE).bytes(r.body).ldelim();
     w.ldelim();
+  }
+
+  private cStream = '';
+  private cStreamId = '';
+  private cSource = '';
+  private cBytes: Uint8Array | null = null;
+
+  private streamAttrs(r: LogRecord): Uint8Array {
+    if (this.cBytes === null || r.stream !== this.cStream || r.streamId !== this.cStreamId || r.source !== this.cSource) {
+      const kvs = [stringKv(ATTR_FILE_PATH, r.stream), stringKv(ATTR_STREAM_ID, r.streamId)];
+      if (r.source) kvs.push(stringKv(ATTR_SOURCE, r.source));
+      // Encode as a LogRecord holding only these attributes: its bytes are exactly the repeated field 6 entries.
+      this.cBytes = otlp.LogRecord.encode({ attributes: kvs }).finish();
+      this.cStream = r.stream; this.cStreamId = r.streamId; this.cSource = r.source;
+    }
+    return this.cBytes;
   }
 
   private push(key: string, v: AttrValue): void {
