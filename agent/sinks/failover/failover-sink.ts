@@ -68,7 +68,7 @@ export class FailoverSink implements Sink {
   private readonly timer: NodeJS.Timeout;
   private readonly listeners: Array<(e: FailoverEvent) => void> = [];
   private readonly deliveryListeners: Array<(cluster: string, messages: EncodedMessage[]) => void> = [];
-  private readonly mState; private readonly mActive; private readonly mTransitions; private readonly mAbandoned; private readonly mSwitches;
+  private readonly mState; private readonly mActive; private readonly mFailedOver; private readonly mTransitions; private readonly mAbandoned; private readonly mSwitches;
   private closed = false;
 
   constructor(targets: ClusterTarget[], cfg: FailoverConfig, registry: Registry, log: Logger, component: string) {
@@ -77,6 +77,7 @@ export class FailoverSink implements Sink {
     this.log = log;
     this.mState = gauge(registry, 'edgelog_sink_circuit_state', 'Circuit state per cluster: 0 closed, 1 half-open, 2 open.', ['component', 'cluster', 'region']);
     this.mActive = gauge(registry, 'edgelog_sink_active_cluster', '1 for the cluster currently taking traffic.', ['component', 'cluster', 'region']);
+    this.mFailedOver = gauge(registry, 'edgelog_sink_failed_over', '1 while traffic goes to a cluster other than the highest-priority one.', ['component']);
     this.mTransitions = counter(registry, 'edgelog_sink_circuit_transitions_total', 'Circuit breaker transitions.', ['component', 'cluster', 'to']);
     this.mSwitches = counter(registry, 'edgelog_sink_failovers_total', 'Switches of the active cluster.', ['component', 'kind', 'to']);
     this.mAbandoned = counter(registry, 'edgelog_sink_failover_abandoned_records_total', 'Records of requests abandoned on a failing cluster and resent elsewhere (possible duplicates).', ['component', 'cluster']);
@@ -186,6 +187,7 @@ export class FailoverSink implements Sink {
   }
 
   private setActiveGauge(): void {
+    this.mFailedOver.set({ component: this.component }, this.active === 0 ? 0 : 1);
     this.targets.forEach((t, i) => this.mActive.set({ component: this.component, cluster: t.name, region: t.region }, i === this.active ? 1 : 0));
   }
 
