@@ -300,6 +300,7 @@ export class UringSender {
       senders.set(registry, set);
       defineUringMetrics(registry, set);
     }
+    for (const e of set) if (e.sender === this) set.delete(e);
     set.add({ sender: this, sink: labels.sink ?? '' });
   }
 

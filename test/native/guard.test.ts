@@ -119,6 +119,9 @@ test('eBPF guard on a veth pair between two namespaces', { skip: reason, timeout
     const rule = k.rules.find((x: { cidr: string }) => x.cidr === `${b}/32`);
     assert.equal(rule.packets, 40);
     assert.equal(rule.kind, 'deny');
+    const { text } = await peer.call({ op: 'metrics' });
+    assert.match(text, new RegExp(`edgelog_guard_dropped_packets_total\\{interface="${net.ifname}",reason="deny",rule="${b.replace(/\./g, '\\.')}/32"\\} 40\\n`));
+    assert.match(text, /edgelog_guard_passed_packets_total\{interface="elguard0",reason="pass",rule=""\} \d+/);
   });
 
   await t.test('allow overrides deny; removing a rule is live too', async () => {

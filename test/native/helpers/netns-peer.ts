@@ -5,6 +5,7 @@
 //          from SRC as fast as possible, prints {"sent":n,"elapsedMs":t}.
 import dgram from 'node:dgram';
 import { createInterface } from 'node:readline';
+import { Registry } from 'prom-client';
 import { GuardController } from '../../../agent/native/guard.ts';
 
 const mode = process.argv[2];
@@ -42,6 +43,13 @@ if (mode === 'send') {
         case 'open': guard = GuardController.open(String(cmd.ifname), { pinRoot: cmd.pinRoot as string | undefined }); reply({ ok: true }); break;
         case 'attach': guard!.attach(); reply({ ok: true }); break;
         case 'apply': reply({ ok: true, result: guard!.applyRules(cmd.rules as never) }); break;
+        case 'metrics': {
+          const reg = new Registry();
+          guard!.registerMetrics(reg);
+          guard!.registerMetrics(reg);
+          reply({ ok: true, text: await reg.metrics() });
+          break;
+        }
         case 'counters': reply({ ok: true, counters: guard!.counters() }); break;
         case 'detach': guard!.detach(); reply({ ok: true }); break;
         case 'close': guard?.close(); guard = undefined; reply({ ok: true }); break;
