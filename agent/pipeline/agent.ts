@@ -30,7 +30,7 @@ export class Agent {
   readonly health: Health;
   readonly registry: Registry;
   readonly log: Logger;
-  private readonly cfg: AgentConfig;
+  private cfg: AgentConfig;
   private running: RunningPipeline[] = [];
   private http: HttpServerHandle | null = null;
   private watch: NodeJS.Timeout | null = null;
@@ -50,14 +50,42 @@ export class Agent {
   get sinks(): ReadonlyMap<string, Sink> { return new Map(this.running.map((r) => [r.pipeline.id, r.sink])); }
 
   async start(listen?: string): Promise<void> {
-    const a = this.cfg.agent;
-    await mkdir(a.dataDir, { recursive: true });
+    await mkdir(this.cfg.agent.dataDir, { recursive: true });
     this.observeGc();
     this.http = await startHttpServer(listen ?? this.cfg.observe.listen, this.registry, this.health, this.log);
+    await this.startPipelines();
+    this.watch = setInterval(() => this.checkHealth(), 1000);
+    this.watch.unref();
+    this.health.markStarted();
+    const a = this.cfg.agent;
+    this.log.info('agent started', { id: a.id, role: a.role, pipelines: this.running.length, http: this.http.address });
+  }
+
+  /**
+   * Applies a new, already validated config: the running pipelines stop the way
+   * they stop at shutdown (stop reading, flush, wait for acks, write
+   * checkpoints), then the new ones start from those checkpoints, so nothing is
+   * lost or sent twice. The HTTP endpoints and the metrics registry stay up.
+   */
+  async reload(next: AgentConfig): Promise<void> {
+    if (this.stopped) throw new Error('agent is stopping');
+    const t0 = Date.now();
+    this.health.set('reload', 'degraded', 'reloading config');
+    await this.stopPipelines(Date.now() + next.agent.shutdownTimeoutMs);
+    this.cfg = next;
+    await mkdir(next.agent.dataDir, { recursive: true });
+    await this.startPipelines();
+    this.health.set('reload', 'ok', '');
+    this.log.info('config reloaded', { pipelines: this.running.length, took_ms: Date.now() - t0 });
+  }
+
+  private async startPipelines(): Promise<void> {
+    const a = this.cfg.agent;
     const ctx = (id: string): ComponentContext => ({
       id, log: this.log.child({ component: id }), metrics: this.registry, dataDir: a.dataDir,
       agentId: a.id, host: hostname(), service: a.service, site: a.site,
     });
+    const running: RunningPipeline[] = [];
     for (const pc of this.cfg.pipelines) {
       const processors = pc.processors.map((c) => c.spec.create(c.config, ctx(c.id)) as Processor);
       const encoder = pc.sink.encoder.spec.create(pc.sink.encoder.config, ctx(pc.sink.id)) as Encoder;
@@ -69,13 +97,20 @@ export class Agent {
         log: this.log.child({ pipeline: pc.id }),
       });
       const sources = pc.sources.map((c) => c.spec.create(c.config, ctx(c.id)) as Source);
-      this.running.push({ pipeline, sources, sink });
+      running.push({ pipeline, sources, sink });
     }
-    for (const r of this.running) for (const s of r.sources) await s.start(r.pipeline);
-    this.watch = setInterval(() => this.checkHealth(), 1000);
-    this.watch.unref();
-    this.health.markStarted();
-    this.log.info('agent started', { id: a.id, role: a.role, pipelines: this.running.length, http: this.http.address });
+    this.running = running;
+    for (const r of running) for (const s of r.sources) await s.start(r.pipeline);
+  }
+
+  private async stopPipelines(deadline: number): Promise<void> {
+    // 1. Stop reading; sources emit what is complete (e.g. unterminated last lines).
+    await Promise.all(this.running.flatMap((r) => r.sources.map((s) => s.stop().catch((err) => this.log.error('source stop failed', { error: (err as Error).message })))));
+    // 2. Flush and wait for acknowledgements.
+    await Promise.all(this.running.map((r) => r.pipeline.stop(Math.max(0, deadline - Date.now() - 500))));
+    // 3. Let sources persist their final checkpoints.
+    await Promise.all(this.running.flatMap((r) => r.sources.map((s) => s.drain?.(Math.max(100, deadline - Date.now())).catch(() => undefined))));
+    this.running = [];
   }
 
   /** Orderly shutdown within agent.shutdown_timeout. Safe to call more than once. */
@@ -89,12 +124,7 @@ export class Agent {
     this.health.markStopping();
     if (this.watch) clearInterval(this.watch);
     this.log.info('agent stopping', { timeout_ms: this.cfg.agent.shutdownTimeoutMs });
-    // 1. Stop reading; sources emit what is complete (e.g. unterminated last lines).
-    await Promise.all(this.running.flatMap((r) => r.sources.map((s) => s.stop().catch((err) => this.log.error('source stop failed', { error: (err as Error).message })))));
-    // 2. Flush and wait for acknowledgements.
-    await Promise.all(this.running.map((r) => r.pipeline.stop(Math.max(0, deadline - Date.now() - 500))));
-    // 3. Let sources persist their final checkpoints.
-    await Promise.all(this.running.flatMap((r) => r.sources.map((s) => s.drain?.(Math.max(100, deadline - Date.now())).catch(() => undefined))));
+    await this.stopPipelines(deadline);
     this.gc?.disconnect();
     await this.http?.close();
     this.log.info('agent stopped');
