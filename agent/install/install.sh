@@ -123,7 +123,7 @@ BINLINK=/usr/local/bin/edgelog
 
 # --- actions: every change goes through these so --dry-run can print it -----------
 act() {
-  if [ "$DRY" = 1 ]; then printf '+ %s\n' "$*"; return 0; fi
+  if [ "$DRY" = 1 ]; then printf '+'; printf ' %q' "$@"; printf '\n'; return 0; fi
   "$@"
 }
 # write_file PATH MODE < content   (atomic: temp file in the same dir, then rename)
@@ -149,7 +149,9 @@ own() {  # own USER:GROUP MODE PATH
   local og=$1 mode=$2 path=$3
   act chmod "$mode" "$path"
   if [ "$og" = root:root ] || [ "$HAVE_USER" = 1 ]; then
-    if [ "$(id -u)" = 0 ]; then
+    if [ "$DRY" = 1 ]; then
+      printf '+ chown %s %s\n' "$og" "$path"
+    elif [ "$(id -u)" = 0 ]; then
       act chown "$(resolve_owner "$og")" "$path"
     fi
     return 0
@@ -318,7 +320,7 @@ ensure_user() {
       --shell /usr/sbin/nologin --comment "edgelog log shipper" "$SVC_USER"
     # Edge nodes read /var/log files of group adm (Debian) without needing the capability for those.
     if [ "$ROLE" = edge ] && getent group adm >/dev/null 2>&1; then act usermod -a -G adm "$SVC_USER"; fi
-    [ "$DRY" = 1 ] || HAVE_USER=1
+    HAVE_USER=1
   fi
 }
 
@@ -396,9 +398,23 @@ install_state() {
   done
 }
 
-install_unit() {
+# The unit belongs to the release it starts: render it with that release's
+# install.sh (an old installer upgrading to a new release, or a rollback to an
+# old one, must not leave the other release's unit behind). Falls back to this
+# script's template when the release has no installer (or under --dry-run).
+install_unit() {  # install_unit VERSION
+  local script="$ROOT$OPT/releases/$1/install.sh" unit
   act mkdir -p "$ROOT/etc/systemd/system"
-  render_unit "$ROLE" "$GUARD" "$SVC_USER" | write_file "$ROOT$UNIT" 0644
+  if [ -f "$script" ] && [ "$script" -ef "${BASH_SOURCE[0]}" ]; then
+    render_unit "$ROLE" "$GUARD" "$SVC_USER" | write_file "$ROOT$UNIT" 0644
+  elif [ -f "$script" ]; then
+    unit=$(bash "$script" unit --root /nonexistent/edgelog-unit --role "$ROLE" \
+      "$( [ "$GUARD" = 1 ] && echo --guard || echo --no-guard )" --user "$SVC_USER") \
+      || die "release $1: its install.sh could not render the unit"
+    printf '%s\n' "$unit" | write_file "$ROOT$UNIT" 0644
+  else
+    render_unit "$ROLE" "$GUARD" "$SVC_USER" | write_file "$ROOT$UNIT" 0644
+  fi
 }
 
 write_env() {
@@ -442,7 +458,7 @@ cmd_install() {
   stage_release
   install_config
   install_state
-  install_unit
+  install_unit "$VERSION"
   write_env
   if [ -n "$old" ] && [ "$old" != "$VERSION" ]; then
     swap_link "$ROOT$OPT/previous" "releases/$old"
@@ -461,7 +477,7 @@ cmd_install() {
       systemctl_live restart edgelog.service
     fi
   fi
-  say "installed edgelog $VERSION (role $ROLE, guard $( [ "$GUARD" = 1 ] && echo on || echo off )) under ${ROOT:-/}"
+  say "$( [ "$DRY" = 1 ] && printf 'dry run, would have ' )installed edgelog $VERSION (role $ROLE, guard $( [ "$GUARD" = 1 ] && echo on || echo off )) under ${ROOT:-/}"
 }
 
 cmd_upgrade() {
@@ -476,11 +492,12 @@ cmd_rollback() {
   cur=$(current_version); prev=$(previous_version)
   [ -n "$cur" ] || die "nothing installed under ${ROOT:-/}"
   [ -n "$prev" ] && [ -d "$ROOT$OPT/releases/$prev" ] || die "no previous release to roll back to"
+  install_unit "$prev"
   swap_link "$ROOT$OPT/current" "releases/$prev"
   swap_link "$ROOT$OPT/previous" "releases/$cur"
   systemctl_live daemon-reload
   [ "$START" = 1 ] && systemctl_live try-restart edgelog.service
-  say "rolled back from $cur to $prev"
+  say "$( [ "$DRY" = 1 ] && printf 'dry run, would have ' )rolled back from $cur to $prev"
 }
 
 cmd_uninstall() {
@@ -526,6 +543,17 @@ cmd_unit() {
   load_env
   render_unit "${ROLE:-edge}" "${GUARD:-0}" "${SVC_USER:-edgelog}"
 }
+
+# One installer at a time per root (a cloud-init run and an operator, say):
+# lock the root directory itself, so no lock file is left behind.
+if [ "$DRY" = 0 ] && command -v flock >/dev/null 2>&1; then
+  case "$CMD" in
+    install|upgrade|rollback|uninstall)
+      exec 9<"${ROOT:-/}"
+      flock -w 120 9 || die "another edgelog installer holds ${ROOT:-/}"
+      ;;
+  esac
+fi
 
 HAVE_USER=0
 if [ "$LIVE" = 1 ] && [ "$(id -u)" != 0 ] && [ "$DRY" = 0 ]; then

@@ -19,13 +19,19 @@ export function tempDir(t: { after(fn: () => void): void }, prefix = 'edgelog-in
 }
 
 /** A minimal release directory: what install.sh needs from a real one. */
-export function fakeRelease(dir: string, version: string, marker = version): string {
+export function fakeRelease(dir: string, version: string, marker = version, opts: { restartSec?: number } = {}): string {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   mkdirSync(join(dir, 'agent/install'), { recursive: true });
   writeFileSync(join(dir, 'VERSION'), `${version}\n`);
   writeFileSync(join(dir, 'bin/edgelog'), `#!/bin/sh\necho "edgelog ${marker}"\n`);
   chmodSync(join(dir, 'bin/edgelog'), 0o755);
   cpSync(installSh, join(dir, 'install.sh'));
+  if (opts.restartSec !== undefined) {
+    // A release whose installer renders a different unit (as a real upgrade may).
+    const text = readFileSync(installSh, 'utf8');
+    if (!text.includes('RestartSec=5s')) throw new Error('install.sh no longer renders RestartSec=5s');
+    writeFileSync(join(dir, 'install.sh'), text.replace('RestartSec=5s', `RestartSec=${opts.restartSec}s`));
+  }
   cpSync(join(repoRoot, 'agent/install/defaults'), join(dir, 'agent/install/defaults'), { recursive: true });
   // A release-specific default, so upgrades visibly refresh edgelog.yaml.dist.
   writeFileSync(join(dir, 'agent/install/defaults/edge.yaml'),

@@ -221,7 +221,7 @@ test('the unit grants only the capabilities the enabled features need', (t) => {
 test('upgrade then rollback keeps config, checkpoints and spool byte-identical', (t) => {
   const dir = tempDir(t);
   const rel1 = fakeRelease(join(dir, 'rel1'), '1.0.0');
-  const rel2 = fakeRelease(join(dir, 'rel2'), '2.0.0');
+  const rel2 = fakeRelease(join(dir, 'rel2'), '2.0.0', '2.0.0', { restartSec: 7 });
   const tar2 = join(dir, 'edgelog-2.0.0-linux-x64.tar.gz');
   tarRelease(rel2, tar2, 'edgelog-2.0.0-linux-x64');
   const root = join(dir, 'root');
@@ -238,8 +238,9 @@ test('upgrade then rollback keeps config, checkpoints and spool byte-identical',
     return new Map([...subtree(s, 'var/lib/edgelog'), ['etc/edgelog/edgelog.yaml', s.get('etc/edgelog/edgelog.yaml')!]]);
   };
   const before = keep();
+  const unit1 = readFileSync(join(root, 'etc/systemd/system/edgelog.service'), 'utf8');
 
-  // Upgrade from the tarball (the artifact form).
+  // Upgrade from the tarball (the artifact form), run by the installed (older) installer.
   mustRun(['upgrade', '--root', root, '--from', tar2]);
   assert.equal(readlinkSync(join(root, 'opt/edgelog/current')), 'releases/2.0.0');
   assert.equal(readlinkSync(join(root, 'opt/edgelog/previous')), 'releases/1.0.0');
@@ -249,6 +250,8 @@ test('upgrade then rollback keeps config, checkpoints and spool byte-identical',
   // Role and guard chosen at install time survive the upgrade.
   assert.match(readFileSync(join(root, 'etc/systemd/system/edgelog.service'), 'utf8'), /^CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_BPF CAP_NET_ADMIN CAP_PERFMON$/m);
   assert.deepEqual(keep(), before);
+  // The unit is the new release's rendering, not the running installer's.
+  assert.match(readFileSync(join(root, 'etc/systemd/system/edgelog.service'), 'utf8'), /^RestartSec=7s$/m);
 
   const rb = mustRun(['rollback', '--root', root]);
   assert.match(rb.stderr, /rolled back from 2\.0\.0 to 1\.0\.0/);
@@ -256,6 +259,7 @@ test('upgrade then rollback keeps config, checkpoints and spool byte-identical',
   assert.equal(readlinkSync(join(root, 'opt/edgelog/previous')), 'releases/2.0.0');
   assert.match(readFileSync(join(root, 'opt/edgelog/current/bin/edgelog'), 'utf8'), /edgelog 1\.0\.0/);
   assert.deepEqual(keep(), before);
+  assert.equal(readFileSync(join(root, 'etc/systemd/system/edgelog.service'), 'utf8'), unit1, 'rollback restores the old unit');
 
   const st = mustRun(['status', '--root', root]);
   assert.match(st.stdout, /^current: 1\.0\.0$/m);
@@ -358,10 +362,25 @@ test('--dry-run prints the actions and changes nothing', (t) => {
 });
 
 test('a live install on / without root is refused unless --dry-run', (t) => {
-  if (isRoot) return t.skip('runs as root here; the refusal only applies to non-root users');
-  const r = runInstaller(['install']);
+  // As root, drop to nobody for this check (setpriv, util-linux).
+  const asUser = isRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  if (isRoot && !hasCommand('setpriv')) return t.skip('running as root and setpriv is not available to drop privileges');
+  const dir = tempDir(t);
+  const rel = fakeRelease(join(dir, 'rel'), '1.0.0');
+  spawnSync('chmod', ['-R', 'a+rX', dir]);
+  const run = (args: string[]) => {
+    const argv = [...asUser, 'bash', join(rel, 'install.sh'), ...args];
+    return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  };
+  const r = run(['install']);
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /needs root/);
+  assert.match(r.stderr, /install on \/ needs root/);
+  const d = run(['install', '--dry-run']);
+  assert.equal(d.status, 0, d.stderr);
+  assert.match(d.stdout, /^\+ useradd --system .* edgelog$/m);
+  assert.match(d.stdout, /^\+ chown edgelog:edgelog \/var\/lib\/edgelog$/m);
+  assert.match(d.stdout, /^\+ write \/etc\/systemd\/system\/edgelog\.service \(mode 0644\)$/m);
+  assert.match(d.stderr, /dry run, would have installed edgelog 1\.0\.0/);
 });
 
 test('runInstall and renderUnit from TypeScript run the same script', async (t) => {
