@@ -18,9 +18,15 @@ export interface EdgelogApp {
 
 export const STACK_NAMES = ['primary', 'secondary', 'gcp', 'global'] as const;
 
-export function buildApp(opts: { readonly outdir?: string; readonly config?: EdgelogInfraConfig } = {}): EdgelogApp {
+export function buildApp(
+  opts: { readonly outdir?: string; readonly config?: EdgelogInfraConfig; readonly stackTraces?: boolean } = {},
+): EdgelogApp {
   const cfg = opts.config ?? defaultConfig;
-  const app = new App({ ...(opts.outdir ? { outdir: opts.outdir } : {}), skipBackendValidation: true });
+  const app = new App({
+    ...(opts.outdir ? { outdir: opts.outdir } : {}),
+    ...(opts.stackTraces === false ? { stackTraces: false } : {}),
+    skipBackendValidation: true,
+  });
   const primary = new RegionStack(app, 'primary', { config: cfg, region: cfg.aws.primary });
   const secondary = new RegionStack(app, 'secondary', { config: cfg, region: cfg.aws.secondary, replicateFrom: primary });
   const gcp = new GcpStack(app, 'gcp', { config: cfg });
