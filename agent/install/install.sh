@@ -169,7 +169,7 @@ resolve_owner() {  # user:group -> numeric uid:gid from the host database (works
 # --- systemd unit -------------------------------------------------------------------
 # The one template for the unit. TS code gets it through `install.sh unit`.
 render_unit() {
-  local role=$1 guard=$2 user=$3 caps families syscalls=""
+  local role=$1 guard=$2 user=$3 caps families syscalls="" bpffs=""
   case "$role" in
     # edge reads log files it does not own (/var/log/* is root:adm 0640):
     # CAP_DAC_READ_SEARCH bypasses read and search permission checks, nothing more.
@@ -186,6 +186,11 @@ render_unit() {
     caps="${caps:+$caps }CAP_BPF CAP_NET_ADMIN CAP_PERFMON"
     families="$families AF_NETLINK"
     syscalls="bpf perf_event_open"
+    # Pinned guard maps (guard.pin_root) survive agent restarts; /sys is
+    # read-only under ProtectSystem=strict, so open up only our bpffs dir,
+    # created as root ('+') before start ('-': no bpffs, no pinning, no failure).
+    bpffs="ExecStartPre=+-/bin/mkdir -p /sys/fs/bpf/edgelog
+ReadWritePaths=-/sys/fs/bpf/edgelog"
   fi
   cat <<UNIT
 # edgelog log shipper, role ${role}$( [ "$guard" = 1 ] && printf ', eBPF guard on' ).
@@ -233,7 +238,8 @@ NoNewPrivileges=yes
 # Filesystem: everything read-only except the state dir.
 ProtectSystem=strict
 ReadWritePaths=${STATE}
-ProtectHome=yes
+${bpffs:+$bpffs
+}ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes
 DevicePolicy=closed
