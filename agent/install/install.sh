@@ -259,9 +259,10 @@ RestrictNamespaces=yes
 RestrictRealtime=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes
-# MemoryDenyWriteExecute stays off: V8's JIT maps code pages writable and
-# executable (or flips W to X with mprotect), which that setting forbids, so
-# Node aborts at startup with it on.
+# MemoryDenyWriteExecute stays off: V8's JIT writes code and then makes it
+# executable (mprotect W -> X), which that setting forbids; Node aborts in
+# Isolate::Initialize with it on (test/install/mdwe.test.ts shows it with the
+# kernel's PR_SET_MDWE). Only --jitless runs, at a large throughput cost.
 MemoryDenyWriteExecute=no
 SystemCallArchitectures=native
 SystemCallFilter=@system-service${syscalls:+ $syscalls}
