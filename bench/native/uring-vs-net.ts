@@ -1,0 +1,172 @@
+// io_uring sender vs Node net: throughput and sender CPU seconds per GB on
+// loopback TCP, 64 KB and 1 MB batches. The receiver is a separate process
+// (it reads and discards), so the CPU measured is the sender's alone.
+//
+//   node bench/native/uring-vs-net.ts [--gb 2] [--reps 3]
+//
+// Writes bench/results/native-uring.json and .md. Each figure is the median
+// of --reps runs. Payload bytes are written into the send buffer once per
+// batch in every mode (a forward sink encodes into it), so the comparison is
+// the send path: net.Socket.write (libuv writev) vs io_uring send / send_zc
+// from registered buffers.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import { UringSender, C_BUF_FREE } from '../../agent/native/uring-sender.ts';
+import { capabilities } from '../../agent/native/capabilities.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const arg = (name: string, def: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const GB = arg('gb', 2);
+const REPS = arg('reps', 3);
+const TOTAL = Math.round(GB * 1024 ** 3);
+
+// the receiver: a child process that counts and discards, reporting when it got `expect` bytes
+const receiverSrc = `
+const net = require('node:net');
+const srv = net.createServer((s) => {
+  let n = 0;
+  s.on('data', (d) => { n += d.length; });
+  s.on('end', () => { process.stdout.write(JSON.stringify({ bytes: n }) + '\\n'); });
+});
+srv.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: srv.address().port }) + '\\n'));
+`;
+
+interface Receiver { port: number; next(): Promise<number>; stop(): void }
+
+async function startReceiver(): Promise<Receiver> {
+  const child = spawn(process.execPath, ['-e', receiverSrc], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiters: ((l: string) => void)[] = [];
+  let buf = '';
+  child.stdout!.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const w = waiters.shift();
+      if (w) w(l); else lines.push(l);
+    }
+  });
+  const nextLine = () => new Promise<string>((r) => { const l = lines.shift(); if (l !== undefined) r(l); else waiters.push(r); });
+  const { port } = JSON.parse(await nextLine());
+  return { port, next: async () => JSON.parse(await nextLine()).bytes, stop: () => child.kill() };
+}
+
+function fill(buf: Buffer, len: number, seed: number): void {
+  // one pass over the batch, like an encoder writing frames into it
+  buf.fill(seed & 0xff, 0, len);
+}
+
+interface Run { mode: string; batch: number; seconds: number; cpuSeconds: number; mbPerS: number; cpuSecPerGB: number; submitsOrWrites: number }
+
+async function runNet(port: number, batch: number): Promise<Omit<Run, 'mode' | 'batch'>> {
+  const sock = net.connect({ port, host: '127.0.0.1', noDelay: true });
+  await once(sock, 'connect');
+  const bufs = Array.from({ length: 8 }, () => Buffer.allocUnsafe(batch));
+  const c0 = process.cpuUsage(), t0 = performance.now();
+  let sent = 0, writes = 0;
+  while (sent < TOTAL) {
+    const len = Math.min(batch, TOTAL - sent);
+    const b = bufs[writes % bufs.length];
+    fill(b, len, writes);
+    writes++;
+    sent += len;
+    // a buffer handed to write() stays referenced until written; 8 rotating buffers and drain keep it honest
+    if (!sock.write(len === batch ? b : b.subarray(0, len))) await once(sock, 'drain');
+  }
+  sock.end();
+  await once(sock, 'finish');
+  const t = (performance.now() - t0) / 1000, c = process.cpuUsage(c0);
+  return summarize(t, (c.user + c.system) / 1e6, writes);
+}
+
+async function runUring(port: number, batch: number, zcThreshold: number): Promise<Omit<Run, 'mode' | 'batch'>> {
+  const bufCount = 8;
+  const s = UringSender.open({ bufCount, bufSize: batch, sqEntries: 16, zcThreshold });
+  await s.connect('127.0.0.1', port);
+  const free: number[] = Array.from({ length: bufCount }, (_, i) => i);
+  const c0 = process.cpuUsage(), t0 = performance.now();
+  let queued = 0, seq = 0, submits = 0;
+  while (queued < TOTAL || s.inflight > 0) {
+    while (free.length && queued < TOTAL) {
+      const i = free.pop()!;
+      const len = Math.min(batch, TOTAL - queued);
+      fill(s.buffer(i), len, seq);
+      s.queue(i, len, 0, i);
+      queued += len;
+      seq++;
+    }
+    if (s.queued) { s.submit(); submits++; }
+    for (const c of await s.completions()) {
+      s.check(c);
+      if (c.flags & C_BUF_FREE) free.push(c.userData);
+    }
+  }
+  const t = (performance.now() - t0) / 1000, c = process.cpuUsage(c0);
+  await s.close();
+  return summarize(t, (c.user + c.system) / 1e6, submits);
+}
+
+function summarize(seconds: number, cpuSeconds: number, ops: number) {
+  const gb = TOTAL / 1024 ** 3;
+  return { seconds, cpuSeconds, mbPerS: TOTAL / 1024 ** 2 / seconds, cpuSecPerGB: cpuSeconds / gb, submitsOrWrites: ops };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const caps = capabilities();
+const modes: { mode: string; run: (port: number, batch: number) => Promise<Omit<Run, 'mode' | 'batch'>> }[] = [
+  { mode: 'node-net', run: runNet },
+];
+if (caps.io_uring.available) modes.push({ mode: 'uring-send', run: (p, b) => runUring(p, b, 0) });
+if (caps.send_zc.available) modes.push({ mode: 'uring-send-zc', run: (p, b) => runUring(p, b, 1) });
+
+const results: Run[] = [];
+for (const batch of [64 * 1024, 1024 * 1024]) {
+  for (const m of modes) {
+    const reps: Omit<Run, 'mode' | 'batch'>[] = [];
+    for (let r = 0; r < REPS; r++) {
+      const rx = await startReceiver();
+      try {
+        const res = await m.run(rx.port, batch);
+        const got = await rx.next();
+        if (got !== TOTAL) throw new Error(`${m.mode}: receiver got ${got} of ${TOTAL} bytes`);
+        reps.push(res);
+      } finally {
+        rx.stop();
+      }
+    }
+    const pick = (k: keyof Omit<Run, 'mode' | 'batch'>) => median(reps.map((x) => x[k]));
+    const row: Run = { mode: m.mode, batch, seconds: pick('seconds'), cpuSeconds: pick('cpuSeconds'), mbPerS: pick('mbPerS'), cpuSecPerGB: pick('cpuSecPerGB'), submitsOrWrites: pick('submitsOrWrites') };
+    results.push(row);
+    process.stdout.write(`${m.mode.padEnd(14)} batch ${String(batch / 1024).padStart(5)} KB  ${row.mbPerS.toFixed(0).padStart(6)} MB/s  ${row.cpuSecPerGB.toFixed(3)} CPU s/GB\n`);
+  }
+}
+
+const meta = {
+  date: new Date().toISOString(), kernel: release(), cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version,
+  bytesPerRun: TOTAL, reps: REPS, path: 'loopback TCP 127.0.0.1, receiver in a separate process',
+  command: `node bench/native/uring-vs-net.ts --gb ${GB} --reps ${REPS}`,
+};
+const outDir = join(root, 'bench/results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'native-uring.json'), JSON.stringify({ meta, results }, null, 2) + '\n');
+const md = [
+  '# io_uring sender vs Node net (loopback TCP)', '',
+  `${meta.date}, Linux ${meta.kernel}, ${meta.cpus} × ${meta.cpu}, Node ${meta.node}. ${GB} GiB per run, median of ${REPS} runs.`,
+  `Command: \`${meta.command}\`. Sender CPU only (receiver is another process).`, '',
+  '| mode | batch | MB/s | CPU s/GB | submits or writes |', '|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.mode} | ${r.batch / 1024} KB | ${r.mbPerS.toFixed(0)} | ${r.cpuSecPerGB.toFixed(3)} | ${r.submitsOrWrites} |`),
+  '',
+].join('\n');
+writeFileSync(join(outDir, 'native-uring.md'), md);
