@@ -1,6 +1,7 @@
 // Error detail, ABI version and scratch memory shared by both features.
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -66,3 +67,18 @@ EDGELOG_API void edgelog_mem_free(void *ptr)
 	memcpy(&total, p, sizeof(total));
 	munmap(p, total);
 }
+
+/* The JavaScript bindings (agent/native/ TypeScript) read and write these structs by
+ * offset; a layout change must fail the build, not corrupt memory. */
+_Static_assert(sizeof(struct edgelog_guard_opts) == 272, "guard opts layout");
+_Static_assert(offsetof(struct edgelog_guard_opts, pin_root) == 8, "guard opts layout");
+_Static_assert(offsetof(struct edgelog_guard_counters, nrules) == 128, "counters layout");
+_Static_assert(offsetof(struct edgelog_guard_counters, rules) == 136, "counters layout");
+_Static_assert(sizeof(struct edgelog_guard_rule_stat) == 72, "rule stat layout");
+_Static_assert(offsetof(struct edgelog_guard_rule_stat, cidr) == 24, "rule stat layout");
+_Static_assert(sizeof(struct edgelog_uring_opts) == 24, "uring opts layout");
+_Static_assert(offsetof(struct edgelog_uring_opts, zc_threshold) == 16, "uring opts layout");
+_Static_assert(sizeof(struct edgelog_uring_send) == 24, "uring send layout");
+_Static_assert(offsetof(struct edgelog_uring_send, user_data) == 16, "uring send layout");
+_Static_assert(sizeof(struct edgelog_uring_completion) == 16, "uring completion layout");
+_Static_assert(sizeof(struct edgelog_uring_stats) == 64, "uring stats layout");
