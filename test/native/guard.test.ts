@@ -36,19 +36,25 @@ interface Net {
   ifname: string;    // veth end inside `guarded`
   dst: string;       // receiver address
   sources: string[]; // sender addresses in `peer`
+  dst6: string;
+  src6: string;
 }
 
 function createNet(): Net {
   // x in 10.231.x.0/24 from the pid keeps concurrent runs apart
   const id = `${process.pid.toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
   const x = (process.pid + Math.floor(Math.random() * 200)) % 250;
-  const net: Net = { guarded: `elg-${id}-g`, peer: `elg-${id}-p`, ifname: 'elguard0', dst: `10.231.${x}.100`, sources: [`10.231.${x}.1`, `10.231.${x}.2`, `10.231.${x}.3`] };
+  const net: Net = { guarded: `elg-${id}-g`, peer: `elg-${id}-p`, ifname: 'elguard0', dst: `10.231.${x}.100`, sources: [`10.231.${x}.1`, `10.231.${x}.2`, `10.231.${x}.3`],
+    dst6: `fd31:231:${x.toString(16)}::100`, src6: `fd31:231:${x.toString(16)}::1` };
   sh(['ip', 'netns', 'add', net.guarded]);
   sh(['ip', 'netns', 'add', net.peer]);
   // both veth ends are created inside our namespaces: nothing touches the host's links
   sh(['ip', '-n', net.guarded, 'link', 'add', net.ifname, 'type', 'veth', 'peer', 'name', 'elpeer0', 'netns', net.peer]);
   sh(['ip', '-n', net.guarded, 'addr', 'add', `${net.dst}/24`, 'dev', net.ifname]);
   for (const s of net.sources) sh(['ip', '-n', net.peer, 'addr', 'add', `${s}/24`, 'dev', 'elpeer0']);
+  // IPv6 ULA, also only inside our namespaces; nodad so it is usable at once
+  sh(['ip', '-n', net.guarded, 'addr', 'add', `${net.dst6}/64`, 'dev', net.ifname, 'nodad']);
+  sh(['ip', '-n', net.peer, 'addr', 'add', `${net.src6}/64`, 'dev', 'elpeer0', 'nodad']);
   for (const [ns, dev] of [[net.guarded, net.ifname], [net.peer, 'elpeer0']]) {
     sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
     sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
@@ -81,7 +87,8 @@ class Peer {
 }
 
 function burst(net: Net, src: string, port: number, count: number, size = 200): { sent: number; elapsedMs: number } {
-  const out = sh(['ip', 'netns', 'exec', net.peer, node, peerScript, 'send', src, net.dst, String(port), String(count), String(size)]);
+  const dst = src.includes(':') ? net.dst6 : net.dst;
+  const out = sh(['ip', 'netns', 'exec', net.peer, node, peerScript, 'send', src, dst, String(port), String(count), String(size)]);
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -122,6 +129,21 @@ test('eBPF guard on a veth pair between two namespaces', { skip: reason, timeout
     const { text } = await peer.call({ op: 'metrics' });
     assert.match(text, new RegExp(`edgelog_guard_dropped_packets_total\\{interface="${net.ifname}",reason="deny",rule="${b.replace(/\./g, '\\.')}/32"\\} 40\\n`));
     assert.match(text, /edgelog_guard_passed_packets_total\{interface="elguard0",reason="pass",rule=""\} \d+/);
+  });
+
+  await t.test('IPv6: deny by prefix drops, removal restores', async () => {
+    const { port: port6 } = await peer.call({ op: 'listen', addr: net.dst6 });
+    burst(net, net.src6, port6, 10);
+    assert.equal(await received(), 10, 'v6 passes without rules');
+    const prefix = net.src6.replace(/::1$/, '::/64');
+    await peer.call({ op: 'apply', rules: { deny: [prefix] } });
+    burst(net, net.src6, port6, 10);
+    assert.equal(await received(), 0, 'v6 prefix denied');
+    const k = await counters();
+    assert.equal(k.rules.find((x: { cidr: string }) => x.cidr === prefix)?.packets, 10);
+    await peer.call({ op: 'apply', rules: {} });
+    burst(net, net.src6, port6, 10);
+    assert.equal(await received(), 10);
   });
 
   await t.test('allow overrides deny; removing a rule is live too', async () => {

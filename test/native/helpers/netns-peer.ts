@@ -31,7 +31,7 @@ if (mode === 'send') {
   process.stdout.write(JSON.stringify({ sent, elapsedMs }) + '\n');
 } else if (mode === 'guard') {
   let guard: GuardController | undefined;
-  let rx: dgram.Socket | undefined;
+  const rxs: dgram.Socket[] = [];
   let received = 0;
   const rl = createInterface({ input: process.stdin });
   const reply = (v: unknown): void => { process.stdout.write(JSON.stringify(v) + '\n'); };
@@ -54,9 +54,10 @@ if (mode === 'send') {
         case 'detach': guard!.detach(); reply({ ok: true }); break;
         case 'close': guard?.close(); guard = undefined; reply({ ok: true }); break;
         case 'listen': {
-          rx = dgram.createSocket({ type: String(cmd.addr).includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
+          const rx = dgram.createSocket({ type: String(cmd.addr).includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
           rx.on('message', () => { received++; });
-          await new Promise<void>((r) => rx!.bind(Number(cmd.port ?? 0), String(cmd.addr), r));
+          await new Promise<void>((r) => rx.bind(Number(cmd.port ?? 0), String(cmd.addr), r));
+          rxs.push(rx);
           reply({ ok: true, port: rx.address().port });
           break;
         }
@@ -67,7 +68,7 @@ if (mode === 'send') {
           received = 0;
           break;
         }
-        case 'exit': guard?.close(); rx?.close(); reply({ ok: true }); process.exit(0);
+        case 'exit': guard?.close(); for (const r of rxs) r.close(); reply({ ok: true }); process.exit(0);
         default: reply({ ok: false, error: `unknown op ${cmd.op}` });
       }
     } catch (err) {
@@ -75,5 +76,5 @@ if (mode === 'send') {
     }
   }
   guard?.close();
-  rx?.close();
+  for (const r of rxs) r.close();
 }
