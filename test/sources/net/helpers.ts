@@ -16,7 +16,7 @@ export async function makeCtx(t: { after: (fn: () => Promise<void> | void) => vo
   const reg = new Registry();
   const cleanup: (() => Promise<void>)[] = [];
   t.after(async () => { for (const f of cleanup) await f(); await rm(dir, { recursive: true, force: true }); });
-  return { ctx: { id, log: silentLogger, metrics: reg, dataDir: dir, agentId: 'test' }, reg, dir };
+  return { ctx: { id, log: silentLogger, metrics: reg, dataDir: dir, agentId: 'test', host: 'testhost', service: 'edgelog', site: 'lab' }, reg, dir };
 }
 
 /** A downstream that records every batch; `gate` (when set) holds push promises until opened; settles acks unless told not to. */
