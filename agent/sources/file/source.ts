@@ -210,7 +210,7 @@ export class FileSource implements Source, TailerHost {
     if (match) from = { kind: 'checkpoint', entry: match };
     // start_at applies only to files already there when the agent starts and
     // never seen before; a file we knew whose content changed is read from 0.
-    else if (startup && candidates.length === 0) from = { kind: this.cfg.start_at };
+    else if (startup && candidates.length === 0) from = this.cfg.start_at === 'end' ? { kind: 'end', size } : { kind: 'beginning' };
     else from = { kind: 'beginning' };
     const t = new Tailer(this, path, dev, ino, fh, from, now);
     this.tailers.set(key, t);

@@ -46,7 +46,8 @@ export interface TailerHost {
 export type StartFrom =
   | { kind: 'checkpoint'; entry: CheckpointEntry }
   | { kind: 'beginning' }
-  | { kind: 'end' };
+  /** `start_at: end`: the size when the file was opened (appends after that are new lines). */
+  | { kind: 'end'; size: number };
 
 /**
  * One generation of a file's content: identity, ordered acks and its
@@ -205,12 +206,11 @@ export class Tailer implements LineSink {
     }
     const fp = await fingerprintFile(this.fh, st.size, cfg.fingerprint_bytes);
     if (fp === null) {
-      // Empty: nothing identifies it yet and nothing to read. Whatever is written
-      // from now on is new, so even `start_at: end` must then read it from 0.
-      this.startFrom = { kind: 'beginning' };
+      // Empty: nothing identifies it yet and nothing to read.
       return;
     }
-    const start = from.kind === 'end' ? st.size : 0;
+    // The end as it was at open: lines appended since then are new and must be read.
+    const start = from.kind === 'end' ? Math.min(from.size, st.size) : 0;
     let streamId = `${this.dev}:${this.ino}:${fp.hex}`;
     // After a copytruncate the new content may begin with the very same bytes;
     // salt the id so a consumer's dedupe never merges two generations.

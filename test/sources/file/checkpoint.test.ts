@@ -27,9 +27,8 @@ test('checkpoint advances only over the acknowledged prefix of groups', async (t
   const log = join(dir, 'a.log');
   writeFileSync(log, lines(0, 400));
   const size = statSync(log).size;
-  const src = makeSource(testConfig({ include: [log], read_chunk_bytes: 512 }), makeCtx(join(dir, 'data')));
+  const src = makeSource(testConfig({ include: [log], read_chunk_bytes: 512 }), makeCtx(join(dir, 'data')), t);
   const c = new Collector('hold');
-  t.after(() => src.stop());
   await src.start(c);
   await waitFor(() => c.records.length === 400, 'all records');
   const groups: AckGroup[] = [];
@@ -56,7 +55,7 @@ test('restart resumes exactly from the checkpoint: no loss, duplicates only for 
   const cfg = testConfig({ include: [join(dir, '*.log')], read_chunk_bytes: 1024 });
   const dataDir = join(dir, 'data');
 
-  const a = makeSource(cfg, makeCtx(dataDir));
+  const a = makeSource(cfg, makeCtx(dataDir), t);
   const ca = new Collector('hold');
   await a.start(ca);
   await waitFor(() => ca.records.length === 300, 'first run reads all');
@@ -71,9 +70,8 @@ test('restart resumes exactly from the checkpoint: no loss, duplicates only for 
   assert.equal(committed, groups[4]!.token);
   appendFileSync(log, lines(300, 350)); // written while the agent was down
 
-  const b = makeSource(cfg, makeCtx(dataDir));
+  const b = makeSource(cfg, makeCtx(dataDir), t);
   const cb = new Collector();
-  t.after(() => b.stop());
   await b.start(cb);
   const ackedCount = ca.records.filter((r) => acked.has(r.ack)).length;
   await waitFor(() => cb.records.length === 350 - ackedCount, 'second run reads the rest');
@@ -91,7 +89,7 @@ test('a file renamed while the agent was down is found again by identity', async
   writeFileSync(join(dir, 'a.log'), lines(0, 20));
   const cfg = testConfig({ include: [join(dir, '*.log')] });
   const dataDir = join(dir, 'data');
-  const a = makeSource(cfg, makeCtx(dataDir));
+  const a = makeSource(cfg, makeCtx(dataDir), t);
   const ca = new Collector();
   await a.start(ca);
   await waitFor(() => ca.records.length === 20, 'first run');
@@ -99,9 +97,8 @@ test('a file renamed while the agent was down is found again by identity', async
   await a.drain(1000);
   renameSync(join(dir, 'a.log'), join(dir, 'b.log'));
   appendFileSync(join(dir, 'b.log'), lines(20, 25));
-  const b = makeSource(cfg, makeCtx(dataDir));
+  const b = makeSource(cfg, makeCtx(dataDir), t);
   const cb = new Collector();
-  t.after(() => b.stop());
   await b.start(cb);
   await waitFor(() => cb.records.length >= 5, 'second run');
   await new Promise((r) => setTimeout(r, 100));
@@ -121,9 +118,8 @@ test('a checkpoint for the same dev+inode but other content (inode reuse) is not
     path: join(dir, 'gone.log'), dev: String(st.dev), ino: String(st.ino), fingerprint: '0123456789abcdef', fp_len: 64,
     stream_id: `${st.dev}:${st.ino}:0123456789abcdef`, offset: 100, seen_ms: 0,
   }] }));
-  const src = makeSource(testConfig({ include: [log], checkpoint_path: ckFile }), makeCtx(join(dir, 'data')));
+  const src = makeSource(testConfig({ include: [log], checkpoint_path: ckFile }), makeCtx(join(dir, 'data')), t);
   const c = new Collector();
-  t.after(() => src.stop());
   await src.start(c);
   await waitFor(() => c.records.length === 10, 'all lines from 0');
   assert.equal(c.records[0]!.offset, 0);
@@ -137,7 +133,7 @@ test('a file shorter than fingerprint_bytes keeps its checkpoint as it grows', a
   writeFileSync(log, 'hi\n');
   const cfg = testConfig({ include: [log] });
   const dataDir = join(dir, 'data');
-  const a = makeSource(cfg, makeCtx(dataDir));
+  const a = makeSource(cfg, makeCtx(dataDir), t);
   const ca = new Collector();
   await a.start(ca);
   await waitFor(() => ca.records.length === 1, 'first line');
@@ -145,9 +141,8 @@ test('a file shorter than fingerprint_bytes keeps its checkpoint as it grows', a
   await a.drain(1000);
   assert.equal(readCk(a.checkpointFile)[0]!.fp_len, 3);
   appendFileSync(log, lines(0, 20)); // now longer than 256 bytes
-  const b = makeSource(cfg, makeCtx(dataDir));
+  const b = makeSource(cfg, makeCtx(dataDir), t);
   const cb = new Collector();
-  t.after(() => b.stop());
   await b.start(cb);
   await waitFor(() => cb.records.length === 20, 'appended lines');
   assert.equal(cb.records[0]!.offset, 3);

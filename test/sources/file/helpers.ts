@@ -13,14 +13,26 @@ import { FileSource } from '../../../agent/sources/file/source.ts';
 import { fileSource } from '../../../agent/sources/file/index.ts';
 import type { FileSourceConfig } from '../../../agent/sources/file/config.ts';
 
-export async function tempDir(t: { after(fn: () => unknown): void }): Promise<string> {
+interface HasAfter { after(fn: () => unknown): void }
+const tracked = new WeakMap<HasAfter, { dir: string; sources: FileSource[] }>();
+
+/** A temp dir removed after the test, after every source made with makeSource(..., t) was stopped and drained. */
+export async function tempDir(t: HasAfter): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'edgelog-file-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const entry = { dir, sources: [] as FileSource[] };
+  tracked.set(t, entry);
+  t.after(async () => {
+    for (const s of entry.sources) {
+      await s.stop();
+      await s.drain(0); // also ends the checkpoint timer, which would otherwise write into the removed dir
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
 export function makeCtx(dataDir: string, id = 'files'): ComponentContext {
-  return { id, log: silentLogger, metrics: new Registry(), dataDir, agentId: 'test-agent' };
+  return { id, log: silentLogger, metrics: new Registry(), dataDir, agentId: 'test-agent', host: 'test-host', service: 'test', site: 'lab' };
 }
 
 /** Config for tests: fast timers, everything else default unless overridden. */
@@ -30,8 +42,14 @@ export function testConfig(raw: Record<string, unknown>): FileSourceConfig {
   }, 'sources.files');
 }
 
-export function makeSource(cfg: FileSourceConfig, ctx: ComponentContext): FileSource {
-  return fileSource.create(cfg, ctx) as FileSource;
+export function makeSource(cfg: FileSourceConfig, ctx: ComponentContext, t?: HasAfter): FileSource {
+  const src = fileSource.create(cfg, ctx) as FileSource;
+  if (t) {
+    const entry = tracked.get(t);
+    if (!entry) throw new Error('call tempDir(t) before makeSource(..., t)');
+    entry.sources.push(src);
+  }
+  return src;
 }
 
 export type AckMode = 'immediate' | 'hold' | 'reverse';

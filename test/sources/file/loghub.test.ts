@@ -46,9 +46,8 @@ test('loghub samples: all lines byte-exact and in order, last line by idle flush
   const want = load();
   assert.ok([...want.values()].some((w) => w.unterminated), 'some samples end without a terminator');
   const total = [...want.values()].reduce((n, w) => n + w.lines.length, 0);
-  const src = makeSource(testConfig({ include: [join(LOGHUB, '*_2k.log')], idle_flush: '300ms' }), makeCtx(dir));
+  const src = makeSource(testConfig({ include: [join(LOGHUB, '*_2k.log')], idle_flush: '300ms' }), makeCtx(dir), t);
   const c = new Collector('reverse');
-  t.after(() => src.stop());
   await src.start(c);
   await waitFor(() => c.records.length >= total, `${total} records`);
   check(c, want);
@@ -66,9 +65,8 @@ test('loghub samples: unterminated last lines are shipped at stop()', { skip: fi
   const want = load();
   const total = [...want.values()].reduce((n, w) => n + w.lines.length, 0);
   const unterminated = [...want.values()].filter((w) => w.unterminated).length;
-  const src = makeSource(testConfig({ include: [join(LOGHUB, '*_2k.log')], idle_flush: '1h' }), makeCtx(dir));
+  const src = makeSource(testConfig({ include: [join(LOGHUB, '*_2k.log')], idle_flush: '1h' }), makeCtx(dir), t);
   const c = new Collector();
-  t.after(() => src.stop());
   await src.start(c);
   await waitFor(() => c.records.length >= total - unterminated, 'terminated lines');
   // the idle timeout is an hour: nothing more until stop()

@@ -55,10 +55,10 @@ for (const variant of ['outside', 'inside'] as const) {
     const log = join(dir, 'app.log');
     writeFileSync(log, '');
     const include = variant === 'outside' ? [log] : [join(dir, 'app.log*')];
-    const src = makeSource(testConfig({ include, rotate_wait: '200ms' }), makeCtx(join(dir, 'data')));
+    const src = makeSource(testConfig({ include, rotate_wait: '200ms' }), makeCtx(join(dir, 'data')), t);
     const c = new Collector();
     const w = new Writer(log);
-    t.after(async () => { w.stop(); await src.stop(); });
+    t.after(() => w.stop());
     await src.start(c);
     w.start();
     for (let r = 1; r <= 4; r++) {
@@ -81,10 +81,10 @@ test('copytruncate rotation under continuous writes', async (t) => {
   const dir = await tempDir(t);
   const log = join(dir, 'app.log');
   writeFileSync(log, '');
-  const src = makeSource(testConfig({ include: [log] }), makeCtx(join(dir, 'data')));
+  const src = makeSource(testConfig({ include: [log] }), makeCtx(join(dir, 'data')), t);
   const c = new Collector();
   const w = new Writer(log);
-  t.after(async () => { w.stop(); await src.stop(); });
+  t.after(() => w.stop());
   await src.start(c);
   w.start();
   for (let r = 1; r <= 4; r++) {
@@ -115,9 +115,8 @@ test('delete then recreate (inode may be reused): the new file is read from offs
   const dir = await tempDir(t);
   const log = join(dir, 'a.log');
   writeFileSync(log, 'old 1\nold 2\n');
-  const src = makeSource(testConfig({ include: [log], rotate_wait: '100ms' }), makeCtx(join(dir, 'data')));
+  const src = makeSource(testConfig({ include: [log], rotate_wait: '100ms' }), makeCtx(join(dir, 'data')), t);
   const c = new Collector();
-  t.after(() => src.stop());
   await src.start(c);
   await waitFor(() => c.records.length === 2, 'old lines');
   const oldIno = statSync(log).ino;
@@ -135,9 +134,8 @@ test('appends to the old file after rename are still read before it is let go', 
   const dir = await tempDir(t);
   const log = join(dir, 'a.log');
   writeFileSync(log, 'one\n');
-  const src = makeSource(testConfig({ include: [log], rotate_wait: '400ms' }), makeCtx(join(dir, 'data')));
+  const src = makeSource(testConfig({ include: [log], rotate_wait: '400ms' }), makeCtx(join(dir, 'data')), t);
   const c = new Collector();
-  t.after(() => src.stop());
   await src.start(c);
   await waitFor(() => c.records.length === 1, 'first line');
   renameSync(log, `${log}.1`);
