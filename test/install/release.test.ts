@@ -142,6 +142,22 @@ test('release tarball: reproducible, self-contained, installable, runs edgelog d
     const installed = spawnSync(join(root, 'opt/edgelog/current/bin/edgelog'), ['--version'], { cwd: fresh, env, encoding: 'utf8' });
     assert.equal(installed.stdout.trim(), version, installed.stderr);
     assert.equal(sha256(join(root, `opt/edgelog/releases/${version}/bin/node`)), sha256(join(rel, 'bin/node')));
+
+    // The copy under agent/install/ (what `edgelog install` execs) finds its release too.
+    const viaAgent = spawnSync('bash', [join(rel, 'agent/install/install.sh'), 'install', '--root', join(dir, 'root-agent'), '--dry-run'], { encoding: 'utf8' });
+    assert.equal(viaAgent.status, 0, viaAgent.stderr);
+    assert.ok(viaAgent.stdout.includes(`+ cp -a ${rel}/. `), viaAgent.stdout);
+  });
+
+  await t.test('edgelog install from the unpacked release', (t) => {
+    const root2 = join(dir, 'root-cli');
+    mkdirSync(root2);
+    const r = runRel(['install', 'install', '--root', root2, '--role', 'relay']);
+    if (/not available in this build/.test(r.stderr)) return t.skip('agent/cli/install.ts is still a stub; the lead wires runInstall from agent/install/index.ts');
+    assert.equal(r.status, 0, r.stderr);
+    const version = readFileSync(join(rel, 'VERSION'), 'utf8').trim();
+    assert.ok(existsSync(join(root2, `opt/edgelog/releases/${version}/bin/node`)));
+    assert.match(readFileSync(join(root2, 'etc/systemd/system/edgelog.service'), 'utf8'), /^Description=edgelog log shipper \(relay\)$/m);
   });
 
   await t.test('edgelog demo runs from the unpacked release', async (t) => {
