@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { buildApp, STACK_NAMES } from './app.ts';
 
 const started = performance.now();
-const outdir = join(dirname(fileURLToPath(import.meta.url)), 'cdktf.out');
+// The cdktf CLI (`cdktf deploy` in infra/, see cdktf.json) passes its output dir in CDKTF_OUTDIR.
+const outdir = process.env.CDKTF_OUTDIR ?? join(dirname(fileURLToPath(import.meta.url)), 'cdktf.out');
 const { app } = buildApp({ outdir });
 app.synth();
 const ms = Math.round(performance.now() - started);

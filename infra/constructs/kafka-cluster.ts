@@ -78,6 +78,11 @@ export interface KafkaClusterProps {
    */
   readonly multiVpcConnectivity?: boolean;
   /**
+   * MSK enhanced monitoring level (per-partition metrics are billed as CloudWatch custom metrics).
+   * @default 'PER_TOPIC_PER_PARTITION' (consumer lag per partition: what a failover drill watches)
+   */
+  readonly enhancedMonitoring?: 'DEFAULT' | 'PER_BROKER' | 'PER_TOPIC_PER_BROKER' | 'PER_TOPIC_PER_PARTITION';
+  /**
    * Broker log retention in CloudWatch, days.
    * @default 14
    */
@@ -156,7 +161,7 @@ export class KafkaCluster extends Construct {
       clusterName: props.name,
       kafkaVersion: version,
       numberOfBrokerNodes: perAz * props.subnetIds.length,
-      enhancedMonitoring: 'PER_TOPIC_PER_PARTITION',
+      enhancedMonitoring: props.enhancedMonitoring ?? 'PER_TOPIC_PER_PARTITION',
       brokerNodeGroupInfo: {
         instanceType: props.instanceType ?? 'kafka.m7g.large',
         clientSubnets: [...props.subnetIds],
