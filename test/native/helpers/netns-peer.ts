@@ -33,6 +33,7 @@ if (mode === 'send') {
   let guard: GuardController | undefined;
   const rxs: dgram.Socket[] = [];
   let received = 0;
+  let lastRxNs = 0n;
   const rl = createInterface({ input: process.stdin });
   const reply = (v: unknown): void => { process.stdout.write(JSON.stringify(v) + '\n'); };
   for await (const line of rl) {
@@ -42,7 +43,19 @@ if (mode === 'send') {
       switch (cmd.op) {
         case 'open': guard = GuardController.open(String(cmd.ifname), { pinRoot: cmd.pinRoot as string | undefined }); reply({ ok: true }); break;
         case 'attach': guard!.attach(); reply({ ok: true }); break;
-        case 'apply': reply({ ok: true, result: guard!.applyRules(cmd.rules as never) }); break;
+        case 'apply': {
+          const t0 = process.hrtime.bigint();
+          const result = guard!.applyRules(cmd.rules as never);
+          const t1 = process.hrtime.bigint();
+          reply({ ok: true, result, startNs: String(t0), endNs: String(t1) });
+          break;
+        }
+        case 'stats': {
+          // for the bench: receiver-side view of a flood (this process stands in for the agent)
+          const cpu = process.cpuUsage();
+          reply({ ok: true, received, lastRxNs: String(lastRxNs), nowNs: String(process.hrtime.bigint()), cpuUs: cpu.user + cpu.system });
+          break;
+        }
         case 'metrics': {
           const reg = new Registry();
           guard!.registerMetrics(reg);
@@ -55,7 +68,7 @@ if (mode === 'send') {
         case 'close': guard?.close(); guard = undefined; reply({ ok: true }); break;
         case 'listen': {
           const rx = dgram.createSocket({ type: String(cmd.addr).includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
-          rx.on('message', () => { received++; });
+          rx.on('message', () => { received++; lastRxNs = process.hrtime.bigint(); });
           await new Promise<void>((r) => rx.bind(Number(cmd.port ?? 0), String(cmd.addr), r));
           rxs.push(rx);
           reply({ ok: true, port: rx.address().port });
