@@ -59,7 +59,7 @@ const lines = createInterface({ input: helper.stdout! })[Symbol.asyncIterator]()
 async function call(cmd: Record<string, unknown>): Promise<any> {
   helper!.stdin!.write(JSON.stringify(cmd) + '\n');
   const { value } = await lines.next();
-  const r = JSON.parse(value);
+  const r = JSON.parse(String(value));
   if (!r.ok) throw new Error(r.error);
   return r;
 }
