@@ -178,15 +178,17 @@ export class DiskSpool {
 
   // ---------------------------------------------------------------- open
 
+  /** LOCK holds `pid starttime`: a dead owner, or a live process that merely reuses its pid (container restart), does not count. */
   private async lock(): Promise<void> {
     const p = join(this.dir, 'LOCK');
     try {
-      const pid = Number((await readFile(p, 'utf8')).trim());
-      if (pid && pid !== process.pid && pidAlive(pid)) throw new SpoolLockedError(this.dir, pid);
+      const [pidText, start] = (await readFile(p, 'utf8')).trim().split(' ');
+      const pid = Number(pidText);
+      if (pid && pid !== process.pid && pidAlive(pid) && (start === undefined || start === (await procStart(pid)))) throw new SpoolLockedError(this.dir, pid);
     } catch (e) {
       if (e instanceof SpoolLockedError) throw e;
     }
-    await writeFile(p, String(process.pid));
+    await writeFile(p, `${process.pid} ${await procStart(process.pid)}`);
   }
 
   private async recover(): Promise<void> {
@@ -619,6 +621,16 @@ function pidAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/** Start time of a process (clock ticks since boot, /proc/<pid>/stat field 22), '' where /proc is unavailable. */
+async function procStart(pid: number): Promise<string> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
   }
 }
 

@@ -102,7 +102,7 @@ test('random bytes: no crash, counted, other connections unaffected', async (t) 
 
 test('slowloris: idle and trickling connections are closed by timeouts while a good client gets through', async (t) => {
   const tc = await makeCtx(t);
-  const { out, port, src } = await startTcp(t, tc, { idle_timeout: '400ms', frame_timeout: '400ms', max_connections: 500 });
+  const { out, port, src } = await startTcp(t, tc, { idle_timeout: '1s', frame_timeout: '1s', max_connections: 500 });
   const idle = await Promise.all(Array.from({ length: 60 }, () => connect(port)));
   const trickle = await Promise.all(Array.from({ length: 60 }, () => connect(port)));
   for (const s of [...idle, ...trickle]) s.on('error', () => {});
