@@ -53,10 +53,28 @@ function countByte(b: Buffer | string, byte: number, want: number): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] === byte && ++n >= want) return true;
   return false;
 }
-function digitCount(b: Buffer | string, want: number): boolean {
+
+const isHex = (c: number) => (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
+/** At least `want` ':' with a hex digit on both sides (a full IPv6 address has 7; JSON's "k":"v" has none; a time 12:00:00 has 2). */
+function hexColons(b: Buffer | string, want: number): boolean {
   let n = 0;
-  if (typeof b === 'string') { for (let i = 0; i < b.length; i++) { const c = b.charCodeAt(i); if (c >= 48 && c <= 57 && ++n >= want) return true; } return false; }
-  for (let i = 0; i < b.length; i++) { const c = b[i]!; if (c >= 48 && c <= 57 && ++n >= want) return true; }
+  if (typeof b === 'string') {
+    for (let i = 1; i < b.length - 1; i++) if (b.charCodeAt(i) === 58 && isHex(b.charCodeAt(i - 1)) && isHex(b.charCodeAt(i + 1)) && ++n >= want) return true;
+    return false;
+  }
+  for (let i = 1; i < b.length - 1; i++) if (b[i] === 58 && isHex(b[i - 1]!) && isHex(b[i + 1]!) && ++n >= want) return true;
+  return false;
+}
+/** A run of `want` digits allowing single ' ' or '-' between them (how card numbers are written). */
+function digitRun(b: Buffer | string, want: number): boolean {
+  let n = 0, sep = false;
+  const str = typeof b === 'string';
+  for (let i = 0; i < b.length; i++) {
+    const c = str ? (b as string).charCodeAt(i) : (b as Buffer)[i]!;
+    if (c >= 48 && c <= 57) { if (++n >= want) return true; sep = false; }
+    else if ((c === 32 || c === 45) && n > 0 && !sep) sep = true;
+    else { n = 0; sep = false; }
+  }
   return false;
 }
 
@@ -64,8 +82,8 @@ const builtins: Record<(typeof BUILTIN)[number], Builtin> = {
   email: { pattern: String.raw`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`, replacement: '[email]', prefilter: (b) => b.indexOf('@') >= 0 },
   bearer: { pattern: String.raw`\b([Bb]earer)\s+[A-Za-z0-9\-._~+/]+=*`, replacement: '$1 [token]', prefilter: (b) => b.indexOf('earer') >= 0 },
   ipv4: { pattern: String.raw`(?<![\d.])${IPV4}(?![\d.]*\d)`, replacement: '[ipv4]', prefilter: (b) => countByte(b, 46, 3) },
-  ipv6: { pattern: String.raw`(?<![\w:])(?:${IPV6})(?![\w:])`, replacement: '[ipv6]', prefilter: (b) => b.indexOf('::') >= 0 || countByte(b, 58, 7) },
-  credit_card: { pattern: String.raw`(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)`, replacement: '[card]', prefilter: (b) => digitCount(b, 13), luhn: true },
+  ipv6: { pattern: String.raw`(?<![\w:])(?:${IPV6})(?![\w:])`, replacement: '[ipv6]', prefilter: (b) => b.indexOf('::') >= 0 || hexColons(b, 5) },
+  credit_card: { pattern: String.raw`(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)`, replacement: '[card]', prefilter: (b) => digitRun(b, 13), luhn: true },
 };
 
 /** Luhn checksum over the digits of `s` (separators ignored). */

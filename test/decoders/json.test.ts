@@ -80,3 +80,25 @@ test('config errors name the key path', () => {
   assert.throws(() => jsonDecoder.validate({ body: 'all' }, 'decoders.app'), /decoders\.app\.body/);
   assert.throws(() => jsonDecoder.validate({ nope: 1 }, 'decoders.app'), /decoders\.app\.nope/);
 });
+
+test('fast path and JSON.parse agree on generated flat objects (escapes, unicode, numbers)', () => {
+  const pieces = ['plain', 'with "quotes"', 'back\\slash', 'tab\there', 'uni \u00e9\u2713\ud83d\ude00', '', 'a,b:c}{', 'x'.repeat(300)];
+  const lines: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const o: Record<string, unknown> = { level: ['info', 'warn', 30][i % 3], msg: pieces[i % pieces.length] };
+    o[`k${i % 7}`] = [1.5, -2, 0, 1e21, true, false, null, pieces[(i * 3) % pieces.length]][i % 8];
+    if (i % 5 === 0) o.time = 1714564800000 + i;
+    if (i % 11 === 0) o['quo"te'] = 'key with escape';
+    lines.push(JSON.stringify(o));
+  }
+  const fast = decode(lines);
+  const slow = decode(lines, { fast_path: false });
+  assert.ok(fast.d.fast > 250, `most lines take the fast path (${fast.d.fast})`);
+  assert.deepEqual(fast.out.map(view), slow.out.map(view));
+});
+
+test('fast path accepts a raw tab inside a string (strict JSON would not): the line is decoded, not lost', () => {
+  const { out, d } = decode(['{"msg":"a\tb","level":"info"}']);
+  assert.equal(d.fast, 1);
+  assert.equal(out[0]!.body.toString(), 'a\tb');
+});

@@ -3,7 +3,9 @@
 // shape most log lines have (string, number, true/false/null values, keys
 // without escapes); anything else (nested object or array, odd syntax)
 // returns false and the caller falls back to JSON.parse, which decides
-// between "valid but nested" and "malformed". Results go into reused
+// between "valid but nested" and "malformed". Unlike strict JSON it accepts
+// raw control characters (a tab) inside strings: a log line is not rejected
+// for that. Results go into reused
 // parallel arrays owned by the caller: no per-record allocation but the
 // value strings themselves.
 
@@ -16,6 +18,15 @@ export class FlatScan {
   starts: number[] = [];
   ends: number[] = [];
   n = 0;
+  /**
+   * Key strings by hash of their characters. A key sliced fresh from every
+   * line is a new, non-internalized string: each Map lookup rehashes it and
+   * each `attrs[key] = v` internalizes it. Reusing the one string seen before
+   * (verified with startsWith) is what JSON.parse gets for free from V8's
+   * internalized keys; without it the fast path lost to JSON.parse by ~30%
+   * on 200-byte lines (262K vs 363K records/s, loaded 2-core box).
+   */
+  private readonly keyCache = new Map<number, string>();
 
   private push(k: string, v: string | number | boolean | null, text: string, start: number, end: number): void {
     const i = this.n++;
@@ -26,6 +37,7 @@ export class FlatScan {
   scan(s: string): boolean {
     this.n = 0;
     const len = s.length;
+    const noEscapes = s.indexOf('\\') < 0;
     let i = 0;
     let c = 0;
     while (i < len && ((c = s.charCodeAt(i)) === 32 || c === 9)) i++;
@@ -36,9 +48,15 @@ export class FlatScan {
       if (c === 125) { if (this.n !== 0) return false; i++; break; } // {} ; a trailing comma is not JSON
       if (c !== 34) return false; // "
       const ks = ++i;
-      while (i < len && (c = s.charCodeAt(i)) !== 34) { if (c === 92 || c < 32) return false; i++; }
+      let h = 0;
+      while (i < len && (c = s.charCodeAt(i)) !== 34) { if (c === 92 || c < 32) return false; h = (Math.imul(h, 31) + c) | 0; i++; }
       if (i >= len) return false;
-      const key = s.slice(ks, i++);
+      let key = this.keyCache.get(h);
+      if (key === undefined || key.length !== i - ks || !s.startsWith(key, ks)) {
+        key = s.slice(ks, i);
+        if (this.keyCache.size < 4096) this.keyCache.set(h, key);
+      }
+      i++;
       while (i < len && ((c = s.charCodeAt(i)) === 32 || c === 9)) i++;
       if (c !== 58) return false; // :
       i++;
@@ -46,12 +64,19 @@ export class FlatScan {
       if (c === 34) {
         const vs = ++i;
         let esc = false;
-        while (i < len && (c = s.charCodeAt(i)) !== 34) {
-          if (c === 92) { esc = true; i += 2; continue; }
-          if (c < 32) return false;
-          i++;
+        if (noEscapes) {
+          // No backslash anywhere in the line: the closing quote is the next
+          // quote, found by the native indexOf instead of a JS loop per char
+          // (best of 12 rounds, 200-byte lines: 355K -> 518K records/s).
+          i = s.indexOf('"', vs);
+          if (i < 0) return false;
+        } else {
+          while (i < len && (c = s.charCodeAt(i)) !== 34) {
+            if (c === 92) { esc = true; i += 2; continue; }
+            i++;
+          }
+          if (i >= len) return false;
         }
-        if (i >= len) return false;
         // Escapes are rare in log values; decoding just this string through
         // JSON.parse keeps exact JSON semantics (\uXXXX, surrogates).
         const v = esc ? (JSON.parse(s.slice(vs - 1, i + 1)) as string) : s.slice(vs, i);

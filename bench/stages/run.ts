@@ -1,0 +1,145 @@
+// Per-stage micro-benchmarks: records/s of each decoder and transform on
+// 200-byte and 1 KB JSON lines and on the loghub samples, in batches of 256
+// (the pipeline's batch shape). Writes bench/results/stages.json and .md.
+//
+//   node bench/stages/run.ts [--seconds 1] [--only name,name]
+//
+// Each case: fresh records are built outside the timed section (decoders and
+// transforms mutate records), one untimed warm-up round, then rounds until
+// --seconds of timed work. Single thread, the stage alone.
+
+import { cpus, totalmem, arch, platform, release } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { AckGroup } from '../../agent/core/ack.ts';
+import type { ComponentContext, ComponentSpec, Processor } from '../../agent/core/component.ts';
+import { newRecord } from '../../agent/core/record.ts';
+import type { LogRecord } from '../../agent/core/record.ts';
+import { silentLogger } from '../../agent/observe/log.ts';
+import { jsonDecoder } from '../../agent/decoders/json/json.ts';
+import { logfmtDecoder } from '../../agent/decoders/logfmt.ts';
+import { regexDecoder } from '../../agent/decoders/regex.ts';
+import { syslogDecoder } from '../../agent/decoders/syslog.ts';
+import { multiline } from '../../agent/transforms/multiline/multiline.ts';
+import { filter } from '../../agent/transforms/filter.ts';
+import { sample } from '../../agent/transforms/sample.ts';
+import { enrich } from '../../agent/transforms/enrich.ts';
+import { redact } from '../../agent/transforms/redact.ts';
+import { throttle } from '../../agent/transforms/throttle.ts';
+import { validate } from '../../agent/transforms/validate.ts';
+import { rename } from '../../agent/transforms/rename.ts';
+import { javaTraceLines, jsonLines, logfmtLines, loghubLines } from './workload.ts';
+
+const args = process.argv.slice(2);
+const seconds = Number(args[args.indexOf('--seconds') + 1] || 0) || Number(process.env.EDGELOG_BENCH_SECONDS ?? 1);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : null;
+const BATCH = 256;
+
+// One ack group that never completes: the bench measures stages, not acks.
+const ack = new AckGroup(0, () => {});
+ack.add(Number.MAX_SAFE_INTEGER / 2);
+
+function ctx(id: string): ComponentContext {
+  return { id, log: silentLogger, metrics: new Registry(), dataDir: '/tmp/edgelog-bench-stages', agentId: 'bench', host: 'bench-host', service: 'edgelog', site: 'bench' };
+}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function make(spec: ComponentSpec<any, Processor>, raw: Record<string, unknown>, id = spec.type): Processor {
+  return spec.create(spec.validate(raw, `bench.${id}`), ctx(id));
+}
+
+function toRecords(bufs: Buffer[], streams = 1): LogRecord[] {
+  const out = new Array<LogRecord>(bufs.length);
+  for (let i = 0; i < bufs.length; i++) out[i] = newRecord(bufs[i]!, 'bench', 's', `stream-${i % streams}`, i, ack);
+  return out;
+}
+
+interface Case {
+  name: string; workload: string; stage: string;
+  lines: Buffer[];
+  /** Prepare input records (untimed): e.g. decode JSON before a transform. */
+  prep?: (recs: LogRecord[]) => LogRecord[];
+  proc: () => Processor;
+}
+
+interface Result { name: string; stage: string; workload: string; records: number; seconds: number; records_per_s: number; mb_per_s: number; out_ratio: number }
+
+function runCase(c: Case): Result {
+  const bytes = c.lines.reduce((n, b) => n + b.length + 1, 0);
+  const p = c.proc();
+  const round = (timed: boolean): [number, number] => {
+    let recs = toRecords(c.lines);
+    if (c.prep) recs = c.prep(recs);
+    const out: LogRecord[] = [];
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < recs.length; i += BATCH) p.process(recs.slice(i, i + BATCH), out);
+    p.flush?.(out);
+    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+    return timed ? [dt, out.length] : [0, 0];
+  };
+  round(false);
+  let total = 0, n = 0, outN = 0;
+  while (total < seconds) { const [dt, o] = round(true); total += dt; n += c.lines.length; outN += o; }
+  const rps = n / total;
+  return { name: c.name, stage: c.stage, workload: c.workload, records: n, seconds: +total.toFixed(3), records_per_s: Math.round(rps), mb_per_s: +((bytes / c.lines.length) * rps / 1e6).toFixed(1), out_ratio: +(outN / n).toFixed(3) };
+}
+
+const B = (ls: string[]) => ls.map((l) => Buffer.from(l));
+const N = 20_000;
+const j200 = B(jsonLines(N, 200));
+const j1k = B(jsonLines(N / 4, 1024));
+const lf = B(logfmtLines(N));
+const hub = B(loghubLines());
+const hadoop = B(loghubLines('Hadoop_2k.log'));
+const linux = B(loghubLines('Linux_2k.log'));
+const java = B(javaTraceLines());
+
+const decodeJson = (() => { const d = make(jsonDecoder, {}, 'prep'); return (recs: LogRecord[]) => { const o: LogRecord[] = []; d.process(recs, o); return o; }; })();
+const hadoopPattern = {
+  pattern: String.raw`^(?<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) (?<level>[A-Z]+) \[(?<thread>[^\]]*)\] (?<logger>[\w.$]+): (?<message>.*)$`,
+  time_format: '%Y-%m-%d %H:%M:%S,%L',
+};
+
+const cases: Case[] = [
+  { name: 'baseline JSON.parse only', stage: 'baseline', workload: 'json200', lines: j200, proc: (): Processor => ({ process(b: LogRecord[], o: LogRecord[]) { for (const r of b) { JSON.parse(r.body.toString()); o.push(r); } } }) },
+  { name: 'json (fast path)', stage: 'json', workload: 'json200', lines: j200, proc: () => make(jsonDecoder, {}) },
+  { name: 'json (JSON.parse path)', stage: 'json', workload: 'json200', lines: j200, proc: () => make(jsonDecoder, { fast_path: false }) },
+  { name: 'json (fast path)', stage: 'json', workload: 'json1k', lines: j1k, proc: () => make(jsonDecoder, {}) },
+  { name: 'json (JSON.parse path)', stage: 'json', workload: 'json1k', lines: j1k, proc: () => make(jsonDecoder, { fast_path: false }) },
+  { name: 'json on non-JSON lines', stage: 'json', workload: 'loghub', lines: hub, proc: () => make(jsonDecoder, {}) },
+  { name: 'logfmt', stage: 'logfmt', workload: 'logfmt200', lines: lf, proc: () => make(logfmtDecoder, {}) },
+  { name: 'regex (Hadoop log4j pattern)', stage: 'regex', workload: 'loghub Hadoop', lines: hadoop, proc: () => make(regexDecoder, hadoopPattern) },
+  { name: 'syslog (BSD, no PRI)', stage: 'syslog', workload: 'loghub Linux', lines: linux, proc: () => make(syslogDecoder, {}) },
+  { name: 'multiline java', stage: 'multiline', workload: 'loghub Hadoop + traces', lines: java, proc: () => make(multiline, { preset: 'java' }) },
+  { name: 'multiline timestamp_start', stage: 'multiline', workload: 'loghub Hadoop + traces', lines: java, proc: () => make(multiline, { preset: 'timestamp_start' }) },
+  { name: 'multiline java', stage: 'multiline', workload: 'json200', lines: j200, proc: () => make(multiline, { preset: 'java' }) },
+  { name: 'filter min_level + exclude', stage: 'filter', workload: 'json200 decoded', lines: j200, prep: decodeJson, proc: () => make(filter, { min_level: 'info', exclude: [{ field: 'path', equals: '/healthz' }] }) },
+  { name: 'sample 1/10 by trace_id', stage: 'sample', workload: 'json200 decoded', lines: j200, prep: decodeJson, proc: () => make(sample, { rate: 10, key_field: 'trace_id' }) },
+  { name: 'enrich 2 labels + host facts', stage: 'enrich', workload: 'json200 decoded', lines: j200, prep: decodeJson, proc: () => make(enrich, { labels: { env: 'prod', region: 'eu-west' } }) },
+  { name: 'redact all built-ins', stage: 'redact', workload: 'json200 decoded', lines: j200, prep: decodeJson, proc: () => make(redact, {}) },
+  { name: 'redact all built-ins', stage: 'redact', workload: 'json200 raw', lines: j200, proc: () => make(redact, {}) },
+  { name: 'redact all built-ins', stage: 'redact', workload: 'loghub', lines: hub, proc: () => make(redact, {}) },
+  { name: 'throttle per service (under rate)', stage: 'throttle', workload: 'json200 decoded', lines: j200, prep: decodeJson, proc: () => make(throttle, { rate: 1e9, key_field: 'service.name' }) },
+  { name: 'validate 2 required + 1 type', stage: 'validate', workload: 'json200 decoded', lines: j200, prep: decodeJson, proc: () => make(validate, { required: ['message', 'service.name'], types: { status: 'integer' } }) },
+  { name: 'rename lower-case + dots', stage: 'rename', workload: 'json200 decoded', lines: j200, prep: decodeJson, proc: () => make(rename, { lower_case_keys: true, dots_to: '_' }) },
+].filter((c) => c.lines.length > 0 && (only === null || only.includes(c.stage)));
+
+const results: Result[] = [];
+for (const c of cases) {
+  const r = runCase(c);
+  results.push(r);
+  console.log(`${r.stage.padEnd(10)} ${r.name.padEnd(36)} ${r.workload.padEnd(24)} ${String(r.records_per_s).padStart(10)} rec/s ${String(r.mb_per_s).padStart(7)} MB/s  out ${r.out_ratio}`);
+}
+
+const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, mem_gb: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, os: `${platform()} ${release()} ${arch()}` };
+const command = `node bench/stages/run.ts${args.length ? ' ' + args.join(' ') : ''}`;
+const dir = join(import.meta.dirname, '../results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, 'stages.json'), JSON.stringify({ date: new Date().toISOString(), command, machine, batch: BATCH, seconds_per_case: seconds, results }, null, 2) + '\n');
+const md = [
+  '# Per-stage micro-benchmarks', '',
+  `${new Date().toISOString()} · \`${command}\` · ${machine.cpu} (${machine.cores} cores) · Node ${machine.node} · batches of ${BATCH}, one thread, ~${seconds}s per case`, '',
+  '| stage | case | workload | records/s | MB/s | out/in |', '|---|---|---|---:|---:|---:|',
+  ...results.map((r) => `| ${r.stage} | ${r.name} | ${r.workload} | ${r.records_per_s.toLocaleString('en-US')} | ${r.mb_per_s} | ${r.out_ratio} |`), '',
+].join('\n');
+writeFileSync(join(dir, 'stages.md'), md);
