@@ -49,7 +49,7 @@ export interface KafkaClusterProps {
   readonly volumeGiB?: number;
   /**
    * Storage autoscaling ceiling per broker, GiB (MSK max 16384).
-   * @default 4 * volumeGiB
+   * @default min(4 * volumeGiB, 16384)
    */
   readonly maxVolumeGiB?: number;
   /**

@@ -116,6 +116,10 @@ export interface RelayFleetProps {
    * @default { namespace: 'Edgelog/Relay', metricName: 'BufferOccupancy', target: 0.5 }
    */
   readonly loadMetric?: { readonly namespace: string; readonly metricName: string; readonly target: number };
+  /**
+   * NLB health check of both target groups.
+   * @default the RelayHealthCheckProps defaults (/readyz, 10 s, 2 s timeout, 3/3)
+   */
   readonly healthCheck?: RelayHealthCheckProps;
   /**
    * Lifecycle hook heartbeat: how long a terminating relay may drain, seconds.

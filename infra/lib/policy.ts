@@ -185,7 +185,8 @@ function checkRelayLb(tf: Json, out: Violation[]): void {
       const hc = block(tg?.health_check);
       if (!tg || !hc || hc.enabled === false) {
         out.push({ rule: 'relay-lb', resource: name, message: `${ref} has no health check` });
-      } else if ((hc.protocol === 'HTTP' || hc.protocol === 'HTTPS') !== Boolean(hc.path)) {
+      } else if (!(hc.protocol === 'HTTP' || hc.protocol === 'HTTPS') || !hc.path) {
+        // A TCP check only proves the port is open; a relay that cannot reach Kafka must leave the pool.
         out.push({ rule: 'relay-lb', resource: name, message: `${ref} health check must be HTTP(S) with a path (/readyz)` });
       }
       if (!listenersTo.has(ref)) out.push({ rule: 'relay-lb', resource: name, message: `no listener forwards to ${ref}` });

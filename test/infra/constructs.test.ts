@@ -83,6 +83,14 @@ test('Network: three AZs, three tiers, NAT per AZ, tier security groups open onl
   assert.ok(brokerRules.every((r) => r.referenced_security_group_id), 'brokers only reachable from security groups');
 });
 
+test('Network: a single NAT gateway when asked (test accounts)', (t) => {
+  const stack = awsStack(tempApp(t));
+  new Network(stack, 'n', networkProps('n', { natGateways: 'single' }));
+  const tf = synth(stack);
+  assert.equal(resources(tf, 'aws_nat_gateway').length, 1);
+  assert.ok(resources(tf, 'aws_route').filter((r) => r.nat_gateway_id).every((r) => r.nat_gateway_id === resources(tf, 'aws_route').find((x) => x.nat_gateway_id)?.nat_gateway_id));
+});
+
 test('Network: contradictory props are rejected', (t) => {
   const stack = awsStack(tempApp(t));
   rejects(() => new Network(stack, 'a', networkProps('a', { edgeCidrs: ['0.0.0.0/0'] })), /whole internet/);
@@ -254,6 +262,18 @@ test('GlobalFailover: PRIMARY/SECONDARY chain to the secondary region then GCP, 
   const alarm = one(tf, 'aws_cloudwatch_metric_alarm');
   assert.equal(alarm.namespace, 'AWS/Route53');
   assert.equal(alarm.region, 'us-east-1');
+});
+
+test('GlobalFailover: DNS only, two AWS regions, no accelerator', (t) => {
+  const stack = awsStack(tempApp(t));
+  const props = failoverProps('dns', { accelerator: false });
+  delete (props as { tertiary?: unknown }).tertiary;
+  new GlobalFailover(stack, 'dns', props);
+  const tf = synth(stack);
+  assert.equal(resources(tf, 'aws_globalaccelerator_accelerator').length, 0);
+  const records = resources(tf, 'aws_route53_record');
+  assert.deepEqual(records.map((r) => `${r.name}:${r.failover_routing_policy.type}`).sort(), ['dns.example.com:PRIMARY', 'dns.example.com:SECONDARY']);
+  assert.ok(records.every((r) => r.health_check_id && r.alias.evaluate_target_health === true));
 });
 
 test('GlobalFailover: contradictory props are rejected', (t) => {

@@ -81,6 +81,7 @@ test('relay-lb fires on a relay fleet without a health-checked load balancer', (
   assertFires(firedAfter(t, 'primary', (tf) => (first(tf, 'aws_autoscaling_group').health_check_type = 'EC2')), 'relay-lb');
   assertFires(firedAfter(t, 'primary', (tf) => { for (const tg of all(tf, 'aws_lb_target_group')) tg.health_check.enabled = false; }), 'relay-lb');
   assertFires(firedAfter(t, 'primary', (tf) => { for (const tg of all(tf, 'aws_lb_target_group')) delete tg.health_check.path; }), 'relay-lb');
+  assertFires(firedAfter(t, 'primary', (tf) => { for (const tg of all(tf, 'aws_lb_target_group')) tg.health_check = { enabled: true, protocol: 'TCP' }; }), 'relay-lb');
   assertFires(firedAfter(t, 'primary', (tf) => delete tf.resource.aws_lb_listener), 'relay-lb');
   assertFires(firedAfter(t, 'gcp', (tf) => delete tf.resource.google_compute_region_backend_service), 'relay-lb');
   assertFires(firedAfter(t, 'gcp', (tf) => delete first(tf, 'google_compute_region_instance_group_manager').auto_healing_policies), 'relay-lb');
