@@ -182,3 +182,15 @@ export function reportCapabilities(report: CapabilityReport, log: Logger, regist
     }
   }
 }
+
+/**
+ * The one place a component asks "may I use the native path for `feature`?".
+ * Returns true when available; otherwise logs the fallback (warn, with reason
+ * and fix), sets edgelog_native_available{feature,reason} to 0 and returns false.
+ */
+export function useNative(feature: Feature, ctx: { log: Logger; metrics: Registry }): boolean {
+  const report = capabilities();
+  const s = report[feature];
+  reportCapabilities({ [feature]: s } as CapabilityReport, ctx.log, ctx.metrics, [feature]);
+  return s.available;
+}

@@ -1,6 +1,6 @@
 // Native helpers (tc/eBPF guard, io_uring sender) and host capability detection.
 export { loadNative, tryLoadNative, nativeLibraryPath, NativeCallError, ABI_VERSION } from './lib.ts';
-export { capabilities, reportCapabilities, requireFeature, effectiveCaps, kernelVersion } from './capabilities.ts';
+export { capabilities, reportCapabilities, requireFeature, useNative, effectiveCaps, kernelVersion } from './capabilities.ts';
 export type { Feature, FeatureStatus, CapabilityReport } from './capabilities.ts';
 export { GuardController, canonicalCidr } from './guard.ts';
 export type { GuardRules, GuardRate, GuardOptions, GuardCounters, RuleCounter } from './guard.ts';

@@ -253,7 +253,7 @@ export class UringSender {
   check(c: Completion): number {
     if (!(c.flags & C_SENT)) return 0;
     const want = this.#lens.get(c.userData);
-    if (c.flags & C_BUF_FREE || c.res < 0) this.#lens.delete(c.userData);
+    this.#lens.delete(c.userData);
     if (c.res < 0) throw new UringSendError('send', -c.res);
     if (want !== undefined && c.res !== want) throw new UringShortSendError(c.res, want);
     return c.res;

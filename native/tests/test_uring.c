@@ -120,6 +120,27 @@ static void round_trip(uint32_t zc_threshold)
 	CHECK(uring_sender_disconnect(s) == 0, "disconnect");
 	CHECK(uring_sender_submit(s, sends, 1) == -ENOTCONN, "submit without socket");
 	CHECK(uring_sender_connect(s, "not-an-ip", port) == -EINVAL, "non numeric host");
+
+	/* adopt a socket connected elsewhere (the caller keeps its own fd) */
+	{
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int own = socket(AF_INET, SOCK_STREAM, 0), peer;
+		char got3[3];
+
+		CHECK(own >= 0 && connect(own, (struct sockaddr *)&a, sizeof(a)) == 0, "connect own socket");
+		peer = accept(lfd, NULL, NULL);
+		CHECK(peer >= 0, "accept");
+		CHECK(uring_sender_adopt_fd(s, own) == 0, "adopt");
+		close(own);
+		CHECK(uring_sender_adopt_fd(s, 0x7fff) == -ENOTSOCK || uring_sender_adopt_fd(s, 0x7fff) == -EBADF, "bad fd");
+		memcpy(uring_sender_buffer(s, 0), "xyz", 3);
+		sends[0] = (struct edgelog_uring_send){.buf_index = 0, .len = 3, .user_data = 7};
+		CHECK(uring_sender_submit(s, sends, 1) == 1, "submit adopted");
+		drain(s, 1, 1, &bytes, &err);
+		CHECK(read(peer, got3, 3) == 3 && memcmp(got3, "xyz", 3) == 0, "adopted socket delivers");
+		close(peer);
+	}
 	close(lfd);
 	uring_sender_close(s);
 }
