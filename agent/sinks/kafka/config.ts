@@ -1,0 +1,179 @@
+// Kafka sink options. Batching, buffering and the retry loop are the
+// pipeline's (`batch`, `buffer`, `retry` beside these keys in the sink's
+// config); here is only what the producer connection needs. `client_retry`
+// is kafkajs's own short retry inside one send (leader moves, reconnects),
+// kept small so the pipeline regains control quickly.
+
+import { existsSync, statSync } from 'node:fs';
+import { ConfigError } from '../../core/errors.ts';
+import {
+  join, readBool, readBytes, readDuration, readEnum, readInt, readMap, readOptString, readString, readStringList, type Raw,
+} from '../../config/schema.ts';
+import { codecAvailable, type Compression, compressions } from './codecs.ts';
+
+export type Acks = 'all' | 'leader' | 'none';
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface KafkaTlsConfig {
+  enabled: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  insecureSkipVerify: boolean;
+  /** SNI / certificate name, when it differs from the broker host. */
+  serverName?: string;
+}
+
+export interface KafkaSaslConfig {
+  mechanism: SaslMechanism;
+  username: string;
+  /** Inline (usually `${ENV}`) password; exactly one of password / passwordFile. */
+  password?: string;
+  passwordFile?: string;
+}
+
+export interface KafkaClientRetry {
+  retries: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface KafkaSinkConfig {
+  brokers: string[];
+  topic: string;
+  clientId: string;
+  acks: Acks;
+  idempotent: boolean;
+  compression: Compression;
+  maxMessageBytes: number;
+  requestTimeoutMs: number;
+  connectTimeoutMs: number;
+  clientRetry: KafkaClientRetry;
+  tls: KafkaTlsConfig | null;
+  sasl: KafkaSaslConfig | null;
+  headers: boolean;
+  /** Upper bound for probe() (health checks), ms. */
+  probeTimeoutMs: number;
+}
+
+/**
+ * Default compression: lz4 when its codec loads (lz4-napi, prebuilt). On log
+ * lines it compresses about as well as snappy at a fraction of gzip's CPU per
+ * byte, which is what a small edge CPU can afford at high rates; the Kafka
+ * project lists lz4 as its fastest codec. gzip (Node's zlib, always present)
+ * is the fallback.
+ */
+export const defaultCompression: Compression = codecAvailable('lz4') === true ? 'lz4' : 'gzip';
+
+export const kafkaSinkDefaults: KafkaSinkConfig = {
+  brokers: [],
+  topic: 'edgelog', // one topic for the agent's logs; override per sink
+  clientId: 'edgelog', // shows in broker request logs and quotas
+  acks: 'all', // at-least-once needs every in-sync replica (Kafka 3.0+ producer default acks=all)
+  idempotent: true, // no duplicates from kafkajs's internal retries (Kafka 3.0+ producer default enable.idempotence=true)
+  compression: defaultCompression,
+  // Broker message.max.bytes defaults to 1048588 (1 MiB + 12); leave ~48 KB for
+  // batch overhead, keys and headers.
+  maxMessageBytes: 1_000_000,
+  requestTimeoutMs: 30_000, // kafkajs requestTimeout and librdkafka request.timeout.ms 30000
+  // kafkajs connectionTimeout is 1000 ms, tight for a WAN link from an edge site; 3 s.
+  connectTimeoutMs: 3_000,
+  // kafkajs defaults to 5 retries (up to 30 s), or unlimited for idempotent
+  // producers; the pipeline owns retry and failover, so kafkajs gets 2 quick ones.
+  clientRetry: { retries: 2, initialBackoffMs: 100, maxBackoffMs: 1_000 },
+  tls: null,
+  sasl: null,
+  headers: true,
+  // Failover counts probes slower than 2 s; 5 s caps a probe of a hung broker.
+  probeTimeoutMs: 5_000,
+};
+
+const hostPort = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+function readFile(m: Raw, key: string, path: string): string | undefined {
+  const f = readOptString(m, key, path);
+  if (f === undefined) return undefined;
+  let ok = false;
+  try { ok = existsSync(f) && statSync(f).isFile(); } catch { ok = false; }
+  if (!ok) throw new ConfigError(join(path, key), 'a path to a readable file', f);
+  return f;
+}
+
+export function readTls(raw: unknown, path: string): KafkaTlsConfig | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw === 'boolean') return raw ? { enabled: true, insecureSkipVerify: false } : null;
+  const m = readMap(raw, path, ['enabled', 'ca_file', 'cert_file', 'key_file', 'insecure_skip_verify', 'server_name']);
+  const enabled = readBool(m, 'enabled', path, true);
+  if (!enabled) return null;
+  const tls: KafkaTlsConfig = {
+    enabled,
+    caFile: readFile(m, 'ca_file', path),
+    certFile: readFile(m, 'cert_file', path),
+    keyFile: readFile(m, 'key_file', path),
+    insecureSkipVerify: readBool(m, 'insecure_skip_verify', path, false),
+    serverName: readOptString(m, 'server_name', path),
+  };
+  if (tls.certFile && !tls.keyFile) throw new ConfigError(join(path, 'key_file'), 'a key file when cert_file is set (client certificate authentication)');
+  if (tls.keyFile && !tls.certFile) throw new ConfigError(join(path, 'cert_file'), 'a certificate file when key_file is set (client certificate authentication)');
+  return tls;
+}
+
+export function readSasl(raw: unknown, path: string): KafkaSaslConfig | null {
+  if (raw === undefined || raw === null) return null;
+  const m = readMap(raw, path, ['mechanism', 'username', 'password', 'password_file']);
+  const mechanism = readEnum<SaslMechanism>(m, 'mechanism', path, ['plain', 'scram-sha-256', 'scram-sha-512'], 'scram-sha-512');
+  const username = readString(m, 'username', path);
+  if (username === '') throw new ConfigError(join(path, 'username'), 'a non-empty user name');
+  const password = readOptString(m, 'password', path);
+  const passwordFile = readFile(m, 'password_file', path);
+  if (password === undefined && passwordFile === undefined) throw new ConfigError(join(path, 'password'), 'a password (use ${ENV_VAR}) or password_file');
+  if (password !== undefined && passwordFile !== undefined) throw new ConfigError(join(path, 'password_file'), 'either password or password_file, not both');
+  return { mechanism, username, password, passwordFile };
+}
+
+export function validateKafkaSink(raw: unknown, path: string): KafkaSinkConfig {
+  const d = kafkaSinkDefaults;
+  const m = readMap(raw, path, [
+    'brokers', 'topic', 'client_id', 'acks', 'idempotent', 'compression', 'max_message_bytes', 'request_timeout',
+    'connect_timeout', 'client_retry', 'tls', 'sasl', 'headers', 'probe_timeout',
+  ]);
+  const brokers = readStringList(m, 'brokers', path, []);
+  if (brokers.length === 0) throw new ConfigError(join(path, 'brokers'), 'a list of host:port (at least one)');
+  brokers.forEach((b, i) => {
+    const x = hostPort.exec(b);
+    if (!x || Number(x[2]) < 1 || Number(x[2]) > 65535) throw new ConfigError(join(join(path, 'brokers'), i), 'host:port', b);
+  });
+  const topic = readString(m, 'topic', path, d.topic);
+  // Kafka topic names: 1-249 chars of [a-zA-Z0-9._-].
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic)) throw new ConfigError(join(path, 'topic'), 'a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)', topic);
+  const acks = readEnum<Acks>(m, 'acks', path, ['all', 'leader', 'none'], d.acks);
+  const idempotent = readBool(m, 'idempotent', path, d.idempotent);
+  if (idempotent && acks !== 'all') throw new ConfigError(join(path, 'acks'), 'all when idempotent is true (set idempotent: false to use acks leader or none)', acks);
+  const compression = readEnum<Compression>(m, 'compression', path, compressions, d.compression);
+  const avail = codecAvailable(compression);
+  if (avail !== true) throw new ConfigError(join(path, 'compression'), `a codec available on this host (${compression}: ${avail})`, compression);
+  const r = readMap(m.client_retry, join(path, 'client_retry'), ['retries', 'initial_backoff', 'max_backoff']);
+  const rp = join(path, 'client_retry');
+  const clientRetry: KafkaClientRetry = {
+    retries: readInt(r, 'retries', rp, d.clientRetry.retries, idempotent ? 1 : 0, 100),
+    initialBackoffMs: readDuration(r, 'initial_backoff', rp, d.clientRetry.initialBackoffMs),
+    maxBackoffMs: readDuration(r, 'max_backoff', rp, d.clientRetry.maxBackoffMs),
+  };
+  return {
+    brokers,
+    topic,
+    clientId: readString(m, 'client_id', path, d.clientId),
+    acks,
+    idempotent,
+    compression,
+    // Kafka rejects a record batch above message.max.bytes; 1 KiB is a floor that still holds one line.
+    maxMessageBytes: readBytes(m, 'max_message_bytes', path, d.maxMessageBytes, 1024),
+    requestTimeoutMs: readDuration(m, 'request_timeout', path, d.requestTimeoutMs),
+    connectTimeoutMs: readDuration(m, 'connect_timeout', path, d.connectTimeoutMs),
+    clientRetry,
+    tls: readTls(m.tls, join(path, 'tls')),
+    sasl: readSasl(m.sasl, join(path, 'sasl')),
+    headers: readBool(m, 'headers', path, d.headers),
+    probeTimeoutMs: readDuration(m, 'probe_timeout', path, d.probeTimeoutMs),
+  };
+}

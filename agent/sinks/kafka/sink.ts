@@ -1,0 +1,337 @@
+// Kafka sink on kafkajs. One send() = one producer.send with all messages
+// (kafkajs groups them into one record batch per partition and one request
+// per broker) and resolves when the broker acknowledged them with the
+// configured acks. No retry loop here: kafkajs gets a couple of quick
+// internal retries (client_retry), then the error goes to the pipeline,
+// which backs off, splits on RecordTooLargeError, or fails over.
+//
+// Headers per message (when `headers: true`): edgelog.encoding (from the
+// encoder), edgelog.agent_id, edgelog.batch_seq (one number per send call,
+// increasing per sink instance: a consumer sees which messages travelled
+// together and spots re-sends after a failure).
+
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import kafkajs from 'kafkajs';
+import type { Admin, IHeaders, Kafka as KafkaClient, LogEntry, Message, Producer, SASLOptions } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { ComponentContext, ComponentSpec, EncodedMessage, Sink } from '../../core/component.ts';
+import { EdgelogError, RecordTooLargeError, SinkSendError } from '../../core/errors.ts';
+import type { Logger } from '../../observe/log.ts';
+import { counter, gauge, histogram, latencyBuckets } from '../../observe/metrics.ts';
+import { compressionType, registerCodecs } from './codecs.ts';
+import { kafkaSinkDefaults, validateKafkaSink, type KafkaSinkConfig } from './config.ts';
+import { KafkaSendError, mapKafkaError } from './errors.ts';
+
+const { Kafka, Partitioners, logLevel } = kafkajs;
+const acksValue = { all: -1, leader: 1, none: 0 } as const;
+
+/** Metrics and log lines of the sink; each event is one method. */
+class KafkaSinkEvents {
+  private readonly log: Logger;
+  private readonly component: string;
+  private readonly mRequests;
+  private readonly mMessages;
+  private readonly mBytes;
+  private readonly mDuration;
+  private readonly mErrors;
+  private readonly mConnected;
+
+  constructor(registry: Registry, log: Logger, component: string) {
+    this.log = log;
+    this.component = component;
+    this.mRequests = counter(registry, 'edgelog_kafka_requests_total', 'Kafka produce calls by result.', ['component', 'result']);
+    this.mMessages = counter(registry, 'edgelog_kafka_messages_total', 'Kafka messages acknowledged.', ['component']);
+    this.mBytes = counter(registry, 'edgelog_kafka_message_bytes_total', 'Uncompressed value bytes of acknowledged Kafka messages.', ['component']);
+    this.mDuration = histogram(registry, 'edgelog_kafka_request_duration_seconds', 'Time from produce call to broker acknowledgement.', latencyBuckets, ['component']);
+    this.mErrors = counter(registry, 'edgelog_kafka_errors_total', 'Failed Kafka produce calls by reason.', ['component', 'reason', 'retriable']);
+    this.mConnected = gauge(registry, 'edgelog_kafka_connected', '1 while the producer is connected.', ['component']);
+  }
+
+  sent(messages: number, bytes: number, seconds: number): void {
+    this.mRequests.inc({ component: this.component, result: 'ok' });
+    this.mMessages.inc({ component: this.component }, messages);
+    this.mBytes.inc({ component: this.component }, bytes);
+    this.mDuration.observe({ component: this.component }, seconds);
+  }
+
+  failed(err: EdgelogError, messages: number): void {
+    const reason = err instanceof KafkaSendError ? err.reason : err.code;
+    this.mRequests.inc({ component: this.component, result: 'error' });
+    this.mErrors.inc({ component: this.component, reason, retriable: String(err.retriable) });
+    // The pipeline logs each failed attempt with its backoff; this line adds the Kafka detail.
+    this.log.debug('kafka send failed', { reason, retriable: err.retriable, messages, error: err.message });
+  }
+
+  connection(up: boolean, brokers: string[], err?: unknown): void {
+    this.mConnected.set({ component: this.component }, up ? 1 : 0);
+    if (up) this.log.info('kafka producer connected', { brokers });
+    else if (err) this.log.warn('kafka producer connect failed', { brokers, error: (err as Error).message });
+    else this.log.info('kafka producer disconnected', { brokers });
+  }
+
+  producerReset(reason: string): void {
+    this.log.warn('kafka producer session reset', { reason });
+  }
+}
+
+export interface KafkaSinkContext {
+  id: string;
+  log: Logger;
+  metrics: Registry;
+  agentId: string;
+}
+
+export class KafkaSink implements Sink {
+  readonly maxMessageBytes: number;
+  readonly topic: string;
+  private readonly cfg: KafkaSinkConfig;
+  private readonly log: Logger;
+  private readonly events: KafkaSinkEvents;
+  private readonly agentId: string;
+  private readonly kafka: KafkaClient;
+  private readonly probeKafka: KafkaClient;
+  private producer: Producer;
+  private connecting: Promise<void> | null = null;
+  private connected = false;
+  private admin: Admin | null = null;
+  private seq = 0;
+  private closed = false;
+  private lastError: EdgelogError | null = null;
+  private hdrSource: Record<string, string> | null = null;
+  private hdrSeq = -1;
+  private hdr: IHeaders | undefined;
+
+  constructor(cfg: KafkaSinkConfig, ctx: KafkaSinkContext) {
+    registerCodecs();
+    this.cfg = cfg;
+    this.topic = cfg.topic;
+    this.maxMessageBytes = cfg.maxMessageBytes;
+    this.agentId = ctx.agentId;
+    this.log = ctx.log.child({ sink: ctx.id });
+    this.events = new KafkaSinkEvents(ctx.metrics, this.log, ctx.id);
+    if (cfg.sasl && !cfg.tls) this.log.warn('kafka SASL without TLS: credentials travel in clear text', { mechanism: cfg.sasl.mechanism });
+    const base = {
+      brokers: cfg.brokers,
+      clientId: cfg.clientId,
+      ssl: tlsOptions(cfg),
+      sasl: saslOptions(cfg),
+      connectionTimeout: cfg.connectTimeoutMs,
+      authenticationTimeout: Math.max(cfg.connectTimeoutMs, 10_000),
+      requestTimeout: cfg.requestTimeoutMs,
+      logLevel: logLevel.INFO,
+      logCreator: () => (e: LogEntry) => this.kafkajsLog(e),
+    };
+    this.kafka = new Kafka({
+      ...base,
+      retry: { retries: cfg.clientRetry.retries, initialRetryTime: cfg.clientRetry.initialBackoffMs, maxRetryTime: cfg.clientRetry.maxBackoffMs },
+    });
+    // Probes answer "is the cluster healthy now": one try, no retry.
+    this.probeKafka = new Kafka({ ...base, clientId: `${cfg.clientId}-probe`, retry: { retries: 0 } });
+    this.producer = this.newProducer();
+  }
+
+  private kafkajsLog(e: LogEntry): void {
+    // kafkajs logs every internal retry at error level; our own events and the
+    // pipeline report what matters, so its lines go to debug.
+    const { message, ...rest } = e.log;
+    if (rest.password !== undefined) delete rest.password;
+    this.log.debug(`kafkajs: ${message}`, { namespace: e.namespace, ...rest });
+  }
+
+  private newProducer(): Producer {
+    const p = this.kafka.producer({
+      idempotent: this.cfg.idempotent,
+      // Order per partition across kafkajs's internal retries (and required for its idempotent mode).
+      maxInFlightRequests: this.cfg.idempotent ? 1 : undefined,
+      retry: { retries: this.cfg.clientRetry.retries, initialRetryTime: this.cfg.clientRetry.initialBackoffMs, maxRetryTime: this.cfg.clientRetry.maxBackoffMs },
+      createPartitioner: Partitioners.DefaultPartitioner, // Java-compatible murmur2 of the key
+      allowAutoTopicCreation: true,
+    });
+    p.on(p.events.DISCONNECT, () => {
+      if (this.connected) {
+        this.connected = false;
+        this.events.connection(false, this.cfg.brokers);
+      }
+    });
+    return p;
+  }
+
+  private ensureConnected(): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    if (!this.connecting) {
+      const producer = this.producer;
+      this.connecting = producer.connect().then(
+        () => {
+          this.connecting = null;
+          if (producer !== this.producer) return this.ensureConnected();
+          this.connected = true;
+          this.events.connection(true, this.cfg.brokers);
+        },
+        (err: unknown) => {
+          this.connecting = null;
+          this.events.connection(false, this.cfg.brokers, err);
+          throw mapKafkaError(err, 0, this.maxMessageBytes).error;
+        },
+      );
+    }
+    return this.connecting;
+  }
+
+  /** Eagerly connect (optional; send() connects on demand). */
+  async start(): Promise<void> {
+    await this.ensureConnected();
+  }
+
+  async send(messages: EncodedMessage[]): Promise<void> {
+    if (this.closed) throw new SinkSendError('kafka sink closed', false);
+    if (messages.length === 0) return;
+    let largest = 0;
+    let bytes = 0;
+    for (const m of messages) {
+      const size = m.value.length + (m.key?.length ?? 0);
+      bytes += m.value.length;
+      if (size > largest) largest = size;
+    }
+    if (largest > this.maxMessageBytes) {
+      const e = new RecordTooLargeError(largest, this.maxMessageBytes);
+      this.events.failed(e, messages.length);
+      throw e;
+    }
+    try {
+      await this.ensureConnected();
+    } catch (err) {
+      const e = err instanceof EdgelogError ? err : mapKafkaError(err, largest, this.maxMessageBytes).error;
+      this.lastError = e;
+      this.events.failed(e, messages.length);
+      throw e;
+    }
+    const seq = ++this.seq;
+    const out: Message[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      out[i] = { key: m.key, value: m.value, headers: this.cfg.headers ? this.headersFor(m.headers, seq) : undefined };
+    }
+    const t0 = performance.now();
+    try {
+      await this.producer.send({
+        topic: this.topic,
+        messages: out,
+        acks: acksValue[this.cfg.acks],
+        timeout: this.cfg.requestTimeoutMs,
+        compression: compressionType(this.cfg.compression),
+      });
+    } catch (err) {
+      const { error, resetProducer } = mapKafkaError(err, largest, this.maxMessageBytes);
+      this.lastError = error;
+      this.events.failed(error, messages.length);
+      if (resetProducer) await this.resetProducer((error as KafkaSendError).reason ?? error.code);
+      throw error;
+    }
+    this.lastError = null;
+    this.events.sent(messages.length, bytes, (performance.now() - t0) / 1000);
+  }
+
+  /** One headers object shared by all messages of a send that carry the same encoder headers. */
+  private headersFor(encoderHeaders: Record<string, string>, seq: number): IHeaders {
+    if (this.hdr !== undefined && encoderHeaders === this.hdrSource && seq === this.hdrSeq) return this.hdr;
+    const h: IHeaders = { ...encoderHeaders, 'edgelog.agent_id': this.agentId, 'edgelog.batch_seq': String(seq) };
+    this.hdrSource = encoderHeaders;
+    this.hdrSeq = seq;
+    this.hdr = h;
+    return h;
+  }
+
+  /** Start a new producer session (new producer id) after the broker rejected the old one's state. */
+  private async resetProducer(reason: string): Promise<void> {
+    this.events.producerReset(reason);
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.connected = false;
+    this.connecting = null;
+    await old.disconnect().catch(() => {});
+  }
+
+  /**
+   * Metadata round trip for the sink's topic (health checks, failover).
+   * Resolves with the latency in ms; rejects when the cluster does not
+   * answer within probe_timeout or the topic has a partition without leader.
+   */
+  async probe(): Promise<number> {
+    const t0 = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, rej) => {
+      timer = setTimeout(() => rej(new KafkaSendError('PROBE_TIMEOUT', `no metadata answer within ${this.cfg.probeTimeoutMs} ms`, true)), this.cfg.probeTimeoutMs);
+    });
+    try {
+      const run = async (): Promise<number> => {
+        if (!this.admin) {
+          const a = this.probeKafka.admin({ retry: { retries: 0 } });
+          this.admin = a;
+          await a.connect();
+        }
+        const md = await this.admin.fetchTopicMetadata({ topics: [this.topic] });
+        const parts = md.topics[0]?.partitions ?? [];
+        if (parts.length === 0 || parts.some((p) => p.leader < 0)) throw new KafkaSendError('LEADER_NOT_AVAILABLE', `topic ${this.topic} has a partition without leader`, true);
+        return performance.now() - t0;
+      };
+      return await Promise.race([run(), timeout]);
+    } catch (err) {
+      // Drop the admin so the next probe starts from a fresh connection.
+      const a = this.admin;
+      this.admin = null;
+      void a?.disconnect().catch(() => {});
+      throw err instanceof EdgelogError ? err : mapKafkaError(err, 0, this.maxMessageBytes).error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  health(): { ready: boolean; reason: string } {
+    if (this.closed) return { ready: false, reason: 'closed' };
+    if (this.lastError) return { ready: false, reason: `last send failed: ${this.lastError.message}` };
+    if (!this.connected) return { ready: false, reason: this.connecting ? 'connecting' : 'not connected yet' };
+    return { ready: true, reason: 'connected' };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const wasConnected = this.connected;
+    this.connected = false;
+    await Promise.allSettled([this.producer.disconnect(), this.admin?.disconnect()]);
+    this.admin = null;
+    if (wasConnected) this.events.connection(false, this.cfg.brokers);
+  }
+}
+
+function tlsOptions(cfg: KafkaSinkConfig): ConnectionOptions | undefined {
+  const t = cfg.tls;
+  if (!t) return undefined;
+  return {
+    ca: t.caFile ? [readFileSync(t.caFile)] : undefined,
+    cert: t.certFile ? readFileSync(t.certFile) : undefined,
+    key: t.keyFile ? readFileSync(t.keyFile) : undefined,
+    rejectUnauthorized: !t.insecureSkipVerify,
+    servername: t.serverName,
+  };
+}
+
+function saslOptions(cfg: KafkaSinkConfig): SASLOptions | undefined {
+  const s = cfg.sasl;
+  if (!s) return undefined;
+  // A password file usually ends with a newline the password does not contain.
+  const password = s.password ?? readFileSync(s.passwordFile!, 'utf8').replace(/\r?\n$/, '');
+  return { mechanism: s.mechanism, username: s.username, password } as SASLOptions;
+}
+
+export const kafkaSink: ComponentSpec<KafkaSinkConfig, Sink> = {
+  kind: 'sink',
+  type: 'kafka',
+  summary: 'Apache Kafka producer (kafkajs): acks=all, idempotent, compressed, TLS and SASL',
+  defaults: kafkaSinkDefaults,
+  validate: validateKafkaSink,
+  create(cfg: KafkaSinkConfig, ctx: ComponentContext): Sink {
+    return new KafkaSink(cfg, ctx);
+  },
+};
