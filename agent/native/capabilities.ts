@@ -83,7 +83,7 @@ export function capabilities(fresh = false): CapabilityReport {
   r.cap_net_admin = hasCap(caps, CAP_NET_ADMIN) ? ok('CAP_NET_ADMIN in effective set')
     : no('CAP_NET_ADMIN missing from the effective set (needed to attach tc filters)', 'grant CAP_NET_ADMIN (systemd: AmbientCapabilities=CAP_NET_ADMIN)');
   r.cap_perfmon = hasCap(caps, CAP_PERFMON) || admin ? ok('CAP_PERFMON (or CAP_SYS_ADMIN) in effective set')
-    : no('CAP_PERFMON missing (the verifier rejects pointer arithmetic in the guard without it)', 'grant CAP_PERFMON (systemd: AmbientCapabilities=CAP_PERFMON)');
+    : no('CAP_PERFMON missing (optional: the guard loads with CAP_BPF + CAP_NET_ADMIN; CAP_PERFMON only relaxes verifier limits)', 'grant CAP_PERFMON if a future program needs it (systemd: AmbientCapabilities=CAP_PERFMON)');
 
   r.bpf = probeBpf(lib);
   r.tc = probeTc();
