@@ -76,8 +76,9 @@ export interface SecondCloudProps {
    */
   readonly machineType?: string;
   /**
-   * Boot image (arm64 for t2a).
-   * @default 'debian-cloud/debian-12-arm64'
+   * Boot image (arm64 for t2a). Ubuntu because its GCE images run cloud-init, which
+   * executes the `user-data` script once per instance (Debian GCE images only run startup-script).
+   * @default 'ubuntu-os-cloud/ubuntu-2404-lts-arm64'
    */
   readonly image?: string;
   /**
@@ -204,7 +205,7 @@ export class SecondCloud extends Construct {
       namePrefix: `${props.name}-relay-`,
       machineType: props.machineType ?? 't2a-standard-2',
       tags: [`${props.name}-relay`],
-      disk: [{ sourceImage: props.image ?? 'debian-cloud/debian-12-arm64', boot: true, autoDelete: true, diskSizeGb: 30, diskType: 'pd-balanced' }],
+      disk: [{ sourceImage: props.image ?? 'ubuntu-os-cloud/ubuntu-2404-lts-arm64', boot: true, autoDelete: true, diskSizeGb: 30, diskType: 'pd-balanced' }],
       // No access_config: relays have no public IP; egress goes through Cloud NAT.
       networkInterface: [{ subnetwork: subnet.id }],
       metadata: {
