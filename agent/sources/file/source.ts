@@ -18,6 +18,13 @@ import { Tailer } from './tailer.ts';
 import type { StartFrom, TailerHost } from './tailer.ts';
 import { DirWatchSet } from './watcher.ts';
 
+/** How long stop() waits for reads blocked by a full downstream before it lets them finish on their own. */
+const STOP_WAIT_MS = 2000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
+}
+
 export class FileSource implements Source, TailerHost {
   readonly cfg: FileSourceConfig;
   readonly sourceId: string;
@@ -72,16 +79,29 @@ export class FileSource implements Source, TailerHost {
     for (const t of this.tailers.values()) t.wake();
     if (this.scanning) await this.scanning;
     const all = [...this.tailers.values()];
-    await Promise.all(all.map((t) => t.finished()));
-    // Ship unterminated last lines: at shutdown they are as complete as they will get.
+    // A tailer waiting in out.push() (downstream full, sink down) cannot finish
+    // until the pipeline moves; the agent stops sources before it flushes the
+    // pipeline, so waiting for it here could deadlock shutdown. Such a tailer
+    // is let go when its push returns; its unterminated line is not
+    // checkpointed, so the next run reads it again (nothing lost).
+    const done = new Set<Tailer>();
+    await Promise.race([
+      Promise.all(all.map((t) => t.finished().then(() => { done.add(t); }))),
+      delay(STOP_WAIT_MS),
+    ]);
+    const flushes: Promise<void>[] = [];
     for (const t of all) {
-      try {
-        await t.flushAtStop();
-      } catch (err) {
-        this.telemetry.error('flush', t.path, err);
+      if (!done.has(t)) {
+        this.log.warn('file still waiting for the downstream at stop; its last partial line is left for the next run', { path: t.path });
+        void t.finished().then(() => t.release('shutdown'));
+        continue;
       }
-      await t.release('shutdown');
+      // Ship unterminated last lines: at shutdown they are as complete as they will get.
+      flushes.push(t.flushAtStop()
+        .catch((err) => this.telemetry.error('flush', t.path, err))
+        .then(() => t.release('shutdown')));
     }
+    await Promise.race([Promise.all(flushes), delay(STOP_WAIT_MS)]);
     await this.flushCheckpoints();
   }
 

@@ -10,6 +10,10 @@
 // - copytruncate: same inode, size below our offset (or the first bytes no
 //   longer match the fingerprint): the content was replaced. The old stream is
 //   retired and reading starts again at 0 as a new stream (new fingerprint).
+//   copytruncate itself loses what the reader had not read when the truncate
+//   happened. If the writer refills the file past our offset before we look,
+//   the fingerprint check at the next EOF catches it: the bytes read from the
+//   old offset are re-read from 0 (duplicates, not loss).
 
 import { stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -413,6 +417,14 @@ export class Tailer implements LineSink {
     if (this.released) return;
     this.released = true;
     if (this.waitTimer) { clearTimeout(this.waitTimer); this.waitTimer = null; }
+    // A deleted file (no names left) can never be found again: drop its
+    // checkpoint now rather than after checkpoint_forget_after, so a new file
+    // that gets the freed inode cannot be matched against it at all.
+    const st = await this.fh.stat().catch(() => null);
+    if (st && st.nlink === 0 && this.gen) {
+      this.gen.retired = true;
+      this.host.store.delete(this.gen.streamId);
+    }
     await this.fh.close().catch(() => undefined);
     this.host.released(this, reason);
   }

@@ -182,3 +182,26 @@ test('config: defaults, durations and sizes, errors name the key path', () => {
 });
 
 function escape(s: string): string { return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'); }
+
+test('stop() returns while the downstream is blocked; the next run re-reads what was not acknowledged', async (t) => {
+  const dir = await tempDir(t);
+  const log = join(dir, 'a.log');
+  writeFileSync(log, 'b1\nb2\npartial');
+  const cfg = testConfig({ include: [log], idle_flush: '1h' });
+  let release: () => void = () => {};
+  const got: string[] = [];
+  const blocked = { push: (b: { body: Buffer }[]) => { for (const r of b) got.push(r.body.toString()); return new Promise<void>((r) => { release = r; }); } };
+  const a = makeSource(cfg, makeCtx(join(dir, 'data')), t);
+  await a.start(blocked as never);
+  await waitFor(() => got.length === 2, 'first batch');
+  await a.stop(); // must not hang on the blocked push
+  release();
+  await a.drain(0);
+  const b = makeSource(cfg, makeCtx(join(dir, 'data')), t);
+  const c = new Collector();
+  await b.start(c);
+  await waitFor(() => c.records.length === 2, 'terminated lines again');
+  await b.stop(); // ships the unterminated last line
+  await waitFor(() => c.records.length === 3, 'all lines again');
+  assert.deepEqual(c.bodies(), ['b1', 'b2', 'partial']);
+});
