@@ -1,0 +1,77 @@
+// Payload compression for BATCH frames. gzip and zstd come from node:zlib
+// (run on libuv's thread pool, off the event loop); lz4 is the LZ4 block
+// format with a 4-byte little-endian uncompressed-size prefix (lz4-napi's
+// compress/uncompress; the same layout as python-lz4's block.compress with
+// store_size=True). Decompression is bounded by the declared raw length so a
+// small frame cannot expand into gigabytes.
+
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import * as lz4 from 'lz4-napi';
+import { Compression, compressionNames, type CompressionName } from './constants.ts';
+
+const gzip = promisify(zlib.gzip);
+const gunzip = promisify(zlib.gunzip);
+const zstdCompress = promisify(zlib.zstdCompress);
+const zstdDecompress = promisify(zlib.zstdDecompress);
+
+/** Compression ids this build can produce and read, in order of preference. */
+export const supportedCompressions: number[] = [Compression.ZSTD, Compression.LZ4, Compression.GZIP, Compression.NONE];
+
+export interface CompressOptions {
+  /** gzip 1-9, zstd 1-22; undefined = the library default (gzip 6, zstd 3). */
+  level?: number;
+}
+
+export async function compress(id: number, raw: Buffer, opts: CompressOptions = {}): Promise<Buffer> {
+  switch (id) {
+    case Compression.NONE: return raw;
+    // Level 6 is zlib's default; level 1 costs ~1/3 of the CPU for a few % of ratio on log text.
+    case Compression.GZIP: return gzip(raw, { level: opts.level ?? 6 });
+    case Compression.ZSTD: return zstdCompress(raw, opts.level === undefined ? {} : { params: { [zlib.constants.ZSTD_c_compressionLevel]: opts.level } });
+    case Compression.LZ4: return lz4.compress(raw);
+  }
+  throw new Error(`unknown compression id ${id}`);
+}
+
+export class DecompressError extends Error {
+  readonly tooLarge: boolean;
+  constructor(message: string, tooLarge = false) { super(message); this.tooLarge = tooLarge; }
+}
+
+/**
+ * Decompresses a payload that declared `rawLength` bytes. Rejects (DecompressError)
+ * when the data is corrupt, when it expands beyond `rawLength`, or when the
+ * result is not exactly `rawLength` bytes.
+ */
+export async function decompress(id: number, payload: Buffer, rawLength: number): Promise<Buffer> {
+  let out: Buffer;
+  try {
+    switch (id) {
+      case Compression.NONE: out = payload; break;
+      case Compression.GZIP: out = await gunzip(payload, { maxOutputLength: Math.max(1, rawLength) }); break;
+      case Compression.ZSTD: out = await zstdDecompress(payload, { maxOutputLength: Math.max(1, rawLength) }); break;
+      case Compression.LZ4: {
+        if (payload.length < 4) throw new DecompressError('lz4 payload shorter than its size prefix');
+        const declared = payload.readUInt32LE(0);
+        if (declared !== rawLength) throw new DecompressError(`lz4 size prefix ${declared} differs from the frame's raw length ${rawLength}`);
+        out = await lz4.uncompress(payload);
+        break;
+      }
+      default: throw new DecompressError(`unknown compression id ${id}`);
+    }
+  } catch (err) {
+    if (err instanceof DecompressError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ERR_BUFFER_TOO_LARGE' || /maxOutputLength|buffer.*(large|big)/i.test(e.message)) {
+      throw new DecompressError(`${compressionNames[id]} payload expands beyond its declared ${rawLength} bytes`);
+    }
+    throw new DecompressError(`${compressionNames[id] ?? id} payload does not decompress: ${e.message}`);
+  }
+  if (out.length !== rawLength) throw new DecompressError(`payload is ${out.length} bytes after decompression, frame declared ${rawLength}`);
+  return out;
+}
+
+export function compressionId(name: CompressionName): number {
+  return { none: Compression.NONE, gzip: Compression.GZIP, zstd: Compression.ZSTD, lz4: Compression.LZ4 }[name];
+}

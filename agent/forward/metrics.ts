@@ -1,0 +1,72 @@
+// Metrics and log lines of the forward protocol, shared by the sink (edge)
+// and the source (relay). One typed method per event emits its metric and,
+// where worth it, its log line.
+
+import type { Registry } from 'prom-client';
+import type { Logger } from '../observe/log.ts';
+import { counter, gauge, histogram, latencyBuckets } from '../observe/metrics.ts';
+import { frameTypeName } from './constants.ts';
+
+export type Direction = 'in' | 'out';
+
+export class ForwardMetrics {
+  private readonly component: string;
+  private readonly log: Logger;
+  private readonly frames;
+  private readonly bytes;
+  private readonly rtt;
+  private readonly ackLatency;
+  private readonly retransmitsC;
+  private readonly rejectedC;
+  private readonly connectsC;
+  private readonly connectionsG;
+  private readonly nacksC;
+
+  constructor(registry: Registry, component: string, log: Logger) {
+    this.component = component;
+    this.log = log;
+    this.frames = counter(registry, 'edgelog_forward_frames_total', 'Forward protocol frames sent (out) and received (in), by type.', ['component', 'direction', 'type']);
+    this.bytes = counter(registry, 'edgelog_forward_bytes_total', 'Forward protocol bytes on the wire (frames included), by direction.', ['component', 'direction']);
+    this.rtt = histogram(registry, 'edgelog_forward_rtt_seconds', 'HEARTBEAT -> HEARTBEAT_ACK round trip to the relay.', latencyBuckets, ['component']);
+    this.ackLatency = histogram(registry, 'edgelog_forward_ack_latency_seconds', 'BATCH sent -> ACK received (includes the relay\'s Kafka round trip).', latencyBuckets, ['component']);
+    this.retransmitsC = counter(registry, 'edgelog_forward_retransmits_total', 'BATCH frames sent again on a new connection because the previous one ended before their ACK.', ['component']);
+    this.rejectedC = counter(registry, 'edgelog_forward_rejected_total', 'Connections or batches the relay rejected for violating the protocol, by reason.', ['component', 'reason']);
+    this.connectsC = counter(registry, 'edgelog_forward_connects_total', 'Connection attempts to a relay, by endpoint and result.', ['component', 'endpoint', 'result']);
+    this.connectionsG = gauge(registry, 'edgelog_forward_connections', 'Open forward connections (sink: to relays; source: from agents).', ['component']);
+    this.nacksC = counter(registry, 'edgelog_forward_nacks_total', 'NACKs sent (source) or received (sink), by error code.', ['component', 'code']);
+    this.connectionsG.set({ component }, 0);
+  }
+
+  frame(direction: Direction, type: number, bytes: number): void {
+    this.frames.inc({ component: this.component, direction, type: frameTypeName[type] ?? 'unknown' });
+    this.bytes.inc({ component: this.component, direction }, bytes);
+  }
+
+  rttSeconds(s: number): void { this.rtt.observe({ component: this.component }, s); }
+  ackSeconds(s: number): void { this.ackLatency.observe({ component: this.component }, s); }
+
+  retransmits(n: number, endpoint: string): void {
+    if (n <= 0) return;
+    this.retransmitsC.inc({ component: this.component }, n);
+    this.log.warn('forward: retransmitting unacknowledged batches', { endpoint, frames: n });
+  }
+
+  rejected(reason: string, peer: string, detail: string): void {
+    this.rejectedC.inc({ component: this.component, reason });
+    this.log.warn('forward: rejected input, closing connection', { reason, peer, detail });
+  }
+
+  /** Counts a rejected-batch reason without closing (NACKed batch). */
+  nack(code: string, peer: string, detail: string): void {
+    this.nacksC.inc({ component: this.component, code });
+    this.log.warn('forward: batch not accepted', { code, peer, detail });
+  }
+
+  connect(endpoint: string, result: 'ok' | 'error', detail = ''): void {
+    this.connectsC.inc({ component: this.component, endpoint, result });
+    if (result === 'ok') this.log.info('forward: connected', { endpoint, ...(detail ? { detail } : {}) });
+    else this.log.warn('forward: connect failed', { endpoint, error: detail });
+  }
+
+  connections(delta: number): void { this.connectionsG.inc({ component: this.component }, delta); }
+}

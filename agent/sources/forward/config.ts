@@ -1,0 +1,93 @@
+// Config of the `forward` source (relay role): where to listen, TLS, and the
+// limits that keep a misbehaving or hostile agent from hurting the relay.
+
+import { ConfigError } from '../../core/errors.ts';
+import { join, readBool, readBytes, readDuration, readInt, readMap, readOptString, readString } from '../../config/schema.ts';
+import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_FRAME_BYTES, DEFAULT_WINDOW } from '../../forward/constants.ts';
+
+export interface ForwardListenTls {
+  cert_file: string;
+  key_file: string;
+  /** CA bundle for client certificates (with verify_client). */
+  ca_file?: string;
+  verify_client: boolean;
+}
+
+export interface ForwardSourceConfig {
+  /** host:port to listen on; port 0 picks a free port (tests). */
+  address: string;
+  tls: ForwardListenTls | null;
+  max_connections: number;
+  max_frame_bytes: number;
+  /** Largest payload after decompression. */
+  max_batch_bytes: number;
+  /** Unacknowledged BATCH frames one connection may have (announced in HELLO_ACK). */
+  window: number;
+  idle_timeout_ms: number;
+  handshake_timeout_ms: number;
+  /** Carry the sender's OTLP resource attributes through as `edgelog.resource.*` (see PROTOCOL.md). */
+  keep_resource: boolean;
+  /** Name in HELLO_ACK; '' = the agent id. */
+  relay_id: string;
+}
+
+export const forwardSourceDefaults: ForwardSourceConfig = {
+  // Loopback by default (least privilege: a relay opens itself to the network on purpose).
+  // 9710: next to the agent's 9700 metrics port, clear of Fluent Bit forward (24224) so both can run on one host.
+  address: '127.0.0.1:9710',
+  tls: null,
+  // Each connection can hold window x max_frame_bytes in flight; 256 x the typical 1 MB batch
+  // x 16 is the relay's worst case, far above what one relay VM is sized for anyway
+  // (Fluent Bit's in_forward has no cap; Vector's socket source default is unlimited).
+  max_connections: 256,
+  max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+  max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
+  window: DEFAULT_WINDOW,
+  // Six of the sink's 10 s heartbeat intervals: a live agent is never idle that long.
+  idle_timeout_ms: 60_000,
+  // A HELLO is one small frame: 10 s is generous even over a bad link (slowloris bound).
+  handshake_timeout_ms: 10_000,
+  keep_resource: true,
+  relay_id: '',
+};
+
+export function parseListen(address: string, path: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(address.trim());
+  const port = m ? Number(m[2]) : -1;
+  if (!m || port < 0 || port > 65535) throw new ConfigError(path, 'host:port such as 0.0.0.0:9710', address);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+export function validateForwardSource(raw: unknown, path: string): ForwardSourceConfig {
+  const m = readMap(raw, path, [
+    'address', 'tls', 'max_connections', 'max_frame_bytes', 'max_batch_bytes', 'window', 'idle_timeout',
+    'handshake_timeout', 'keep_resource', 'relay_id',
+  ]);
+  const d = forwardSourceDefaults;
+  const address = readString(m, 'address', path, d.address);
+  parseListen(address, join(path, 'address'));
+  let tls: ForwardListenTls | null = null;
+  if (m.tls !== undefined && m.tls !== null) {
+    const tp = join(path, 'tls');
+    const t = readMap(m.tls, tp, ['cert_file', 'key_file', 'ca_file', 'verify_client']);
+    tls = {
+      cert_file: readString(t, 'cert_file', tp), key_file: readString(t, 'key_file', tp),
+      ca_file: readOptString(t, 'ca_file', tp), verify_client: readBool(t, 'verify_client', tp, false),
+    };
+    if (tls.verify_client && !tls.ca_file) throw new ConfigError(join(tp, 'ca_file'), 'a CA file when verify_client is true');
+  }
+  const cfg: ForwardSourceConfig = {
+    address, tls,
+    max_connections: readInt(m, 'max_connections', path, d.max_connections, 1, 65_535),
+    max_frame_bytes: readBytes(m, 'max_frame_bytes', path, d.max_frame_bytes, 1024),
+    max_batch_bytes: readBytes(m, 'max_batch_bytes', path, d.max_batch_bytes, 1024),
+    window: readInt(m, 'window', path, d.window, 1, 1024),
+    idle_timeout_ms: readDuration(m, 'idle_timeout', path, d.idle_timeout_ms),
+    handshake_timeout_ms: readDuration(m, 'handshake_timeout', path, d.handshake_timeout_ms),
+    keep_resource: readBool(m, 'keep_resource', path, d.keep_resource),
+    relay_id: readString(m, 'relay_id', path, d.relay_id),
+  };
+  if (cfg.max_frame_bytes > 0xffffffff) throw new ConfigError(join(path, 'max_frame_bytes'), 'at most 4 GiB - 1 (u32 length prefix)', m.max_frame_bytes);
+  if (cfg.max_batch_bytes > 0xffffffff) throw new ConfigError(join(path, 'max_batch_bytes'), 'at most 4 GiB - 1 (u32 raw length)', m.max_batch_bytes);
+  return cfg;
+}

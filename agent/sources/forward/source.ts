@@ -1,0 +1,333 @@
+// The `forward` source: the relay's side of the forward protocol. Accepts
+// agent connections, checks every frame strictly, decodes each BATCH's OTLP
+// LogsData into records and pushes them into the pipeline with one AckGroup
+// per batch; the group's completion (every record acknowledged by Kafka, or
+// deliberately dropped/dead-lettered) sends ACK(sequence). So the relay
+// acknowledges a sequence only after Kafka did, and the hop keeps
+// at-least-once.
+//
+// Backpressure: a connection's socket is paused while one of its batches is
+// being decompressed, decoded or pushed (the pipeline's push promise), so a
+// slow Kafka slows the agents instead of growing the relay's memory.
+// Defences: connection cap, frame cap (checked from the 5-byte header before
+// any body is buffered), decompressed-size cap, window and sequence checks,
+// handshake and idle timeouts. A violation is counted
+// (edgelog_forward_rejected_total{reason}), answered with GOAWAY and ends
+// that connection only; nothing a peer sends can throw out of a handler.
+
+import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { AckGroup } from '../../core/ack.ts';
+import type { ComponentContext, Downstream, Source } from '../../core/component.ts';
+import { ConfigError } from '../../core/errors.ts';
+import type { LogRecord } from '../../core/record.ts';
+import type { Logger } from '../../observe/log.ts';
+import {
+  FrameDecoder, FrameError, encodeAck, encodeGoaway, encodeHeartbeat, encodeHelloAck, encodeNack,
+  type BatchFrame, type Frame, type HelloFrame,
+} from '../../forward/codec.ts';
+import { BATCH_HEADER_BYTES, ErrorCode, FrameType, MAX_VERSION, MIN_VERSION, errorCodeName } from '../../forward/constants.ts';
+import { DecompressError, decompress, supportedCompressions } from '../../forward/compression.ts';
+import { PayloadError, decodeLogsData } from '../../forward/logs-decode.ts';
+import { ForwardMetrics } from '../../forward/metrics.ts';
+import { parseListen, type ForwardSourceConfig } from './config.ts';
+
+interface Conn {
+  readonly socket: net.Socket;
+  readonly peer: string;
+  readonly decoder: FrameDecoder;
+  hello: HelloFrame | null;
+  lastSeq: bigint;
+  /** BATCHes pushed and not yet ACKed. */
+  unacked: number;
+  readonly queue: Frame[];
+  processing: boolean;
+  closing: boolean;
+  hsTimer: NodeJS.Timeout | null;
+}
+
+export class ForwardSource implements Source {
+  private readonly cfg: ForwardSourceConfig;
+  private readonly ctx: ComponentContext;
+  private readonly log: Logger;
+  private readonly m: ForwardMetrics;
+  private server: net.Server | null = null;
+  private out: Downstream | null = null;
+  private readonly conns = new Set<Conn>();
+  private raw = 0;
+  private stopping = false;
+  private totalUnacked = 0;
+  private drainWaiters: Array<() => void> = [];
+  private readonly relayId: string;
+  address: { host: string; port: number } | null = null;
+
+  constructor(cfg: ForwardSourceConfig, ctx: ComponentContext) {
+    this.cfg = cfg;
+    this.ctx = ctx;
+    this.log = ctx.log;
+    this.m = new ForwardMetrics(ctx.metrics, ctx.id, ctx.log);
+    this.relayId = cfg.relay_id || ctx.agentId;
+  }
+
+  get connections(): number { return this.conns.size; }
+
+  async start(out: Downstream): Promise<void> {
+    this.out = out;
+    const { host, port } = parseListen(this.cfg.address, `sources.${this.ctx.id}.address`);
+    const tlsOpts = this.cfg.tls ? this.loadTls() : null;
+    const server = tlsOpts ? tls.createServer(tlsOpts) : net.createServer();
+    this.server = server;
+    server.on('connection', (s: net.Socket) => this.onRaw(s));
+    if (tlsOpts) {
+      server.on('secureConnection', (s: tls.TLSSocket) => this.onSocket(s));
+      server.on('tlsClientError', (e: Error, s: tls.TLSSocket) => this.m.rejected('tls_handshake', `${s?.remoteAddress}:${s?.remotePort}`, e.message));
+    }
+    server.on('error', (e) => this.log.error('forward: listener error', { error: e.message }));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, backlog: 511 }, () => { server.off('error', reject); resolve(); });
+    });
+    const a = server.address() as net.AddressInfo;
+    this.address = { host: a.address, port: a.port };
+    this.log.info('forward: listening', { address: `${a.address}:${a.port}`, tls: !!tlsOpts, window: this.cfg.window });
+  }
+
+  /** Stop accepting; tell every agent GOAWAY(shutting_down) and stop reading. ACKs keep flowing until drain(). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.server?.close();
+    for (const c of this.conns) {
+      if (c.closing) continue;
+      c.closing = true;
+      c.queue.length = 0;
+      c.socket.pause();
+      this.send(c, encodeGoaway(ErrorCode.SHUTTING_DOWN, 'relay shutting down'), FrameType.GOAWAY);
+    }
+  }
+
+  /** Wait until every pushed batch was ACKed (or the timeout), then close the connections. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.totalUnacked > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        this.drainWaiters.push(() => { clearTimeout(t); resolve(); });
+      });
+    }
+    const closing: Promise<void>[] = [];
+    for (const c of this.conns) {
+      closing.push(new Promise((r) => { c.socket.once('close', () => r()); }));
+      c.socket.end();
+      setTimeout(() => c.socket.destroy(), 1000).unref();
+    }
+    await Promise.all(closing);
+  }
+
+  private loadTls(): tls.TlsOptions {
+    const t = this.cfg.tls!;
+    const path = `sources.${this.ctx.id}.tls`;
+    const read = (file: string, key: string) => {
+      try { return readFileSync(file); } catch { throw new ConfigError(`${path}.${key}`, 'a readable PEM file', file); }
+    };
+    const o: tls.TlsOptions = {
+      cert: read(t.cert_file, 'cert_file'), key: read(t.key_file, 'key_file'), minVersion: 'TLSv1.2',
+      handshakeTimeout: this.cfg.handshake_timeout_ms,
+    };
+    if (t.ca_file) o.ca = read(t.ca_file, 'ca_file');
+    if (t.verify_client) { o.requestCert = true; o.rejectUnauthorized = true; }
+    return o;
+  }
+
+  /** Connection cap on the raw socket, before TLS spends anything on it. */
+  private onRaw(s: net.Socket): void {
+    const peer = `${s.remoteAddress}:${s.remotePort}`;
+    s.on('error', () => {});
+    if (this.stopping || this.raw >= this.cfg.max_connections) {
+      this.m.rejected(this.stopping ? 'shutting_down' : 'max_connections', peer, `${this.raw} connections open`);
+      s.destroy();
+      return;
+    }
+    this.raw++;
+    s.once('close', () => { this.raw--; });
+    if (!this.cfg.tls) this.onSocket(s);
+  }
+
+  private onSocket(socket: net.Socket): void {
+    if (socket.destroyed) return;
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    const c: Conn = {
+      socket, peer, decoder: new FrameDecoder(this.cfg.max_frame_bytes), hello: null, lastSeq: 0n, unacked: 0,
+      queue: [], processing: false, closing: false, hsTimer: null,
+    };
+    this.conns.add(c);
+    this.m.connections(1);
+    socket.setNoDelay(true);
+    c.hsTimer = setTimeout(() => { if (!c.hello) this.reject(c, 'handshake_timeout', ErrorCode.HANDSHAKE_TIMEOUT, `no HELLO within ${this.cfg.handshake_timeout_ms} ms`); }, this.cfg.handshake_timeout_ms);
+    c.hsTimer.unref();
+    socket.setTimeout(this.cfg.idle_timeout_ms);
+    socket.on('timeout', () => {
+      // Not idle if we are the slow side (batch in progress or ACKs owed).
+      if (c.processing || c.unacked > 0 || c.closing) return;
+      this.reject(c, 'idle_timeout', ErrorCode.IDLE_TIMEOUT, `nothing received for ${this.cfg.idle_timeout_ms} ms`);
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(c, chunk));
+    socket.on('end', () => {
+      const err = c.decoder.end();
+      if (err && !c.closing) this.reject(c, err.reason, err.code, err.message);
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE') this.log.debug('forward: connection error', { peer, error: e.message });
+    });
+    socket.on('close', () => {
+      if (c.hsTimer) clearTimeout(c.hsTimer);
+      c.closing = true;
+      c.queue.length = 0;
+      this.conns.delete(c);
+      this.m.connections(-1);
+    });
+  }
+
+  private onData(c: Conn, chunk: Buffer): void {
+    if (c.closing) return;
+    const frames: Frame[] = [];
+    const err = c.decoder.push(chunk, frames);
+    if (err) { this.reject(c, err.reason, err.code, err.message); return; }
+    for (const f of frames) {
+      this.m.frame('in', f.type, f.type === FrameType.BATCH ? f.payload.length + BATCH_HEADER_BYTES : 0);
+      c.queue.push(f);
+    }
+    if (c.queue.length > 0 && !c.processing) void this.pump(c);
+  }
+
+  /** Handles queued frames one at a time with the socket paused. */
+  private async pump(c: Conn): Promise<void> {
+    c.processing = true;
+    c.socket.pause();
+    try {
+      while (c.queue.length > 0 && !c.closing) {
+        const f = c.queue.shift()!;
+        try {
+          await this.onFrame(c, f);
+        } catch (err) {
+          if (err instanceof FrameError) this.reject(c, err.reason, err.code, err.message);
+          else {
+            this.log.error('forward: internal error handling a frame', { peer: c.peer, error: (err as Error).message });
+            this.reject(c, 'internal', ErrorCode.INTERNAL, 'internal error');
+          }
+        }
+      }
+    } finally {
+      c.processing = false;
+      if (!c.closing && !this.stopping) c.socket.resume();
+    }
+  }
+
+  private async onFrame(c: Conn, f: Frame): Promise<void> {
+    if (!c.hello) {
+      if (f.type !== FrameType.HELLO) throw new FrameError('no_hello', ErrorCode.UNEXPECTED_FRAME, `first frame must be HELLO, got type ${f.type}`);
+      this.onHello(c, f);
+      return;
+    }
+    switch (f.type) {
+      case FrameType.BATCH: await this.onBatch(c, f); return;
+      case FrameType.HEARTBEAT: this.send(c, encodeHeartbeat(f.timestamp, true), FrameType.HEARTBEAT_ACK); return;
+      case FrameType.HEARTBEAT_ACK: return;
+      case FrameType.GOAWAY:
+        this.log.info('forward: agent said GOAWAY', { peer: c.peer, agent: c.hello.agentId, code: errorCodeName[f.code] ?? f.code, message: f.message });
+        return;
+      default:
+        throw new FrameError('unexpected_frame', ErrorCode.UNEXPECTED_FRAME, `frame type ${f.type} is not sent by agents`);
+    }
+  }
+
+  private onHello(c: Conn, h: HelloFrame): void {
+    const version = Math.min(MAX_VERSION, h.maxVersion);
+    if (version < Math.max(MIN_VERSION, h.minVersion)) {
+      throw new FrameError('unsupported_version', ErrorCode.UNSUPPORTED_VERSION, `agent speaks ${h.minVersion}..${h.maxVersion}, relay ${MIN_VERSION}..${MAX_VERSION}`);
+    }
+    if (h.maxFrameBytes < 64) throw new FrameError('bad_hello', ErrorCode.PROTOCOL, `agent max frame ${h.maxFrameBytes} below 64 bytes`);
+    c.hello = h;
+    if (c.hsTimer) { clearTimeout(c.hsTimer); c.hsTimer = null; }
+    this.send(c, encodeHelloAck({
+      version, flags: 0, maxFrameBytes: this.cfg.max_frame_bytes, window: this.cfg.window,
+      compressions: supportedCompressions, relayId: this.relayId,
+    }), FrameType.HELLO_ACK);
+    this.log.info('forward: agent connected', { peer: c.peer, agent: h.agentId, session: h.sessionId.toString(16), version });
+  }
+
+  private async onBatch(c: Conn, b: BatchFrame): Promise<void> {
+    if (b.sequence === 0n || b.sequence <= c.lastSeq) {
+      throw new FrameError('bad_sequence', ErrorCode.BAD_SEQUENCE, `sequence ${b.sequence} not above the previous ${c.lastSeq}`);
+    }
+    if (c.unacked >= this.cfg.window) {
+      throw new FrameError('window_exceeded', ErrorCode.WINDOW_EXCEEDED, `sequence ${b.sequence} with ${c.unacked} batches unacknowledged (window ${this.cfg.window})`);
+    }
+    c.lastSeq = b.sequence;
+    if (!supportedCompressions.includes(b.compression)) return this.nack(c, b, ErrorCode.UNSUPPORTED_COMPRESSION, false, `compression id ${b.compression}`);
+    if (b.rawLength > this.cfg.max_batch_bytes) return this.nack(c, b, ErrorCode.TOO_LARGE, false, `raw length ${b.rawLength} above ${this.cfg.max_batch_bytes}`);
+    let raw: Buffer;
+    try {
+      raw = await decompress(b.compression, b.payload, b.rawLength);
+    } catch (err) {
+      return this.nack(c, b, ErrorCode.BAD_PAYLOAD, false, (err as DecompressError).message);
+    }
+    if (c.closing) return; // connection ended meanwhile: no ACK, the agent resends
+    const seq = b.sequence;
+    const group = new AckGroup(0, () => this.onBatchDone(c, seq));
+    const records: LogRecord[] = [];
+    try {
+      decodeLogsData(raw, group, records, { keepResource: this.cfg.keep_resource });
+    } catch (err) {
+      return this.nack(c, b, ErrorCode.BAD_PAYLOAD, false, (err as PayloadError).message);
+    }
+    if (records.length !== b.recordCount) {
+      return this.nack(c, b, ErrorCode.RECORD_COUNT_MISMATCH, false, `frame says ${b.recordCount} records, payload holds ${records.length}`);
+    }
+    c.unacked++;
+    this.totalUnacked++;
+    if (records.length === 0) { group.seal(); return; }
+    const pushed = this.out!.push(records);
+    group.seal();
+    await pushed;
+  }
+
+  private onBatchDone(c: Conn, seq: bigint): void {
+    c.unacked--;
+    this.totalUnacked--;
+    // A connection that ended before this point gets no ACK: the agent resends the batch (a duplicate, counted there).
+    if (!c.socket.destroyed) this.send(c, encodeAck(seq), FrameType.ACK);
+    if (this.totalUnacked === 0 && this.drainWaiters.length > 0) {
+      const w = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private nack(c: Conn, b: BatchFrame, code: number, retriable: boolean, message: string): void {
+    this.m.nack(errorCodeName[code] ?? String(code), c.peer, message);
+    this.send(c, encodeNack(b.sequence, code, retriable, message), FrameType.NACK);
+  }
+
+  private send(c: Conn, frame: Buffer, type: number): void {
+    if (c.socket.destroyed || !c.socket.writable) return;
+    this.m.frame('out', type, frame.length);
+    c.socket.write(frame);
+  }
+
+  /** Count, say GOAWAY with the reason, close this connection. */
+  private reject(c: Conn, reason: string, code: number, message: string): void {
+    if (c.socket.destroyed) return;
+    const already = c.closing;
+    c.closing = true;
+    c.queue.length = 0;
+    if (!already) this.m.rejected(reason, c.peer, message);
+    this.send(c, encodeGoaway(code, message), FrameType.GOAWAY);
+    c.socket.end();
+    // Do not wait on a peer that does not read: the GOAWAY is best effort.
+    setTimeout(() => c.socket.destroy(), 200).unref();
+  }
+}
+
+export function createForwardSource(cfg: ForwardSourceConfig, ctx: ComponentContext): ForwardSource {
+  return new ForwardSource(cfg, ctx);
+}
