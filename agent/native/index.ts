@@ -8,3 +8,5 @@ export { UringSender, UringSendError, UringShortSendError, C_SENT, C_BUF_FREE, C
 export type { UringSenderOptions, Completion, UringStats } from './uring-sender.ts';
 export { doctorReport, formatDoctor } from './doctor.ts';
 export type { DoctorLine } from './doctor.ts';
+export { validateGuardConfig, guardDefaults } from './guard-config.ts';
+export type { GuardConfig } from './guard-config.ts';
