@@ -56,20 +56,24 @@ export const fileSourceDefaults: FileSourceConfig = {
   max_line_bytes: 102400,
   // Split keeps every byte (at-least-once); truncate is opt-in data loss.
   oversize: 'split',
-  // Fluent Bit multiline flush_timeout is 1s, Vector's multiline timeout_ms is
-  // 1000; a plain unterminated line is a writer mid-write far more often than a
-  // finished one, so we wait longer (5 s) to avoid cutting lines in two while
-  // still bounding latency of a truly final line.
+  // Fluent Bit's multiline flush_timeout (4 s in its source, long documented as
+  // 5 s) plays the same role for an unfinished record. A lone unterminated line
+  // is far more often a writer mid-write than a finished line, so we wait 5 s
+  // rather than cut lines in two, which still bounds the latency of a truly
+  // final line.
   idle_flush_ms: 5000,
   // Fluent Bit tail Rotate_Wait 5 (seconds).
   rotate_wait_ms: 5000,
-  // Vector's checksum fingerprint hashes the first bytes (its default strategy);
-  // 256 bytes covers a full first log line (timestamp + host + message) so two
-  // files rarely share it, and a pread of 256 bytes is nearly free.
+  // Vector's default checksum fingerprint hashes the first line (its older
+  // `fingerprint.bytes` option defaulted to 256); Fluent Bit tail trusts the
+  // inode alone. We hash a fixed 256-byte prefix: about two log lines, enough
+  // that two files rarely share it, independent of line length, and a 256-byte
+  // pread is nearly free.
   fingerprint_bytes: 256,
   checkpoint_path: '',
-  // Vector writes checkpoints every second; at-least-once only needs bounded
-  // duplicates, so 1 s of re-reading after a crash is the trade-off.
+  // One small fsynced write per second at most (only when an offset moved);
+  // after a crash at most ~1 s of acknowledged lines is read again, which is
+  // the duplicate bound at-least-once accepts.
   checkpoint_interval_ms: 1000,
   // One hour: long enough that a briefly missing mount or a slow rotation does
   // not lose its position, short enough that the file never grows without bound.
@@ -77,6 +81,8 @@ export const fileSourceDefaults: FileSourceConfig = {
   // Below the usual soft RLIMIT_NOFILE of 1024, leaving room for sockets
   // (Kafka, forward, /metrics) and the spool.
   max_open_files: 512,
+  // Both off, as in Vector (ignore_older_secs and remove_after_secs unset):
+  // skipping or deleting files is a choice the operator makes knowingly.
   ignore_older_ms: 0,
   remove_after_ms: 0,
 };
