@@ -46,6 +46,8 @@ export class FileSource implements Source, TailerHost {
   private drainWaiters: (() => void)[] = [];
   /** Files matched but not opened because max_open_files was reached (last scan). */
   deferred = 0;
+  /** Paths whose open failed (e.g. EACCES): logged once, counted on every retry. */
+  private readonly openFailed = new Set<string>();
 
   constructor(cfg: FileSourceConfig, ctx: ComponentContext) {
     this.cfg = cfg;
@@ -183,6 +185,7 @@ export class FileSource implements Source, TailerHost {
       await this.openFile(f.path, startup, now);
     }
     this.deferred = deferred;
+    if (this.openFailed.size > 0) for (const p of this.openFailed) if (!keyAt.has(p)) this.openFailed.delete(p);
     const forgotten = this.store.forget(now, this.cfg.checkpoint_forget_after_ms);
     if (forgotten > 0) this.telemetry.checkpointsForgotten(forgotten);
     this.syncWatches();
@@ -199,9 +202,12 @@ export class FileSource implements Source, TailerHost {
     try {
       fh = await open(path, 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.telemetry.error('open', path, err);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (this.openFailed.has(path)) this.telemetry.errorRepeated('open');
+      else { this.openFailed.add(path); this.telemetry.error('open', path, err); }
       return;
     }
+    this.openFailed.delete(path);
     let st: BigIntStats;
     try {
       // Identity of what we actually opened (the path may have changed since the glob).

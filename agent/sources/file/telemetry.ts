@@ -119,6 +119,12 @@ export class FileSourceTelemetry {
     this.log.warn('file source error; will retry', { op, path, error: err });
   }
 
+  /** The same failure again (e.g. a file we may not open, retried every scan): counted, not logged again. */
+  errorRepeated(op: string): void {
+    this.counts.errors++;
+    this.errorsTotal.inc({ component: this.component, op });
+  }
+
   checkpointWritten(): void {
     this.checkpointWrites.inc({ component: this.component });
   }
