@@ -338,7 +338,11 @@ stage_release() {
   if [ -d "$FROM" ]; then
     [ -f "$FROM/VERSION" ] && src_version=$(tr -d ' \n' <"$FROM/VERSION")
   elif [ -f "$FROM" ]; then
-    src_version=$(tar -xzOf "$FROM" --wildcards '*/VERSION' 2>/dev/null | head -n1 | tr -d ' \n') || true
+    # The tarball's one top-level directory holds VERSION (not some */VERSION deeper down).
+    local top
+    top=$( (tar -tzf "$FROM" 2>/dev/null || true) | head -n1 | cut -d/ -f1) || true
+    [ -n "$top" ] || die "--from: $FROM is not a readable .tar.gz"
+    src_version=$( (tar -xzOf "$FROM" "$top/VERSION" 2>/dev/null || true) | tr -d ' \n')
   else
     die "--from: $FROM does not exist"
   fi

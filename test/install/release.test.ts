@@ -3,8 +3,8 @@
 // by a private mount namespace when we can) it runs on its own Node runtime,
 // installs itself into a staged root, and runs `edgelog demo`.
 //
-// Two builds take ~15 s each on 2 cores (npm ci --omit=dev from the npm cache,
-// ~90 MB of gzip); the whole file stays under a minute plus the demo.
+// A build takes ~15 s on an idle 2-core machine (npm ci --omit=dev from the
+// npm cache, ~90 MB of gzip); the two run side by side.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,13 +43,22 @@ function snapshotSource(dir: string): string {
   return src;
 }
 
-function build(src: string, out: string): string {
-  const r = spawnSync('bash', [buildSh, '--src', src, '--out', out], {
-    encoding: 'utf8',
-    env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH, EDGELOG_BUILD_COMMIT: 'test-snapshot' },
+function build(src: string, out: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [buildSh, '--src', src, '--out', out], {
+      env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH, EDGELOG_BUILD_COMMIT: 'test-snapshot' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`build.sh exited ${code}:\n${stderr}`));
+      else resolve(stdout.trim().split('\n').pop()!);
+    });
   });
-  assert.equal(r.status, 0, `build.sh failed:\n${r.stderr}`);
-  return r.stdout.trim().split('\n').pop()!;
 }
 
 /** argv prefix that runs a command with /work/main (the repo) hidden, when the host allows it. */
@@ -67,9 +76,10 @@ test('release tarball: reproducible, self-contained, installable, runs edgelog d
   const src = snapshotSource(dir);
 
   let a = '';
-  await t.test('two builds of one tree are byte-identical', () => {
-    a = build(src, join(dir, 'out-a'));
-    const b = build(src, join(dir, 'out-b'));
+  await t.test('two builds of one tree are byte-identical', async () => {
+    // Side by side: two cores, and neither build may see the other's output.
+    let b: string;
+    [a, b] = await Promise.all([build(src, join(dir, 'out-a')), build(src, join(dir, 'out-b'))]);
     const shaA = sha256(a);
     t.diagnostic(`tarball ${a.split('/').pop()} ${Math.round(statSync(a).size / 1048576)} MiB sha256 ${shaA}`);
     assert.equal(sha256(b), shaA, 'two builds of the same tree are byte-identical');
@@ -142,6 +152,11 @@ test('release tarball: reproducible, self-contained, installable, runs edgelog d
     const installed = spawnSync(join(root, 'opt/edgelog/current/bin/edgelog'), ['--version'], { cwd: fresh, env, encoding: 'utf8' });
     assert.equal(installed.stdout.trim(), version, installed.stderr);
     assert.equal(sha256(join(root, `opt/edgelog/releases/${version}/bin/node`)), sha256(join(rel, 'bin/node')));
+
+    // Installing straight from the tarball reads the top-level VERSION.
+    const fromTar = spawnSync('bash', [join(rel, 'install.sh'), 'install', '--root', join(dir, 'root-tar'), '--from', a, '--dry-run'], { encoding: 'utf8' });
+    assert.equal(fromTar.status, 0, fromTar.stderr);
+    assert.ok(fromTar.stdout.includes(`/opt/edgelog/releases/${version}\n`), fromTar.stdout);
 
     // The copy under agent/install/ (what `edgelog install` execs) finds its release too.
     const viaAgent = spawnSync('bash', [join(rel, 'agent/install/install.sh'), 'install', '--root', join(dir, 'root-agent'), '--dry-run'], { encoding: 'utf8' });
