@@ -32,8 +32,15 @@ export interface KafkaClusterOptions {
   name?: string;
   /** Listener host; loopback by default. */
   host?: string;
-  /** Broker listener port; a free one when omitted. */
+  /** Broker listener port; a free one when omitted (9092 inside a netns). */
   port?: number;
+  /** Controller listener port; a free one when omitted (port + 1 inside a netns). */
+  controllerPort?: number;
+  /**
+   * Run the JVM inside this network namespace (`ip netns exec`), listening on
+   * `host` there (an address of the namespace). The caller owns the namespace.
+   */
+  netns?: string;
   /** Keep data here (not removed by stop()); a temp dir removed on stop when omitted. */
   dataDir?: string;
   /** JVM heap (-Xmx). The brief budgets 512 MB per broker so two regions fit on two cores. */
@@ -58,6 +65,8 @@ export interface KafkaCluster {
   /** Milliseconds from spawn of the storage format to the first metadata answer. */
   readonly startupMs: number;
   createTopic(name: string, partitions?: number): Promise<void>;
+  /** Read a topic from the beginning (see consumeAll below). */
+  consumeAll(topic: string, opts?: ConsumeOptions): Promise<ConsumedMessage[]>;
   /** SIGTERM, SIGKILL after a grace period; removes temp data unless dataDir was given. Idempotent. */
   stop(): Promise<void>;
   /** Send a signal to the JVM (e.g. SIGKILL to simulate a crashed broker, SIGSTOP to hang it). */
@@ -262,9 +271,10 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
   const tempDir = opts.dataDir ? null : mkdtempSync(join(tmpdir(), `edgelog-kafka-${name.replace(/[^\w.-]/g, '_')}-`));
   const dataDir = opts.dataDir ?? tempDir!;
   mkdirSync(dataDir, { recursive: true });
-  const port = opts.port ?? await freePort(host);
-  let controllerPort = await freePort(host);
-  while (controllerPort === port) controllerPort = await freePort(host);
+  // Inside a namespace the host cannot probe ports (the address is not ours) and none are taken.
+  const port = opts.port ?? (opts.netns ? 9092 : await freePort(host));
+  let controllerPort = opts.controllerPort ?? (opts.netns ? port + 1 : await freePort(host));
+  while (controllerPort === port && !opts.netns && opts.controllerPort === undefined) controllerPort = await freePort(host);
   const heapMb = opts.heapMb ?? 512;
   const configFile = join(dataDir, 'server.properties');
   const logFile = join(dataDir, 'broker.log');
@@ -288,7 +298,11 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
 
   installHandlers();
   const stdoutFd = openSync(join(dataDir, 'broker.out'), 'a');
-  const proc = spawn('java', [...jvm, '-cp', cp, 'kafka.Kafka', configFile], { stdio: ['ignore', stdoutFd, stdoutFd] });
+  const javaArgs = [...jvm, '-cp', cp, 'kafka.Kafka', configFile];
+  // `ip netns exec` setns()es and execs java, so the pid we get is the JVM's.
+  const proc = opts.netns
+    ? spawn('ip', ['netns', 'exec', opts.netns, 'java', ...javaArgs], { stdio: ['ignore', stdoutFd, stdoutFd] })
+    : spawn('java', javaArgs, { stdio: ['ignore', stdoutFd, stdoutFd] });
   closeSync(stdoutFd);
   // The harness never keeps the process alive by itself: the caller awaits
   // its own work and the exit handler / watchdog take the JVM down after it.
@@ -351,6 +365,7 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
   return {
     name, bootstrap, pid: proc.pid!, dataDir, logFile, startupMs,
     createTopic: (topic: string, partitions = 1) => createTopic(bootstrap, topic, partitions, log),
+    consumeAll: (topic: string, o?: ConsumeOptions) => consumeAll(bootstrap, topic, o),
     stop,
     kill(signal: NodeJS.Signals = 'SIGKILL'): void {
       if (exited === null) proc.kill(signal);

@@ -131,3 +131,46 @@ test('no orphan JVM when the parent process is SIGKILLed', async (t) => {
   assert.ok(await waitFor(() => !alive(jvm), 20_000), 'watchdog stopped the JVM');
   assert.ok(await waitFor(() => !existsSync(info!.dir), 5000), 'watchdog removed temp data');
 });
+
+test('netns: the broker runs inside a network namespace and answers on its address', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    if (process.getuid?.() !== 0) throw new Error('not root');
+    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
+  } catch (e) {
+    t.skip(`network namespaces unavailable: ${(e as Error).message}`);
+    return;
+  }
+  const tag = String(process.pid % 100000);
+  const ns = `edk-${tag}`, hostIf = `edk${tag}h`, nsIf = `edk${tag}n`;
+  const idx = 1 + (process.pid % 250);
+  const hostAddr = `10.215.${idx}.1`, nsAddr = `10.215.${idx}.2`;
+  let c: KafkaCluster | null = null;
+  t.after(async () => {
+    await c?.stop();
+    try { ip('netns', 'del', ns); } catch { /* gone */ }
+    try { ip('link', 'del', hostIf); } catch { /* gone with the namespace */ }
+  });
+  ip('netns', 'add', ns);
+  ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
+  ip('link', 'set', nsIf, 'netns', ns);
+  ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
+  ip('link', 'set', hostIf, 'up');
+  ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
+  ip('netns', 'exec', ns, 'ip', 'link', 'set', nsIf, 'up');
+  ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+
+  c = await startKafkaCluster({ name: 'netns', host: nsAddr, netns: ns, heapMb: 256 });
+  assert.equal(c.bootstrap, `${nsAddr}:9092`);
+  await c.createTopic('in-ns');
+  await produce(c.bootstrap, 'in-ns', ['x', 'y']);
+  assert.deepEqual((await c.consumeAll('in-ns')).map((m) => m.value!.toString()), ['x', 'y']);
+  const pid = c.pid;
+  // the JVM is inside the namespace (its network namespace differs from ours)
+  const { readlinkSync } = await import('node:fs');
+  assert.notEqual(readlinkSync(`/proc/${pid}/ns/net`), readlinkSync('/proc/self/ns/net'));
+  await c.stop();
+  c = null;
+  assert.ok(!alive(pid));
+});
