@@ -17,6 +17,8 @@ import { redact } from './transforms/redact.ts';
 import { throttle } from './transforms/throttle.ts';
 import { validate } from './transforms/validate.ts';
 import { rename } from './transforms/rename.ts';
+import { otlpProtoEncoder, jsonEncoder, rawEncoder } from './encoders/index.ts';
+import { kafkaSinkWithFailover } from './sinks/failover/kafka-clusters.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySpec = ComponentSpec<any, any>;
@@ -28,6 +30,10 @@ const table: readonly AnySpec[] = [
   jsonDecoder, logfmtDecoder, regexDecoder, syslogDecoder,
   // transforms
   multiline, filter, sample, enrich, redact, throttle, validate, rename,
+  // encoders
+  otlpProtoEncoder, jsonEncoder, rawEncoder,
+  // sinks
+  kafkaSinkWithFailover,
 ];
 
 for (let i = 0; i < table.length; i++) {

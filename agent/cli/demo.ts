@@ -122,7 +122,7 @@ sinks:
     agent = null;
 
     say('  reading the topic back from Kafka');
-    const msgs = await consumeAll(kafka.bootstrap, topic, { idleMs: 3000, timeoutMs: 120_000 });
+    const msgs = await consumeAll(kafka.bootstrap, topic, { idleMs: 15_000, timeoutMs: 120_000 });
     const records: ReadbackRecord[] = [];
     for (const m of msgs) if (m.value) records.push(...readLogsData(m.value));
     const files = new Map<string, Buffer>();

@@ -121,7 +121,7 @@ sinks:
     clusters:
       - { name: A, region: region-a, priority: 1, brokers: [${JSON.stringify(bootA)}] }
       - { name: B, region: region-b, priority: 2, brokers: [${JSON.stringify(bootB)}] }
-    failover: { probe_interval: ${probeIntervalMs}ms, slow_threshold: ${slowMs}ms, failure_threshold: ${failureThreshold}, failback_hold_down: ${o.holdDownMs}ms }
+    failover: { probe_interval: ${probeIntervalMs}ms, slow_threshold: ${slowMs}ms, failure_threshold: ${failureThreshold}, open_duration: 5s, failback_hold_down: ${o.holdDownMs}ms }
 `);
     agent = new Agent(cfg, { log: o.log, registry: createRegistry(false) });
     await agent.start('127.0.0.1:0');
@@ -212,7 +212,7 @@ sinks:
     agent = null;
     const seen = new Map<number, number>();
     for (const boot of [bootA, bootB]) {
-      const msgs = await consumeAll(boot, topic, { idleMs: 3000, timeoutMs: 60_000 });
+      const msgs = await consumeAll(boot, topic, { idleMs: 15_000, timeoutMs: 60_000 });
       for (const m of msgs) {
         if (!m.value) continue;
         // Bodies are plain strings inside the OTLP message; sequence tokens are unique.

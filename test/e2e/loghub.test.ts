@@ -33,6 +33,7 @@ test('all twelve loghub samples arrive byte-exact, complete and in order per fil
   assert.equal(await agent.stop(), 0);
 
   const records = await readBack(kafka, topic);
+  t.diagnostic(`consumed ${records.length} records; first ${JSON.stringify(records[0]?.attributes)}`);
   const checks = checkAgainstFiles(records, files);
   for (const c of checks) {
     assert.equal(c.missing, 0, `${c.stream}: ${c.missing} missing`);

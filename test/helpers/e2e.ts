@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { readLogsData, type ReadbackRecord } from '../../agent/verify/otlp-readback.ts';
 import type { TestKafka } from './kafka.ts';
+import { registerCodecs } from '../../agent/sinks/kafka/codecs.ts';
 
 export function tempDir(t: TestContext, prefix = 'edgelog-e2e-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -60,7 +61,9 @@ function indent(s: string, n: number): string {
 
 /** Every record in the topic, decoded, in partition order. */
 export async function readBack(kafka: TestKafka, topic: string, opts: { idleMs?: number; timeoutMs?: number } = {}): Promise<ReadbackRecord[]> {
-  const msgs = await kafka.consumeAll(topic, { idleMs: opts.idleMs ?? 2000, timeoutMs: opts.timeoutMs ?? 120_000 });
+  // The agent compresses (lz4 by default); this process's kafkajs needs the codecs to read it back.
+  registerCodecs();
+  const msgs = await kafka.consumeAll(topic, { idleMs: opts.idleMs ?? 15_000, timeoutMs: opts.timeoutMs ?? 120_000 });
   const out: ReadbackRecord[] = [];
   for (const m of msgs) if (m.value) out.push(...readLogsData(m.value));
   return out;
