@@ -151,6 +151,9 @@ test('release tarball: reproducible, self-contained, installable, runs edgelog d
     assert.equal(inst.status, 0, inst.stderr);
     const installed = spawnSync(join(root, 'opt/edgelog/current/bin/edgelog'), ['--version'], { cwd: fresh, env, encoding: 'utf8' });
     assert.equal(installed.stdout.trim(), version, installed.stderr);
+    // The installed release accepts the config it installed.
+    const valid = spawnSync(join(root, 'opt/edgelog/current/bin/edgelog'), ['validate', '--config', join(root, 'etc/edgelog/edgelog.yaml')], { cwd: fresh, env, encoding: 'utf8' });
+    assert.equal(valid.status, 0, `edgelog validate of the installed edge config:\n${valid.stdout}${valid.stderr}`);
     assert.equal(sha256(join(root, `opt/edgelog/releases/${version}/bin/node`)), sha256(join(rel, 'bin/node')));
 
     // Installing straight from the tarball reads the top-level VERSION.
