@@ -22,6 +22,8 @@ import { SpoolReplayer } from '../../pipeline/spool/replay.ts';
 import type { NetEvents } from './events.ts';
 
 const noop = () => {};
+/** How long stop waits for deliveries in progress before it moves on. */
+const STOP_GRACE_MS = 5000;
 /** A group for records that are acknowledged by the spool, not by the pipeline. */
 const spooledGroup = new AckGroup(0, noop);
 
@@ -39,6 +41,8 @@ export class Delivery {
   private token = 0;
   private stopping = false;
   private replaying = true;
+  /** Set when the spool closes: appends still retrying give up (counted) instead of looping. */
+  private giveUp = false;
   private readonly onGroupDone = () => {
     if (--this.unackedGroups === 0) this.wake(this.ackWaiters);
   };
@@ -95,7 +99,7 @@ export class Delivery {
         return;
       } catch (e) {
         const err = e as EdgelogError;
-        if (!err.retriable || spool.isClosed) {
+        if (!err.retriable || spool.isClosed || this.giveUp) {
           this.ev.malformed('spool_rejected', 'spool', payloads.length);
           this.log.error('spool refused records, dropped', { err, records: payloads.length });
           return;
@@ -109,10 +113,13 @@ export class Delivery {
     }
   }
 
-  /** Resolves once every deliver() call so far has resolved. */
-  idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
+  /** Resolves once every deliver() call so far has resolved (true), or after timeoutMs (false). */
+  idle(timeoutMs = Infinity): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise((r) => {
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => r(false), timeoutMs) : undefined;
+      this.idleWaiters.push(() => { clearTimeout(timer); r(true); });
+    });
   }
 
   /** Records pushed downstream (from the spool) and not yet acknowledged. */
@@ -126,7 +133,7 @@ export class Delivery {
    * was already pushed is acked (the rest replays after restart).
    */
   async drain(timeoutMs: number): Promise<boolean> {
-    await this.idle();
+    if (!(await this.idle(timeoutMs))) return false;
     if (this.spool) {
       const until = Date.now() + timeoutMs;
       const left = () => (this.replaying ? this.spool!.unacked : this.inFlightDownstream);
@@ -149,13 +156,15 @@ export class Delivery {
   /** No more pushes downstream (records pushed earlier keep settling into the spool). */
   async stopReplay(): Promise<void> {
     this.stopping = true;
-    await this.idle();
+    // Bounded: an append blocked on a full spool, or a push into a stalled pipeline, must not hang shutdown.
+    await this.idle(STOP_GRACE_MS);
     this.replaying = false;
     await this.replayer?.stop();
   }
 
   /** Persists the acked position and closes the spool (idempotent). */
   async closeSpool(): Promise<void> {
+    this.giveUp = true;
     await this.spool?.close();
   }
 

@@ -99,6 +99,8 @@ export class NetListener {
       server.on('secureConnection', (s: tls.TLSSocket) => this.onSocket(s));
       server.on('tlsClientError', (_e: Error, s: tls.TLSSocket) => {
         this.ev.malformed('tls_handshake', `${s.remoteAddress}:${s.remotePort}`);
+        // With a listener attached, Node leaves closing the socket to us (handshake timeout included).
+        s.destroy();
       });
     } else {
       server.on('connection', (s: net.Socket) => { if (!s.destroyed) this.onSocket(s); });
@@ -239,6 +241,7 @@ export class NetListener {
       this.close(c, 'shutdown');
     }
     await closed;
-    await this.delivery.idle();
+    // Bounded: a push into a stalled pipeline (destination down) must not hang shutdown.
+    await this.delivery.idle(5000);
   }
 }

@@ -71,6 +71,22 @@ test('TLS with a self-signed certificate: lines byte-exact', async (t) => {
   await waitFor(() => (src.stats.malformed.tls_handshake ?? 0) >= 1, 'tls handshake failure counted');
 });
 
+test('TLS: connections that never finish the handshake are closed by the frame timeout', async (t) => {
+  const tc = await makeCtx(t);
+  let pem: { cert: string; key: string };
+  try { pem = selfSignedCert(tc.dir); } catch (e) { t.skip(`openssl unavailable: ${(e as Error).message}`); return; }
+  const { out, port, src } = await startTcp(t, tc, { tls: { cert_file: pem.cert, key_file: pem.key }, frame_timeout: '500ms' });
+  const stalled = await Promise.all(Array.from({ length: 20 }, () => connect(port)));
+  for (const s of stalled) { s.on('error', () => {}); s.write(Buffer.from([0x16, 0x03, 0x01])); } // a ClientHello that never completes
+  const good = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(pem.cert), servername: 'localhost' });
+  good.on('error', () => {});
+  good.end('still served\n');
+  await Promise.all(stalled.map(closed));
+  await waitFor(() => out.records.length === 1, 'good TLS client');
+  assert.equal(out.bodies()[0], 'still served');
+  assert.ok((src.stats.malformed.tls_handshake ?? 0) >= 20, `handshake failures counted: ${src.stats.malformed.tls_handshake}`);
+});
+
 test('oversized lines are skipped and counted, the connection keeps working', async (t) => {
   const tc = await makeCtx(t);
   const { out, port, src, } = await startTcp(t, tc, { max_line_bytes: 100 });
@@ -177,6 +193,24 @@ test('backpressure: reading pauses while the downstream push is pending', async 
   await waitFor(() => out.records.length === written / 100, 'all lines after release');
   assert.ok(out.records.every((r) => r.body.length === 99));
   t.diagnostic(`backpressure: ${out.pushes} pushes for ${out.records.length} lines`);
+});
+
+test('total buffer cap: above max_buffer_bytes every connection pauses, below it they resume', async (t) => {
+  const tc = await makeCtx(t);
+  const out = new Collector();
+  out.close();
+  const { port, src } = await startTcp(t, tc, { max_buffer_bytes: '64KiB' }, out);
+  const clients = await Promise.all(Array.from({ length: 20 }, () => connect(port)));
+  const payload = Buffer.from(('q'.repeat(63) + '\n').repeat(16 * 1024)); // 1 MiB each
+  const sent = clients.map((c) => new Promise<void>((r) => c.end(payload, () => r())));
+  await waitFor(() => out.pushes >= 1 && src.stats.pauses >= 1, 'first batch pending');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(out.pushes < 20, `only ${out.pushes} of 20 connections got a batch in before the cap paused them all`);
+  assert.ok(src.stats.bytes < 20 * 64 * 1024, `read ${src.stats.bytes} bytes while capped`);
+  out.open();
+  await Promise.all(sent);
+  await waitFor(() => out.records.length === 20 * 16 * 1024, 'everything after release');
+  await Promise.all(clients.map(closed));
 });
 
 test('spool: records go through the disk spool, replay in order, survive a restart unacked', async (t) => {
