@@ -241,3 +241,24 @@ test('disk full (1 MiB tmpfs): DiskFullError, no corrupt segment, recovery after
     execFileSync('umount', [mnt]);
   }
 });
+
+test('a sealed segment with a damaged header is set aside; the others replay', async (t) => {
+  const dir = await tmp(t);
+  let s = await openSpool(dir, { maxBytes: 1 << 20, segmentBytes: 4096 });
+  for (let i = 0; i < 300; i += 10) await s.append(Array.from({ length: 10 }, (_, k) => rec(i + k, 40)));
+  await s.close();
+  const segs = (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort();
+  assert.ok(segs.length >= 4);
+  const victim = join(dir, segs[1]!);
+  const lost = Number(segs[2]!.slice(0, 20)) - Number(segs[1]!.slice(0, 20));
+  const fh = await open(victim, 'r+');
+  await fh.write(Buffer.from('XXXX'), 0, 4, 0);
+  await fh.close();
+  s = await openSpool(dir, { maxBytes: 1 << 20, segmentBytes: 4096 });
+  assert.equal(s.stats.errors.bad_header, 1);
+  const ids = (await readAll(s)).map(idOf);
+  assert.equal(ids.length, 300 - lost);
+  assert.deepEqual(ids, [...Array.from({ length: 300 }, (_, i) => i)].filter((i) => i < Number(segs[1]!.slice(0, 20)) || i >= Number(segs[2]!.slice(0, 20))));
+  assert.equal(s.unacked, 0, 'the gap does not hold the ack position back');
+  assert.ok((await readdir(dir)).includes(segs[1] + '.corrupt'), 'kept for inspection');
+});

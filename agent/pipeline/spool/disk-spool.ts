@@ -455,6 +455,12 @@ export class DiskSpool {
         // Past this segment: the next one holds readSeq.
         const next = this.segments.find((s) => s.base + s.count > this.readSeq);
         if (!next || next === seg) return null;
+        if (next.base > this.readSeq) {
+          // A gap (a damaged segment was set aside on open): pass over it as if read and acked.
+          this.inflight.push({ end: next.base, done: true });
+          this.readSeq = next.base;
+          this.advanceAcks();
+        }
         seg = this.readSeg = next;
         this.readOff = await this.offsetOf(next, this.readSeq);
         continue;
