@@ -5,13 +5,13 @@
 // replacement}. Each masked value is counted in
 // edgelog_transform_redactions_total{component, rule}.
 //
-// Hot path: every rule has a cheap prefilter (an '@' for emails, 'earer' for
-// tokens, 3 '.' for IPv4, '::' or 5 hex:hex for IPv6, a 13-digit run for
-// cards) so its regex runs only on lines that may hold a match. Prefilters
-// work on the body as one string: an earlier version ran them on the Buffer
-// to skip the conversion when nothing could match, but Buffer/string
-// polymorphic helpers and Buffer.indexOf(string) made the stage 90K records/s
-// on raw 200-byte JSON lines; string-only prefilters: see bench/results/stages.md.
+// Hot path: a rule's regex runs only when a native prefilter says the line
+// may hold a match: '@' for emails, 'earer' for tokens, '.' for IPv4, '::'
+// or 5 hex:hex pairs for IPv6 (the IPv6 regex on every line: 108K lines/s;
+// behind the prefilter: 2.5M). Cards have none: a JS digit-run prefilter
+// (800K lines/s on its own) cost more than the card regex it guarded
+// (470K lines/s on every line). Numbers: 200-byte JSON lines, best of 5,
+// one rule at a time, see also bench/results/stages.md.
 // Each rule's replacer is a method bound once at construction.
 
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
@@ -49,13 +49,8 @@ const IPV6 = [
   `${H}:(?::${H}){1,6}`, `:(?::${H}){1,7}`,
 ].join('|');
 
-interface Builtin { pattern: string; replacement: string; prefilter: (s: string) => boolean; luhn?: boolean }
+interface Builtin { pattern: string; replacement: string; prefilter: ((s: string) => boolean) | null; luhn?: boolean }
 
-function countByte(s: string, code: number, want: number): boolean {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === code && ++n >= want) return true;
-  return false;
-}
 
 const isHex = (c: number) => (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
 /** At least `want` ':' with a hex digit on both sides (a full IPv6 address has 7; JSON's "k":"v" has none; a time 12:00:00 has 2). */
@@ -63,17 +58,6 @@ function hexColons(s: string, want: number): boolean {
   let n = 0;
   for (let i = s.indexOf(':', 1); i > 0 && i < s.length - 1; i = s.indexOf(':', i + 1)) {
     if (isHex(s.charCodeAt(i - 1)) && isHex(s.charCodeAt(i + 1)) && ++n >= want) return true;
-  }
-  return false;
-}
-/** A run of `want` digits allowing single ' ' or '-' between them (how card numbers are written). */
-function digitRun(s: string, want: number): boolean {
-  let n = 0, sep = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) { if (++n >= want) return true; sep = false; }
-    else if ((c === 32 || c === 45) && n > 0 && !sep) sep = true;
-    else { n = 0; sep = false; }
   }
   return false;
 }
@@ -86,9 +70,9 @@ function isDomain(c: number): boolean { return (c >= 48 && c <= 57) || ((c | 0x2
 const builtins: Record<(typeof BUILTIN)[number], Builtin> = {
   email: { pattern: EMAIL_SRC, replacement: '[email]', prefilter: (b) => b.indexOf('@') >= 0 },
   bearer: { pattern: String.raw`\b([Bb]earer)\s+[A-Za-z0-9\-._~+/]+=*`, replacement: '$1 [token]', prefilter: (b) => b.indexOf('earer') >= 0 },
-  ipv4: { pattern: String.raw`(?<![\d.])${IPV4}(?![\d.]*\d)`, replacement: '[ipv4]', prefilter: (b) => countByte(b, 46, 3) },
+  ipv4: { pattern: String.raw`(?<![\d.])${IPV4}(?![\d.]*\d)`, replacement: '[ipv4]', prefilter: (b) => b.indexOf('.') >= 0 },
   ipv6: { pattern: String.raw`(?<![\w:])(?:${IPV6})(?![\w:])`, replacement: '[ipv6]', prefilter: (b) => b.indexOf('::') >= 0 || hexColons(b, 5) },
-  credit_card: { pattern: String.raw`(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)`, replacement: '[card]', prefilter: (b) => digitRun(b, 13), luhn: true },
+  credit_card: { pattern: String.raw`(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)`, replacement: '[card]', prefilter: null, luhn: true },
 };
 
 /** Luhn checksum over the digits of `s` (separators ignored). */
