@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeRelease, hasCommand, mustRun, runInstaller, snapshotTree, tarRelease, tempDir } from './helpers.ts';
 
@@ -85,22 +85,22 @@ test('install into a temporary root puts every file in place with its mode', (t)
 
 test('install applies the service user and group when the user exists', (t) => {
   if (!isRoot) return t.skip('needs root to create a system user');
-  if (!hasCommand('useradd') || !hasCommand('userdel')) return t.skip('useradd/userdel not available');
-  const user = `edgelogt${process.pid % 100000}`;
-  const add = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', user], { encoding: 'utf8' });
-  if (add.status !== 0) return t.skip(`useradd failed: ${add.stderr.trim()}`);
-  t.after(() => {
-    spawnSync('userdel', [user], { stdio: 'ignore' });
-    spawnSync('groupdel', [user], { stdio: 'ignore' });
-  });
-  const uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
-  const gid = Number(spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout.trim());
-
+  if (!hasCommand('useradd') || !hasCommand('unshare')) return t.skip('useradd/unshare not available');
+  if (spawnSync('unshare', ['-m', 'true']).status !== 0) return t.skip('cannot create a mount namespace here');
   const dir = tempDir(t);
   const rel = fakeRelease(join(dir, 'rel'), '1.0.0');
   const root = join(dir, 'root');
   mkdirSync(root);
-  mustRun(['install', '--root', root, '--from', rel, '--user', user]);
+  // The user is created in a private copy of /etc (mount namespace), never on the host.
+  cpSync('/etc', join(dir, 'etc'), { recursive: true, verbatimSymlinks: true });
+  const user = 'edgelogsvc';
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', `set -eu
+    mount --bind '${dir}/etc' /etc
+    useradd --system --user-group --no-create-home --shell /usr/sbin/nologin ${user}
+    echo "ids=$(id -u ${user}):$(id -g ${user})"
+    bash '${join(rel, 'install.sh')}' install --root '${root}' --from '${rel}' --user ${user}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const [uid, gid] = /^ids=(\d+):(\d+)$/m.exec(r.stdout)!.slice(1).map(Number) as [number, number];
   const owners: Array<[string, number, number]> = [
     ['var/lib/edgelog', uid, gid],
     ['var/lib/edgelog/checkpoints', uid, gid],
