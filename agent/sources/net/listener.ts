@@ -72,6 +72,7 @@ export class NetListener {
   private server: net.Server | null = null;
   private readonly conns = new Set<Conn>();
   private rawCount = 0;
+  private readonly refused = new WeakSet<net.Socket>();
   private sweeper: NodeJS.Timeout | null = null;
   private overCap = false;
   private stopped = false;
@@ -98,7 +99,10 @@ export class NetListener {
     if (this.tlsOpts) {
       server.on('secureConnection', (s: tls.TLSSocket) => this.onSocket(s));
       server.on('tlsClientError', (_e: Error, s: tls.TLSSocket) => {
-        this.ev.malformed('tls_handshake', `${s.remoteAddress}:${s.remotePort}`);
+        // A socket refused by the connection limit also fails its handshake: it is counted as refused, not here.
+        // (`_parent` is Node's link from the TLS socket to its raw socket.)
+        const raw = (s as unknown as { _parent?: net.Socket })._parent;
+        if (!raw || !this.refused.has(raw)) this.ev.malformed('tls_handshake', `${s.remoteAddress}:${s.remotePort}`);
         // With a listener attached, Node leaves closing the socket to us (handshake timeout included).
         s.destroy();
       });
@@ -123,6 +127,7 @@ export class NetListener {
     const peer = `${raw.remoteAddress}:${raw.remotePort}`;
     if (this.stopped || this.rawCount >= this.cfg.max_connections) {
       this.ev.rejected(peer, this.cfg.max_connections);
+      this.refused.add(raw);
       raw.destroy();
       return;
     }

@@ -162,6 +162,22 @@ test('max_connections is enforced and counted', async (t) => {
   assert.match(await tc.reg.metrics(), /edgelog_source_connections\{component="net_in",state="open"\} \d/);
 });
 
+test('max_connections over TLS: refused before the handshake, not counted as TLS failures', async (t) => {
+  const tc = await makeCtx(t);
+  let pem: { cert: string; key: string };
+  try { pem = selfSignedCert(tc.dir); } catch (e) { t.skip(`openssl unavailable: ${(e as Error).message}`); return; }
+  const { out, port, src } = await startTcp(t, tc, { tls: { cert_file: pem.cert, key_file: pem.key }, max_connections: 2 });
+  const ca = readFileSync(pem.cert);
+  const open = (): Promise<tls.TLSSocket> => new Promise((r, j) => { const s = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => r(s)); s.once('error', j); });
+  const admitted = [await open(), await open()];
+  const refused = await Promise.allSettled([open(), open(), open()]);
+  assert.ok(refused.every((r) => r.status === 'rejected'), 'extra TLS clients are refused');
+  await waitFor(() => src.stats.closed.max_connections === 3, 'refusals counted');
+  assert.equal(src.stats.malformed.tls_handshake ?? 0, 0);
+  for (const [i, s] of admitted.entries()) s.end(`admitted ${i}\n`);
+  await waitFor(() => out.records.length === 2, 'admitted clients served');
+});
+
 test('backpressure: reading pauses while the downstream push is pending', async (t) => {
   const tc = await makeCtx(t);
   const out = new Collector();
