@@ -41,6 +41,14 @@ function fixed64(r: Rd): bigint {
   return (hi << 32n) | lo;
 }
 
+/** Reads a length prefix and returns where the field ends (the length must be read before r.pos). */
+function lenEnd(r: Rd): number {
+  const len = r.uint32();
+  const end = r.pos + len;
+  if (end > r.len) throw new PayloadError('field length overruns the payload');
+  return end;
+}
+
 function toNum(v: number | { toNumber(): number }): number {
   return typeof v === 'number' ? v : v.toNumber();
 }
@@ -71,21 +79,21 @@ function readAny(r: Rd, end: number): Json | Buffer {
       case 3: v = toNum(r.int64() as unknown as number); break;
       case 4: v = r.double(); break;
       case 5: { // ArrayValue { repeated AnyValue values = 1 }
-        const aEnd = r.pos + r.uint32();
+        const aEnd = lenEnd(r);
         const arr: Json[] = [];
         while (r.pos < aEnd) {
           const t = r.uint32();
-          if (t >>> 3 === 1) { const e = r.pos + r.uint32(); const x = readAny(r, e); arr.push(Buffer.isBuffer(x) ? x.toString('utf8') : x); } else r.skipType(t & 7);
+          if (t >>> 3 === 1) { const e = lenEnd(r); const x = readAny(r, e); arr.push(Buffer.isBuffer(x) ? x.toString('utf8') : x); } else r.skipType(t & 7);
         }
         v = arr;
         break;
       }
       case 6: { // KeyValueList { repeated KeyValue values = 1 }
-        const kEnd = r.pos + r.uint32();
+        const kEnd = lenEnd(r);
         const obj: Record<string, Json> = {};
         while (r.pos < kEnd) {
           const t = r.uint32();
-          if (t >>> 3 === 1) { const e = r.pos + r.uint32(); const [k, x] = readKv(r, e); obj[k] = Buffer.isBuffer(x) ? x.toString('utf8') : x as Json; } else r.skipType(t & 7);
+          if (t >>> 3 === 1) { const e = lenEnd(r); const [k, x] = readKv(r, e); obj[k] = Buffer.isBuffer(x) ? x.toString('utf8') : x as Json; } else r.skipType(t & 7);
         }
         v = obj;
         break;
@@ -103,7 +111,7 @@ function readKv(r: Rd, end: number): [string, Json | Buffer] {
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === 1) key = r.string();
-    else if (tag >>> 3 === 2) { const e = r.pos + r.uint32(); val = readAny(r, e); }
+    else if (tag >>> 3 === 2) { const e = lenEnd(r); val = readAny(r, e); }
     else r.skipType(tag & 7);
   }
   return [key, val];
@@ -120,7 +128,7 @@ function readResourceAttrs(r: Rd, end: number): Array<[string, AttrValue]> {
   const out: Array<[string, AttrValue]> = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 1) { const e = r.pos + r.uint32(); const [k, v] = readKv(r, e); out.push([RESOURCE_ATTR_PREFIX + k, attrValue(v)]); } else r.skipType(tag & 7);
+    if (tag >>> 3 === 1) { const e = lenEnd(r); const [k, v] = readKv(r, e); out.push([RESOURCE_ATTR_PREFIX + k, attrValue(v)]); } else r.skipType(tag & 7);
   }
   return out;
 }
@@ -154,7 +162,7 @@ function readLogRecord(r: Rd, end: number, group: AckGroup, nowMs: number): LogR
         break;
       }
       case 6: {
-        const e = r.pos + r.uint32();
+        const e = lenEnd(r);
         const [k, v] = readKv(r, e);
         if (k === A_FILE_PATH && typeof v !== 'number') rec.stream = attrValue(v) as string;
         else if (k === A_STREAM_ID) rec.streamId = String(attrValue(v));
@@ -189,23 +197,23 @@ export function decodeLogsData(buf: Buffer, group: AckGroup, out: LogRecord[], o
     while (r.pos < r.len) {
       const tag = r.uint32();
       if (tag >>> 3 !== 1 || (tag & 7) !== 2) { r.skipType(tag & 7); continue; }
-      const rlEnd = r.pos + r.uint32();
+      const rlEnd = lenEnd(r);
       if (rlEnd > r.len) throw new PayloadError('resource_logs overruns the payload');
       let resource: Array<[string, AttrValue]> = [];
       const first = out.length;
       while (r.pos < rlEnd) {
         const t2 = r.uint32();
         if (t2 >>> 3 === 1 && (t2 & 7) === 2) {
-          const e = r.pos + r.uint32();
+          const e = lenEnd(r);
           const attrs = readResourceAttrs(r, e);
           if (keepResource) resource = attrs;
         } else if (t2 >>> 3 === 2 && (t2 & 7) === 2) {
-          const slEnd = r.pos + r.uint32();
+          const slEnd = lenEnd(r);
           if (slEnd > rlEnd) throw new PayloadError('scope_logs overruns resource_logs');
           while (r.pos < slEnd) {
             const t3 = r.uint32();
             if (t3 >>> 3 === 2 && (t3 & 7) === 2) {
-              const e = r.pos + r.uint32();
+              const e = lenEnd(r);
               if (e > slEnd) throw new PayloadError('log record overruns scope_logs');
               out.push(readLogRecord(r, e, group, now));
             } else r.skipType(t3 & 7);
