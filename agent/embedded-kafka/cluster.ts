@@ -337,7 +337,8 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
   };
 
   // Ready when the broker answers a metadata request (listener bound, controller elected, broker registered).
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+  const readyMs = opts.readyTimeoutMs ?? 120_000; // generous: a loaded 2-core CI machine starts a JVM slowly
+  const deadline = Date.now() + readyMs;
   for (;;) {
     if (exited !== null) {
       const out = tail(join(dataDir, 'broker.out'), 10) + '\n' + tail(logFile);
@@ -347,7 +348,7 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
     if (Date.now() > deadline) {
       const out = tail(logFile);
       await stop();
-      throw new Error(`Kafka broker ${name} not ready after ${opts.readyTimeoutMs ?? 60_000} ms:\n${out}`);
+      throw new Error(`Kafka broker ${name} not ready after ${readyMs} ms:\n${out}`);
     }
     const probe = adminClient(bootstrap, log, 500).admin();
     try {
