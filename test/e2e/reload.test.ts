@@ -16,7 +16,7 @@ test('SIGHUP: invalid config rejected with the reason, valid config applied with
   await kafka.createTopic(topic, 1);
   const dir = tempDir(t);
   const file = join(dir, 'app.log');
-  const base = { dir, include: [file], bootstrap: kafka.bootstrap, topic };
+  const base = { dir, include: [file], bootstrap: kafka.bootstrap, topic, logLevel: 'info' as const };
   const cfgFile = writeAgentConfig(base);
   const agent = await startAgent(cfgFile);
   t.after(() => agent.kill());

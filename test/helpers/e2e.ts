@@ -26,6 +26,7 @@ export interface E2eConfig {
   sink?: string;
   /** Extra top-level YAML (decoders, transforms, pipelines...). */
   extra?: string;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export function writeAgentConfig(c: E2eConfig): string {
@@ -36,7 +37,7 @@ agent:
   data_dir: ${JSON.stringify(join(c.dir, 'state'))}
   shutdown_timeout: 20s
 observe:
-  log_level: warn
+  log_level: ${c.logLevel ?? 'warn'}
 sources:
   files:
     type: file
