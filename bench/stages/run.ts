@@ -62,7 +62,7 @@ interface Case {
   proc: () => Processor;
 }
 
-interface Result { name: string; stage: string; workload: string; records: number; rounds: number; seconds: number; records_per_s: number; best_records_per_s: number; mb_per_s: number; out_ratio: number }
+interface Result { name: string; stage: string; workload: string; records: number; rounds: number; seconds: number; records_per_s: number; best_records_per_s: number; records_per_cpu_s: number; mb_per_s: number; out_ratio: number }
 
 // Rounds until --seconds of timed work and at least 5 rounds; the median
 // round is the figure, the best round shows what the stage does when the
@@ -70,28 +70,34 @@ interface Result { name: string; stage: string; workload: string; records: numbe
 function runCase(c: Case): Result {
   const bytes = c.lines.reduce((n, b) => n + b.length + 1, 0);
   const p = c.proc();
-  const round = (): [number, number] => {
+  const round = (): [number, number, number] => {
     let recs = toRecords(c.lines);
     if (c.prep) recs = c.prep(recs);
     const out: LogRecord[] = [];
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < recs.length; i += BATCH) p.process(recs.slice(i, i + BATCH), out);
     p.flush?.(out);
-    return [Number(process.hrtime.bigint() - t0) / 1e9, out.length];
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(c0);
+    return [wall, (cpu.user + cpu.system) / 1e6, out.length];
   };
   round();
   const rates: number[] = [];
+  const cpuRates: number[] = [];
   let total = 0, n = 0, outN = 0;
   while (total < seconds || rates.length < 5) {
-    const [dt, o] = round();
+    const [dt, cpu, o] = round();
     total += dt; n += c.lines.length; outN += o;
     rates.push(c.lines.length / dt);
+    cpuRates.push(c.lines.length / Math.max(cpu, 1e-6));
   }
   rates.sort((a, b) => a - b);
+  cpuRates.sort((a, b) => a - b);
   const median = rates[rates.length >> 1]!;
   return {
     name: c.name, stage: c.stage, workload: c.workload, records: n, rounds: rates.length, seconds: +total.toFixed(3),
-    records_per_s: Math.round(median), best_records_per_s: Math.round(rates[rates.length - 1]!),
+    records_per_s: Math.round(median), best_records_per_s: Math.round(rates[rates.length - 1]!), records_per_cpu_s: Math.round(cpuRates[cpuRates.length >> 1]!),
     mb_per_s: +((bytes / c.lines.length) * median / 1e6).toFixed(1), out_ratio: +(outN / n).toFixed(3),
   };
 }
@@ -136,23 +142,24 @@ const cases: Case[] = [
   { name: 'rename lower-case + dots', stage: 'rename', workload: 'json200 decoded', lines: j200, prep: decodeJson, proc: () => make(rename, { lower_case_keys: true, dots_to: '_' }) },
 ].filter((c) => c.lines.length > 0 && (only === null || only.includes(c.stage)));
 
+const loadAtStart = loadavg().map((x) => +x.toFixed(2));
 const results: Result[] = [];
 for (const c of cases) {
   const r = runCase(c);
   results.push(r);
-  console.log(`${r.stage.padEnd(10)} ${r.name.padEnd(36)} ${r.workload.padEnd(24)} ${String(r.records_per_s).padStart(10)} rec/s (best ${String(r.best_records_per_s).padStart(9)}) ${String(r.mb_per_s).padStart(7)} MB/s  out ${r.out_ratio}`);
+  console.log(`${r.stage.padEnd(10)} ${r.name.padEnd(36)} ${r.workload.padEnd(24)} ${String(r.records_per_s).padStart(10)} rec/s (best ${String(r.best_records_per_s).padStart(9)}, per CPU-s ${String(r.records_per_cpu_s).padStart(9)}) ${String(r.mb_per_s).padStart(7)} MB/s  out ${r.out_ratio}`);
 }
 
-const machine = { load_avg_at_end: loadavg().map((x) => +x.toFixed(2)), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, mem_gb: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, os: `${platform()} ${release()} ${arch()}` };
+const machine = { load_avg_at_start: loadAtStart, load_avg_at_end: loadavg().map((x) => +x.toFixed(2)), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, mem_gb: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, os: `${platform()} ${release()} ${arch()}` };
 const command = `node bench/stages/run.ts${args.length ? ' ' + args.join(' ') : ''}`;
 const dir = join(import.meta.dirname, '../results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'stages.json'), JSON.stringify({ date: new Date().toISOString(), command, machine, batch: BATCH, seconds_per_case: seconds, results }, null, 2) + '\n');
 const md = [
   '# Per-stage micro-benchmarks', '',
-  `${new Date().toISOString()} · \`${command}\` · ${machine.cpu} (${machine.cores} cores) · Node ${machine.node} · load average ${machine.load_avg_at_end.join(' ')} · batches of ${BATCH}, one thread, >= ${seconds}s and 5 rounds per case`, '',
-  'records/s is the median round, best the fastest round (the machine is shared; the gap shows the interference).', '',
-  '| stage | case | workload | records/s (median) | best round | MB/s (median) | out/in |', '|---|---|---|---:|---:|---:|---:|',
-  ...results.map((r) => `| ${r.stage} | ${r.name} | ${r.workload} | ${r.records_per_s.toLocaleString('en-US')} | ${r.best_records_per_s.toLocaleString('en-US')} | ${r.mb_per_s} | ${r.out_ratio} |`), '',
+  `${new Date().toISOString()} · \`${command}\` · ${machine.cpu} (${machine.cores} cores) · Node ${machine.node} · load average ${machine.load_avg_at_start.join(' ')} at start, ${machine.load_avg_at_end.join(' ')} at end · batches of ${BATCH}, one thread, >= ${seconds}s and 5 rounds per case`, '',
+  'records/s is the median round (wall clock), best the fastest round, per CPU-s the median of records per CPU second of this process (less sensitive to other load; the machine is shared).', '',
+  '| stage | case | workload | records/s (median) | best round | records per CPU-s | MB/s (median) | out/in |', '|---|---|---|---:|---:|---:|---:|---:|',
+  ...results.map((r) => `| ${r.stage} | ${r.name} | ${r.workload} | ${r.records_per_s.toLocaleString('en-US')} | ${r.best_records_per_s.toLocaleString('en-US')} | ${r.records_per_cpu_s.toLocaleString('en-US')} | ${r.mb_per_s} | ${r.out_ratio} |`), '',
 ].join('\n');
 writeFileSync(join(dir, 'stages.md'), md);
