@@ -144,6 +144,19 @@ test('timeout: an incomplete group is shipped after timeout_ms without a new lin
   assert.equal(p.held, 0);
 });
 
+test('flushStream ships one stream (EOF/rotation) and leaves the others held', () => {
+  const p = new Multiline(cfg({ pattern: '^S' }));
+  const a = new FakeStream('/a', 'A'), b = new FakeStream('/b', 'B');
+  const out: LogRecord[] = [];
+  p.process([...a.records(['S a', ' a1']), ...b.records(['S b'])], out);
+  p.flushStream('A', out);
+  assert.deepEqual(bodies(out), ['S a\n a1']);
+  assert.equal(p.held, 1);
+  p.flushStream('nope', out);
+  p.flush(out);
+  assert.deepEqual(bodies(out), ['S a\n a1', 'S b']);
+});
+
 test('streams never mix: interleaved lines of two files join per stream', () => {
   const a = new FakeStream('/a.log', 'A');
   const b = new FakeStream('/b.log', 'B');

@@ -97,6 +97,18 @@ export class Multiline implements Processor {
     this.groups.clear();
   }
 
+  /**
+   * Ship the group of one stream now (its file hit EOF or rotated), without
+   * waiting for the timeout. Not part of the Processor contract yet: a source
+   * that knows a stream ended can call it through the pipeline.
+   */
+  flushStream(streamId: string, out: LogRecord[]): void {
+    const g = this.groups.get(streamId);
+    if (g === undefined) return;
+    out.push(this.emit(g));
+    this.groups.delete(streamId);
+  }
+
   /** Streams with a group held back. */
   get held(): number { return this.groups.size; }
 
