@@ -47,6 +47,16 @@ export interface KafkaClusterOptions {
   heapMb?: number;
   jarsDir?: string;
   log?: Logger;
+  /**
+   * Also listen with SASL_PLAINTEXT for these users (name -> password), with
+   * PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 enabled: see `saslBootstrap`.
+   */
+  saslUsers?: Record<string, string>;
+  /**
+   * Also listen with TLS (SSL) using these PEM files (key in PKCS#8): see
+   * `tlsBootstrap`. With clientCaFile, client certificates signed by it are required.
+   */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   /** Extra broker properties (override the defaults below). */
   props?: Record<string, string | number | boolean>;
   /** How long to wait for the broker to answer metadata, ms. */
@@ -57,6 +67,10 @@ export interface KafkaCluster {
   readonly name: string;
   /** `host:port` of the broker listener. */
   readonly bootstrap: string;
+  /** `host:port` of the SASL_PLAINTEXT listener when saslUsers was given. */
+  readonly saslBootstrap?: string;
+  /** `host:port` of the TLS listener when tls was given. */
+  readonly tlsBootstrap?: string;
   /** Pid of the broker JVM. */
   readonly pid: number;
   readonly dataDir: string;
@@ -157,16 +171,50 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * once), one partition by default, small segments and indexes so the data dir
  * stays small, and a short controlled-shutdown path.
  */
-function brokerProps(o: { host: string; port: number; controllerPort: number; dataDir: string }, extra: Record<string, string | number | boolean>): string {
+interface ListenerPlan {
+  host: string; port: number; controllerPort: number; dataDir: string;
+  sasl?: { port: number; users: Record<string, string> };
+  tls?: { port: number; keystore: string; clientCaFile?: string };
+}
+
+function brokerProps(o: ListenerPlan, extra: Record<string, string | number | boolean>): string {
+  const listeners = [`PLAINTEXT://${o.host}:${o.port}`, `CONTROLLER://${o.host}:${o.controllerPort}`];
+  const advertised = [`PLAINTEXT://${o.host}:${o.port}`];
+  const protocols = ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT'];
+  const security: Record<string, string> = {};
+  if (o.sasl) {
+    listeners.push(`SASL_PLAINTEXT://${o.host}:${o.sasl.port}`);
+    advertised.push(`SASL_PLAINTEXT://${o.host}:${o.sasl.port}`);
+    protocols.push('SASL_PLAINTEXT:SASL_PLAINTEXT');
+    security['sasl.enabled.mechanisms'] = 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512';
+    // PLAIN users live in the JAAS line; SCRAM users are written into the metadata log at format time.
+    const plainUsers = Object.entries(o.sasl.users).map(([u, pw]) => `user_${u}="${pw}"`).join(' ');
+    security['listener.name.sasl_plaintext.plain.sasl.jaas.config'] = `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`;
+    security['listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config'] = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+    security['listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config'] = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  }
+  if (o.tls) {
+    listeners.push(`SSL://${o.host}:${o.tls.port}`);
+    advertised.push(`SSL://${o.host}:${o.tls.port}`);
+    protocols.push('SSL:SSL');
+    security['listener.name.ssl.ssl.keystore.type'] = 'PEM';
+    security['listener.name.ssl.ssl.keystore.location'] = o.tls.keystore;
+    if (o.tls.clientCaFile) {
+      security['listener.name.ssl.ssl.truststore.type'] = 'PEM';
+      security['listener.name.ssl.ssl.truststore.location'] = o.tls.clientCaFile;
+      security['listener.name.ssl.ssl.client.auth'] = 'required';
+    }
+  }
   const props: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@${o.host}:${o.controllerPort}`,
-    'listeners': `PLAINTEXT://${o.host}:${o.port},CONTROLLER://${o.host}:${o.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${o.host}:${o.port}`,
+    'listeners': listeners.join(','),
+    'advertised.listeners': advertised.join(','),
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': protocols.join(','),
+    ...security,
     'log.dirs': join(o.dataDir, 'data'),
     'num.partitions': 1,
     'default.replication.factor': 1,
@@ -278,7 +326,23 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
   const heapMb = opts.heapMb ?? 512;
   const configFile = join(dataDir, 'server.properties');
   const logFile = join(dataDir, 'broker.log');
-  writeFileSync(configFile, brokerProps({ host, port, controllerPort, dataDir }, opts.props ?? {}));
+  const taken = new Set([port, controllerPort]);
+  const extraPort = async (offset: number): Promise<number> => {
+    if (opts.netns) return port + offset;
+    let p = await freePort(host);
+    while (taken.has(p)) p = await freePort(host);
+    taken.add(p);
+    return p;
+  };
+  const plan: ListenerPlan = { host, port, controllerPort, dataDir };
+  if (opts.saslUsers) plan.sasl = { port: await extraPort(2), users: opts.saslUsers };
+  if (opts.tls) {
+    // Kafka's PEM keystore is one file: private key (PKCS#8) followed by the certificate chain.
+    const keystore = join(dataDir, 'keystore.pem');
+    writeFileSync(keystore, readFileSync(opts.tls.keyFile, 'utf8').trimEnd() + '\n' + readFileSync(opts.tls.certFile, 'utf8'), { mode: 0o600 });
+    plan.tls = { port: await extraPort(3), keystore, clientCaFile: opts.tls.clientCaFile };
+  }
+  writeFileSync(configFile, brokerProps(plan, opts.props ?? {}));
   const cp = `${jarsDir}/*`;
   const jvm = jvmArgs(heapMb, logFile);
   const bootstrap = `${host}:${port}`;
@@ -288,8 +352,10 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
     // Formatting writes meta.properties and the bootstrap checkpoint; a
     // restart with the same dataDir keeps the existing format.
     if (!existsSync(join(dataDir, 'data', 'meta.properties'))) {
+      const scram = Object.entries(opts.saslUsers ?? {}).flatMap(([u, pw]) =>
+        ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mech) => ['--add-scram', `${mech}=[name=${u},password=${pw}]`]));
       await runTool(['-Xmx128m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', cp, ...jvm.filter((a) => a.startsWith('-D')),
-        'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', configFile, '--ignore-formatted'], join(dataDir, 'format.log'));
+        'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', configFile, '--ignore-formatted', ...scram], join(dataDir, 'format.log'));
     }
   } catch (err) {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
@@ -364,7 +430,9 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
   log.info('kafka started', { bootstrap, pid: proc.pid, startup_ms: startupMs, data_dir: dataDir });
 
   return {
-    name, bootstrap, pid: proc.pid!, dataDir, logFile, startupMs,
+    name, bootstrap, pid: proc.pid!,
+    saslBootstrap: plan.sasl ? `${host}:${plan.sasl.port}` : undefined,
+    tlsBootstrap: plan.tls ? `${host}:${plan.tls.port}` : undefined, dataDir, logFile, startupMs,
     createTopic: (topic: string, partitions = 1) => createTopic(bootstrap, topic, partitions, log),
     consumeAll: (topic: string, o?: ConsumeOptions) => consumeAll(bootstrap, topic, o),
     stop,
