@@ -471,7 +471,7 @@ export class DiskSpool {
       let buf = Buffer.allocUnsafe(want);
       let got = (await fd.read(buf, 0, want, this.readOff)).bytesRead;
       if (got >= FRAME_HEADER_BYTES) {
-        const len = buf.readUInt32BE(0);
+        const len = buf.readUInt32BE(4);
         if (len + FRAME_HEADER_BYTES > got && len <= this.maxRecordBytes && this.readOff + FRAME_HEADER_BYTES + len <= seg.bytes) {
           buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + len); // one frame larger than maxBytes
           got = (await fd.read(buf, 0, buf.length, this.readOff)).bytesRead;

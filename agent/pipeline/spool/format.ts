@@ -2,10 +2,11 @@
 //
 //   header (32 bytes): magic "EDGLSPL1" | version u16 | flags u16 | base seq u64
 //                      | created ms f64 | crc32 of the previous 28 bytes u32
-//   frame*:            length u32 | crc32(length bytes ++ payload) u32 | payload
+//   frame*:            crc32(length bytes ++ payload) u32 | length u32 | payload
 //
 // All integers big-endian. The CRC covers the length too, so a torn or
-// scribbled length is caught as surely as a torn payload. The base sequence
+// scribbled length is caught as surely as a torn payload (and length and
+// payload are contiguous, so one crc32 call covers both). The base sequence
 // number is the id of the first record in the segment; the file is named after
 // it (20 zero-padded digits) so a directory listing sorts in write order and
 // the record count of every sealed segment is the next segment's base minus
@@ -62,9 +63,9 @@ export function encodeFrames(payloads: readonly Buffer[], from = 0, to = payload
   let o = 0;
   for (let i = from; i < to; i++) {
     const p = payloads[i]!;
-    out.writeUInt32BE(p.length, o);
-    out.writeUInt32BE(crc32(p, crc32(out.subarray(o, o + 4))), o + 4);
+    out.writeUInt32BE(p.length, o + 4);
     p.copy(out, o + FRAME_HEADER_BYTES);
+    out.writeUInt32BE(crc32(out.subarray(o + 4, o + FRAME_HEADER_BYTES + p.length)), o);
     o += FRAME_HEADER_BYTES + p.length;
   }
   return out;
@@ -90,12 +91,11 @@ export function scanFrames(buf: Buffer, start: number, maxPayload: number, limit
   let count = 0;
   while (o < buf.length && count < limit) {
     if (buf.length - o < FRAME_HEADER_BYTES) return { end: o, count, damage: 'short' };
-    const len = buf.readUInt32BE(o);
+    const len = buf.readUInt32BE(o + 4);
     if (len > maxPayload) return { end: o, count, damage: 'length' };
     if (buf.length - o - FRAME_HEADER_BYTES < len) return { end: o, count, damage: 'short' };
-    const payload = buf.subarray(o + FRAME_HEADER_BYTES, o + FRAME_HEADER_BYTES + len);
-    if (crc32(payload, crc32(buf.subarray(o, o + 4))) !== buf.readUInt32BE(o + 4)) return { end: o, count, damage: 'crc' };
-    onFrame?.(payload);
+    if (crc32(buf.subarray(o + 4, o + FRAME_HEADER_BYTES + len)) !== buf.readUInt32BE(o)) return { end: o, count, damage: 'crc' };
+    onFrame?.(buf.subarray(o + FRAME_HEADER_BYTES, o + FRAME_HEADER_BYTES + len));
     o += FRAME_HEADER_BYTES + len;
     count++;
   }

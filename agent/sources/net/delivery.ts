@@ -56,6 +56,13 @@ export class Delivery {
     this.replayer?.start();
   }
 
+  /**
+   * How many bytes one connection may have in flight before it is paused:
+   * 0 for direct pushes (the Downstream contract: await each push), 1 MiB of
+   * queued spool appends (our choice: hides the write latency, ~16 socket reads).
+   */
+  get windowBytes(): number { return this.spool ? 1024 * 1024 : 0; }
+
   /** Bytes of batches handed to deliver() that have not resolved yet. */
   get outstandingBytes(): number { return this.outstanding; }
 

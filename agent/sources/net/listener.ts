@@ -34,7 +34,9 @@ export interface ListenerHooks {
 interface Conn extends PeerInfo {
   socket: net.Socket;
   framer: Framer;
-  /** A delivery of this connection's records is pending. */
+  /** Bytes of this connection's batches handed to the delivery and not yet resolved. */
+  pendingBytes: number;
+  /** Paused by us: pendingBytes went over the delivery's window. */
   waiting: boolean;
   closing: boolean;
   closeReason?: CloseReason;
@@ -75,6 +77,8 @@ export class NetListener {
   private readonly refused = new WeakSet<net.Socket>();
   private sweeper: NodeJS.Timeout | null = null;
   private overCap = false;
+  /** Bytes held in partial frames across connections, as of the last sweep. */
+  private partialBytes = 0;
   private stopped = false;
   private listenId = '';
 
@@ -142,7 +146,7 @@ export class NetListener {
     const conn: Conn = {
       socket, peer, streamId: `${this.listenId}<-${peer}~${Date.now()}`,
       framer: this.hooks.newFramer((reason) => this.ev.malformed(reason, peer)),
-      waiting: false, closing: false,
+      pendingBytes: 0, waiting: false, closing: false,
     };
     this.conns.add(conn);
     this.ev.accepted(peer);
@@ -188,27 +192,38 @@ export class NetListener {
       return;
     }
     this.ev.read(batch.length, bytes);
-    conn.waiting = true;
-    conn.socket.pause();
-    this.ev.pause(1);
+    // Direct delivery: window 0, one batch in flight per connection (the push promise is the backpressure).
+    // Spool: several appends may queue (FIFO, so order holds) up to the window, hiding the write latency.
+    conn.pendingBytes += bytes;
+    if (!conn.waiting && conn.pendingBytes > this.delivery.windowBytes) {
+      conn.waiting = true;
+      conn.socket.pause();
+      this.ev.pause(1);
+    }
     this.checkCap();
     this.delivery.deliver(batch, bytes, group).then(() => {
-      conn.waiting = false;
-      this.ev.pause(-1);
+      conn.pendingBytes -= bytes;
+      if (conn.waiting && conn.pendingBytes <= this.delivery.windowBytes) {
+        conn.waiting = false;
+        this.ev.pause(-1);
+        if (!this.overCap && !conn.closing) conn.socket.resume();
+      }
       this.checkCap();
-      if (!this.overCap && !conn.closing) conn.socket.resume();
     }, (e: unknown) => {
       this.log.error('delivery failed', { err: e, peer: conn.peer });
-      conn.waiting = false;
-      this.ev.pause(-1);
+      conn.pendingBytes -= bytes;
+      if (conn.waiting) { conn.waiting = false; this.ev.pause(-1); }
       this.close(conn, 'error');
     });
   }
 
-  /** Above the memory cap every connection pauses; below half of it they resume. */
+  /**
+   * Above the memory cap every connection pauses; below half of it they resume.
+   * The hot path counts batches in flight; partial frames (bounded per
+   * connection by the frame limit) are summed by the periodic sweep.
+   */
   private checkCap(): void {
-    let held = this.delivery.outstandingBytes;
-    for (const c of this.conns) held += c.framer.pending;
+    const held = this.delivery.outstandingBytes + this.partialBytes;
     if (!this.overCap && held > this.cfg.max_buffer_bytes) {
       this.overCap = true;
       for (const c of this.conns) c.socket.pause();
@@ -221,11 +236,14 @@ export class NetListener {
 
   private sweep(): void {
     const now = Date.now();
+    let partial = 0;
     for (const c of this.conns) {
+      partial += c.framer.pending;
       const since = c.framer.partialSince;
       if (since > 0 && !c.waiting && !this.overCap && now - since > this.cfg.frame_timeout_ms) this.close(c, 'frame_timeout');
     }
-    if (this.overCap) this.checkCap();
+    this.partialBytes = partial;
+    this.checkCap();
   }
 
   private close(conn: Conn, reason: CloseReason): void {
