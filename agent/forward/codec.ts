@@ -281,12 +281,13 @@ export class FrameDecoder {
     try {
       for (;;) {
         if (this.want < 0) {
-          if (this.have < LENGTH_BYTES + 1) return null;
-          const head = this.peek(LENGTH_BYTES + 1);
-          const len = head.readUInt32BE(0);
-          const type = head[4]!;
+          if (this.have < LENGTH_BYTES) return null;
+          // the length alone can already be wrong: judge it before waiting for more
+          const len = this.peek(LENGTH_BYTES).readUInt32BE(0);
           if (len === 0) throw new FrameError('zero_length', ErrorCode.PROTOCOL, 'frame length 0 (a frame has at least its type byte)');
           if (len > this.maxFrameBytes) throw new FrameError('frame_too_large', ErrorCode.FRAME_TOO_LARGE, `frame of ${len} bytes above the limit of ${this.maxFrameBytes}`);
+          if (this.have < LENGTH_BYTES + 1) return null;
+          const type = this.peek(LENGTH_BYTES + 1)[4]!;
           const min = minBody[type];
           if (min === undefined) throw new FrameError('unknown_type', ErrorCode.UNKNOWN_TYPE, `unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
           if (len - 1 < min) throw new FrameError('bad_length', ErrorCode.PROTOCOL, `${frameTypeName[type]} frame of ${len} bytes is shorter than its fixed fields`);

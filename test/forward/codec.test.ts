@@ -85,6 +85,7 @@ test('batch header encodes the documented layout', () => {
 test('malformed input is rejected with a reason', () => {
   const cases: Array<[string, Buffer, string]> = [
     ['zero length', Buffer.from('0000000003', 'hex'), 'zero_length'],
+    ['zero length without a type byte', Buffer.from('00000000', 'hex'), 'zero_length'],
     ['length above the limit', Buffer.from('7fffffff03', 'hex'), 'frame_too_large'],
     ['unknown type', Buffer.from('0000000942' + '00'.repeat(8), 'hex'), 'unknown_type'],
     ['type 0', Buffer.from('0000000100', 'hex'), 'unknown_type'],
