@@ -478,7 +478,7 @@ export interface ConsumedMessage {
 export interface ConsumeOptions {
   /** Stop once at least this many arrived (the whole last fetch batch is kept, so duplicates stay visible). Without it: stop when every partition reached the end it had when we started. */
   count?: number;
-  /** Stop when no message arrived for this long, ms (default 5000). */
+  /** Stop when no message arrived for this long after joining the group, ms (default 5000). */
   idleMs?: number;
   /** Overall limit, ms (default 60000). */
   timeoutMs?: number;
@@ -523,6 +523,10 @@ export async function consumeAll(bootstrap: string, topic: string, opts: Consume
     await consumer.subscribe({ topic, fromBeginning: true });
     let last = Date.now();
     const started = Date.now();
+    // The idle clock starts once the group is joined: on a loaded machine the
+    // join alone can take longer than idleMs.
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => { joined = true; last = Date.now(); });
     let finish!: () => void;
     const done = new Promise<void>((r) => { finish = r; });
     await consumer.run({
@@ -546,12 +550,12 @@ export async function consumeAll(bootstrap: string, topic: string, opts: Consume
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const timer = setInterval(() => {
       const now = Date.now();
-      if (now - last > idleMs || now - started > timeoutMs) finish();
+      if ((joined && now - last > idleMs) || now - started > timeoutMs) finish();
     }, 100);
     await done;
     clearInterval(timer);
   } finally {
     await consumer.disconnect().catch(() => {});
   }
-  return out;
+  return out.slice();
 }
