@@ -25,6 +25,15 @@ export function usage(): string {
   ].join('\n');
 }
 
+// kafkajs schedules its request-queue check with a delay computed from an
+// absolute timestamp that can be negative; Node clamps it to 1 ms and warns on
+// every occurrence. The clamp is the intended behaviour, so drop that one warning.
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (w.name === 'TimeoutNegativeWarning') return;
+  console.error(`(node) ${w.name}: ${w.message}`);
+});
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { console.log(usage()); return cmd ? 0 : 2; }
