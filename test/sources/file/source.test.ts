@@ -4,12 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
+import { appendFileSync, mkdirSync, statSync, writeFileSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Collector, expectedLines, makeCtx, makeSource, tempDir, testConfig, waitFor } from './helpers.ts';
 import { fileSource } from '../../../agent/sources/file/index.ts';
 import { ConfigError } from '../../../agent/core/errors.ts';
+import { DirWatchSet } from '../../../agent/sources/file/watcher.ts';
 
 test('new files matching the glob are discovered while running; exclude is honoured', async (t) => {
   const dir = await tempDir(t);
@@ -204,4 +205,35 @@ test('stop() returns while the downstream is blocked; the next run re-reads what
   await b.stop(); // ships the unterminated last line
   await waitFor(() => c.records.length === 3, 'all lines again');
   assert.deepEqual(c.bodies(), ['b1', 'b2', 'partial']);
+});
+
+test('without inotify events the periodic glob and stat still find new files and new lines', async (t) => {
+  const dir = await tempDir(t);
+  // Simulate a filesystem where inotify says nothing (NFS, some bind mounts): no directory watches at all.
+  const sync = DirWatchSet.prototype.sync;
+  DirWatchSet.prototype.sync = function () {};
+  t.after(() => { DirWatchSet.prototype.sync = sync; });
+  writeFileSync(join(dir, 'a.log'), 'a1\n');
+  const src = makeSource(testConfig({ include: [join(dir, '*.log')], glob_interval: '100ms' }), makeCtx(join(dir, 'data')), t);
+  const c = new Collector();
+  await src.start(c);
+  await waitFor(() => c.records.length === 1, 'initial line');
+  appendFileSync(join(dir, 'a.log'), 'a2\n');
+  writeFileSync(join(dir, 'b.log'), 'b1\n');
+  await waitFor(() => c.records.length === 3, 'lines found by polling');
+  assert.deepEqual(c.bodies().sort(), ['a1', 'a2', 'b1']);
+});
+
+test('ignore_older skips files not modified recently', async (t) => {
+  const dir = await tempDir(t);
+  writeFileSync(join(dir, 'old.log'), 'stale\n');
+  const past = new Date(Date.now() - 3_600_000);
+  utimesSync(join(dir, 'old.log'), past, past);
+  writeFileSync(join(dir, 'new.log'), 'fresh\n');
+  const src = makeSource(testConfig({ include: [join(dir, '*.log')], ignore_older: '10m' }), makeCtx(join(dir, 'data')), t);
+  const c = new Collector();
+  await src.start(c);
+  await waitFor(() => c.records.length === 1, 'fresh file');
+  await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual(c.bodies(), ['fresh']);
 });
