@@ -75,7 +75,7 @@ test('TLS: connections that never finish the handshake are closed by the frame t
   const tc = await makeCtx(t);
   let pem: { cert: string; key: string };
   try { pem = selfSignedCert(tc.dir); } catch (e) { t.skip(`openssl unavailable: ${(e as Error).message}`); return; }
-  const { out, port, src } = await startTcp(t, tc, { tls: { cert_file: pem.cert, key_file: pem.key }, frame_timeout: '500ms' });
+  const { out, port, src } = await startTcp(t, tc, { tls: { cert_file: pem.cert, key_file: pem.key }, frame_timeout: '2s' });
   const stalled = await Promise.all(Array.from({ length: 20 }, () => connect(port)));
   for (const s of stalled) { s.on('error', () => {}); s.write(Buffer.from([0x16, 0x03, 0x01])); } // a ClientHello that never completes
   const good = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(pem.cert), servername: 'localhost' });
@@ -118,7 +118,7 @@ test('random bytes: no crash, counted, other connections unaffected', async (t) 
 
 test('slowloris: idle and trickling connections are closed by timeouts while a good client gets through', async (t) => {
   const tc = await makeCtx(t);
-  const { out, port, src } = await startTcp(t, tc, { idle_timeout: '1s', frame_timeout: '1s', max_connections: 500 });
+  const { out, port, src } = await startTcp(t, tc, { idle_timeout: '2s', frame_timeout: '2s', max_connections: 500 });
   const idle = await Promise.all(Array.from({ length: 60 }, () => connect(port)));
   const trickle = await Promise.all(Array.from({ length: 60 }, () => connect(port)));
   for (const s of [...idle, ...trickle]) s.on('error', () => {});
