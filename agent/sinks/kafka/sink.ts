@@ -325,13 +325,14 @@ function saslOptions(cfg: KafkaSinkConfig): SASLOptions | undefined {
   return { mechanism: s.mechanism, username: s.username, password } as SASLOptions;
 }
 
-export const kafkaSink: ComponentSpec<KafkaSinkConfig, Sink> = {
+/** create() returns the concrete KafkaSink: it also has probe() (the failover sink's ProbingSink) and start(). */
+export const kafkaSink: ComponentSpec<KafkaSinkConfig, KafkaSink> = {
   kind: 'sink',
   type: 'kafka',
   summary: 'Apache Kafka producer (kafkajs): acks=all, idempotent, compressed, TLS and SASL',
   defaults: kafkaSinkDefaults,
   validate: validateKafkaSink,
-  create(cfg: KafkaSinkConfig, ctx: ComponentContext): Sink {
+  create(cfg: KafkaSinkConfig, ctx: ComponentContext): KafkaSink {
     return new KafkaSink(cfg, ctx);
   },
 };
