@@ -18,7 +18,7 @@ import { netDefaults, netKeys, parseAddress, readNetConfig, type NetListenConfig
 import { Delivery, openSpoolFor } from '../net/delivery.ts';
 import { NetEvents, type NetStats } from '../net/events.ts';
 import { NetListener, loadTls } from '../net/listener.ts';
-import { spoolDir, type NetSource } from '../tcp/tcp-source.ts';
+import { spoolDir, type NetSource } from '../net/net-source.ts';
 import { SyslogTcpFramer, type SyslogFraming } from './framer.ts';
 
 export interface SyslogSourceConfig extends NetListenConfig {

@@ -5,8 +5,7 @@
 // through the disk spool when `spool` is set, else straight downstream with
 // the sockets paused while the pipeline is full.
 
-import { join, isAbsolute } from 'node:path';
-import type { ComponentContext, ComponentSpec, Downstream, Source } from '../../core/component.ts';
+import type { ComponentContext, ComponentSpec, Downstream } from '../../core/component.ts';
 import { newRecord } from '../../core/record.ts';
 import { readMap, readBool, readBytes } from '../../config/schema.ts';
 import { netDefaults, netKeys, readNetConfig, type NetListenConfig } from '../net/config.ts';
@@ -14,6 +13,9 @@ import { Delivery, openSpoolFor } from '../net/delivery.ts';
 import { NetEvents, type NetStats } from '../net/events.ts';
 import { LineFramer } from '../net/framer.ts';
 import { NetListener, loadTls } from '../net/listener.ts';
+import { spoolDir, type NetSource } from '../net/net-source.ts';
+
+export type { NetSource };
 
 export interface TcpSourceConfig extends NetListenConfig {
   /** Longest line; longer ones are skipped to their newline and counted (reason oversized). */
@@ -31,16 +33,6 @@ export const tcpDefaults: TcpSourceConfig = {
   // Vector's newline_delimited framing splits on LF only and keeps the bytes as they are.
   strip_cr: false,
 };
-
-export interface NetSource extends Source {
-  /** The bound address once started (port 0 in config picks a free one). */
-  readonly address: { host: string; port: number } | null;
-  readonly stats: Readonly<NetStats>;
-}
-
-export function spoolDir(dir: string, ctx: ComponentContext): string {
-  return isAbsolute(dir) ? dir : join(ctx.dataDir, dir, ctx.id);
-}
 
 class TcpSource implements NetSource {
   private readonly cfg: TcpSourceConfig;
