@@ -50,6 +50,19 @@ if (mode === 'send') {
           reply({ ok: true, result, startNs: String(t0), endNs: String(t1) });
           break;
         }
+        case 'applyUntilDrop': {
+          // bench: add rules, then poll the rule counters until the named rule dropped a packet
+          const t0 = process.hrtime.bigint();
+          guard!.applyRules(cmd.rules as never);
+          const t1 = process.hrtime.bigint();
+          let t2 = 0n;
+          while (process.hrtime.bigint() - t0 < 2_000_000_000n) {
+            const r = guard!.counters().rules.find((x) => x.cidr === cmd.cidr);
+            if (r && r.packets > 0) { t2 = process.hrtime.bigint(); break; }
+          }
+          reply({ ok: true, applyNs: String(t1 - t0), firstDropNs: t2 ? String(t2 - t0) : null });
+          break;
+        }
         case 'stats': {
           // for the bench: receiver-side view of a flood (this process stands in for the agent)
           const cpu = process.cpuUsage();
