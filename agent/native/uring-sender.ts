@@ -100,6 +100,8 @@ export class UringSender {
   #stats: Scratch;
   #views: (Buffer | undefined)[];
   #queued = 0;
+  // sends submitted whose buffer is not released yet (mirrors uring_sender_inflight without an FFI call)
+  #inflight = 0;
   #lens = new Map<number, number>(); // userData -> queued length, to detect short sends
   #efd: number;
   #waiting: Promise<void> | undefined;
@@ -220,6 +222,7 @@ export class UringSender {
       throw new UringSendError('submit', -rc, this.#lib.fn.edgelog_last_error([]) as string);
     }
     this.#queued = 0;
+    this.#inflight += rc;
     return rc;
   }
 
@@ -232,7 +235,9 @@ export class UringSender {
     const a = this.#compArea;
     for (let i = 0; i < rc; i++) {
       const at = i * COMP_SIZE;
-      out[i] = { userData: Number(a.readBigUInt64LE(at)), res: a.readInt32LE(at + 8), flags: a.readUInt32LE(at + 12) };
+      const flags = a.readUInt32LE(at + 12);
+      out[i] = { userData: Number(a.readBigUInt64LE(at)), res: a.readInt32LE(at + 8), flags };
+      if (flags & C_BUF_FREE) this.#inflight--;
     }
     return out;
   }
@@ -274,7 +279,12 @@ export class UringSender {
   }
 
   get inflight(): number {
-    return this.#h ? this.#lib.fn.uring_sender_inflight([this.#h]) as number : 0;
+    return this.#h ? this.#inflight : 0;
+  }
+
+  /** The library's own in-flight count (one FFI call; diagnostics and tests). */
+  nativeInflight(): number {
+    return this.#lib.fn.uring_sender_inflight([this.#handle()]) as number;
   }
 
   stats(): UringStats {

@@ -11,6 +11,7 @@ import { EdgelogError } from '../../agent/core/errors.ts';
 import { capabilities } from '../../agent/native/capabilities.ts';
 import { UringSender, UringSendError, C_SENT, C_BUF_FREE } from '../../agent/native/uring-sender.ts';
 
+
 const caps = capabilities();
 const skip = caps.io_uring.available ? undefined : `io_uring unavailable: ${caps.io_uring.reason}`;
 const skipZc = skip ?? (caps.send_zc.available ? undefined : `zero-copy send unavailable: ${caps.send_zc.reason}`);
@@ -104,6 +105,19 @@ test('io_uring: peer closing the connection surfaces as a retriable UringSendErr
   assert.equal(err.code, 'EDGELOG_URING_SEND');
   assert.ok(err.peerClosed && err.retriable, err.message);
   assert.equal(s.inflight, 0);
+});
+
+test('io_uring: in-flight count kept in JS matches the native one', { skip }, async (t) => {
+  const srv = await sink();
+  const s = UringSender.open({ bufCount: 4, bufSize: 64 * 1024, sqEntries: 8 });
+  t.after(async () => { await s.close(); await srv.close(); });
+  await s.connect('127.0.0.1', srv.port);
+  const native = () => s.nativeInflight();
+  for (let i = 0; i < 4; i++) s.queue(i, 64 * 1024, 0, i);
+  s.submit();
+  assert.equal(s.inflight, 4);
+  while (s.inflight) { await s.completions(); assert.equal(s.inflight, native()); }
+  assert.equal(native(), 0);
 });
 
 test('io_uring: connect failures and completions()', { skip, timeout: 30_000 }, async (t) => {
