@@ -252,7 +252,8 @@ export class Tailer implements LineSink {
 
   /** The file was shorter than fingerprint_bytes when first seen: hash more of it now that it grew (stream id unchanged). */
   private async widenFingerprint(gen: StreamGen): Promise<void> {
-    const fp = await fingerprintFile(this.fh, this.readOffset, this.host.cfg.fingerprint_bytes);
+    // Best effort: the chunk is already read, a failure here must not lose it (we try again next chunk).
+    const fp = await fingerprintFile(this.fh, this.readOffset, this.host.cfg.fingerprint_bytes).catch(() => null);
     if (fp && fp.len > gen.entry.fp_len) {
       gen.entry.fingerprint = fp.hex;
       gen.entry.fp_len = fp.len;
