@@ -40,11 +40,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
   return { child, done };
 }
 
-// The same kafkajs warning in this process (the readiness probes): keep every other warning.
-const defaultWarning = process.listeners('warning')[0];
-process.removeAllListeners('warning');
-process.on('warning', (w) => { if (w.name !== 'TimeoutNegativeWarning') defaultWarning?.call(process, w); });
-
 const filters = process.argv.slice(2).map((f) => relative(root, resolve(f)) || '.');
 const files = findTests(join(root, 'test')).sort().filter((f) => filters.length === 0 || filters.some((x) => x === '.' || f === x || f.startsWith(x.endsWith('/') ? x : x + '/') || f.includes(x)));
 

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import type { Kafka as KafkaClient, LogEntry, logCreator } from 'kafkajs';
 import { silentLogger, type Logger } from '../observe/log.ts';
+import { filterKafkajsTimerWarning } from '../sinks/kafka/warnings.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -153,6 +154,7 @@ function kafkajsLogs(log: Logger): logCreator {
 }
 
 function adminClient(bootstrap: string, log: Logger, connectTimeoutMs = 1000): KafkaClient {
+  filterKafkajsTimerWarning();
   return new Kafka({
     brokers: [bootstrap], clientId: 'edgelog-embedded-kafka', logLevel: logLevel.ERROR,
     logCreator: kafkajsLogs(log), connectionTimeout: connectTimeoutMs, retry: { retries: 0 },
@@ -492,6 +494,7 @@ export interface ConsumeOptions {
  */
 export async function consumeAll(bootstrap: string, topic: string, opts: ConsumeOptions = {}): Promise<ConsumedMessage[]> {
   const log = opts.log ?? silentLogger;
+  filterKafkajsTimerWarning();
   const kafka = new Kafka({
     brokers: [bootstrap], clientId: 'edgelog-consume-all', logLevel: logLevel.ERROR, logCreator: kafkajsLogs(log),
     connectionTimeout: 3000, retry: { retries: 5 },

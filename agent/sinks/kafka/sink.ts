@@ -22,6 +22,7 @@ import { counter, gauge, histogram, latencyBuckets } from '../../observe/metrics
 import { compressionType, registerCodecs } from './codecs.ts';
 import { kafkaSinkDefaults, validateKafkaSink, type KafkaSinkConfig } from './config.ts';
 import { KafkaSendError, mapKafkaError } from './errors.ts';
+import { filterKafkajsTimerWarning } from './warnings.ts';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
 const acksValue = { all: -1, leader: 1, none: 0 } as const;
@@ -104,6 +105,7 @@ export class KafkaSink implements Sink {
 
   constructor(cfg: KafkaSinkConfig, ctx: KafkaSinkContext) {
     registerCodecs();
+    filterKafkajsTimerWarning();
     this.cfg = cfg;
     this.topic = cfg.topic;
     this.maxMessageBytes = cfg.maxMessageBytes;
