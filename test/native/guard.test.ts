@@ -8,6 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capabilities } from '../../agent/native/capabilities.ts';
@@ -69,8 +71,12 @@ function destroyNet(net: Net): void {
 class Peer {
   #child: ChildProcess;
   #lines: AsyncIterator<string>;
-  constructor(ns: string) {
-    this.#child = spawn('ip', ['netns', 'exec', ns, node, peerScript, 'guard'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /** With bpffsAt, a private bpffs is mounted there first (in the mount namespace `ip netns exec` makes; gone when the helper exits). */
+  constructor(ns: string, bpffsAt?: string) {
+    const cmd = bpffsAt
+      ? ['ip', 'netns', 'exec', ns, 'sh', '-c', 'mount -t bpf bpf "$1" && exec "$2" "$3" guard', 'sh', bpffsAt, node, peerScript]
+      : ['ip', 'netns', 'exec', ns, node, peerScript, 'guard'];
+    this.#child = spawn(cmd[0], cmd.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     this.#lines = createInterface({ input: this.#child.stdout! })[Symbol.asyncIterator]();
   }
   async call(cmd: Record<string, unknown>): Promise<any> {
@@ -200,4 +206,38 @@ test('eBPF guard on a veth pair between two namespaces', { skip: reason, timeout
     assert.doesNotMatch(sh(['ip', 'netns', 'exec', net.guarded, 'tc', 'qdisc', 'show', 'dev', net.ifname]), /clsact/);
     await peer.call({ op: 'close' });
   });
+});
+
+test('pinned maps keep rules and counters across a close/reopen (agent restart)', { skip: reason, timeout: 60_000 }, async (t) => {
+  const net = createNet();
+  const pinDir = mkdtempSync(join(tmpdir(), 'edgelog-bpffs-'));
+  const peer = new Peer(net.guarded, pinDir);
+  t.after(() => { peer.kill(); destroyNet(net); rmSync(pinDir, { recursive: true, force: true }); });
+  const [a] = net.sources;
+  const pinRoot = join(pinDir, 'edgelog');
+  const received = async (): Promise<number> => (await peer.call({ op: 'received' })).received;
+
+  await peer.call({ op: 'open', ifname: net.ifname, pinRoot });
+  await peer.call({ op: 'attach' });
+  const { port } = await peer.call({ op: 'listen', addr: net.dst });
+  await peer.call({ op: 'apply', rules: { deny: [`${a}/32`] } });
+  burst(net, a, port, 10);
+  assert.equal(await received(), 0);
+
+  await peer.call({ op: 'close' }); // pinned: the filter keeps guarding
+  burst(net, a, port, 10);
+  assert.equal(await received(), 0, 'still denied while no agent runs');
+
+  await peer.call({ op: 'open', ifname: net.ifname, pinRoot });
+  const { counters } = await peer.call({ op: 'counters' });
+  assert.deepEqual(counters.rules.map((r: { cidr: string; packets: number }) => [r.cidr, r.packets]), [[`${a}/32`, 20]]);
+  const r = await peer.call({ op: 'apply', rules: { deny: [`${a}/32`] } });
+  assert.deepEqual(r.result, { added: [], removed: [] }, 'the restarted agent sees the pinned rule as current');
+  await peer.call({ op: 'attach' }); // replaces the previous run's filter, no second one
+  const filters = sh(['ip', 'netns', 'exec', net.guarded, 'tc', 'filter', 'show', 'dev', net.ifname, 'ingress']);
+  assert.equal(filters.match(/ handle 0xe1 /g)?.length, 1, filters);
+  await peer.call({ op: 'detach' });
+  burst(net, a, port, 10);
+  assert.equal(await received(), 10, 'detached');
+  await peer.call({ op: 'close' });
 });
