@@ -18,6 +18,12 @@ test('timestamps', () => {
   assert.equal(parseRfc3339('2024-05-01T07:00:00-0500'), 1714564800000000000n);
   assert.equal(parseRfc3339('2024-05-01T12:00:00'), 1714564800000000000n, 'no zone: UTC');
   for (const bad of ['2024-13-01T00:00:00Z', '2024-05-01X12:00:00Z', '2024-05-01T12:00:00Zjunk', 'yesterday', '2024-05-01T12:00:00.Z']) assert.equal(parseRfc3339(bad), 0n, bad);
+  // Same minute, different zones and seconds: the minute cache must not mix them.
+  assert.equal(parseRfc3339('2024-05-01T14:00:30+02:00'), 1714564830000000000n);
+  assert.equal(parseRfc3339('2024-05-01T14:00:30Z'), 1714572030000000000n);
+  assert.equal(parseRfc3339('2024-05-01T14:00:61Z'), 0n);
+  assert.equal(parseRfc3339('2024-05-01T14:00x30Z'), 0n);
+  assert.equal(parseRfc3339('2024-05-01 14:00:30.000000001Z'), 1714572030000000001n);
   assert.equal(epochToNs(1714564800), 1714564800000000000n);
   assert.equal(epochToNs(1714564800123), 1714564800123000000n);
   assert.equal(epochToNs(1714564800123456), 1714564800123456000n);
