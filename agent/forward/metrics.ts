@@ -34,7 +34,8 @@ export class ForwardMetrics {
     this.connectsC = counter(registry, 'edgelog_forward_connects_total', 'Connection attempts to a relay, by endpoint and result.', ['component', 'endpoint', 'result']);
     this.connectionsG = gauge(registry, 'edgelog_forward_connections', 'Open forward connections (sink: to relays; source: from agents).', ['component']);
     this.nacksC = counter(registry, 'edgelog_forward_nacks_total', 'NACKs sent (source) or received (sink), by error code.', ['component', 'code']);
-    this.connectionsG.set({ component }, 0);
+    // inc(0), not set(0): a reloaded component must not reset the count its predecessor's closing connections still hold
+    this.connectionsG.inc({ component }, 0);
   }
 
   frame(direction: Direction, type: number, bytes: number): void {

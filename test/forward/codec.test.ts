@@ -214,3 +214,17 @@ function goawayRaw(msg: Buffer): Buffer {
   msg.copy(b, 9);
   return b;
 }
+
+test('the worked example in PROTOCOL.md is what the codec writes', async () => {
+  const { readFileSync } = await import('node:fs');
+  const doc = readFileSync(new URL('../../agent/forward/PROTOCOL.md', import.meta.url), 'utf8');
+  const hexOf = (name: string) => {
+    // example lines are indented code: four spaces, the frame name, then hex
+    const line = doc.split('\n').find((l) => new RegExp(`^ {4}${name} +[0-9a-f]{8} `).test(l))!;
+    return line.trim().slice(name.length).replace(/<[^>]*>/g, '').replace(/\s+/g, '');
+  };
+  assert.equal(hexOf('HELLO'), encodeHello({ minVersion: 1, maxVersion: 1, flags: 0, maxFrameBytes: 8 << 20, compressions: [0], sessionId: 0x1122334455667788n, agentId: 'e1' }).toString('hex'));
+  assert.equal(hexOf('HELLO_ACK'), encodeHelloAck({ version: 1, flags: 0, maxFrameBytes: 8 << 20, window: 16, compressions: [0], relayId: 'r1' }).toString('hex'));
+  assert.equal(hexOf('BATCH'), encodeBatchHeader(1n, 0, 2, 180, 180).toString('hex'));
+  assert.equal(hexOf('ACK'), encodeAck(1n).toString('hex'));
+});

@@ -205,7 +205,11 @@ test('config errors name the key path', () => {
   assert.throws(() => forwardSink.validate({ endpoints: ['a:1'], compression: 'brotli' }, 'sinks.f'), /sinks\.f\.compression: expected one of none, gzip, zstd, lz4/);
   assert.throws(() => forwardSource.validate({ tls: { cert_file: 'a', key_file: 'b', verify_client: true } }, 'sources.r'), /sources\.r\.tls\.ca_file/);
   assert.throws(() => forwardSource.validate({ address: 'x' }, 'sources.r'), /sources\.r\.address/);
-  const d = forwardSink.validate({ endpoints: ['relay:9710'] }, 'sinks.f');
+  const d = forwardSink.validate({ endpoints: ['relay:24240'] }, 'sinks.f');
   assert.equal(d.transport, 'auto');
-  assert.equal(d.endpoints[0]!.port, 9710);
+  assert.equal(d.endpoints[0]!.port, 24240);
+  // the installed relay.yaml says `listen:`
+  assert.equal(forwardSource.validate({ listen: '0.0.0.0:24240' }, 'sources.r').address, '0.0.0.0:24240');
+  assert.equal(forwardSource.validate({}, 'sources.r').address, '127.0.0.1:24240');
+  assert.throws(() => forwardSource.validate({ listen: 'a:1', address: 'b:2' }, 'sources.r'), /sources\.r\.listen/);
 });

@@ -73,7 +73,7 @@ export const forwardSinkDefaults: ForwardSinkConfig = {
 export function parseEndpoint(s: string, path: string): Endpoint {
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(s.trim());
   const port = m ? Number(m[2]) : 0;
-  if (!m || port < 1 || port > 65535) throw new ConfigError(path, 'host:port such as relay.example.net:9710', s);
+  if (!m || port < 1 || port > 65535) throw new ConfigError(path, 'host:port such as relay.example.net:24240', s);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port, text: s.trim() };
 }
 

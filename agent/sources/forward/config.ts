@@ -33,8 +33,9 @@ export interface ForwardSourceConfig {
 
 export const forwardSourceDefaults: ForwardSourceConfig = {
   // Loopback by default (least privilege: a relay opens itself to the network on purpose).
-  // 9710: next to the agent's 9700 metrics port, clear of Fluent Bit forward (24224) so both can run on one host.
-  address: '127.0.0.1:9710',
+  // 24240: the port the relay fleet's load balancers target (infra/config.ts), clear of
+  // Fluent Bit's forward port 24224 so both can run on one host.
+  address: '127.0.0.1:24240',
   tls: null,
   // Each connection can hold window x max_frame_bytes in flight; 256 x the typical 1 MB batch
   // x 16 is the relay's worst case, far above what one relay VM is sized for anyway
@@ -54,18 +55,21 @@ export const forwardSourceDefaults: ForwardSourceConfig = {
 export function parseListen(address: string, path: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(address.trim());
   const port = m ? Number(m[2]) : -1;
-  if (!m || port < 0 || port > 65535) throw new ConfigError(path, 'host:port such as 0.0.0.0:9710', address);
+  if (!m || port < 0 || port > 65535) throw new ConfigError(path, 'host:port such as 0.0.0.0:24240', address);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
 export function validateForwardSource(raw: unknown, path: string): ForwardSourceConfig {
   const m = readMap(raw, path, [
-    'address', 'tls', 'max_connections', 'max_frame_bytes', 'max_batch_bytes', 'window', 'idle_timeout',
+    'address', 'listen', 'tls', 'max_connections', 'max_frame_bytes', 'max_batch_bytes', 'window', 'idle_timeout',
     'handshake_timeout', 'keep_resource', 'relay_id',
   ]);
   const d = forwardSourceDefaults;
-  const address = readString(m, 'address', path, d.address);
-  parseListen(address, join(path, 'address'));
+  // `listen` is accepted as another name for `address` (the installed relay.yaml uses it).
+  if (m.address !== undefined && m.listen !== undefined) throw new ConfigError(join(path, 'listen'), 'either address or listen, not both');
+  const key = m.listen !== undefined ? 'listen' : 'address';
+  const address = readString(m, key, path, d.address);
+  parseListen(address, join(path, key));
   let tls: ForwardListenTls | null = null;
   if (m.tls !== undefined && m.tls !== null) {
     const tp = join(path, 'tls');
