@@ -101,6 +101,18 @@ function parse5424(s: string, i: number, p: SyslogParts): boolean {
   return true;
 }
 
+// The current UTC year, recomputed only when the clock leaves the cached year
+// (no Date object per line).
+let yearFrom = 0, yearTo = -1, yearVal = 1970;
+function utcYear(ms: number): number {
+  if (ms < yearFrom || ms >= yearTo) {
+    yearVal = new Date(ms).getUTCFullYear();
+    yearFrom = Date.UTC(yearVal, 0, 1);
+    yearTo = Date.UTC(yearVal + 1, 0, 1);
+  }
+  return yearVal;
+}
+
 function parse3164(s: string, i: number, p: SyslogParts, nowMs: number): boolean {
   // Timestamp: `Mmm dd hh:mm:ss` (day space-padded) or RFC 3339 (rsyslog's high-precision template).
   const c = s.charCodeAt(i);
@@ -113,8 +125,7 @@ function parse3164(s: string, i: number, p: SyslogParts, nowMs: number): boolean
     if (mo !== undefined && s.charCodeAt(i + 3) === 32 && s.charCodeAt(i + 9) === 58 && s.charCodeAt(i + 12) === 58) {
       const d = Number(s.slice(i + 4, i + 6).trim());
       const h = Number(s.slice(i + 7, i + 9)), mi = Number(s.slice(i + 10, i + 12)), sec = Number(s.slice(i + 13, i + 15));
-      const now = new Date(nowMs);
-      let y = now.getUTCFullYear();
+      let y = utcYear(nowMs);
       let ms = Date.UTC(y, mo - 1, d, h, mi, sec);
       // No year in 3164: a December line read in January belongs to last year.
       if (ms > nowMs + 86_400_000) { y--; ms = Date.UTC(y, mo - 1, d, h, mi, sec); }
