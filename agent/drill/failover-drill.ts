@@ -132,8 +132,8 @@ sinks:
     const t0 = Date.now();
     const events: DrillReport['events'] = [];
     const perSecond = new Map<number, { a: number; b: number; maxLat: number }>();
-    const lastAck: Record<string, number> = {};
-    const firstAckAfter: Array<{ cluster: string; t: number }> = [];
+    // Time of every acknowledged request, per cluster (one entry per request, not per record).
+    const acks: Record<string, number[]> = { A: [], B: [] };
     const steadyLat: number[] = [];
     let faultAt = 0, repairedAt = 0, eventEnd = 0, maxEventLat = 0;
     sink.onEvent((e: FailoverEvent) => {
@@ -154,8 +154,7 @@ sinks:
         if (cluster === 'A') b.a += m.records.length; else b.b += m.records.length;
       }
       perSecond.set(sec, b);
-      if (lastAck[cluster] === undefined || faultAt) firstAckAfter.push({ cluster, t: now });
-      lastAck[cluster] = now;
+      (acks[cluster] ??= []).push(now);
     });
 
     // --- load ----------------------------------------------------------------------
@@ -176,8 +175,6 @@ sinks:
 
     // --- fault -----------------------------------------------------------------------
     faultAt = Date.now();
-    const lastAckABeforeFault = lastAck.A ?? faultAt;
-    void lastAckABeforeFault;
     o.say(`[${((faultAt - t0) / 1000).toFixed(1)} s] fault: ${o.fault} region A`);
     events.push({ t_ms: faultAt - t0, kind: 'fault', detail: o.fault });
     if (o.fault === 'kill') clusters.a!.kill('SIGKILL');
@@ -223,17 +220,19 @@ sinks:
     for (let i = 0; i < written; i++) { const c = seen.get(i) ?? 0; if (c === 0) lost++; else dups += c - 1; }
 
     const open = events.find((e) => e.kind === 'breaker' && e.detail.startsWith('A:') && e.detail.includes('-> open'));
-    const firstB = firstAckAfter.find((x) => x.cluster === 'B' && x.t >= faultAt);
-    const lastAOnFault = [...firstAckAfter].reverse().find((x) => x.cluster === 'A' && x.t <= (firstB?.t ?? Infinity))?.t ?? lastAck.A;
+    // Failover: the last ack region A gave before region B's first ack after the fault.
+    const firstB = acks.B!.find((x) => x >= faultAt);
+    const lastA = firstB === undefined ? undefined : acks.A!.filter((x) => x <= firstB).at(-1);
+    // Failback: from the repair to region A's first ack after the failback event.
     const failback = events.find((e) => e.kind === 'failback');
-    const firstAAfterRepair = firstAckAfter.find((x) => x.cluster === 'A' && x.t >= repairedAt && failback && x.t >= t0 + failback.t_ms);
+    const firstAAfterFailback = failback ? acks.A!.find((x) => x >= t0 + failback.t_ms) : undefined;
     steadyLat.sort((x, y) => x - y);
     const secs = [...perSecond.keys()].sort((x, y) => x - y);
     return {
       fault: o.fault, network, written, delivered_unique: seen.size, lost, duplicates: dups,
       detection_ms: open ? open.t_ms - (faultAt - t0) : null,
-      failover_ms: firstB && lastAOnFault !== undefined ? firstB.t - Math.min(lastAOnFault, firstB.t) : null,
-      failback_ms: firstAAfterRepair ? firstAAfterRepair.t - repairedAt : null,
+      failover_ms: firstB !== undefined && lastA !== undefined ? firstB - lastA : null,
+      failback_ms: firstAAfterFailback !== undefined ? firstAAfterFailback - repairedAt : null,
       hold_down_ms: o.holdDownMs,
       max_latency_ms_during_event: maxEventLat,
       p99_latency_ms_steady: steadyLat.length ? steadyLat[Math.min(steadyLat.length - 1, Math.floor(steadyLat.length * 0.99))]! : 0,
