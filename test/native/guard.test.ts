@@ -110,13 +110,13 @@ test('eBPF guard on a veth pair between two namespaces', { skip: reason, timeout
   await peer.call({ op: 'attach' });
   await peer.call({ op: 'attach' }); // idempotent
   const { port } = await peer.call({ op: 'listen', addr: net.dst });
-  const received = async (): Promise<number> => (await peer.call({ op: 'received' })).received;
+  const received = async (expect?: number): Promise<number> => (await peer.call({ op: 'received', expect })).received;
   const counters = async () => (await peer.call({ op: 'counters' })).counters;
 
   await t.test('allowed traffic passes', async () => {
     const s = burst(net, a, port, 50);
     assert.equal(s.sent, 50);
-    assert.equal(await received(), 50);
+    assert.equal(await received(50), 50);
     assert.ok((await counters()).reasons.pass.packets >= 50);
   });
 
@@ -126,7 +126,7 @@ test('eBPF guard on a veth pair between two namespaces', { skip: reason, timeout
     burst(net, b, port, 40);
     assert.equal(await received(), 0, 'denied source delivered nothing');
     burst(net, a, port, 10);
-    assert.equal(await received(), 10, 'other source unaffected');
+    assert.equal(await received(10), 10, 'other source unaffected');
     const k = await counters();
     assert.equal(k.reasons.deny.packets, 40);
     const rule = k.rules.find((x: { cidr: string }) => x.cidr === `${b}/32`);
@@ -140,7 +140,7 @@ test('eBPF guard on a veth pair between two namespaces', { skip: reason, timeout
   await t.test('IPv6: deny by prefix drops, removal restores', async () => {
     const { port: port6 } = await peer.call({ op: 'listen', addr: net.dst6 });
     burst(net, net.src6, port6, 10);
-    assert.equal(await received(), 10, 'v6 passes without rules');
+    assert.equal(await received(10), 10, 'v6 passes without rules');
     const prefix = net.src6.replace(/::1$/, '::/64');
     await peer.call({ op: 'apply', rules: { deny: [prefix] } });
     burst(net, net.src6, port6, 10);
@@ -149,20 +149,20 @@ test('eBPF guard on a veth pair between two namespaces', { skip: reason, timeout
     assert.equal(k.rules.find((x: { cidr: string }) => x.cidr === prefix)?.packets, 10);
     await peer.call({ op: 'apply', rules: {} });
     burst(net, net.src6, port6, 10);
-    assert.equal(await received(), 10);
+    assert.equal(await received(10), 10);
   });
 
   await t.test('allow overrides deny; removing a rule is live too', async () => {
     const prefix = net.dst.replace(/\.100$/, '.0/24');
     await peer.call({ op: 'apply', rules: { deny: [prefix], allow: [`${c}/32`] } });
     burst(net, c, port, 20);
-    assert.equal(await received(), 20, 'allowed source passes its deny /24');
+    assert.equal(await received(20), 20, 'allowed source passes its deny /24');
     burst(net, a, port, 20);
     assert.equal(await received(), 0, 'rest of the /24 is denied');
     const r = await peer.call({ op: 'apply', rules: {} });
     assert.equal(r.result.removed.length, 2);
     burst(net, a, port, 20);
-    assert.equal(await received(), 20, 'rules removed: passes again');
+    assert.equal(await received(20), 20, 'rules removed: passes again');
   });
 
   await t.test('a rate-limited source is held to its rate', async () => {
@@ -179,13 +179,13 @@ test('eBPF guard on a veth pair between two namespaces', { skip: reason, timeout
     assert.equal(got + dropped, s.sent, 'every packet either delivered or counted as dropped');
     // another source has its own bucket
     burst(net, b, port, 5);
-    assert.equal(await received(), 5);
+    assert.equal(await received(5), 5);
   });
 
   await t.test('ports restrict the guard to ingest ports', async () => {
     await peer.call({ op: 'apply', rules: { deny: [`${a}/32`], ports: [port + 1] } });
     burst(net, a, port, 10);
-    assert.equal(await received(), 10, 'not an ingest port: out of scope');
+    assert.equal(await received(10), 10, 'not an ingest port: out of scope');
     await peer.call({ op: 'apply', rules: { deny: [`${a}/32`], ports: [port] } });
     burst(net, a, port, 10);
     assert.equal(await received(), 0, 'ingest port: denied');
@@ -215,7 +215,7 @@ test('pinned maps keep rules and counters across a close/reopen (agent restart)'
   t.after(() => { peer.kill(); destroyNet(net); rmSync(pinDir, { recursive: true, force: true }); });
   const [a] = net.sources;
   const pinRoot = join(pinDir, 'edgelog');
-  const received = async (): Promise<number> => (await peer.call({ op: 'received' })).received;
+  const received = async (expect?: number): Promise<number> => (await peer.call({ op: 'received', expect })).received;
 
   await peer.call({ op: 'open', ifname: net.ifname, pinRoot });
   await peer.call({ op: 'attach' });
@@ -238,6 +238,6 @@ test('pinned maps keep rules and counters across a close/reopen (agent restart)'
   assert.equal(filters.match(/ handle 0xe1 /g)?.length, 1, filters);
   await peer.call({ op: 'detach' });
   burst(net, a, port, 10);
-  assert.equal(await received(), 10, 'detached');
+  assert.equal(await received(10), 10, 'detached');
   await peer.call({ op: 'close' });
 });

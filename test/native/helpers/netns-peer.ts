@@ -88,8 +88,17 @@ if (mode === 'send') {
           break;
         }
         case 'received': {
-          // let in-flight datagrams land before reading the count
-          await new Promise((r) => setTimeout(r, Number(cmd.settleMs ?? 100)));
+          // let queued datagrams land: wait until the count reaches `expect` (when given)
+          // and stops changing for 150 ms, at most 5 s (a loaded CI machine is slow to drain)
+          const expect = cmd.expect === undefined ? 0 : Number(cmd.expect);
+          const t0 = Date.now();
+          let last = -1, stable = 0;
+          while (Date.now() - t0 < 5000) {
+            await new Promise((r) => setTimeout(r, 50));
+            stable = received === last ? stable + 1 : 0;
+            last = received;
+            if (received >= expect && stable >= 3) break;
+          }
           reply({ ok: true, received });
           received = 0;
           break;
