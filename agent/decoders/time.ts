@@ -39,7 +39,8 @@ function toNs(y: number, mo: number, d: number, h: number, mi: number, sec: numb
  */
 // One-entry cache of the minute a timestamp starts with: lines of a burst
 // share it, so Date.UTC and five digit fields are parsed once per minute
-// and the result needs one BigInt conversion instead of three.
+// and the result needs one BigInt conversion instead of three
+// (10.6-13.1M vs 9.6-10.4M parses per CPU-s, best of 10, two runs).
 let minuteKey = '';
 let minuteNs = 0n;
 

@@ -3,7 +3,8 @@
 // (the first time per reason, then never again: a flood of bad lines must not
 // become a flood of log lines) a log line.
 // Label children are cached per reason: prom-client's labels() hashes the
-// label set on every call, a Map hit is ~10x cheaper on the hot path.
+// label set on every call; the cached child measured 6.6M vs 5.4M inc/s
+// (best of 10, CPU time). Drops are also counted once per batch.
 
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
