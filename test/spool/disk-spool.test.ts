@@ -7,7 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { Registry } from 'prom-client';
 import { DiskSpool } from '../../agent/pipeline/spool/disk-spool.ts';
 import { DiskFullError } from '../../agent/core/errors.ts';
-import { HEADER_BYTES } from '../../agent/pipeline/spool/format.ts';
+import { HEADER_BYTES, encodeHeader } from '../../agent/pipeline/spool/format.ts';
 
 const rec = (i: number, pad = 0) => Buffer.from(`r${i}:` + 'p'.repeat(pad));
 const idOf = (b: Buffer) => Number(/^r(\d+):/.exec(b.toString('latin1'))![1]);
@@ -261,4 +261,31 @@ test('a sealed segment with a damaged header is set aside; the others replay', a
   assert.deepEqual(ids, [...Array.from({ length: 300 }, (_, i) => i)].filter((i) => i < Number(segs[1]!.slice(0, 20)) || i >= Number(segs[2]!.slice(0, 20))));
   assert.equal(s.unacked, 0, 'the gap does not hold the ack position back');
   assert.ok((await readdir(dir)).includes(segs[1] + '.corrupt'), 'kept for inspection');
+});
+
+test('a fully acked active segment is recycled in place (no new file needed), and a crash mid-recycle is repaired on open', async (t) => {
+  const dir = await tmp(t);
+  let s = await openSpool(dir, { maxBytes: 4 << 20, segmentBytes: 1 << 20 });
+  await s.append(Array.from({ length: 1000 }, (_, i) => rec(i, 100)));
+  const b = (await s.read(1000))!;
+  s.ack(b.id);
+  await s.append([rec(1000)]); // runs after the recycle queued by the ack
+  let segs = (await readdir(dir)).filter((n) => n.endsWith('.seg'));
+  assert.deepEqual(segs, ['00000000000000001000.seg']);
+  assert.ok(s.sizeBytes < 200, `space given back (${s.sizeBytes} bytes)`);
+  assert.deepEqual((await readAll(s)).map(idOf), [1000]);
+  await s.close();
+  // crash window: header rewritten to a new base, file not yet renamed
+  const fh = await open(join(dir, segs[0]!), 'r+');
+  await fh.write(encodeHeader(5000), 0, HEADER_BYTES, 0);
+  await fh.truncate(HEADER_BYTES);
+  await fh.close();
+  s = await openSpool(dir, { maxBytes: 4 << 20, segmentBytes: 1 << 20 });
+  segs = (await readdir(dir)).filter((n) => n.endsWith('.seg'));
+  assert.deepEqual(segs, ['00000000000000005000.seg']);
+  assert.equal(s.stats.errors.bad_header ?? 0, 0);
+  await s.append([rec(1), rec(2)]);
+  const got = (await s.read(10))!;
+  assert.equal(got.firstSeq, 5000);
+  assert.deepEqual(got.payloads.map(idOf), [1, 2]);
 });

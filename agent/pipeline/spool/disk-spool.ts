@@ -11,7 +11,8 @@
 //   await s.append(payloads)   // resolves once the frames are written (write(2): they survive a crash of
 //                              // this process; fsync follows by fsync_interval_ms / fsync_bytes for power loss).
 //                              // Rejects with DiskFullError (retriable; nothing half-written stays on disk),
-//                              // RecordTooLargeError, or SpoolClosedError. With when_full=block it waits for
+//                              // RecordTooLargeError, or SpoolClosedError (a rejected append wrote nothing: a caller
+//                              // that retries must hold later appends back to keep order). With when_full=block it waits for
 //                              // acks to free a segment; with drop_oldest it deletes the oldest segment (counted).
 //   await s.readable()         // resolves when unread records exist (or the spool closed)
 //   const b = await s.read(maxRecords, maxBytes)  // next batch {id, firstSeq, payloads} or null when nothing unread
@@ -208,6 +209,13 @@ export class DiskSpool {
         const head = Buffer.alloc(HEADER_BYTES);
         await fd.read(head, 0, HEADER_BYTES, 0);
         const base = size >= HEADER_BYTES ? decodeHeader(head) : null;
+        if (last && base !== null && base !== seg.base && base > (found[i - 1]?.base ?? -1)) {
+          // Crashed between recycleActive's header rewrite and its rename: the header is authoritative.
+          const path = join(this.dir, segmentName(base));
+          await rename(seg.path, path);
+          seg.path = path;
+          seg.base = base;
+        }
         if (base !== seg.base) {
           await fd.close();
           if (last && size < HEADER_BYTES) {
@@ -344,7 +352,7 @@ export class DiskSpool {
         // Acks cannot free space through the chain while this append holds it: free it here.
         await this.deleteAcked();
         if (this.total + need <= this.maxBytes) break;
-        if (this.acked === this.nextSeq && this.segments.at(-1)!.count > 0) { await this.roll(); continue; }
+        if (this.acked === this.nextSeq && this.segments.at(-1)!.count > 0) { await this.recycleActive(); continue; }
         await new Promise<void>((r) => this.spaceWaiters.push(r));
       }
     }
@@ -395,6 +403,53 @@ export class DiskSpool {
     this.writeFd = null;
     await this.newSegment(this.nextSeq);
     await this.deleteAcked();
+  }
+
+  /**
+   * Empties a fully acked active segment in place: truncate to the header,
+   * rewrite the header with the next base, rename to match. Needs no free
+   * space (a new file would, and the disk may be full). Runs inside the chain.
+   * A crash between the header rewrite and the rename leaves a name that
+   * disagrees with a valid header; open() trusts the header (CRC-checked).
+   */
+  private async recycleActive(): Promise<void> {
+    const seg = this.segments.at(-1)!;
+    if (seg.count === 0 || this.acked < this.nextSeq || !this.writeFd) return;
+    await this.deleteAcked();
+    const base = this.nextSeq;
+    const path = join(this.dir, segmentName(base));
+    if (this.readFdSeg === seg) { await this.readFd?.close().catch(() => {}); this.readFd = null; this.readFdSeg = null; }
+    // 1. New header first: a crash right after it only renumbers acked records (replayed: duplicates, never loss).
+    try {
+      await this.writeFd.write(encodeHeader(base), 0, HEADER_BYTES, 0);
+    } catch (e) {
+      this.ev.error(errCode(e), 'spool: cannot recycle the acked active segment', { segment: seg.path, err: e });
+      return;
+    }
+    seg.base = base;
+    // The old frames now carry numbers from `base` on; they are acked, so the pointers move past them.
+    this.nextSeq = this.acked = this.readSeq = base + seg.count;
+    this.readSeg = seg;
+    this.readOff = seg.bytes;
+    try {
+      // 2. Drop the frames, 3. rename to match the header.
+      await this.writeFd.truncate(HEADER_BYTES);
+      await this.writeFd.sync();
+      this.unsynced = 0;
+      this.total -= seg.bytes - HEADER_BYTES;
+      seg.bytes = HEADER_BYTES;
+      this.nextSeq = this.acked = this.readSeq = base;
+      seg.count = 0;
+      this.readOff = HEADER_BYTES;
+      await rename(seg.path, path);
+      seg.path = path;
+      await syncDir(this.dir);
+    } catch (e) {
+      this.ev.error(errCode(e), 'spool: cannot recycle the acked active segment', { segment: seg.path, err: e });
+    } finally {
+      this.ev.size(this.total);
+    }
+    this.wake(this.spaceWaiters);
   }
 
   private async newSegment(base: number): Promise<void> {
@@ -531,11 +586,11 @@ export class DiskSpool {
       if (this.spaceWaiters.length > 0) { this.wake(this.spaceWaiters); return; }
       // Otherwise free whole segments now; roll a fully acked active segment once it is big.
       const active = this.segments.at(-1)!;
-      const rollActive = this.acked === this.nextSeq && active.count > 0 && active.bytes >= ROLL_ACKED_BYTES;
+      const recycle = this.acked === this.nextSeq && active.count > 0 && active.bytes >= ROLL_ACKED_BYTES;
       if (this.segments.length > 1 && this.segments[0]!.base + this.segments[0]!.count <= this.acked) {
         this.enqueue(() => this.deleteAcked()).catch(() => {});
       }
-      if (rollActive) this.enqueue(async () => { if (this.acked === this.nextSeq && this.segments.at(-1)!.count > 0) await this.roll(); }).catch(() => {});
+      if (recycle) this.enqueue(() => this.recycleActive()).catch(() => {});
     }
   }
 

@@ -41,6 +41,7 @@ export class Delivery {
   private token = 0;
   private stopping = false;
   private replaying = true;
+  private spoolQueue: Promise<void> = Promise.resolve();
   /** Set when the spool closes: appends still retrying give up (counted) instead of looping. */
   private giveUp = false;
   private readonly onGroupDone = () => {
@@ -77,7 +78,12 @@ export class Delivery {
     this.outstanding += bytes;
     this.inFlight++;
     try {
-      if (this.spool) await this.toSpool(records);
+      if (this.spool) {
+        // One queue: a batch retrying on a full disk holds back the ones read after it (order per connection).
+        const p = this.spoolQueue.then(() => this.toSpool(records));
+        this.spoolQueue = p;
+        await p;
+      }
       else {
         group.add(records.length);
         group.seal();
