@@ -228,3 +228,17 @@ test('the worked example in PROTOCOL.md is what the codec writes', async () => {
   assert.equal(hexOf('BATCH'), encodeBatchHeader(1n, 0, 2, 180, 180).toString('hex'));
   assert.equal(hexOf('ACK'), encodeAck(1n).toString('hex'));
 });
+
+test('resourceRuns groups relayed records by their sender resource', async () => {
+  const { resourceRuns, isRelayedResourceKey } = await import('../../agent/forward/resource.ts');
+  const a = makeRecords(3).records, b = makeRecords(2).records;
+  assert.equal(resourceRuns(a), null, 'edge records: no relayed resource');
+  for (const r of a) r.attributes = { x: 1, 'edgelog.resource.host.name': 'h1', 'edgelog.resource.edgelog.agent.id': 'e1' };
+  for (const r of b) r.attributes = { 'edgelog.resource.host.name': 'h2' };
+  const runs = resourceRuns([...a, ...b])!;
+  assert.deepEqual(runs.map((r) => [r.start, r.end, r.attributes]), [[0, 3, [['host.name', 'h1'], ['edgelog.agent.id', 'e1']]], [3, 5, [['host.name', 'h2']]]]);
+  assert.notEqual(runs[0]!.key, runs[1]!.key);
+  assert.equal(isRelayedResourceKey('edgelog.resource.host.name'), true);
+  assert.equal(isRelayedResourceKey('edgelog.resource.'), false);
+  assert.equal(isRelayedResourceKey('edgelog.stream_id'), false);
+});

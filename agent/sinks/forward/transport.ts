@@ -5,7 +5,7 @@
 //              it); frames are copied into its registered buffers and sent
 //              with one io_uring submit per burst of frames, completions
 //              reaped in batches. Plain TCP only.
-// `auto` picks node: see chooseTransport for why.
+// `auto` picks node: see chooseTransport for the measurement behind that.
 
 import net from 'node:net';
 import tls from 'node:tls';
@@ -107,16 +107,21 @@ export class UringWriter implements FrameWriter {
 export interface TransportDecision { kind: 'node' | 'io_uring'; reason: string }
 
 /**
- * Decide the send path. `auto` = node: on this project's loopback/veth
- * measurements (bench/results/forward.md) the io_uring path did not beat
- * Node's writev by a margin that pays for a native dependency on the default
- * path, and TLS needs Node anyway. `io_uring` asks for it explicitly and falls
- * back to node (with the reason) when the host cannot do it.
+ * Decide the send path. `auto` = node, by measurement of this sink
+ * (bench/forward/forward-bench.ts -> bench/results/forward*.md): with the
+ * whole sink path (frames already built in JS memory, ACK wait, one request
+ * at a time) io_uring moved about the same MB/s as Node's writev on loopback
+ * and veth but cost 15-50 % more sender CPU per GB, because a frame must be
+ * copied into a registered buffer first (the raw send-path bench in
+ * bench/results/native-uring*.md fills the registered buffers in place and so
+ * does not pay that copy). Node also does TLS, which io_uring cannot here.
+ * `io_uring` asks for it explicitly and falls back to node (with a log line
+ * saying why) when the host cannot do it.
  */
 export async function chooseTransport(choice: TransportChoice, cfg: ForwardSinkConfig, log: Logger): Promise<TransportDecision> {
   if (choice === 'node') return { kind: 'node', reason: 'configured' };
   if (cfg.tls) return { kind: 'node', reason: 'tls is set (io_uring sends plain TCP only)' };
-  if (choice === 'auto') return { kind: 'node', reason: 'auto: node measured at least as fast (bench/results/forward.md)' };
+  if (choice === 'auto') return { kind: 'node', reason: 'auto: io_uring measured no faster and costlier per GB for this sink (bench/results/forward.md)' };
   try {
     const { capabilities } = await import('../../native/capabilities.ts');
     const c = capabilities();
