@@ -157,6 +157,17 @@ test('flushStream ships one stream (EOF/rotation) and leaves the others held', (
   assert.deepEqual(bodies(out), ['S a\n a1', 'S b']);
 });
 
+test('max_streams bounds held groups: the oldest is shipped, nothing lost', () => {
+  const p = new Multiline(cfg({ pattern: '^S', max_streams: 2 }));
+  const out: LogRecord[] = [];
+  const [a, b, c] = ['A', 'B', 'C'].map((id) => new FakeStream(`/${id}`, id));
+  p.process([...a!.records(['S a', ' a1']), ...b!.records(['S b']), ...c!.records(['S c'])], out);
+  assert.deepEqual(bodies(out), ['S a\n a1']);
+  assert.equal(p.held, 2);
+  p.flush(out);
+  assert.deepEqual(bodies(out).sort(), ['S a\n a1', 'S b', 'S c']);
+});
+
 test('streams never mix: interleaved lines of two files join per stream', () => {
   const a = new FakeStream('/a.log', 'A');
   const b = new FakeStream('/b.log', 'B');

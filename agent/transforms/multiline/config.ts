@@ -20,6 +20,8 @@ export interface MultilineConfig {
   max_bytes: number;
   /** An incomplete group is shipped after this long without a new line for its stream, ms. */
   timeout_ms: number;
+  /** Streams with a group held at once; a new stream beyond it ships the oldest held group first. */
+  max_streams: number;
 }
 
 export interface Preset { mode: MultilineMode; pattern: string; negate: boolean }
@@ -62,10 +64,13 @@ export const multilineDefaults: MultilineConfig = {
   // flush_timeout default is 4 s; we take the shorter one: the last trace of a
   // burst should not wait long).
   timeout_ms: 1000,
+  // Bounds memory at max_streams x max_bytes whatever the number of files or
+  // peers; 1024 matches the file source's usual open-file budget.
+  max_streams: 1024,
 };
 
 export function readMultiline(raw: unknown, path: string): MultilineConfig {
-  const m = readMap(raw, path, ['preset', 'mode', 'pattern', 'negate', 'max_lines', 'max_bytes', 'timeout', 'timeout_ms', 'type']);
+  const m = readMap(raw, path, ['preset', 'mode', 'pattern', 'negate', 'max_lines', 'max_bytes', 'timeout', 'timeout_ms', 'max_streams', 'type']);
   const d = multilineDefaults;
   const preset = readEnum(m, 'preset', path, ['', 'java', 'python', 'timestamp_start'] as const, d.preset);
   const base: Preset = preset === '' ? { mode: d.mode, pattern: '', negate: d.negate } : presets[preset];
@@ -79,6 +84,7 @@ export function readMultiline(raw: unknown, path: string): MultilineConfig {
     negate: readBool(m, 'negate', path, base.negate),
     max_lines: readInt(m, 'max_lines', path, d.max_lines, 1, 1_000_000),
     max_bytes: readBytes(m, 'max_bytes', path, d.max_bytes, 1),
+    max_streams: readInt(m, 'max_streams', path, d.max_streams, 1, 1_000_000),
     timeout_ms: m.timeout !== undefined ? readDuration(m, 'timeout', path, d.timeout_ms) : readDuration(m, 'timeout_ms', path, d.timeout_ms),
   };
 }

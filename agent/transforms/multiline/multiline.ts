@@ -66,7 +66,11 @@ export class Multiline implements Processor {
       const rec = batch[r]!;
       const key = rec.streamId || rec.stream;
       const g = this.groups.get(key);
-      if (g === undefined) { this.groups.set(key, this.newGroup(rec, now)); continue; }
+      if (g === undefined) {
+        if (this.groups.size >= cfg.max_streams) this.shipOldest(out);
+        this.groups.set(key, this.newGroup(rec, now));
+        continue;
+      }
       if (this.continues(rec.body) && g.bodies.length < cfg.max_lines && g.bytes + 1 + rec.body.length <= cfg.max_bytes) {
         g.bodies.push(rec.body);
         g.bytes += 1 + rec.body.length;
@@ -107,6 +111,14 @@ export class Multiline implements Processor {
     if (g === undefined) return;
     out.push(this.emit(g));
     this.groups.delete(streamId);
+  }
+
+  private shipOldest(out: LogRecord[]): void {
+    for (const [key, g] of this.groups) {
+      out.push(this.emit(g));
+      this.groups.delete(key);
+      return;
+    }
   }
 
   /** Streams with a group held back. */
