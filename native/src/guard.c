@@ -117,6 +117,28 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* Whether `path`, or its nearest existing ancestor, is on a bpffs mount. */
+static bool on_bpffs(const char *path)
+{
+	char tmp[PATH_MAX];
+	struct statfs sfs;
+	char *slash;
+
+	if (strlen(path) >= sizeof(tmp))
+		return false;
+	strcpy(tmp, path);
+	for (;;) {
+		if (statfs(tmp, &sfs) == 0)
+			return sfs.f_type == BPF_FS_MAGIC;
+		if (errno != ENOENT)
+			return false;
+		slash = strrchr(tmp, '/');
+		if (!slash || slash == tmp)
+			return statfs("/", &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC;
+		*slash = '\0';
+	}
+}
+
 /* Parse "addr[/len]" into family/addr/prefix with host bits cleared. */
 static int parse_cidr(const char *cidr, uint8_t *family, uint8_t addr[16], uint8_t *prefix)
 {
@@ -295,6 +317,11 @@ EDGELOG_API int guard_open(const char *ifname, const struct edgelog_guard_opts *
 		}
 		if (snprintf(pin_dir, sizeof(pin_dir), "%s/%s", opts->pin_root, ifname) >= (int)sizeof(pin_dir)) {
 			err = set_err(-ENAMETOOLONG, "pin path");
+			goto cleanup;
+		}
+		/* refuse before creating directories anywhere that is not bpffs */
+		if (!on_bpffs(opts->pin_root)) {
+			err = set_err(-EOPNOTSUPP, "%s is not on a bpffs mount (mount -t bpf bpf /sys/fs/bpf)", opts->pin_root);
 			goto cleanup;
 		}
 		err = mkdir_p(pin_dir);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -149,6 +150,18 @@ int main(void)
 	CHECK(guard_attach(g) == 0, "reattach");
 	guard_close(g);
 	CHECK(burst(3, 100) == 3, "close without pins detaches");
+
+	/* a pin_root off bpffs is refused without creating directories */
+	{
+		struct edgelog_guard_opts bad = {.sz = sizeof(bad)};
+		struct edgelog_guard *none = NULL;
+		struct stat st;
+
+		snprintf(bad.pin_root, sizeof(bad.pin_root), "/tmp/edgelog-not-bpffs-%d/x", (int)getpid());
+		CHECK(guard_open("lo", &bad, &none) == -EOPNOTSUPP && none == NULL, "non-bpffs pin root refused");
+		bad.pin_root[strlen(bad.pin_root) - 2] = '\0';
+		CHECK(stat(bad.pin_root, &st) < 0 && errno == ENOENT, "no directory created");
+	}
 
 	/* pinned maps survive a close/reopen (an agent restart): bpffs mounted
 	 * in a private mount namespace so nothing outlives this process */
