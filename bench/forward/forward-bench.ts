@@ -142,11 +142,14 @@ async function runOnce(transport: 'node' | 'io_uring', port: number, batch: numb
 async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const caps = capabilities();
-  const transports: Array<'node' | 'io_uring'> = ['node'];
-  if (caps.io_uring.available) transports.push('io_uring');
+  const only = arg('only');
+  const transports: Array<'node' | 'io_uring'> = [];
+  if (!only || only === 'node') transports.push('node');
+  if (caps.io_uring.available && (!only || only === 'io_uring')) transports.push('io_uring');
   else process.stdout.write(`io_uring unavailable (${caps.io_uring.reason}): node only\n`);
   const rows: Row[] = [];
-  for (const batch of [64 * 1024, 1024 * 1024]) {
+  const batches = arg('batch-kb') ? [Number(arg('batch-kb')) * 1024] : [64 * 1024, 1024 * 1024];
+  for (const batch of batches) {
     const reps = new Map<string, Omit<Row, 'transport' | 'batch'>[]>(transports.map((t) => [t, []]));
     for (let r = 0; r < REPS; r++) {
       // interleaved so load from other work on the machine hits both alike
@@ -180,6 +183,7 @@ async function main(): Promise<void> {
   const outDir = join(root, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   const name = VARIANT === 'veth' ? 'forward-veth' : 'forward';
+  if (only || arg('batch-kb')) { process.stdout.write('partial run (--only/--batch-kb): results not written\n'); return; }
   writeFileSync(join(outDir, `${name}.json`), JSON.stringify({ meta, rows }, null, 2) + '\n');
   const md = [
     `# Forward sink: io_uring vs Node net (${VARIANT === 'veth' ? 'TCP across a veth pair' : 'loopback TCP'})`,
