@@ -43,6 +43,22 @@ export async function fingerprintMatches(fh: FileHandle, fp: Fingerprint): Promi
   return hexOf(buf) === fp.hex;
 }
 
+/**
+ * Extend `fp` to min(size, maxBytes) bytes, but only if the file still starts
+ * with the bytes `fp` was taken over: otherwise the content was replaced, and
+ * widening would make the old identity match the new content. Returns null
+ * when there is nothing to widen, 'replaced' when the prefix no longer matches.
+ */
+export async function widenFingerprint(fh: FileHandle, fp: Fingerprint, size: number, maxBytes: number): Promise<Fingerprint | null | 'replaced'> {
+  const want = Math.min(size, maxBytes);
+  if (want <= fp.len) return null;
+  const buf = Buffer.allocUnsafe(want);
+  const got = await readPrefix(fh, want, buf);
+  if (got < fp.len || hexOf(buf.subarray(0, fp.len)) !== fp.hex) return 'replaced';
+  if (got === fp.len) return null;
+  return { hex: hexOf(buf.subarray(0, got)), len: got };
+}
+
 export function hexOf(bytes: Buffer): string {
   return hash('sha256', bytes, 'hex').slice(0, 16);
 }

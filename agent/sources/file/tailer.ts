@@ -25,7 +25,7 @@ import type { Downstream } from '../../core/component.ts';
 import type { FileSourceConfig, OversizeAction } from './config.ts';
 import { LineFramer } from './line-framer.ts';
 import type { LineSink } from './line-framer.ts';
-import { fingerprintFile, fingerprintMatches } from './fingerprint.ts';
+import { fingerprintFile, fingerprintMatches, widenFingerprint } from './fingerprint.ts';
 import type { Fingerprint } from './fingerprint.ts';
 import type { CheckpointEntry, CheckpointStore } from './checkpoint-store.ts';
 import type { FileSourceTelemetry } from './telemetry.ts';
@@ -244,17 +244,25 @@ export class Tailer implements LineSink {
     this.lastDataMs = Date.now();
     this.host.telemetry.read(this.path, bytesRead);
     const gen = this.gen!;
-    if (gen.entry.fp_len < this.host.cfg.fingerprint_bytes && this.readOffset > gen.entry.fp_len) await this.widenFingerprint(gen);
+    if (gen.entry.fp_len < this.host.cfg.fingerprint_bytes && this.readOffset > gen.entry.fp_len) {
+      if (await this.widenFingerprint(gen) === 'replaced') {
+        // Truncated and refilled past our offset: this chunk is not the continuation of what we read.
+        this.readOffset = base;
+        await this.truncated(bytesRead + base);
+        return bytesRead;
+      }
+    }
     this.framer.push(this.buf, bytesRead, base, this);
     await this.ship();
     return bytesRead;
   }
 
   /** The file was shorter than fingerprint_bytes when first seen: hash more of it now that it grew (stream id unchanged). */
-  private async widenFingerprint(gen: StreamGen): Promise<void> {
-    // Best effort: the chunk is already read, a failure here must not lose it (we try again next chunk).
-    const fp = await fingerprintFile(this.fh, this.readOffset, this.host.cfg.fingerprint_bytes).catch(() => null);
-    if (fp && fp.len > gen.entry.fp_len) {
+  private async widenFingerprint(gen: StreamGen): Promise<'replaced' | void> {
+    // Best effort: the chunk is already read, a read failure here must not lose it (we try again next chunk).
+    const fp = await widenFingerprint(this.fh, { hex: gen.entry.fingerprint, len: gen.entry.fp_len }, this.readOffset, this.host.cfg.fingerprint_bytes).catch(() => null);
+    if (fp === 'replaced') return fp;
+    if (fp) {
       gen.entry.fingerprint = fp.hex;
       gen.entry.fp_len = fp.len;
       this.host.store.markDirty();

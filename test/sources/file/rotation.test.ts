@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Collector, makeCtx, makeSource, tempDir, testConfig, waitFor } from './helpers.ts';
 import type { LogRecord } from '../../../agent/core/record.ts';
@@ -147,3 +147,38 @@ test('appends to the old file after rename are still read before it is let go', 
   const late = c.records.find((r) => r.body.toString() === 'late')!;
   assert.equal(late.streamId, c.records[0]!.streamId);
 });
+
+for (const oldLines of [10, 40]) {
+  // 10 lines (100 bytes): shorter than fingerprint_bytes, caught when the fingerprint is widened;
+  // 40 lines (400 bytes): full fingerprint, caught by the fingerprint check at EOF.
+  test(`content replaced past our offset before we looked is caught by the fingerprint (${oldLines * 10}-byte file)`, async (t) => {
+    const dir = await tempDir(t);
+    const log = join(dir, 'a.log');
+    const line = (tag: string, i: number) => `${tag} ${String(i).padStart(4, '0')}\n`; // 10 bytes
+    let old = '';
+    for (let i = 0; i < oldLines; i++) old += line('old', i);
+    writeFileSync(log, old);
+    const src = makeSource(testConfig({ include: [log] }), makeCtx(join(dir, 'data')), t);
+    const c = new Collector();
+    await src.start(c);
+    await waitFor(() => c.records.length === oldLines, 'old lines');
+    // truncate and refill to 3x the old size in one go: the tailer never sees a size below its offset
+    let fresh = '';
+    for (let i = 0; i < oldLines * 3; i++) fresh += line('new', i);
+    truncateSync(log, 0);
+    appendFileSync(log, fresh);
+    const want = fresh.split('\n').slice(0, -1);
+    await waitFor(() => want.every((l) => c.bodies().includes(l)), 'every new line');
+    assert.equal(src.telemetry.counts.truncations, 1);
+    // the new generation starts at 0 under its own stream id
+    const gen2 = c.records.filter((r) => r.streamId !== c.records[0]!.streamId && r.offset === 0);
+    assert.equal(gen2.length, 1);
+    assert.equal(gen2[0]!.body.toString(), 'new 0000');
+    // checkpoint: one entry (the old generation is gone), at the end of the file
+    await waitFor(() => {
+      let ck: { checkpoints: { offset: number; stream_id: string }[] };
+      try { ck = JSON.parse(readFileSync(src.checkpointFile, 'utf8')); } catch { return false; }
+      return ck.checkpoints.length === 1 && ck.checkpoints[0]!.offset === fresh.length && ck.checkpoints[0]!.stream_id === gen2[0]!.streamId;
+    }, 'checkpoint of the new generation');
+  });
+}
