@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { EncodedMessage } from '../../core/component.ts';
 import { EdgelogError, RecordTooLargeError } from '../../core/errors.ts';
 import type { Logger } from '../../observe/log.ts';
-import { FrameDecoder, encodeBatchHeader, encodeHeartbeat, encodeHello, type Frame } from '../../forward/codec.ts';
+import { FrameDecoder, encodeBatchHeader, encodeGoaway, encodeHeartbeat, encodeHello, type Frame } from '../../forward/codec.ts';
 import { BATCH_HEADER_BYTES, ErrorCode, FrameType, MAX_VERSION, MIN_VERSION, compressionNames, errorCodeName } from '../../forward/constants.ts';
 import { compress, compressionId, supportedCompressions } from '../../forward/compression.ts';
 import type { ForwardMetrics } from '../../forward/metrics.ts';
@@ -147,9 +147,10 @@ export class ForwardConnection {
   get transport(): 'node' | 'io_uring' { return this.kind; }
   private kind: 'node' | 'io_uring' = 'node';
 
+  /** Ready unless the last connect failed or the last connection was lost (not connected yet is fine: connections are lazy). */
   health(): { ready: boolean; reason: string } {
-    if (this.conn && !this.conn.dead && this.conn.helloDone) return { ready: true, reason: '' };
-    return { ready: false, reason: this.lastError || `not connected to ${this.endpoint.text}` };
+    if (this.lastError) return { ready: false, reason: this.lastError };
+    return { ready: true, reason: '' };
   }
 
   async send(messages: EncodedMessage[]): Promise<void> {
@@ -184,7 +185,12 @@ export class ForwardConnection {
     this.closed = true;
     if (this.current) this.abandonCurrent();
     const c = this.conn;
-    if (c) this.kill(c, new ForwardConnectionLostError(this.endpoint.text, 'sink closed'));
+    if (c) {
+      // polite close: the relay logs why the connection ends (best effort, no wait)
+      this.write(c, [encodeGoaway(ErrorCode.SHUTTING_DOWN, 'agent shutting down')], FrameType.GOAWAY);
+      if (c.writer?.kind === 'node') c.socket.end();
+      this.kill(c, new ForwardConnectionLostError(this.endpoint.text, 'sink closed'));
+    }
     await c?.writer?.close();
   }
 
