@@ -16,7 +16,7 @@ const PIN_ROOT_OFF = 8;
 const PIN_ROOT_LEN = 256;
 const REASONS = 8;              // EDGELOG_GUARD_R_MAX
 const RULES_OFF = 136;          // offsetof(struct edgelog_guard_counters, rules)
-const RULE_SIZE = 72;           // struct edgelog_guard_rule_stat
+const RULE_SIZE = 80;           // struct edgelog_guard_rule_stat
 const MAX_RULES = 1024;
 const COUNTERS_SIZE = RULES_OFF + RULE_SIZE * MAX_RULES;
 const MAX_PORTS = 64;
@@ -218,7 +218,7 @@ export class GuardController {
         kind: b.readUInt32LE(off + 4) === 1 ? 'deny' : 'allow',
         packets: Number(b.readBigUInt64LE(off + 8)),
         bytes: Number(b.readBigUInt64LE(off + 16)),
-        cidr: b.toString('latin1', off + 24, end < 0 || end > off + 72 ? off + 72 : end),
+        cidr: b.toString('latin1', off + 24, end < 0 || end > off + RULE_SIZE ? off + RULE_SIZE : end),
       });
     }
     return { reasons, rules };

@@ -93,7 +93,7 @@ struct edgelog_guard_rule_stat {
 	uint32_t kind;             /* EDGELOG_GUARD_RULE_DENY / _ALLOW */
 	uint64_t packets;
 	uint64_t bytes;
-	char cidr[48];             /* canonical text form, e.g. "10.0.0.0/8" */
+	char cidr[56];             /* canonical text form, e.g. "10.0.0.0/8" (INET6_ADDRSTRLEN + "/128") */
 };
 
 /** Snapshot of all counters (summed over CPUs). */

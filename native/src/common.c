@@ -74,7 +74,7 @@ _Static_assert(sizeof(struct edgelog_guard_opts) == 272, "guard opts layout");
 _Static_assert(offsetof(struct edgelog_guard_opts, pin_root) == 8, "guard opts layout");
 _Static_assert(offsetof(struct edgelog_guard_counters, nrules) == 128, "counters layout");
 _Static_assert(offsetof(struct edgelog_guard_counters, rules) == 136, "counters layout");
-_Static_assert(sizeof(struct edgelog_guard_rule_stat) == 72, "rule stat layout");
+_Static_assert(sizeof(struct edgelog_guard_rule_stat) == 80, "rule stat layout");
 _Static_assert(offsetof(struct edgelog_guard_rule_stat, cidr) == 24, "rule stat layout");
 _Static_assert(sizeof(struct edgelog_uring_opts) == 24, "uring opts layout");
 _Static_assert(offsetof(struct edgelog_uring_opts, zc_threshold) == 16, "uring opts layout");
