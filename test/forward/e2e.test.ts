@@ -37,7 +37,7 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-function relayConfig(dir: string, port: number, kafka: TestKafka, topic: string): string {
+function relayConfig(dir: string, port: number, kafka: TestKafka, topic: string, linger = ''): string {
   const file = join(dir, 'relay.yaml');
   writeFileSync(file, `
 agent:
@@ -58,7 +58,7 @@ sinks:
     topic: ${topic}
     encoding:
       codec: otlp_proto
-`);
+${linger ? `    batch:\n      timeout: ${linger}\n` : ''}`);
   return file;
 }
 
@@ -149,7 +149,9 @@ test('SIGKILL of the relay mid-stream loses nothing: the edge retransmits to the
   const lines = splitLines(source).map(([, b]) => b);
   writeFileSync(path, '');
   const port = await freePort();
-  const relayFile = relayConfig(dir, port, kafka, topic);
+  // The relay lingers 1.5 s before writing to Kafka, so its ACKs lag and the edge
+  // has batches in flight when the relay is killed.
+  const relayFile = relayConfig(dir, port, kafka, topic, '1500ms');
   let relay: ChildAgent = await startChild(relayFile);
   t.after(() => relay.kill());
   const edge = await startChild(edgeConfig(dir, [path], port, 'node'));
@@ -165,6 +167,11 @@ test('SIGKILL of the relay mid-stream loses nothing: the edge retransmits to the
   for (let i = 0; i < 10; i++) { writeSome(100); await sleep(50); }
   await waitFor('some records through the relay', async () => metricSum(await edge.metrics(), 'edgelog_component_sent_records_total') >= 300, 60_000, 100);
   writeSome(500);
+  const inFlight = async () => {
+    const m = await edge.metrics();
+    return metricSum(m, 'edgelog_forward_frames_total', 'direction="out",type="batch"') - metricSum(m, 'edgelog_forward_frames_total', 'direction="in",type="ack"');
+  };
+  await waitFor('batches in flight to the relay', async () => (await inFlight()) > 0, 30_000, 20);
   await relay.kill(); // SIGKILL: acks in flight are lost with it
   for (let i = 0; i < 10; i++) { writeSome(100); await sleep(100); }
   relay = await startChild(relayFile);
@@ -180,4 +187,5 @@ test('SIGKILL of the relay mid-stream loses nothing: the edge retransmits to the
   assert.equal(check!.missing, 0, `${check!.missing} lines missing`);
   assert.equal(check!.mismatched, 0);
   assert.equal(check!.expected, written);
+  assert.ok(metricSum(em, 'edgelog_forward_retransmits_total') > 0, 'unacknowledged batches were sent again');
 });
