@@ -213,3 +213,49 @@ test('config errors name the key path', () => {
   assert.equal(forwardSource.validate({}, 'sources.r').address, '127.0.0.1:24240');
   assert.throws(() => forwardSource.validate({ listen: 'a:1', address: 'b:2' }, 'sources.r'), /sources\.r\.listen/);
 });
+
+test('no ACK within ack_timeout: retriable timeout, the connection is replaced', async (t) => {
+  const r = await relay(t);
+  r.down.hold = true;
+  const s = sink(t, [`127.0.0.1:${r.port}`], { ack_timeout: '300ms' });
+  await assert.rejects(s.send(encode(makeRecords(5).records)), (e: EdgelogError) => e.code === 'EDGELOG_FORWARD_TIMEOUT' && e.retriable);
+  r.down.release();
+});
+
+test('a relay that stops answering heartbeats fails the probe with a timeout', async (t) => {
+  // speaks the handshake, then reads and ignores everything
+  const { FrameDecoder, encodeHelloAck } = await import('../../agent/forward/codec.ts');
+  const srv = net.createServer((sock) => {
+    const d = new FrameDecoder(1 << 20);
+    sock.on('data', (b) => {
+      const frames: import('../../agent/forward/codec.ts').Frame[] = [];
+      d.push(b, frames);
+      if (frames.some((f) => f.type === 1)) sock.write(encodeHelloAck({ version: 1, flags: 0, maxFrameBytes: 1 << 20, window: 4, compressions: [0], relayId: 'mute' }));
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+  t.after(() => new Promise<void>((res) => srv.close(() => res())));
+  const s = sink(t, [`127.0.0.1:${(srv.address() as net.AddressInfo).port}`], { heartbeat_timeout: '200ms', compression: 'none' });
+  await assert.rejects(s.probe(), (e: EdgelogError) => e.code === 'EDGELOG_FORWARD_TIMEOUT' && e.retriable);
+  // srv.close waits for the sink's connection: close the sink first
+  await s.close();
+});
+
+test('backpressure: the relay reads nothing more from a connection while its push is pending', async (t) => {
+  const r = await relay(t);
+  let releasePush!: () => void;
+  const gate = new Promise<void>((res) => { releasePush = res; });
+  const pushes: number[] = [];
+  const orig = r.down.push.bind(r.down);
+  r.down.push = async (batch) => { pushes.push(batch.length); await orig(batch); if (pushes.length === 1) await gate; };
+  const s = sink(t, [`127.0.0.1:${r.port}`], { window: 8, compression: 'none' });
+  const msgs = encode(makeRecords(40).records, 10); // 4 frames, all within the window
+  const p = s.send(msgs);
+  await until('first push', () => pushes.length === 1);
+  await new Promise((res) => setTimeout(res, 200));
+  assert.equal(pushes.length, 1, 'no further batch taken while the first push is pending');
+  releasePush();
+  await p;
+  assert.deepEqual(pushes, [10, 10, 10, 10]);
+});
