@@ -22,6 +22,12 @@ import { CircuitBreaker, type BreakerConfig, type BreakerState } from './breaker
 export interface ProbingSink extends Sink {
   /** Round trip to the cluster (e.g. a metadata request); resolves with latency ms, rejects on failure. */
   probe(): Promise<number>;
+  /**
+   * Drop any per-session delivery state (an idempotent producer's id and
+   * sequence numbers) so that the next send cannot be mistaken for a retry
+   * of an earlier, failed one.
+   */
+  resetSession?(reason: string): Promise<void>;
 }
 
 export interface ClusterTarget {
@@ -61,7 +67,7 @@ class Abandoned extends Error {}
 
 export class FailoverSink implements Sink {
   readonly maxMessageBytes: number;
-  private readonly targets: Array<ClusterTarget & { breaker: CircuitBreaker; probing: number; opened: Promise<void>; fireOpened: () => void }>;
+  private readonly targets: Array<ClusterTarget & { breaker: CircuitBreaker; probing: number; opened: Promise<void>; fireOpened: () => void; failedRequest: EncodedMessage[] | null }>;
   private active: number;
   private readonly cfg: FailoverConfig;
   private readonly log: Logger;
@@ -85,7 +91,7 @@ export class FailoverSink implements Sink {
     this.targets = sorted.map((t) => {
       let fire!: () => void;
       const entry = {
-        ...t, probing: 0,
+        ...t, probing: 0, failedRequest: null as EncodedMessage[] | null,
         opened: new Promise<void>((r) => { fire = r; }),
         fireOpened: () => {},
         breaker: null as unknown as CircuitBreaker,
@@ -118,12 +124,22 @@ export class FailoverSink implements Sink {
       if (i === -1) break;
       this.switchTo(i, 'failover', lastErr ? (lastErr as Error).message : 'circuit open');
       const t = this.targets[i]!;
+      // A request that failed here may still have been written (ambiguous failure). If
+      // different records come now, that one was delivered elsewhere or given up:
+      // start a fresh producer session so the broker cannot mistake these records
+      // for a retry of it (idempotent dedupe would drop them silently).
+      if (t.failedRequest !== null && t.failedRequest !== messages) {
+        t.failedRequest = null;
+        await t.sink.resetSession?.('request failed on this cluster was delivered elsewhere');
+      }
       try {
         await Promise.race([t.sink.send(messages), t.opened.then(() => { throw new Abandoned(); })]);
+        t.failedRequest = null;
         t.breaker.success();
         for (const f of this.deliveryListeners) f(t.name, messages);
         return;
       } catch (err) {
+        t.failedRequest = messages;
         if (err instanceof Abandoned) {
           let n = 0;
           for (const m of messages) n += m.records.length;

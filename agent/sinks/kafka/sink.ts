@@ -244,6 +244,15 @@ export class KafkaSink implements Sink {
     return h;
   }
 
+  /**
+   * Abandon the idempotent session: the next send uses a new producer id.
+   * Needed when a send failed ambiguously (it may have been written) and its
+   * records were then delivered elsewhere (failover): retrying different
+   * records under the old sequence numbers would make the broker take them for
+   * duplicates of what it already has and silently drop them.
+   */
+  resetSession(reason: string): Promise<void> { return this.resetProducer(reason); }
+
   /** Start a new producer session (new producer id) after the broker rejected the old one's state. */
   private async resetProducer(reason: string): Promise<void> {
     this.events.producerReset(reason);

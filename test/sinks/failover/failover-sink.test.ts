@@ -15,6 +15,8 @@ class FakeCluster implements ProbingSink {
   maxMessageBytes = 1_000_000;
   mode: 'up' | 'down' | 'hung' = 'up';
   got: string[] = [];
+  resets = 0;
+  async resetSession(): Promise<void> { this.resets++; }
   async send(messages: EncodedMessage[]): Promise<void> {
     if (this.mode === 'down') throw new SinkSendError('connection refused', true);
     if (this.mode === 'hung') return new Promise(() => {});
@@ -101,5 +103,24 @@ test('a hung primary: slow probes open the circuit and the in-flight request mov
     const text = await reg.metrics();
     assert.match(text, /edgelog_sink_failover_abandoned_records_total\{component="k",cluster="A"\} 1/);
     assert.match(text, /edgelog_sink_circuit_state\{component="k",cluster="A",region="r1"\} 2/);
+  } finally { await s.close(); }
+});
+
+test('a cluster whose failed request went elsewhere starts a fresh session before new records (no idempotent-dedupe loss)', async () => {
+  const a = new FakeCluster();
+  const b = new FakeCluster();
+  const s = new FailoverSink([{ name: 'A', region: 'r1', priority: 1, sink: a }, { name: 'B', region: 'r2', priority: 2, sink: b }], { ...cfg, failbackHoldDownMs: 50 }, createRegistry(false), silentLogger, 'k');
+  try {
+    a.mode = 'down';
+    const first = [msg('ambiguous')];
+    let delivered = false;
+    for (let i = 0; i < 10 && !delivered; i++) { try { await s.send(first); delivered = true; } catch { /* pipeline backs off */ } }
+    assert.deepEqual(b.got, ['ambiguous']);
+    assert.equal(a.resets, 0, 'retrying the same request on the same cluster keeps the session (broker dedupes it)');
+    a.mode = 'up';
+    await until(() => { void s.send([msg('probe-traffic')]).catch(() => {}); return s.activeCluster === 'A'; });
+    await s.send([msg('new')]);
+    assert.ok(a.resets >= 1, 'session reset before different records are sent to A');
+    assert.ok(a.got.includes('new'));
   } finally { await s.close(); }
 });
