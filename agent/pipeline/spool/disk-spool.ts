@@ -352,7 +352,13 @@ export class DiskSpool {
         // Acks cannot free space through the chain while this append holds it: free it here.
         await this.deleteAcked();
         if (this.total + need <= this.maxBytes) break;
-        if (this.acked === this.nextSeq && this.segments.at(-1)!.count > 0) { await this.recycleActive(); continue; }
+        if (this.acked === this.nextSeq && this.segments.at(-1)!.count > 0) {
+          const before = this.total;
+          await this.recycleActive();
+          if (this.total < before) continue;
+          // Everything is acked yet nothing could be freed: waiting for acks would wait forever.
+          throw new SpoolIoError(`spool ${this.dir}: cannot free space`, null);
+        }
         await new Promise<void>((r) => this.spaceWaiters.push(r));
       }
     }

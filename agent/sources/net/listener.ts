@@ -40,6 +40,8 @@ interface Conn extends PeerInfo {
   waiting: boolean;
   closing: boolean;
   closeReason?: CloseReason;
+  /** Last time we resumed it: time spent paused by us does not count against the frame timeout. */
+  resumedAt: number;
 }
 
 export function loadTls(cfg: NetListenConfig, path: string): tls.TlsOptions | null {
@@ -146,7 +148,7 @@ export class NetListener {
     const conn: Conn = {
       socket, peer, streamId: `${this.listenId}<-${peer}~${Date.now()}`,
       framer: this.hooks.newFramer((reason) => this.ev.malformed(reason, peer)),
-      pendingBytes: 0, waiting: false, closing: false,
+      pendingBytes: 0, waiting: false, closing: false, resumedAt: 0,
     };
     this.conns.add(conn);
     this.ev.accepted(peer);
@@ -206,7 +208,7 @@ export class NetListener {
       if (conn.waiting && conn.pendingBytes <= this.delivery.windowBytes) {
         conn.waiting = false;
         this.ev.pause(-1);
-        if (!this.overCap && !conn.closing) conn.socket.resume();
+        if (!this.overCap && !conn.closing) this.resume(conn);
       }
       this.checkCap();
     }, (e: unknown) => {
@@ -230,8 +232,15 @@ export class NetListener {
       this.log.warn('network source over its buffer cap: all connections paused', { held_bytes: held, max_buffer_bytes: this.cfg.max_buffer_bytes });
     } else if (this.overCap && held <= this.cfg.max_buffer_bytes / 2) {
       this.overCap = false;
-      for (const c of this.conns) if (!c.waiting && !c.closing) c.socket.resume();
+      for (const c of this.conns) if (!c.waiting && !c.closing) this.resume(c);
     }
+  }
+
+  /** Resume reading and re-arm the idle timer (a timeout ignored while paused does not fire again by itself). */
+  private resume(c: Conn): void {
+    c.socket.resume();
+    c.socket.setTimeout(this.cfg.idle_timeout_ms);
+    c.resumedAt = Date.now();
   }
 
   private sweep(): void {
@@ -239,7 +248,7 @@ export class NetListener {
     let partial = 0;
     for (const c of this.conns) {
       partial += c.framer.pending;
-      const since = c.framer.partialSince;
+      const since = c.framer.partialSince > 0 ? Math.max(c.framer.partialSince, c.resumedAt) : 0;
       if (since > 0 && !c.waiting && !this.overCap && now - since > this.cfg.frame_timeout_ms) this.close(c, 'frame_timeout');
     }
     this.partialBytes = partial;

@@ -143,6 +143,24 @@ test('slowloris: idle and trickling connections are closed by timeouts while a g
   assert.match(m, /edgelog_source_connections_closed_total\{component="net_in",reason="frame_timeout"\} 60/);
 });
 
+test('a connection paused by backpressure is not timed out; the idle timer re-arms when it resumes', { timeout: 20_000 }, async (t) => {
+  const tc = await makeCtx(t);
+  const out = new Collector();
+  out.close();
+  const { port, src } = await startTcp(t, tc, { idle_timeout: '500ms', frame_timeout: '500ms' }, out);
+  const s = await connect(port);
+  s.write('first\n');
+  await waitFor(() => out.pushes === 1, 'first push pending');
+  await new Promise((r) => setTimeout(r, 1200)); // well past both timeouts, but paused by us
+  assert.equal(s.destroyed, false);
+  assert.equal(src.stats.closed.idle_timeout ?? 0, 0);
+  out.open();
+  // resumed and then silent: the idle timer closes it once more than 500 ms pass after the resume
+  await closed(s);
+  await waitFor(() => src.stats.open === 0, 'server side closed');
+  assert.equal((src.stats.closed.idle_timeout ?? 0) + (src.stats.closed.frame_timeout ?? 0), 1, JSON.stringify(src.stats.closed));
+});
+
 test('max_connections is enforced and counted', async (t) => {
   const tc = await makeCtx(t);
   const { out, port, src } = await startTcp(t, tc, { max_connections: 5 });
