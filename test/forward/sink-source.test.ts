@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import type { EncodedMessage } from '../../agent/core/component.ts';
@@ -258,4 +258,26 @@ test('backpressure: the relay reads nothing more from a connection while its pus
   releasePush();
   await p;
   assert.deepEqual(pushes, [10, 10, 10, 10]);
+});
+
+test('mutual TLS: the relay accepts only agents with a certificate from its CA', async (t) => {
+  try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); } catch { t.skip('openssl not installed (needed to make test certificates)'); return; }
+  const dir = makeCtx(t, 'mtls').dataDir;
+  const o = (...a: string[]) => execFileSync('openssl', a, { cwd: dir, stdio: 'ignore' });
+  o('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.pem');
+  for (const [name, san] of [['relay', 'DNS:relay.test'], ['agent', 'DNS:agent.test']] as const) {
+    o('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
+    writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
+    o('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
+  }
+  const p = (f: string) => join(dir, f);
+  const reg = new Registry();
+  const r = await relay(t, { tls: { cert_file: p('relay.pem'), key_file: p('relay.key'), ca_file: p('ca.pem'), verify_client: true } }, 0, reg);
+  const good = sink(t, [`127.0.0.1:${r.port}`], { tls: { ca_file: p('ca.pem'), cert_file: p('agent.pem'), key_file: p('agent.key'), server_name: 'relay.test' } });
+  const msgs = encode(makeRecords(10).records);
+  await good.send(msgs);
+  assertSame(msgs, r.down.records);
+  const anon = sink(t, [`127.0.0.1:${r.port}`], { tls: { ca_file: p('ca.pem'), server_name: 'relay.test' }, connect_timeout: '2s' });
+  await assert.rejects(anon.send(msgs), (e: EdgelogError) => e.retriable);
+  assert.equal(r.down.records.length, 10);
 });
