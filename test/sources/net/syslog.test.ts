@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { syslogSource } from '../../../agent/sources/syslog/syslog-source.ts';
 import { SyslogTcpFramer } from '../../../agent/sources/syslog/framer.ts';
 import type { NetSource } from '../../../agent/sources/tcp/tcp-source.ts';
-import { Collector, makeCtx, waitFor, connect, closed, type TestCtx } from './helpers.ts';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { Collector, makeCtx, waitFor, connect, closed, selfSignedCert, type TestCtx } from './helpers.ts';
 
 async function startSyslog(t: { after: (fn: () => Promise<void> | void) => void }, tc: TestCtx, raw: Record<string, unknown>): Promise<{ src: NetSource; out: Collector; port: number }> {
   const out = new Collector();
@@ -146,4 +148,30 @@ test('syslog config: udp has no tls, defaults loopback', () => {
   assert.throws(() => syslogSource.validate({ mode: 'udp', tls: { cert_file: 'a', key_file: 'b' } }, 'sources.s'), /sources\.s\.tls/);
   assert.equal(syslogSource.validate({ mode: 'udp' }, 's').max_frame_bytes, 65507);
   assert.throws(() => syslogSource.validate({ framing: 'lf' }, 'sources.s'), /sources\.s\.framing: expected one of auto, octet_counting, non_transparent/);
+});
+
+test('syslog over TLS (RFC 5425: octet-counted frames)', async (t) => {
+  const tc = await makeCtx(t, 'syslog_tls');
+  let pem: { cert: string; key: string };
+  try { pem = selfSignedCert(tc.dir); } catch (e) { t.skip(`openssl unavailable: ${(e as Error).message}`); return; }
+  const { out, port } = await startSyslog(t, tc, { tls: { cert_file: pem.cert, key_file: pem.key }, framing: 'octet_counting' });
+  const s = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(pem.cert), servername: 'localhost' });
+  await new Promise<void>((r, j) => { s.once('secureConnect', () => r()); s.once('error', j); });
+  const f = Buffer.from(m5424);
+  s.end(Buffer.concat([Buffer.from(`${f.length} `), f, Buffer.from(`${f.length} `), f]));
+  await waitFor(() => out.records.length === 2, 'two TLS syslog records');
+  check5424(out.records[1]!);
+});
+
+test('syslog over UDP with a spool: datagrams go through the disk spool', async (t) => {
+  const tc = await makeCtx(t, 'syslog_udp_spool');
+  const { out, port } = await startSyslog(t, tc, { mode: 'udp', spool: { dir: 'spool', max_bytes: '1MiB' } });
+  const c = dgram.createSocket('udp4');
+  t.after(() => new Promise<void>((r) => c.close(() => r())));
+  for (let i = 0; i < 50; i++) await new Promise<void>((r) => c.send(`<14>1 - h app - - - udp ${i}`, port, '127.0.0.1', () => r()));
+  await waitFor(() => out.records.length >= 45, 'datagrams replayed from the spool');
+  const nums = out.bodies().map((b) => Number(b.split(' ')[1]));
+  assert.deepEqual(nums, [...nums].sort((a, b) => a - b), 'in arrival order');
+  assert.equal(out.records[0]!.attributes!.appname, 'app');
+  assert.match(await tc.reg.metrics(), /edgelog_spool_records_total\{spool="syslog_udp_spool",op="append"\} \d+/);
 });
