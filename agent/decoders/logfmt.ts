@@ -73,12 +73,16 @@ export class LogfmtDecoder implements Processor {
   process(batch: LogRecord[], out: LogRecord[]): void {
     for (let r = 0; r < batch.length; r++) {
       const rec = batch[r]!;
-      this.decode(rec);
+      this.decodeOne(rec);
       out.push(rec);
     }
+    this.stats.commit();
   }
 
-  decode(rec: LogRecord): void {
+  /** Decode one record (counters committed at once; process() commits once per batch). */
+  decode(rec: LogRecord): void { this.decodeOne(rec); this.stats.commit(); }
+
+  decodeOne(rec: LogRecord): void {
     // No '=' anywhere: not logfmt, and no string was made for it.
     if (rec.body.indexOf(61) < 0) { this.stats.malformed('no_pairs'); return; }
     const n = scanLogfmt(rec.body.toString('utf8'), this.keys, this.vals, this.counts);

@@ -56,12 +56,16 @@ export class RegexDecoder implements Processor {
   process(batch: LogRecord[], out: LogRecord[]): void {
     for (let r = 0; r < batch.length; r++) {
       const rec = batch[r]!;
-      this.decode(rec);
+      this.decodeOne(rec);
       out.push(rec);
     }
+    this.stats.commit();
   }
 
-  decode(rec: LogRecord): void {
+  /** Decode one record (counters committed at once; process() commits once per batch). */
+  decode(rec: LogRecord): void { this.decodeOne(rec); this.stats.commit(); }
+
+  decodeOne(rec: LogRecord): void {
     const m = this.re.exec(rec.body.toString('utf8'));
     if (m === null || m.groups === undefined) { this.stats.malformed('no_match'); return; }
     const g = m.groups;

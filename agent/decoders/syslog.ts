@@ -173,12 +173,16 @@ export class SyslogDecoder implements Processor {
     const now = Date.now(); // one clock read per batch, for 3164's missing year
     for (let r = 0; r < batch.length; r++) {
       const rec = batch[r]!;
-      this.decode(rec, now);
+      this.decodeOne(rec, now);
       out.push(rec);
     }
+    this.stats.commit();
   }
 
-  decode(rec: LogRecord, nowMs = Date.now()): void {
+  /** Decode one record (used by the syslog source; counters committed at once, process() commits once per batch). */
+  decode(rec: LogRecord, nowMs = Date.now()): void { this.decodeOne(rec, nowMs); this.stats.commit(); }
+
+  decodeOne(rec: LogRecord, nowMs: number): void {
     const s = rec.body.toString('utf8');
     const p = parseSyslog(s, this.cfg.format, nowMs);
     if (p === null) { this.stats.malformed('not_syslog'); return; }

@@ -5,7 +5,7 @@
 //   node bench/stages/run.ts [--seconds 1] [--only name,name]
 //
 // Each case: fresh records are built outside the timed section (decoders and
-// transforms mutate records), one untimed warm-up round, then rounds until
+// transforms mutate records), three untimed warm-up rounds, then rounds until
 // --seconds of timed work. Single thread, the stage alone.
 
 import { cpus, totalmem, arch, platform, release, loadavg } from 'node:os';
@@ -82,7 +82,11 @@ function runCase(c: Case): Result {
     const cpu = process.cpuUsage(c0);
     return [wall, (cpu.user + cpu.system) / 1e6, out.length];
   };
-  round();
+  // Three warm-up rounds: with one, whichever case ran first paid for the
+  // optimizing compiler on the shared helpers (the json fast path measured
+  // 2x slower than the parse path when it ran first, even when interleaved
+  // runs showed them within 10%).
+  for (let w = 0; w < 3; w++) round();
   const rates: number[] = [];
   const cpuRates: number[] = [];
   let total = 0, n = 0, outN = 0;

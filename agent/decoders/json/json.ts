@@ -55,12 +55,16 @@ export class JsonDecoder implements Processor {
   process(batch: LogRecord[], out: LogRecord[]): void {
     for (let r = 0; r < batch.length; r++) {
       const rec = batch[r]!;
-      this.decode(rec);
+      this.decodeOne(rec);
       out.push(rec);
     }
+    this.stats.commit();
   }
 
-  decode(rec: LogRecord): void {
+  /** Decode one record (counters committed at once; process() commits once per batch). */
+  decode(rec: LogRecord): void { this.decodeOne(rec); this.stats.commit(); }
+
+  decodeOne(rec: LogRecord): void {
     const body = rec.body;
     // A line that does not start with '{' (after blanks) is not JSON: skip the
     // string conversion entirely.
