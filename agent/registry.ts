@@ -5,6 +5,9 @@
 import type { ComponentKind, ComponentSpec } from './core/component.ts';
 import { fileSource } from './sources/file/source.ts';
 import { tcpSource } from './sources/tcp/tcp-source.ts';
+import { syslogSource } from './sources/syslog/syslog-source.ts';
+import { forwardSource } from './sources/forward/index.ts';
+import { forwardSink } from './sinks/forward/index.ts';
 import { jsonDecoder } from './decoders/json/json.ts';
 import { logfmtDecoder } from './decoders/logfmt.ts';
 import { regexDecoder } from './decoders/regex.ts';
@@ -25,7 +28,7 @@ type AnySpec = ComponentSpec<any, any>;
 
 const table: readonly AnySpec[] = [
   // sources
-  fileSource, tcpSource,
+  fileSource, tcpSource, syslogSource, forwardSource,
   // decoders (processors that parse)
   jsonDecoder, logfmtDecoder, regexDecoder, syslogDecoder,
   // transforms
@@ -33,7 +36,7 @@ const table: readonly AnySpec[] = [
   // encoders
   otlpProtoEncoder, jsonEncoder, rawEncoder,
   // sinks
-  kafkaSinkWithFailover,
+  kafkaSinkWithFailover, forwardSink,
 ];
 
 for (let i = 0; i < table.length; i++) {

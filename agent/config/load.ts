@@ -22,6 +22,7 @@ import { join, readDuration, readEnum, readMap, readOptString, readString, readS
 import { substituteEnv } from './env.ts';
 import { readDelivery, type DeliveryConfig } from '../pipeline/config.ts';
 import { findSpec, listTypes } from '../registry.ts';
+import { validateGuardConfig, type GuardConfig } from '../native/guard-config.ts';
 
 export interface ComponentConfig {
   readonly id: string;
@@ -57,6 +58,8 @@ export interface AgentConfig {
     readonly logFormat: 'json' | 'text';
   };
   readonly pipelines: PipelineConfig[];
+  /** tc/eBPF ingress guard (disabled unless a `guard:` section is present). */
+  readonly guard: GuardConfig;
 }
 
 export const agentDefaults = {
@@ -90,7 +93,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
 }
 
 export function validateConfig(raw: unknown): AgentConfig {
-  const top = readMap(raw, '', ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines']);
+  const top = readMap(raw, '', ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines', 'guard']);
   const a = readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout']);
   const o = readMap(top.observe, 'observe', ['listen', 'log_level', 'log_format']);
   const listen = readString(o, 'listen', 'observe', agentDefaults.listen);
@@ -146,7 +149,7 @@ export function validateConfig(raw: unknown): AgentConfig {
       pipelines.push({ id: name, sources: srcs, processors: [...pick('decoders', decoders), ...pick('transforms', transforms)], sink });
     }
   }
-  return { agent, observe, pipelines };
+  return { agent, observe, pipelines, guard: validateGuardConfig(top.guard, 'guard') };
 }
 
 function readComponent(raw: unknown, path: string, kind: ComponentKind, strip: readonly string[] = []): ComponentConfig {

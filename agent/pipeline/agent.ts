@@ -16,6 +16,9 @@ import { createRegistry, histogram } from '../observe/metrics.ts';
 import { DeadLetterFile } from './dead-letter.ts';
 import { PipelineEvents } from './events.ts';
 import { Pipeline } from './pipeline.ts';
+import { GuardController } from '../native/guard.ts';
+import { useNative } from '../native/capabilities.ts';
+import type { GuardConfig } from '../native/guard-config.ts';
 
 export interface AgentOptions {
   readonly log: Logger;
@@ -36,6 +39,7 @@ export class Agent {
   private watch: NodeJS.Timeout | null = null;
   private gc: PerformanceObserver | null = null;
   private stopped: Promise<void> | null = null;
+  private guard: GuardController | null = null;
 
   constructor(cfg: AgentConfig, opts: AgentOptions) {
     this.cfg = cfg;
@@ -53,6 +57,7 @@ export class Agent {
     await mkdir(this.cfg.agent.dataDir, { recursive: true });
     this.observeGc();
     this.http = await startHttpServer(listen ?? this.cfg.observe.listen, this.registry, this.health, this.log);
+    this.applyGuard(this.cfg.guard);
     await this.startPipelines();
     this.watch = setInterval(() => this.checkHealth(), 1000);
     this.watch.unref();
@@ -73,6 +78,7 @@ export class Agent {
     this.health.set('reload', 'degraded', 'reloading config');
     await this.stopPipelines(Date.now() + next.agent.shutdownTimeoutMs);
     this.cfg = next;
+    this.applyGuard(next.guard);
     await mkdir(next.agent.dataDir, { recursive: true });
     await this.startPipelines();
     this.health.set('reload', 'ok', '');
@@ -125,9 +131,52 @@ export class Agent {
     if (this.watch) clearInterval(this.watch);
     this.log.info('agent stopping', { timeout_ms: this.cfg.agent.shutdownTimeoutMs });
     await this.stopPipelines(deadline);
+    this.closeGuard(false);
     this.gc?.disconnect();
     await this.http?.close();
     this.log.info('agent stopped');
+  }
+
+  /** Exposed for tests and drills: the running guard, if any. */
+  get guardController(): GuardController | null { return this.guard; }
+
+  /**
+   * Starts, updates (live rule diff, no reattach) or stops the eBPF guard.
+   * Without the native library or privileges the agent runs unguarded: one
+   * log line, edgelog_native_available{feature="guard"} 0, and /readyz degraded.
+   */
+  private applyGuard(g: GuardConfig): void {
+    if (!g.enabled) { this.closeGuard(true); return; }
+    if (this.guard && this.guard.ifname !== g.interface) this.closeGuard(true);
+    try {
+      if (!this.guard) {
+        if (!useNative('guard', { log: this.log, metrics: this.registry })) {
+          this.health.set('guard', 'degraded', 'eBPF guard unavailable on this host (see edgelog doctor)');
+          return;
+        }
+        this.guard = GuardController.open(g.interface, { pinRoot: g.pinRoot, log: this.log });
+        this.guard.registerMetrics(this.registry);
+      }
+      const r = this.guard.applyRules(g.rules);
+      if (!this.guard.attached) this.guard.attach();
+      this.health.set('guard', 'ok', '');
+      this.log.info('guard rules applied', { interface: g.interface, ...r });
+    } catch (err) {
+      this.health.set('guard', 'degraded', `guard failed: ${(err as Error).message}`);
+      this.log.error('guard failed; running unguarded', { interface: g.interface, error: (err as Error).message });
+    }
+  }
+
+  /** Pinned guards stay attached across agent restarts (the kernel keeps enforcing); others are detached. */
+  private closeGuard(detach: boolean): void {
+    if (!this.guard) return;
+    try {
+      if (detach || !this.cfg.guard.pinRoot) this.guard.detach();
+      this.guard.close();
+    } catch (err) {
+      this.log.warn('guard close failed', { error: (err as Error).message });
+    }
+    this.guard = null;
   }
 
   private checkHealth(): void {
