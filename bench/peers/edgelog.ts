@@ -1,0 +1,125 @@
+// edgelog itself: `edgelog run --config` as a child (through
+// edgelog-entry.ts), file source -> otlp_proto -> kafka with lz4. Delivery
+// is read from its own metrics (one Kafka message carries many records):
+// records acknowledged by Kafka (edgelog_component_sent_records_total).
+
+import { fork } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readLogsData } from '../../agent/verify/otlp-readback.ts';
+import { histogramQuantile, metricSum, parseHistogram, percentile } from '../measure.ts';
+import { nodeBinaryReady, track } from './proc.ts';
+import type { Peer, PeerProcess, PeerRunOptions } from './types.ts';
+import { repoRoot, writeTimeOf } from '../workload.ts';
+
+const entry = fileURLToPath(new URL('./edgelog-entry.ts', import.meta.url));
+
+/** The engine variant under test (the bench can add others, e.g. another Kafka client). */
+export interface EdgelogVariant {
+  name: string;
+  compression: 'lz4' | 'zstd' | 'snappy' | 'gzip' | 'none';
+  /** Extra YAML lines under the sink (indented by 4). */
+  sinkExtra?: string;
+}
+
+function config(o: PeerRunOptions, v: EdgelogVariant): string {
+  return `# edgelog bench: file -> otlp_proto -> kafka (${v.compression})
+agent: { id: bench, site: bench, service: bench, data_dir: ${JSON.stringify(join(o.dir, 'state'))} }
+observe: { log_level: warn, log_format: json }
+sources:
+  bench: { type: file, include: [${JSON.stringify(o.input)}] }
+sinks:
+  kafka:
+    type: kafka
+    brokers: [${JSON.stringify(o.kafka.bootstrap)}]
+    topic: ${o.topic}
+    compression: ${v.compression}
+    encoding: { codec: otlp_proto }
+${v.sinkExtra ?? ''}`;
+}
+
+export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 'lz4' }): Peer {
+  return {
+    name: v.name,
+    encoding: `otlp_proto LogsData batches, ${v.compression}`,
+    // Each poll renders the agent's /metrics (CPU inside the agent): 100 ms keeps that under 1%.
+    pollMs: 100,
+    async ensureInstalled() {
+      if (!existsSync(join(repoRoot, 'node_modules/kafkajs'))) throw new Error('npm dependencies missing: run bash .ci/setup.sh');
+    },
+    version() {
+      try { return `edgelog ${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version} (node ${process.version}, kafkajs ${JSON.parse(readFileSync(join(repoRoot, 'node_modules/kafkajs/package.json'), 'utf8')).version})`; } catch { return 'edgelog'; }
+    },
+    async start(o): Promise<PeerProcess> {
+      mkdirSync(join(o.dir, 'state'), { recursive: true });
+      const conf = join(o.dir, 'edgelog.yaml');
+      const text = config(o, v);
+      writeFileSync(conf, text);
+      const gcFile = join(o.dir, 'gc.json');
+      // EDGELOG_BENCH_NODE_FLAGS: extra V8/Node flags for diagnosis (e.g. --trace-gc).
+      const execArgv = [...(process.env.EDGELOG_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+        ...(o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [])];
+      const args = ['run', '--config', conf, '--listen', '127.0.0.1:0'];
+      await nodeBinaryReady();
+      const outFd = openSync(join(o.dir, 'edgelog.out'), 'a');
+      const child = fork(entry, args, {
+        execArgv, stdio: ['ignore', outFd, outFd, 'ipc'],
+        env: { ...process.env, EDGELOG_BENCH_GC_FILE: gcFile },
+      });
+      closeSync(outFd);
+      track(child);
+      const exited = new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.once('error', () => resolve()); });
+      const http = await new Promise<string>((resolve, reject) => {
+        child.on('message', (m: { ready?: boolean; http?: string }) => { if (m?.ready) resolve(m.http!); });
+        void exited.then(() => reject(new Error(`edgelog exited before ready: ${readFileSync(join(o.dir, 'edgelog.out'), 'utf8').slice(-2000)}`)));
+      });
+      const metrics = async (): Promise<string> => (await fetch(`http://${http}/metrics`)).text();
+      let stopped = false;
+      return {
+        pids: [child.pid!], expandChildren: false,
+        command: `node ${execArgv.join(' ')} agent/cli/main.ts ${args.join(' ')}`.replace(/ +/g, ' '),
+        config: text,
+        async delivered() {
+          return metricSum(await metrics(), 'edgelog_component_sent_records_total');
+        },
+        exited,
+        async extra() {
+          const text = await metrics();
+          const h = parseHistogram(text, 'edgelog_runtime_gc_pause_seconds');
+          const mb = (n: string) => metricSum(text, n) / (1024 * 1024);
+          return {
+            gc_p99_hist_ms: histogramQuantile(h, 0.99) * 1000,
+            // Where the memory is at the end of the run (prom-client default metrics).
+            heap_used_mb: mb('edgelog_process_nodejs_heap_size_used_bytes'),
+            external_mb: mb('edgelog_process_nodejs_external_memory_bytes'),
+          };
+        },
+        async stop() {
+          if (stopped) return;
+          stopped = true;
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGTERM');
+            const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+            await exited;
+            clearTimeout(t);
+          }
+        },
+      };
+    },
+    writeTimes(value: Buffer): number[] {
+      const recs = readLogsData(value);
+      const out = new Array<number>(recs.length);
+      for (let i = 0; i < recs.length; i++) out[i] = writeTimeOf(recs[i]!.body.toString('latin1'));
+      return out;
+    },
+  };
+}
+
+/** GC pauses (ms) the entry wrote at exit: count and p99, or null. */
+export function gcPauses(dir: string): { count: number; p99: number; max: number } | null {
+  try {
+    const a = (JSON.parse(readFileSync(join(dir, 'gc.json'), 'utf8')) as number[]).sort((x, y) => x - y);
+    return { count: a.length, p99: percentile(a, 0.99), max: a.length ? a[a.length - 1]! : NaN };
+  } catch { return null; }
+}

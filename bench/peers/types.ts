@@ -1,0 +1,48 @@
+// What every tool under test offers the bench runner.
+
+import type { BenchKafka } from '../kafka.ts';
+
+export interface PeerRunOptions {
+  kafka: BenchKafka;
+  topic: string;
+  /** The file the tool reads (kcat in latency mode: a FIFO). */
+  input: string;
+  /** Private temp dir for the config, pid file and state. */
+  dir: string;
+  mode: 'saturation' | 'latency';
+  /** edgelog only: write a V8 CPU profile here. */
+  cpuProfileDir?: string;
+}
+
+export interface PeerProcess {
+  /** Pids whose CPU and memory count for the tool (the sampler also follows their children when asked). */
+  readonly pids: number[];
+  readonly expandChildren: boolean;
+  /** The exact command line and config, for the report. */
+  readonly command: string;
+  readonly config: string;
+  /** Records of the workload that are in Kafka now. */
+  delivered(): Promise<number>;
+  /** Resolves when the process exited by itself (kcat at EOF). */
+  readonly exited: Promise<void>;
+  /** CPU seconds measured by the tool's wrapper after exit (kcat), when available. */
+  finalCpu?(): number | null;
+  /** Extra figures read before stop (edgelog: GC pause p99). */
+  extra?(): Promise<Record<string, number>>;
+  /** Graceful stop, then SIGKILL; idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface Peer {
+  readonly name: string;
+  /** How it writes to Kafka (shown in the table). */
+  readonly encoding: string;
+  /** How often the runner asks delivered() during saturation (default 50 ms). */
+  readonly pollMs?: number;
+  /** Installs what is missing (idempotent); throws when it cannot. */
+  ensureInstalled(log: (s: string) => void): Promise<void>;
+  version(): string;
+  start(o: PeerRunOptions): Promise<PeerProcess>;
+  /** Decodes one Kafka message into the write times of the records it carries. */
+  writeTimes(value: Buffer): number[];
+}

@@ -1,0 +1,198 @@
+// Turns the run's results into bench/results/latest.json, results.md and
+// chart.svg, and the table printed at the end.
+
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderBars, type BarPanel } from './bar-chart.ts';
+import type { LatencyResult, SaturationResult } from './scenarios.ts';
+import type { ProfileSummary } from './profile.ts';
+
+export interface Machine { nproc: number; memory_gb: number; kernel: string; cpu_model: string; node: string; broker: string }
+
+export interface Cell { saturation?: SaturationResult; latency?: LatencyResult; error?: string }
+
+export interface BenchResults {
+  generated_at: string;
+  quick: boolean;
+  duration_s: number;
+  command: string;
+  machine: Machine;
+  versions: Record<string, string>;
+  encodings: Record<string, string>;
+  workloads: Array<{ name: string; title: string; lines: number; bytes: number; avg_line_bytes: number; source: string }>;
+  tools: string[];
+  skipped: Record<string, string>;
+  results: Record<string, Record<string, Cell>>;
+  latency_seconds: number;
+  profile?: ProfileSummary & { tool: string; workload: string; command: string };
+  notes: string[];
+}
+
+export const TARGETS = { events_per_s: 150_000, vs_rsyslog: 1.5, p99_ms: 40, rss_mb: 200, gc_p99_ms: 3 };
+
+const colors: Record<string, string> = { edgelog: '#1f77b4', rsyslog: '#ff7f0e', 'syslog-ng': '#2ca02c', kcat: '#7f7f7f' };
+const colorOf = (t: string, i: number) => colors[t] ?? ['#9467bd', '#8c564b', '#e377c2', '#17becf'][i % 4]!;
+
+const n0 = (v: number | undefined, d = 0) => (v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : '–');
+
+/** One flat record per tool and workload: what latest.json promises. */
+function flat(c: Cell): Record<string, number | string | null> {
+  const s = c.saturation, l = c.latency;
+  const r = (v: number | undefined, d = 2) => (v === undefined || !Number.isFinite(v) ? null : +v.toFixed(d));
+  return {
+    events_per_s: r(s?.events_per_s, 0), mb_per_s: r(s?.mb_per_s), p50_ms: r(l?.p50_ms), p99_ms: r(l?.p99_ms), p999_ms: r(l?.p999_ms),
+    cpu_s_per_gb: r(s?.cpu_s_per_gb), rss_mb: r(s?.rss_mb, 1), gc_p99_ms: r(s?.gc_p99_ms, 3),
+    broker_cpu_s_per_gb: r(s?.broker_cpu_s_per_gb), latency_rate_events_per_s: r(l?.rate, 0),
+    latency_received: l?.received ?? null, latency_written: l?.written ?? null, ...(c.error ? { error: c.error } : {}),
+  };
+}
+
+export function tableFor(res: BenchResults, wl: string): string {
+  const rows: string[] = [];
+  rows.push('| tool | events/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU s/GB | peak RSS MB | GC p99 ms | vs rsyslog | vs kcat |');
+  rows.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const rs = res.results.rsyslog?.[wl]?.saturation?.events_per_s;
+  const kc = res.results.kcat?.[wl]?.saturation?.events_per_s;
+  for (const t of res.tools) {
+    const c = res.results[t]?.[wl];
+    if (!c) continue;
+    if (c.error && !c.saturation) { rows.push(`| ${t} | failed: ${c.error.split('\n')[0]!.slice(0, 120)} | | | | | | | | | |`); continue; }
+    const s = c.saturation, l = c.latency;
+    rows.push(`| ${t} | ${n0(s?.events_per_s)} | ${n0(s?.mb_per_s, 1)} | ${n0(l?.p50_ms, 1)} | ${n0(l?.p99_ms, 1)} | ${n0(l?.p999_ms, 1)} | ${n0(s?.cpu_s_per_gb, 1)} | ${n0(s?.rss_mb, 0)} | ${s?.gc_p99_ms !== undefined ? n0(s.gc_p99_ms, 2) : '–'} | ${t === 'rsyslog' ? '1.00x' : ratio(s?.events_per_s, rs)} | ${t === 'kcat' ? '1.00x' : ratio(s?.events_per_s, kc)} |`);
+  }
+  return rows.join('\n');
+}
+
+function targetsSection(res: BenchResults): string {
+  const c = res.results.edgelog?.['json-200b'];
+  if (!c?.saturation) return '_edgelog did not run on json-200b: no target check._';
+  const s = c.saturation, l = c.latency;
+  const rs = res.results.rsyslog?.['json-200b']?.saturation?.events_per_s;
+  const line = (name: string, target: string, value: number | undefined, ok: boolean | null, unit: string, miss: string) =>
+    `| ${name} | ${target} | ${value === undefined || !Number.isFinite(value) ? '–' : `${n0(value, unit === 'x' || unit === 'ms' ? 2 : 0)}${unit === 'x' ? 'x' : ` ${unit}`}`} | ${ok === null ? 'not measured' : ok ? 'met' : `**missed** ${miss}`} |`;
+  const rows = [
+    '| target (200-byte JSON lines, otlp_proto + lz4) | goal | measured | result |',
+    '| --- | --- | ---: | --- |',
+    line('throughput', '>= 150,000 events/s', s.events_per_s, s.events_per_s >= TARGETS.events_per_s, 'events/s',
+      `by ${n0(TARGETS.events_per_s - s.events_per_s)} events/s (${((1 - s.events_per_s / TARGETS.events_per_s) * 100).toFixed(0)}% short)`),
+    line('vs rsyslog', '>= 1.5x', rs ? s.events_per_s / rs : undefined, rs ? s.events_per_s / rs >= TARGETS.vs_rsyslog : null, 'x',
+      rs ? `(needs ${n0(rs * 1.5)} events/s)` : ''),
+    line('p99 end-to-end at half saturation', '<= 40 ms', l?.p99_ms, l ? l.p99_ms <= TARGETS.p99_ms : null, 'ms', l ? `by ${(l.p99_ms - TARGETS.p99_ms).toFixed(1)} ms` : ''),
+    line('peak RSS', '<= 200 MB', s.rss_mb, s.rss_mb <= TARGETS.rss_mb, 'MB', `by ${(s.rss_mb - TARGETS.rss_mb).toFixed(0)} MB`),
+    line('GC pause p99', '<= 3 ms', s.gc_p99_ms, s.gc_p99_ms !== undefined ? s.gc_p99_ms <= TARGETS.gc_p99_ms : null, 'ms', s.gc_p99_ms !== undefined ? `by ${(s.gc_p99_ms - TARGETS.gc_p99_ms).toFixed(2)} ms` : ''),
+  ];
+  return rows.join('\n');
+}
+
+function profileSection(res: BenchResults): string {
+  const p = res.profile;
+  if (!p) return '_No CPU profile this run._';
+  const rows = [
+    `One extra saturation run of ${p.tool} on ${p.workload} with \`${p.command}\`; ${n0(p.total_ms / 1000, 1)} s of samples (all threads).`,
+    '',
+    '| self % | self ms | function | where |',
+    '| ---: | ---: | --- | --- |',
+    ...p.functions.slice(0, 20).map((r) => `| ${(r.share * 100).toFixed(1)} | ${n0(r.self_ms)} | \`${r.fn}\` | ${r.where} |`),
+    '',
+    'By file (self time):',
+    '',
+    '| self % | file |',
+    '| ---: | --- |',
+    ...p.files.slice(0, 12).map((r) => `| ${(r.share * 100).toFixed(1)} | ${r.where} |`),
+  ];
+  return rows.join('\n');
+}
+
+export function renderMarkdown(res: BenchResults): string {
+  const out: string[] = [];
+  out.push('# edgelog benchmark: files -> Kafka, side by side');
+  out.push('');
+  out.push(`Generated ${res.generated_at} by \`${res.command}\`${res.quick ? ' (**--quick**: small volumes, a smoke run)' : ''} in ${(res.duration_s / 60).toFixed(1)} min.`);
+  out.push('One local Kafka broker (KRaft, single node, loopback, -Xmx512m) on the same 2-core machine as the tool under test; every tool reads the same file and writes to its own topic; lz4 everywhere; acks=all everywhere.');
+  out.push('');
+  out.push('## Targets (edgelog)');
+  out.push('');
+  out.push(targetsSection(res));
+  out.push('');
+  for (const w of res.workloads) {
+    out.push(`## ${w.title} (\`${w.name}\`)`);
+    out.push('');
+    out.push(`${n0(w.lines)} lines, ${n0(w.bytes / 1e6, 1)} MB, ${n0(w.avg_line_bytes, 1)} B/line on average (${w.source}).`);
+    out.push('');
+    out.push(tableFor(res, w.name));
+    out.push('');
+    const lat = res.tools.map((t) => { const l = res.results[t]?.[w.name]?.latency; return l ? `${t} ${n0(l.rate)}/s (${n0(l.received)}/${n0(l.written)} lines back, max ${n0(l.max_ms, 0)} ms)` : null; }).filter(Boolean);
+    if (lat.length) out.push(`Latency runs (half of each tool's saturation rate, ${res.latency_seconds} s): ${lat.join('; ')}.`);
+    const ld = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s ? `${t} ${s.load[0].toFixed(1)}→${s.load[1].toFixed(1)}` : null; }).filter(Boolean);
+    if (ld.length) out.push(`1-minute load average at start→end of each saturation run (2 cores; above ~3 means other work competed for the CPU): ${ld.join(', ')}.`);
+    const bro = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s ? `${t} ${n0(s.broker_cpu_s_per_gb, 1)}` : null; }).filter(Boolean);
+    if (bro.length) out.push(`Broker CPU s/GB of input during each saturation window: ${bro.join(', ')}.`);
+    out.push('');
+  }
+  out.push('![chart](chart.svg)');
+  out.push('');
+  out.push('## Profile (edgelog, node --cpu-prof)');
+  out.push('');
+  out.push(profileSection(res));
+  out.push('');
+  out.push('## Machine');
+  out.push('');
+  const m = res.machine;
+  out.push(`- nproc ${m.nproc}, memory ${m.memory_gb.toFixed(1)} GB, kernel ${m.kernel}, CPU ${m.cpu_model}`);
+  out.push(`- Node ${m.node}; broker ${m.broker}`);
+  for (const [t, v] of Object.entries(res.versions)) out.push(`- ${t}: ${v} — ${res.encodings[t] ?? ''}`);
+  for (const [t, why] of Object.entries(res.skipped)) out.push(`- ${t}: **skipped** (${why})`);
+  out.push('');
+  out.push('## Method');
+  out.push('');
+  for (const n of res.notes) out.push(`- ${n}`);
+  out.push('');
+  out.push('## Exact commands and configs (json-200b saturation run; paths are per-run temp dirs)');
+  out.push('');
+  for (const t of res.tools) {
+    const s = Object.values(res.results[t] ?? {}).find((c) => c.saturation)?.saturation;
+    if (!s) continue;
+    out.push(`### ${t}`);
+    out.push('');
+    out.push('```');
+    out.push(s.command);
+    out.push('```');
+    if (s.config && !s.config.startsWith('(')) { out.push(''); out.push('```'); out.push(s.config.trimEnd()); out.push('```'); }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export function renderSvg(res: BenchResults): string {
+  const groups = res.workloads.map((w) => w.name);
+  const panel = (title: string, unit: string, pick: (c: Cell) => number | undefined, target?: BarPanel['target']): BarPanel => ({
+    title, unit, groups, target,
+    series: res.tools.map((t, i) => ({ name: t, color: colorOf(t, i), values: groups.map((g) => { const c = res.results[t]?.[g]; const v = c ? pick(c) : undefined; return v === undefined ? null : v; }) })),
+  });
+  return renderBars(`edgelog bench: files -> Kafka on ${res.machine.nproc} cores (${res.generated_at.slice(0, 10)}${res.quick ? ', quick' : ''})`, [
+    panel('Saturation throughput', 'events/s', (c) => c.saturation?.events_per_s, { value: TARGETS.events_per_s, label: 'edgelog target 150K/s (200 B)' }),
+    panel('End-to-end latency p99 at half saturation', 'ms', (c) => c.latency?.p99_ms, { value: TARGETS.p99_ms, label: 'target 40 ms' }),
+    panel('CPU per GB of input', 's/GB', (c) => c.saturation?.cpu_s_per_gb),
+    panel('Peak RSS', 'MB', (c) => c.saturation?.rss_mb, { value: TARGETS.rss_mb, label: 'target 200 MB' }),
+  ]);
+}
+
+export function writeResults(dir: string, res: BenchResults): void {
+  mkdirSync(dir, { recursive: true });
+  const tools: Record<string, Record<string, unknown>> = {};
+  for (const t of res.tools) {
+    tools[t] = {};
+    for (const w of res.workloads) { const c = res.results[t]?.[w.name]; if (c) tools[t]![w.name] = flat(c); }
+  }
+  const json = {
+    generated_at: res.generated_at, quick: res.quick, duration_s: Math.round(res.duration_s), command: res.command,
+    machine: res.machine, versions: res.versions, workloads: res.workloads, targets: TARGETS, skipped: res.skipped,
+    tools,
+    raw: res.results,
+    profile: res.profile ? { ...res.profile, functions: res.profile.functions.slice(0, 20), files: res.profile.files.slice(0, 12) } : null,
+  };
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(join(dir, 'results.md'), renderMarkdown(res) + '\n');
+  writeFileSync(join(dir, 'chart.svg'), renderSvg(res) + '\n');
+}

@@ -1,0 +1,180 @@
+// `npm run bench`: files -> Kafka end to end, edgelog beside rsyslog,
+// syslog-ng and kcat on the same machine, broker and workload files.
+//
+//   node bench/run.ts [--quick] [--only edgelog,kcat] [--workloads json-200b,loghub]
+//                     [--latency-seconds 20] [--no-latency] [--no-profile] [--out bench/results]
+//
+// Per tool and workload: saturation throughput (events/s, MB/s), CPU s/GB,
+// peak RSS, GC p99 (edgelog), then end-to-end latency p50/p99/p99.9 at half
+// of that tool's saturation rate. Writes bench/results/{latest.json,
+// results.md,chart.svg} and prints the tables. See bench/README.md.
+
+import { cpus, totalmem, release, availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKafkaCluster, type KafkaCluster } from '../agent/embedded-kafka/cluster.ts';
+import { BenchKafka } from './kafka.ts';
+import { edgelogPeer } from './peers/edgelog.ts';
+import { rsyslog } from './peers/rsyslog.ts';
+import { syslogNg } from './peers/syslog-ng.ts';
+import { kcat } from './peers/kcat.ts';
+import type { Peer } from './peers/types.ts';
+import { latency, saturation, type ScenarioContext } from './scenarios.ts';
+import { summarizeProfiles } from './profile.ts';
+import { renderMarkdown, tableFor, writeResults, type BenchResults } from './report.ts';
+import { ensureWorkloadFile, loghubDir, repoRoot, workloads } from './workload.ts';
+
+const argv = process.argv.slice(2);
+const flag = (k: string) => argv.includes(k);
+const opt = (k: string): string | undefined => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
+if (flag('--help')) {
+  console.log('usage: node bench/run.ts [--quick] [--only edgelog,rsyslog,syslog-ng,kcat,edgelog-zstd] [--workloads json-200b,json-1kb,loghub] [--latency-seconds N] [--no-latency] [--no-profile] [--out DIR]');
+  process.exit(0);
+}
+const quick = flag('--quick');
+const only = opt('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
+const onlyWl = opt('--workloads')?.split(',').map((s) => s.trim()).filter(Boolean);
+const latencySeconds = Number(opt('--latency-seconds') ?? (quick ? 4 : 20));
+const outDir = opt('--out') ?? join(repoRoot, 'bench/results');
+
+const started = performance.now();
+const log = (s: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${s}`);
+
+// The order is the table's order. edgelog-zstd is an opt-in variant (--only).
+const allPeers: Peer[] = [
+  edgelogPeer({ name: 'edgelog', compression: 'lz4' }),
+  rsyslog, syslogNg, kcat,
+  edgelogPeer({ name: 'edgelog-zstd', compression: 'zstd' }),
+];
+const peers = allPeers.filter((p) => (only ? only.includes(p.name) : p.name !== 'edgelog-zstd'));
+const wls = workloads(quick).filter((w) => !onlyWl || onlyWl.includes(w.name));
+
+async function main(): Promise<number> {
+  const res: BenchResults = {
+    generated_at: new Date().toISOString(), quick, duration_s: 0,
+    command: `npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}`,
+    machine: {
+      nproc: availableParallelism(), memory_gb: totalmem() / 2 ** 30, kernel: release(), cpu_model: cpus()[0]?.model ?? 'unknown',
+      node: process.version, broker: 'unknown',
+    },
+    versions: {}, encodings: {}, workloads: [], tools: [], skipped: {}, results: {}, latency_seconds: latencySeconds,
+    notes: [
+      'Saturation: the workload file is complete before the tool starts; the run ends when every line is in Kafka. Throughput = records after the first Kafka message / (broker LogAppendTime of the last message - that of the first), i.e. the steady rate with the tool\'s start-up excluded; `events_per_s_wall` in latest.json counts from the spawn of the tool instead (edgelog pays ~0.5-1 s of Node start-up there).',
+      'Delivered: for the raw-line tools, the topic end offset (one line per message) via a Kafka admin ListOffsets; for edgelog (one OTLP LogsData with many records per message), its own `edgelog_component_sent_records_total` (records acknowledged by Kafka).',
+      'CPU s/GB: utime+stime from /proc/<pid>/stat between the first poll that sees a record in Kafka and the poll that sees the last (every 50 ms; edgelog 100 ms, as each poll renders its /metrics), per GB (1e9 B) of input lines; kcat runs under `bash -c \'kcat ...; times\'` and its exact total comes from `times`. The broker\'s CPU is not included (reported separately below each table).',
+      'Peak RSS: max of VmHWM/VmRSS from /proc/<pid>/status sampled every 50 ms (kcat: plus its 3 MB bash wrapper).',
+      'Latency: a separate writer process appends lines carrying their write time (ms, performance.timeOrigin + now) in 5 ms ticks at half of the tool\'s own saturation rate; topics use message.timestamp.type=LogAppendTime, so the broker stamps arrival; latency = arrival - write time for every line read back (edgelog: each record of each decoded OTLP message). kcat reads a FIFO the writer appends to (`-l FIFO`).',
+      'GC p99 (edgelog): every GC pause seen by a perf_hooks observer in the agent process during the saturation run (also exported as edgelog_runtime_gc_pause_seconds).',
+      'Peers use their defaults except: lz4 and acks=all (like edgelog), rsyslog main/action queues FixedArray 100k with dequeue batches of 1024 and imfile in inotify mode, syslog-ng follow-freq(0.1) (default 1 s would add up to a second of latency) and flow-control.',
+    ],
+  };
+  let cluster: KafkaCluster | null = null;
+  let kafka: BenchKafka | null = null;
+  try {
+    // --- peers ---------------------------------------------------------------
+    for (const p of peers) {
+      try {
+        await p.ensureInstalled(log);
+        res.versions[p.name] = p.version();
+        res.encodings[p.name] = p.encoding;
+        res.tools.push(p.name);
+        res.results[p.name] = {};
+        log(`${p.name}: ${res.versions[p.name]}`);
+      } catch (err) {
+        res.skipped[p.name] = (err as Error).message.split('\n')[0]!;
+        log(`${p.name}: SKIPPED (${res.skipped[p.name]})`);
+      }
+    }
+    const runnable = peers.filter((p) => res.tools.includes(p.name));
+
+    // --- workloads ---------------------------------------------------------------
+    const dataDir = join(repoRoot, 'bench/work/data');
+    const files = wls.map((w) => {
+      const f = ensureWorkloadFile(w, dataDir);
+      res.workloads.push({ name: w.name, title: w.title, lines: f.lines, bytes: f.bytes, avg_line_bytes: f.bytes / f.lines,
+        source: w.name === 'loghub' ? `${loghubDir.replace(repoRoot + '/', '')}/*_2k.log, CR stripped, empty lines dropped, repeated` : 'generated by bench/workload.ts' });
+      log(`workload ${w.name}: ${f.lines} lines, ${(f.bytes / 1e6).toFixed(1)} MB (${f.path.replace(repoRoot + '/', '')})`);
+      return f;
+    });
+
+    // --- broker ---------------------------------------------------------------------
+    cluster = await startKafkaCluster({ name: 'bench', heapMb: 512 });
+    const jar = readdirSync(join(repoRoot, '.cache/kafka/libs')).find((f) => /^kafka_2\.13-.*\.jar$/.test(f));
+    res.machine.broker = `Apache Kafka ${jar?.replace(/^kafka_2\.13-|\.jar$/g, '') ?? '?'} (KRaft, 1 node, -Xmx512m)`;
+    log(`broker ${cluster.bootstrap} ready in ${(cluster.startupMs / 1000).toFixed(1)} s`);
+    kafka = new BenchKafka(cluster.bootstrap);
+    const ctx: ScenarioContext = { kafka, brokerPid: cluster.pid, log };
+    // A fresh JVM runs interpreted code for its first seconds: one untimed run
+    // (kcat when present) warms the broker so the first tool measured is not penalized.
+    const warm = runnable.find((p) => p.name === 'kcat') ?? runnable[0];
+    if (warm && files[0]) {
+      log(`warm-up: ${warm.name} on ${wls[0]!.name} (not recorded)`);
+      await saturation(ctx, warm, wls[0]!, files[0]).catch((err) => log(`  warm-up failed: ${(err as Error).message.split('\n')[0]}`));
+    }
+
+    // --- runs -----------------------------------------------------------------------
+    for (let wi = 0; wi < wls.length; wi++) {
+      const w = wls[wi]!, f = files[wi]!;
+      for (const p of runnable) {
+        const cell = (res.results[p.name]![w.name] ??= {});
+        try {
+          log(`${w.name} / ${p.name}: saturation (${f.lines} lines)`);
+          const s = await saturation(ctx, p, w, f);
+          cell.saturation = s;
+          log(`  ${Math.round(s.events_per_s).toLocaleString('en-US')} events/s, ${s.mb_per_s.toFixed(1)} MB/s, ${s.cpu_s_per_gb.toFixed(1)} CPU s/GB, RSS ${s.rss_mb.toFixed(0)} MB${s.gc_p99_ms !== undefined ? `, GC p99 ${s.gc_p99_ms.toFixed(2)} ms` : ''}`);
+        } catch (err) {
+          cell.error = (err as Error).message;
+          log(`  FAILED: ${cell.error.split('\n')[0]}`);
+        }
+      }
+      if (flag('--no-latency')) continue;
+      for (const p of runnable) {
+        const cell = res.results[p.name]![w.name]!;
+        if (!cell.saturation) continue;
+        const rate = cell.saturation.events_per_s / 2;
+        try {
+          log(`${w.name} / ${p.name}: latency at ${Math.round(rate).toLocaleString('en-US')} lines/s for ${latencySeconds} s`);
+          const l = await latency(ctx, p, w, rate, latencySeconds);
+          cell.latency = l;
+          log(`  p50 ${l.p50_ms.toFixed(1)} ms, p99 ${l.p99_ms.toFixed(1)} ms, p99.9 ${l.p999_ms.toFixed(1)} ms (${l.received}/${l.written} lines)`);
+        } catch (err) {
+          cell.error = (err as Error).message;
+          log(`  latency FAILED: ${cell.error.split('\n')[0]}`);
+        }
+      }
+    }
+
+    // --- profile: one more edgelog saturation run under --cpu-prof ------------------------
+    const ep = runnable.find((p) => p.name === 'edgelog');
+    const pw = wls.find((w) => w.name === 'json-200b') ?? wls[0];
+    if (ep && pw && !flag('--no-profile')) {
+      const profDir = mkdtempSync(join(tmpdir(), 'edgelog-bench-prof-'));
+      try {
+        log(`profile: edgelog on ${pw.name} with --cpu-prof`);
+        const s = await saturation(ctx, ep, pw, files[wls.indexOf(pw)]!, { cpuProfileDir: profDir });
+        res.profile = { ...summarizeProfiles(profDir), tool: 'edgelog', workload: pw.name, command: s.command };
+        log(`  (profiled run: ${Math.round(s.events_per_s).toLocaleString('en-US')} events/s)`);
+      } catch (err) {
+        log(`  profile FAILED: ${(err as Error).message.split('\n')[0]}`);
+      } finally {
+        rmSync(profDir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await kafka?.close();
+    await cluster?.stop();
+  }
+
+  res.duration_s = (performance.now() - started) / 1000;
+  writeResults(outDir, res);
+  console.log('');
+  for (const w of res.workloads) { console.log(`${w.title} (${w.name})`); console.log(tableFor(res, w.name)); console.log(''); }
+  const md = renderMarkdown(res);
+  const targets = md.slice(md.indexOf('## Targets'), md.indexOf('\n## ', md.indexOf('## Targets') + 5));
+  console.log(targets.trim());
+  console.log(`\nwrote ${outDir.replace(repoRoot + '/', '')}/{results.md,latest.json,chart.svg} in ${(res.duration_s / 60).toFixed(1)} min`);
+  return Object.values(res.results).some((r) => Object.values(r).some((c) => c.saturation)) ? 0 : 1;
+}
+
+main().then((code) => { process.exitCode = code; }, (err) => { console.error('bench failed:', err); process.exitCode = 1; });
