@@ -108,13 +108,12 @@ export interface TransportDecision { kind: 'node' | 'io_uring'; reason: string }
 
 /**
  * Decide the send path. `auto` = node, by measurement of this sink
- * (bench/forward/forward-bench.ts -> bench/results/forward*.md): with the
- * whole sink path (frames already built in JS memory, ACK wait, one request
- * at a time) io_uring moved about the same MB/s as Node's writev on loopback
- * and veth but cost 15-50 % more sender CPU per GB, because a frame must be
- * copied into a registered buffer first (the raw send-path bench in
- * bench/results/native-uring*.md fills the registered buffers in place and so
- * does not pay that copy). Node also does TLS, which io_uring cannot here.
+ * (bench/forward/forward-bench.ts -> bench/results/forward.md, forward-veth.md):
+ * io_uring cost 20-45 % more sender CPU per GB in every run (frames must be
+ * copied into registered buffers; FFI submit/reap on top of the same kernel
+ * work) and was no faster at 64 KB batches, the size range edge batches live
+ * in (the pipeline closes a batch after 5 ms); it moved 10-30 % more MB/s
+ * only at 1 MB batches. Node also does TLS, which io_uring cannot here.
  * `io_uring` asks for it explicitly and falls back to node (with a log line
  * saying why) when the host cannot do it.
  */
