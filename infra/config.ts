@@ -178,25 +178,41 @@ export function relayConfigYaml(opts: {
   readonly healthPort: number;
   readonly brokers: string;
   readonly topic: string;
-  readonly sasl: 'aws-msk-iam' | 'gcp-oauthbearer';
+  /**
+   * How the relay authenticates to Kafka: `scram` (MSK SCRAM-SHA-512, user
+   * `relay`, password from EDGELOG_KAFKA_PASSWORD) or `plain` (GCP Managed
+   * Kafka SASL/PLAIN: service account and key from EDGELOG_KAFKA_USERNAME /
+   * EDGELOG_KAFKA_PASSWORD). Secrets come from /etc/edgelog/edgelog.env,
+   * never from this file. The agent's config schema validates this output
+   * (test/infra/relay-config.test.ts).
+   */
+  readonly sasl: 'scram' | 'plain';
 }): string {
+  const sasl = opts.sasl === 'scram'
+    ? '{ mechanism: scram-sha-512, username: relay, password: "${EDGELOG_KAFKA_PASSWORD}" }'
+    : '{ mechanism: plain, username: "${EDGELOG_KAFKA_USERNAME}", password: "${EDGELOG_KAFKA_PASSWORD}" }';
   return [
     '# edgelog relay: forward in, Kafka out. Rendered by infra/config.ts.',
-    'role: relay',
-    'health:',
+    'agent:',
+    '  role: relay',
+    '  data_dir: /var/lib/edgelog',
+    'observe:',
+    '  # The load balancer health-checks /readyz here.',
     `  listen: 0.0.0.0:${opts.healthPort}`,
     'sources:',
     '  forward_in:',
     '    type: forward',
-    `    listen: 0.0.0.0:${opts.forwardPort}`,
+    `    address: 0.0.0.0:${opts.forwardPort}`,
     'sinks:',
     '  kafka_out:',
     '    type: kafka',
-    `    brokers: ${opts.brokers}`,
+    // Unquoted on purpose: on AWS the placeholder becomes MSK's comma-separated
+    // list at apply time, which then reads as a YAML flow sequence of host:port.
+    `    brokers: [${opts.brokers}]`,
     `    topic: ${opts.topic}`,
-    '    tls: true',
-    `    sasl: ${opts.sasl}`,
-    '    encoding: otlp_proto',
+    '    tls: { enabled: true }',
+    `    sasl: ${sasl}`,
+    '    encoding: { codec: otlp_proto }',
     '',
   ].join('\n');
 }

@@ -222,6 +222,9 @@ Environment=NODE_ENV=production
 # derives EDGELOG_NATIVE_LIB / EDGELOG_BPF_OBJ from it.
 Environment=EDGELOG_NATIVE_DIR=${OPT}/current/native
 Environment=EDGELOG_STATE_DIR=${STATE}
+# Secrets (e.g. EDGELOG_KAFKA_PASSWORD, referenced as \${EDGELOG_KAFKA_PASSWORD}
+# in the config) live in a root-owned 0600 file, never in the unit or the YAML.
+EnvironmentFile=-${ETC}/edgelog.env
 WorkingDirectory=${STATE}
 StateDirectory=edgelog
 StateDirectoryMode=0750

@@ -234,6 +234,11 @@ export class KafkaCluster extends Construct {
     }
   }
 
+  /** Bootstrap brokers for SCRAM clients (port 9096): what the relays' kafkajs producer uses. */
+  get bootstrapBrokersScram(): string {
+    return this.cluster.bootstrapBrokersSaslScram;
+  }
+
   /** Bootstrap brokers for IAM clients (port 9098). */
   get bootstrapBrokersIam(): string {
     return this.cluster.bootstrapBrokersSaslIam;

@@ -71,7 +71,7 @@ export interface RelayFleetProps {
   readonly install: AgentInstall;
   /** The relay's edgelog.yaml; must contain `bootstrapPlaceholder`. */
   readonly configYaml: string;
-  /** Terraform reference to the region's bootstrap brokers (IAM listener). */
+  /** Terraform reference to the region's bootstrap brokers (SASL/SCRAM listener, 9096). */
   readonly kafkaBootstrap: string;
   /** The MSK cluster ARN the relays may write to (IAM auth). */
   readonly kafkaClusterArn: string;

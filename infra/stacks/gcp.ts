@@ -31,7 +31,7 @@ export class GcpStack extends EdgelogStack {
         healthPort: cfg.ports.health,
         brokers: gcpKafkaBootstrap(`${name}-kafka`, g.region, g.project),
         topic: cfg.kafka.topics[0],
-        sasl: 'gcp-oauthbearer',
+        sasl: 'plain',
       }),
       topic: cfg.kafka.topics[0],
       kafkaVcpus: g.kafkaVcpus,

@@ -88,9 +88,9 @@ export function relayProps(name = 'edgelog-test-relay', over: Partial<RelayFleet
       healthPort: config.ports.health,
       brokers: KAFKA_BOOTSTRAP_PLACEHOLDER,
       topic: 'edgelog.logs',
-      sasl: 'aws-msk-iam',
+      sasl: 'scram',
     }),
-    kafkaBootstrap: 'b-1.example:9098',
+    kafkaBootstrap: 'b-1.example:9096',
     kafkaClusterArn: 'arn:aws:kafka:us-east-1:111111111111:cluster/test/abc',
     ...over,
   };
