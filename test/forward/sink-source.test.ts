@@ -281,3 +281,41 @@ test('mutual TLS: the relay accepts only agents with a certificate from its CA',
   await assert.rejects(anon.send(msgs), (e: EdgelogError) => e.retriable);
   assert.equal(r.down.records.length, 10);
 });
+
+test('the endpoint name is resolved again on every connect (DNS failover)', async (t) => {
+  const { ForwardConnection } = await import('../../agent/sinks/forward/connection.ts');
+  const { ForwardMetrics } = await import('../../agent/forward/metrics.ts');
+  const r1 = await relay(t);
+  const port = r1.port;
+  let address = '127.0.0.1';
+  const asked: string[] = [];
+  const ctx = makeCtx(t, 'fwd_out');
+  const cfg = forwardSink.validate({ endpoints: [`relay.test:${port}`], reconnect_attempts: 0 }, 'sinks.fwd_out');
+  const conn = new ForwardConnection({
+    cfg, endpoint: cfg.endpoints[0]!, agentId: 'edge-1', transport: Promise.resolve({ kind: 'node', reason: 'test' }), tlsOptions: null,
+    metrics: new ForwardMetrics(ctx.metrics, ctx.id, ctx.log), log: ctx.log,
+    resolve: async (host) => { asked.push(host); return address; },
+  });
+  t.after(() => conn.close());
+  await conn.send(encode(makeRecords(5).records));
+  assert.equal(r1.down.records.length, 5);
+  // the record moves to another address (127.0.0.2 is loopback too); the old relay goes away
+  await r1.stop();
+  const ctx2 = makeCtx(t, 'fwd_in2', 'relay-2');
+  const src2 = forwardSource.create(forwardSource.validate({ address: `127.0.0.2:${port}` }, 'sources.fwd_in2'), ctx2) as ForwardSource;
+  const down2 = new (await import('./helpers.ts')).CollectingDownstream();
+  try {
+    await src2.start(down2);
+  } catch (err) {
+    t.skip(`cannot listen on 127.0.0.2: ${(err as Error).message}`);
+    return;
+  }
+  t.after(async () => { await src2.stop(); await src2.drain(1000); });
+  address = '127.0.0.2';
+  const msgs = encode(makeRecords(7).records);
+  for (let i = 0; ; i++) {
+    try { await conn.send(msgs); break; } catch (e) { assert.ok((e as EdgelogError).retriable); if (i > 5) throw e; }
+  }
+  assert.equal(down2.records.length, 7);
+  assert.ok(asked.length >= 2 && asked.every((h) => h === 'relay.test'), `resolved on each connect: ${asked.join(',')}`);
+});

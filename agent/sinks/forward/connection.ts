@@ -118,7 +118,11 @@ export interface ConnectionOptions {
   readonly tlsOptions: tls.ConnectionOptions | null;
   readonly metrics: ForwardMetrics;
   readonly log: Logger;
+  /** Name resolution, called on every connect (default dns.lookup: /etc/hosts, then DNS, like every other client on the host). */
+  readonly resolve?: (host: string) => Promise<string>;
 }
+
+const defaultResolve = async (host: string): Promise<string> => (await lookup(host)).address;
 
 export class ForwardConnection {
   readonly maxMessageBytes: number;
@@ -326,7 +330,7 @@ export class ForwardConnection {
     let address: string;
     try {
       // Resolved on every connect so a DNS change (failover record) takes effect at the next reconnect.
-      address = net.isIP(ep.host) ? ep.host : (await lookup(ep.host)).address;
+      address = net.isIP(ep.host) ? ep.host : await (this.o.resolve ?? defaultResolve)(ep.host);
     } catch (err) {
       const e = new ForwardConnectError(ep.text, `DNS lookup failed: ${(err as Error).message}`, err);
       this.fail(e);
