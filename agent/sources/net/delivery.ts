@@ -41,7 +41,9 @@ export class Delivery {
   private token = 0;
   private stopping = false;
   private replaying = true;
-  private spoolQueue: Promise<void> = Promise.resolve();
+  /** Serialized batches waiting for the spool, in arrival order; one pump appends them. */
+  private spoolPending: { payloads: Buffer[]; done: () => void }[] = [];
+  private pumping = false;
   /** Set when the spool closes: appends still retrying give up (counted) instead of looping. */
   private giveUp = false;
   private readonly onGroupDone = () => {
@@ -78,12 +80,7 @@ export class Delivery {
     this.outstanding += bytes;
     this.inFlight++;
     try {
-      if (this.spool) {
-        // One queue: a batch retrying on a full disk holds back the ones read after it (order per connection).
-        const p = this.spoolQueue.then(() => this.toSpool(records));
-        this.spoolQueue = p;
-        await p;
-      }
+      if (this.spool) await this.toSpool(records);
       else {
         group.add(records.length);
         group.seal();
@@ -95,7 +92,7 @@ export class Delivery {
     }
   }
 
-  private async toSpool(records: LogRecord[]): Promise<void> {
+  private toSpool(records: LogRecord[]): Promise<void> {
     const spool = this.spool!;
     let payloads = records.map(serializeRecord);
     if (payloads.some((p) => p.length > spool.maxRecordSize)) {
@@ -103,8 +100,34 @@ export class Delivery {
       const fit = payloads.filter((p) => p.length <= spool.maxRecordSize);
       this.ev.malformed('spool_rejected', 'spool', payloads.length - fit.length);
       payloads = fit;
-      if (fit.length === 0) return;
+      if (fit.length === 0) return Promise.resolve();
     }
+    return new Promise((done) => {
+      this.spoolPending.push({ payloads, done });
+      if (!this.pumping) void this.pump();
+    });
+  }
+
+  /**
+   * One append at a time, in arrival order, taking every batch queued
+   * meanwhile into the same append (one write for many socket reads). A batch
+   * retrying on a full disk holds back the ones read after it: order holds.
+   */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.spoolPending.length > 0) {
+        const items = this.spoolPending.splice(0);
+        await this.appendWithRetry(items.length === 1 ? items[0]!.payloads : items.flatMap((i) => i.payloads));
+        for (const i of items) i.done();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async appendWithRetry(payloads: Buffer[]): Promise<void> {
+    const spool = this.spool!;
     let backoff = 100;
     for (;;) {
       try {
@@ -117,7 +140,7 @@ export class Delivery {
           this.log.error('spool refused records, dropped', { err, records: payloads.length });
           return;
         }
-        // Disk full or I/O error: wait and retry; the connection stays paused meanwhile.
+        // Disk full or I/O error: wait and retry; the connections stay paused meanwhile.
         this.ev.spoolRetry(e);
         if (this.stopping) backoff = Math.min(backoff, 200);
         await new Promise((r) => setTimeout(r, backoff));
