@@ -1,4 +1,4 @@
-// Agent -> relay -> real Kafka, both as real agents in child processes:
+// Agent -> relay -> real Kafka, both as real agents (`edgelog run`, child processes):
 //   edge:  file source -> otlp_proto -> forward sink
 //   relay: forward source -> otlp_proto -> kafka sink
 // Every line arrives byte-exact (node and io_uring send paths), with its
@@ -11,11 +11,10 @@ import net from 'node:net';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sharedKafka, uniqueTopic, type TestKafka } from '../helpers/kafka.ts';
-import { metricSum } from '../helpers/agent-process.ts';
+import { metricSum, startAgent, type AgentProcess } from '../helpers/agent-process.ts';
 import { readBack, tempDir, waitFor, sleep } from '../helpers/e2e.ts';
 import { checkAgainstFiles, splitLines, type ReadbackRecord } from '../../agent/verify/otlp-readback.ts';
 import { capabilities } from '../../agent/native/capabilities.ts';
-import { startChild, type ChildAgent } from './agent-child.ts';
 
 const loghub = resolve(import.meta.dirname, '../../../shared/data/loghub');
 const samples = ['Apache_2k.log', 'OpenSSH_2k.log', 'Linux_2k.log'];
@@ -111,9 +110,9 @@ async function run(t: import('node:test').TestContext, transport: 'node' | 'io_u
   for (const f of samples) { const b = readFileSync(join(loghub, f)); writeFileSync(join(logs, f), b); files.set(join(logs, f), b); }
   const expected = [...files.values()].reduce((a, b) => a + splitLines(b).length, 0);
   const port = await freePort();
-  const relay = await startChild(relayConfig(dir, port, kafka, topic));
+  const relay = await startAgent(relayConfig(dir, port, kafka, topic));
   t.after(() => relay.kill());
-  const edge = await startChild(edgeConfig(dir, [join(logs, '*.log')], port, transport));
+  const edge = await startAgent(edgeConfig(dir, [join(logs, '*.log')], port, transport));
   t.after(() => edge.kill());
   await waitFor('every line acknowledged by the relay', async () => metricSum(await edge.metrics(), 'edgelog_component_sent_records_total') >= expected, 90_000, 250)
     .catch((e) => { throw new Error(`${e.message}\nedge: ${edge.stderr().slice(-3000)}\nrelay: ${relay.stderr().slice(-3000)}`); });
@@ -152,9 +151,9 @@ test('SIGKILL of the relay mid-stream loses nothing: the edge retransmits to the
   // The relay lingers 1.5 s before writing to Kafka, so its ACKs lag and the edge
   // has batches in flight when the relay is killed.
   const relayFile = relayConfig(dir, port, kafka, topic, '1500ms');
-  let relay: ChildAgent = await startChild(relayFile);
+  let relay: AgentProcess = await startAgent(relayFile);
   t.after(() => relay.kill());
-  const edge = await startChild(edgeConfig(dir, [path], port, 'node'));
+  const edge = await startAgent(edgeConfig(dir, [path], port, 'node'));
   t.after(() => edge.kill());
 
   // a writer appends lines in bursts for the whole test
@@ -174,7 +173,7 @@ test('SIGKILL of the relay mid-stream loses nothing: the edge retransmits to the
   await waitFor('batches in flight to the relay', async () => (await inFlight()) > 0, 30_000, 20);
   await relay.kill(); // SIGKILL: acks in flight are lost with it
   for (let i = 0; i < 10; i++) { writeSome(100); await sleep(100); }
-  relay = await startChild(relayFile);
+  relay = await startAgent(relayFile);
   while (written < lines.length * 3) { writeSome(200); await sleep(20); }
   await waitFor('every line acknowledged', async () => metricSum(await edge.metrics(), 'edgelog_component_sent_records_total') >= written, 90_000, 250)
     .catch((e) => { throw new Error(`${e.message}\nedge: ${edge.stderr().slice(-3000)}`); });
