@@ -29,7 +29,7 @@ export class FlatScan {
    * (verified with startsWith) is what JSON.parse gets for free from V8's
    * internalized keys. Before it and the indexOf below the fast path lost to
    * JSON.parse by ~30% on 200-byte lines (262K vs 363K records/s); with both
-   * the two are at parity (see the fast_path default in json.ts).
+   * it is ahead (see the fast_path default in json.ts).
    */
   private readonly keyCache = new Map<number, { key: string; role: number }>();
 
