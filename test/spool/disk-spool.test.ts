@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { Registry } from 'prom-client';
-import { DiskSpool } from '../../agent/pipeline/spool/disk-spool.ts';
+import { DiskSpool, appendedBefore } from '../../agent/pipeline/spool/disk-spool.ts';
 import { DiskFullError } from '../../agent/core/errors.ts';
 import { HEADER_BYTES, encodeHeader } from '../../agent/pipeline/spool/format.ts';
 
@@ -209,7 +209,7 @@ test('disk full (1 MiB tmpfs): DiskFullError, no corrupt segment, recovery after
       try {
         await s.append(Array.from({ length: 10 }, (_, k) => rec(ok + k, 300)));
         ok += 10;
-      } catch (e) { err = e; }
+      } catch (e) { err = e; ok += appendedBefore(e); /* runs written before the failure stay */ }
     }
     assert.ok(err instanceof DiskFullError, `got ${String(err)}`);
     assert.equal((err as DiskFullError).code, 'EDGELOG_DISK_FULL');
@@ -217,7 +217,7 @@ test('disk full (1 MiB tmpfs): DiskFullError, no corrupt segment, recovery after
     assert.ok((s.stats.errors.ENOSPC ?? 0) >= 1);
     assert.match(await reg.metrics(), /edgelog_spool_errors_total\{spool="full",code="ENOSPC"\} [1-9]/);
     // retrying while still full fails the same way, no crash
-    await assert.rejects(s.append(Array.from({ length: 40 }, (_, k) => rec(ok + k, 300))), DiskFullError);
+    await assert.rejects(s.append(Array.from({ length: 40 }, (_, k) => rec(ok + k, 300))).catch((e: unknown) => { ok += appendedBefore(e); throw e; }), DiskFullError);
     // free space: the retry goes through
     await rm(join(mnt, 'filler'));
     await s.append(Array.from({ length: 10 }, (_, k) => rec(ok + k, 300)));
@@ -288,4 +288,24 @@ test('a fully acked active segment is recycled in place (no new file needed), an
   const got = (await s.read(10))!;
   assert.equal(got.firstSeq, 5000);
   assert.deepEqual(got.payloads.map(idOf), [1, 2]);
+});
+
+test('an append split over segments that fails midway reports how many records it wrote', async (t) => {
+  if (process.getuid?.() !== 0) { t.skip('needs root to mount a tmpfs'); return; }
+  const dir = await tmp(t);
+  const mnt = join(dir, 'mnt');
+  execFileSync('mkdir', [mnt]);
+  try { execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]); } catch (e) { t.skip(`cannot mount tmpfs: ${(e as Error).message}`); return; }
+  try {
+    const s = await openSpool(join(mnt, 'spool'), { maxBytes: 64 << 20, segmentBytes: 32 * 1024 });
+    // ~600 KB in one append: several 32 KiB segments fit, then the 256 KiB disk is full
+    const err = await s.append(Array.from({ length: 2000 }, (_, i) => rec(i, 300))).then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof DiskFullError);
+    const n = appendedBefore(err);
+    assert.ok(n > 0 && n < 2000, `partial: ${n}`);
+    assert.deepEqual((await readAll(s)).map(idOf), Array.from({ length: n }, (_, i) => i), 'exactly the reported records are in the spool');
+  } finally {
+    for (const s of opened.splice(0)) await s.close().catch(() => {});
+    execFileSync('umount', [mnt]);
+  }
 });

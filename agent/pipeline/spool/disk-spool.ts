@@ -11,8 +11,10 @@
 //   await s.append(payloads)   // resolves once the frames are written (write(2): they survive a crash of
 //                              // this process; fsync follows by fsync_interval_ms / fsync_bytes for power loss).
 //                              // Rejects with DiskFullError (retriable; nothing half-written stays on disk),
-//                              // RecordTooLargeError, or SpoolClosedError (a rejected append wrote nothing: a caller
-//                              // that retries must hold later appends back to keep order). With when_full=block it waits for
+//                              // RecordTooLargeError, or SpoolClosedError. An append larger than what is left of the
+//                              // active segment is written in runs: a rejection after some runs carries
+//                              // `appended` (leading records written), see appendedBefore(). A caller that retries sends
+//                              // the rest and holds later appends back to keep order. With when_full=block it waits for
 //                              // acks to free a segment; with drop_oldest it deletes the oldest segment (counted).
 //   await s.readable()         // resolves when unread records exist (or the spool closed)
 //   const b = await s.read(maxRecords, maxBytes)  // next batch {id, firstSeq, payloads} or null when nothing unread
@@ -58,6 +60,12 @@ export interface SpoolBatch {
   /** Sequence number of payloads[0]: with the spool name, a stable dedupe key. */
   firstSeq: number;
   payloads: Buffer[];
+}
+
+/** How many leading records of a rejected append were written anyway (0 for most failures). */
+export function appendedBefore(err: unknown): number {
+  const n = (err as { appended?: unknown }).appended;
+  return typeof n === 'number' ? n : 0;
 }
 
 export class SpoolClosedError extends EdgelogError {
@@ -320,6 +328,17 @@ export class DiskSpool {
     if (this.closed) throw new SpoolClosedError();
     for (const p of payloads) if (p.length > this.maxRecordBytes) throw new RecordTooLargeError(p.length, this.maxRecordBytes);
     let i = 0;
+    try {
+      await this.appendRuns(payloads, (n) => { i = n; });
+    } catch (e) {
+      // Runs written before the failure stay (a reader may already have them): say how many, so a retry sends only the rest.
+      if (e instanceof EdgelogError && i > 0) (e as EdgelogError & { appended?: number }).appended = i;
+      throw e;
+    }
+  }
+
+  private async appendRuns(payloads: Buffer[], progress: (written: number) => void): Promise<void> {
+    let i = 0;
     while (i < payloads.length) {
       // The longest run that fits in the active segment (or a fresh one).
       let active = this.segments.at(-1)!;
@@ -340,6 +359,7 @@ export class DiskSpool {
       active = this.segments.at(-1)!;
       await this.writeFrames(active, encodeFrames(payloads, i, j), j - i);
       i = j;
+      progress(i);
     }
   }
 

@@ -14,7 +14,7 @@ import type { Downstream } from '../../core/component.ts';
 import type { EdgelogError } from '../../core/errors.ts';
 import type { LogRecord } from '../../core/record.ts';
 import type { Logger } from '../../observe/log.ts';
-import { DiskSpool } from '../../pipeline/spool/disk-spool.ts';
+import { DiskSpool, appendedBefore } from '../../pipeline/spool/disk-spool.ts';
 import type { SpoolConfig } from '../../pipeline/spool/config.ts';
 import type { Registry } from 'prom-client';
 import { serializeRecord } from '../../pipeline/spool/record-codec.ts';
@@ -24,6 +24,8 @@ import type { NetEvents } from './events.ts';
 const noop = () => {};
 /** How long stop waits for deliveries in progress before it moves on. */
 const STOP_GRACE_MS = 5000;
+/** Queued batches are merged into one spool append up to about this many bytes. */
+const COALESCE_BYTES = 256 * 1024;
 /** A group for records that are acknowledged by the spool, not by the pipeline. */
 const spooledGroup = new AckGroup(0, noop);
 
@@ -117,7 +119,14 @@ export class Delivery {
     this.pumping = true;
     try {
       while (this.spoolPending.length > 0) {
-        const items = this.spoolPending.splice(0);
+        // Up to ~256 KiB per append: a smaller write fits again sooner once a full disk frees space.
+        let n = 0;
+        let bytes = 0;
+        while (n < this.spoolPending.length && (n === 0 || bytes < COALESCE_BYTES)) {
+          for (const p of this.spoolPending[n]!.payloads) bytes += p.length;
+          n++;
+        }
+        const items = this.spoolPending.splice(0, n);
         await this.appendWithRetry(items.length === 1 ? items[0]!.payloads : items.flatMap((i) => i.payloads));
         for (const i of items) i.done();
       }
@@ -126,7 +135,8 @@ export class Delivery {
     }
   }
 
-  private async appendWithRetry(payloads: Buffer[]): Promise<void> {
+  private async appendWithRetry(batch: Buffer[]): Promise<void> {
+    let payloads = batch;
     const spool = this.spool!;
     let backoff = 100;
     for (;;) {
@@ -135,6 +145,8 @@ export class Delivery {
         return;
       } catch (e) {
         const err = e as EdgelogError;
+        const done = appendedBefore(e);
+        if (done > 0) payloads = payloads.slice(done); // never append a record twice
         if (!err.retriable || spool.isClosed || this.giveUp) {
           this.ev.malformed('spool_rejected', 'spool', payloads.length);
           this.log.error('spool refused records, dropped', { err, records: payloads.length });
