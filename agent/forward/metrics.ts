@@ -21,6 +21,7 @@ export class ForwardMetrics {
   private readonly connectsC;
   private readonly connectionsG;
   private readonly nacksC;
+  private readonly fallbackC;
 
   constructor(registry: Registry, component: string, log: Logger) {
     this.component = component;
@@ -33,6 +34,7 @@ export class ForwardMetrics {
     this.rejectedC = counter(registry, 'edgelog_forward_rejected_total', 'Connections or batches the relay rejected for violating the protocol, by reason.', ['component', 'reason']);
     this.connectsC = counter(registry, 'edgelog_forward_connects_total', 'Connection attempts to a relay, by endpoint and result.', ['component', 'endpoint', 'result']);
     this.connectionsG = gauge(registry, 'edgelog_forward_connections', 'Open forward connections (sink: to relays; source: from agents).', ['component']);
+    this.fallbackC = counter(registry, 'edgelog_forward_transport_fallbacks_total', 'Times the sink fell back from io_uring to Node net because io_uring could not be set up.', ['component']);
     this.nacksC = counter(registry, 'edgelog_forward_nacks_total', 'NACKs sent (source) or received (sink), by error code.', ['component', 'code']);
     // inc(0), not set(0): a reloaded component must not reset the count its predecessor's closing connections still hold
     this.connectionsG.inc({ component }, 0);
@@ -67,6 +69,11 @@ export class ForwardMetrics {
     this.connectsC.inc({ component: this.component, endpoint, result });
     if (result === 'ok') this.log.info('forward: connected', { endpoint, ...(detail ? { detail } : {}) });
     else this.log.warn('forward: connect failed', { endpoint, error: detail });
+  }
+
+  transportFallback(reason: string): void {
+    this.fallbackC.inc({ component: this.component });
+    this.log.warn('forward: io_uring send path unavailable, using node net', { reason });
   }
 
   connections(delta: number): void { this.connectionsG.inc({ component: this.component }, delta); }

@@ -138,6 +138,7 @@ export class ForwardConnection {
   private readonly probes = new Map<bigint, (ok: boolean) => void>();
   private closed = false;
   private lastError = '';
+  private uringFailed = false;
 
   constructor(o: ConnectionOptions) {
     this.o = o;
@@ -352,13 +353,25 @@ export class ForwardConnection {
     socket.on('error', (err) => this.kill(c, new ForwardConnectionLostError(ep.text, err.message)));
     socket.on('close', () => { this.kill(c, new ForwardConnectionLostError(ep.text, 'closed by the relay')); });
     try {
-      this.kind = (await this.o.transport).kind;
+      if (!this.uringFailed) this.kind = (await this.o.transport).kind;
       if (this.kind === 'io_uring') {
-        const sender = await openUring(1 << 20);
-        c.writer = new UringWriter(sender, socketFd(socket), (err) => this.kill(c, new ForwardConnectionLostError(ep.text, err.message)));
-      } else {
-        c.writer = new NodeWriter(socket);
+        try {
+          const sender = await openUring(1 << 20);
+          try {
+            c.writer = new UringWriter(sender, socketFd(socket), (err) => this.kill(c, new ForwardConnectionLostError(ep.text, err.message)));
+          } catch (err) {
+            await sender.close();
+            throw err;
+          }
+        } catch (err) {
+          // The ring could not be set up here (memlock limit, seccomp, fd trouble): this
+          // connection object stays on Node's path from now on, and says so once.
+          this.uringFailed = true;
+          this.kind = 'node';
+          this.o.metrics.transportFallback((err as Error).message);
+        }
       }
+      if (!c.writer) c.writer = new NodeWriter(socket);
       const hello = encodeHello({
         minVersion: MIN_VERSION, maxVersion: MAX_VERSION, flags: 0, maxFrameBytes: cfg.max_frame_bytes,
         compressions: preferenceOrder(compressionId(cfg.compression)), sessionId: this.sessionId, agentId: this.o.agentId,
