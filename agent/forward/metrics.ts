@@ -22,6 +22,7 @@ export class ForwardMetrics {
   private readonly connectionsG;
   private readonly nacksC;
   private readonly fallbackC;
+  private readonly dupC;
 
   constructor(registry: Registry, component: string, log: Logger) {
     this.component = component;
@@ -35,6 +36,7 @@ export class ForwardMetrics {
     this.connectsC = counter(registry, 'edgelog_forward_connects_total', 'Connection attempts to a relay, by endpoint and result.', ['component', 'endpoint', 'result']);
     this.connectionsG = gauge(registry, 'edgelog_forward_connections', 'Open forward connections (sink: to relays; source: from agents).', ['component']);
     this.fallbackC = counter(registry, 'edgelog_forward_transport_fallbacks_total', 'Times the sink fell back from io_uring to Node net because io_uring could not be set up.', ['component']);
+    this.dupC = counter(registry, 'edgelog_forward_duplicates_suppressed_total', 'Resent batches the relay recognised (same session and sequence) and did not push again: still pending or already done.', ['component', 'state']);
     this.nacksC = counter(registry, 'edgelog_forward_nacks_total', 'NACKs sent (source) or received (sink), by error code.', ['component', 'code']);
     // inc(0), not set(0): a reloaded component must not reset the count its predecessor's closing connections still hold
     this.connectionsG.inc({ component }, 0);
@@ -74,6 +76,11 @@ export class ForwardMetrics {
   transportFallback(reason: string): void {
     this.fallbackC.inc({ component: this.component });
     this.log.warn('forward: io_uring send path unavailable, using node net', { reason });
+  }
+
+  duplicate(peer: string, state: 'pending' | 'done'): void {
+    this.dupC.inc({ component: this.component, state });
+    this.log.debug('forward: resent batch recognised, not pushed again', { peer, state });
   }
 
   connections(delta: number): void { this.connectionsG.inc({ component: this.component }, delta); }

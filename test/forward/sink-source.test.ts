@@ -319,3 +319,27 @@ test('the endpoint name is resolved again on every connect (DNS failover)', asyn
   assert.equal(down2.records.length, 7);
   assert.ok(asked.length >= 2 && asked.every((h) => h === 'relay.test'), `resolved on each connect: ${asked.join(',')}`);
 });
+
+test('a resent batch is not pushed twice while the relay stays up (pending, then done)', async (t) => {
+  const reg = new Registry();
+  const r = await relay(t, {}, 0, reg);
+  r.down.hold = true;
+  const s = sink(t, [`127.0.0.1:${r.port}`], { ack_timeout: '300ms', window: 4 });
+  const msgs = encode(makeRecords(40).records, 10); // 4 frames
+  // 1. no ACK in time: the sink drops the connection; the pipeline retries the same messages
+  await assert.rejects(s.send(msgs), (e: EdgelogError) => e.code === 'EDGELOG_FORWARD_TIMEOUT');
+  assert.equal(r.down.records.length, 40);
+  const retry = s.send(msgs);
+  await until('resent batches recognised as pending', async () => (await metricValue(reg, 'edgelog_forward_duplicates_suppressed_total', { state: 'pending' })) === 4);
+  r.down.release();
+  await retry;
+  assert.equal(r.down.records.length, 40, 'nothing pushed twice');
+  // 2. ACKs lost after completion: the resend is ACKed from memory
+  const more = encode(makeRecords(20, { start: 10_000 }).records, 10);
+  await assert.rejects(s.send(more), (e: EdgelogError) => e.code === 'EDGELOG_FORWARD_TIMEOUT');
+  r.down.release(); // completes while the sink has no connection
+  await until('batches done', async () => r.down.held.length === 0);
+  await s.send(more);
+  assert.equal(r.down.records.length, 60);
+  assert.equal(await metricValue(reg, 'edgelog_forward_duplicates_suppressed_total', { state: 'done' }), 2);
+});

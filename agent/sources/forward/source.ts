@@ -47,6 +47,28 @@ interface Conn {
   hsTimer: NodeJS.Timeout | null;
 }
 
+/** A batch pushed downstream and not yet done, and the connections owed its ACK. */
+interface Pending { readonly conns: Set<Conn> }
+
+/**
+ * What the relay remembers of one sender session (agent id + HELLO session id):
+ * batches in the pipeline, and recently completed sequences. A sender never
+ * reuses (session, sequence) for other content (PROTOCOL.md 8), so a resent
+ * batch that is still in the pipeline just waits for it, and one that already
+ * completed is ACKed at once: no duplicate reaches Kafka while this relay stays up.
+ */
+interface Session {
+  readonly pending: Map<bigint, Pending>;
+  readonly done: Set<bigint>;
+  readonly doneOrder: bigint[];
+}
+
+// Completed sequences remembered per session: 64 windows of the default 16 covers every
+// batch a sender can still hold unacknowledged after a few reconnects.
+const DONE_PER_SESSION = 1024;
+// Sessions remembered (idle ones are forgotten first): enough for a large relay's agents and their restarts.
+const MAX_SESSIONS = 8192;
+
 export class ForwardSource implements Source {
   private readonly cfg: ForwardSourceConfig;
   private readonly ctx: ComponentContext;
@@ -60,6 +82,7 @@ export class ForwardSource implements Source {
   private totalUnacked = 0;
   private drainWaiters: Array<() => void> = [];
   private readonly relayId: string;
+  private readonly sessions = new Map<string, Session>();
   address: { host: string; port: number } | null = null;
 
   constructor(cfg: ForwardSourceConfig, ctx: ComponentContext) {
@@ -263,6 +286,23 @@ export class ForwardSource implements Source {
       throw new FrameError('window_exceeded', ErrorCode.WINDOW_EXCEEDED, `sequence ${b.sequence} with ${c.unacked} batches unacknowledged (window ${this.cfg.window})`);
     }
     c.lastSeq = b.sequence;
+    const seq = b.sequence;
+    const sess = this.session(c.hello!);
+    if (sess.done.has(seq)) {
+      // resent after its ACK was lost: already in Kafka
+      this.m.duplicate(c.peer, 'done');
+      this.send(c, encodeAck(seq), FrameType.ACK);
+      return;
+    }
+    const inPipeline = sess.pending.get(seq);
+    if (inPipeline) {
+      // resent while the first copy is still on its way: wait for it
+      this.m.duplicate(c.peer, 'pending');
+      inPipeline.conns.add(c);
+      c.unacked++;
+      this.totalUnacked++;
+      return;
+    }
     if (!supportedCompressions.includes(b.compression)) return this.nack(c, b, ErrorCode.UNSUPPORTED_COMPRESSION, false, `compression id ${b.compression}`);
     if (b.rawLength > this.cfg.max_batch_bytes) return this.nack(c, b, ErrorCode.TOO_LARGE, false, `raw length ${b.rawLength} above ${this.cfg.max_batch_bytes}`);
     let raw: Buffer;
@@ -272,8 +312,8 @@ export class ForwardSource implements Source {
       return this.nack(c, b, ErrorCode.BAD_PAYLOAD, false, (err as DecompressError).message);
     }
     if (c.closing) return; // connection ended meanwhile: no ACK, the agent resends
-    const seq = b.sequence;
-    const group = new AckGroup(0, () => this.onBatchDone(c, seq));
+    const pending: Pending = { conns: new Set([c]) };
+    const group = new AckGroup(0, () => this.onBatchDone(sess, seq, pending));
     const records: LogRecord[] = [];
     try {
       decodeLogsData(raw, group, records, { keepResource: this.cfg.keep_resource });
@@ -285,17 +325,44 @@ export class ForwardSource implements Source {
     }
     c.unacked++;
     this.totalUnacked++;
+    sess.pending.set(seq, pending);
     if (records.length === 0) { group.seal(); return; }
     const pushed = this.out!.push(records);
     group.seal();
     await pushed;
   }
 
-  private onBatchDone(c: Conn, seq: bigint): void {
-    c.unacked--;
-    this.totalUnacked--;
-    // A connection that ended before this point gets no ACK: the agent resends the batch (a duplicate, counted there).
-    if (!c.socket.destroyed) this.send(c, encodeAck(seq), FrameType.ACK);
+  private session(h: HelloFrame): Session {
+    const key = `${h.agentId}\u0000${h.sessionId}`;
+    let s = this.sessions.get(key);
+    if (s) {
+      // most recently used last (Map keeps insertion order)
+      this.sessions.delete(key);
+      this.sessions.set(key, s);
+      return s;
+    }
+    s = { pending: new Map(), done: new Set(), doneOrder: [] };
+    this.sessions.set(key, s);
+    if (this.sessions.size > MAX_SESSIONS) {
+      for (const [k, v] of this.sessions) {
+        if (this.sessions.size <= MAX_SESSIONS) break;
+        if (v.pending.size === 0) this.sessions.delete(k);
+      }
+    }
+    return s;
+  }
+
+  private onBatchDone(sess: Session, seq: bigint, p: Pending): void {
+    sess.pending.delete(seq);
+    sess.done.add(seq);
+    sess.doneOrder.push(seq);
+    if (sess.doneOrder.length > DONE_PER_SESSION) sess.done.delete(sess.doneOrder.shift()!);
+    for (const c of p.conns) {
+      c.unacked--;
+      this.totalUnacked--;
+      // A connection that ended before this point gets no ACK: the agent resends the batch and is ACKed from `done`.
+      if (!c.socket.destroyed) this.send(c, encodeAck(seq), FrameType.ACK);
+    }
     if (this.totalUnacked === 0 && this.drainWaiters.length > 0) {
       const w = this.drainWaiters;
       this.drainWaiters = [];
