@@ -31,8 +31,10 @@ export function summarizeProfiles(dir: string, top = 20): ProfileSummary {
     for (const n of prof.nodes) {
       const us = selfUs.get(n.id) ?? 0;
       if (us === 0) continue;
-      total += us;
       const name = n.callFrame.functionName || '(anonymous)';
+      // A thread waiting for work is not a cost: (idle) stays out of the shares.
+      if (name === '(idle)') continue;
+      total += us;
       const where = `${shortUrl(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
       const key = `${name}@${where}`;
       const row = byFn.get(key) ?? { fn: name, where, self_ms: 0, share: 0 };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { renderBars, type BarPanel } from './bar-chart.ts';
 import type { LatencyResult, SaturationResult } from './scenarios.ts';
 import type { ProfileSummary } from './profile.ts';
+import type { EngineResult } from './engines.ts';
 
 export interface Machine { nproc: number; memory_gb: number; kernel: string; cpu_model: string; node: string; broker: string }
 
@@ -25,6 +26,7 @@ export interface BenchResults {
   results: Record<string, Record<string, Cell>>;
   latency_seconds: number;
   profile?: ProfileSummary & { tool: string; workload: string; command: string };
+  engines?: EngineResult[];
   notes: string[];
 }
 
@@ -89,7 +91,7 @@ function profileSection(res: BenchResults): string {
   const p = res.profile;
   if (!p) return '_No CPU profile this run._';
   const rows = [
-    `One extra saturation run of ${p.tool} on ${p.workload} with \`${p.command}\`; ${n0(p.total_ms / 1000, 1)} s of samples (all threads).`,
+    `One extra saturation run of ${p.tool} on ${p.workload} with \`${p.command}\`; ${n0(p.total_ms / 1000, 1)} s of samples, idle excluded (all threads).`,
     '',
     '| self % | self ms | function | where |',
     '| ---: | ---: | --- | --- |',
@@ -102,6 +104,21 @@ function profileSection(res: BenchResults): string {
     ...p.files.slice(0, 12).map((r) => `| ${(r.share * 100).toFixed(1)} | ${r.where} |`),
   ];
   return rows.join('\n');
+}
+
+function enginesSection(res: BenchResults): string {
+  const e = res.engines;
+  if (!e || e.length === 0) return '_Not run (--no-engines)._';
+  const base = e.find((x) => x.engine === 'kafkajs')?.events_per_s;
+  return [
+    'Pre-encoded OTLP LogsData messages (2,600 200-byte JSON lines each, ~512 KiB of bodies: `batch.max_bytes`) produced by each client in its own process, one request of 4 messages in flight (the pipeline\'s shape), acks=all, idempotent, lz4. Encoding is outside the measurement: this isolates the client\'s cost.',
+    '',
+    '| engine | records/s | MB/s of bodies | CPU s/GB | request p50 ms | request p99 ms | peak RSS MB | vs kafkajs |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...e.map((x) => x.error
+      ? `| ${x.version} | failed: ${x.error.split('\n')[0]!.slice(0, 100)} | | | | | | |`
+      : `| ${x.version} | ${n0(x.events_per_s)} | ${n0(x.mb_per_s, 1)} | ${n0(x.cpu_s_per_gb, 1)} | ${n0(x.request_p50_ms, 1)} | ${n0(x.request_p99_ms, 1)} | ${n0(x.rss_mb)} | ${ratio(x.events_per_s, base)} |`),
+  ].join('\n');
 }
 
 export function renderMarkdown(res: BenchResults): string {
@@ -135,6 +152,10 @@ export function renderMarkdown(res: BenchResults): string {
   out.push('## Profile (edgelog, node --cpu-prof)');
   out.push('');
   out.push(profileSection(res));
+  out.push('');
+  out.push('## Kafka client engines (same OTLP messages, client only)');
+  out.push('');
+  out.push(enginesSection(res));
   out.push('');
   out.push('## Machine');
   out.push('');
@@ -189,7 +210,9 @@ export function writeResults(dir: string, res: BenchResults): void {
     generated_at: res.generated_at, quick: res.quick, duration_s: Math.round(res.duration_s), command: res.command,
     machine: res.machine, versions: res.versions, workloads: res.workloads, targets: TARGETS, skipped: res.skipped,
     tools,
-    raw: res.results,
+    // Everything measured, minus the configs (they are in results.md).
+    raw: JSON.parse(JSON.stringify(res.results, (k, v) => (k === 'config' ? undefined : v))),
+    engines: res.engines ?? null,
     profile: res.profile ? { ...res.profile, functions: res.profile.functions.slice(0, 20), files: res.profile.files.slice(0, 12) } : null,
   };
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');

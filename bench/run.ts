@@ -2,7 +2,7 @@
 // syslog-ng and kcat on the same machine, broker and workload files.
 //
 //   node bench/run.ts [--quick] [--only edgelog,kcat] [--workloads json-200b,loghub]
-//                     [--latency-seconds 20] [--no-latency] [--no-profile] [--out bench/results]
+//                     [--latency-seconds 20] [--no-latency] [--no-profile] [--no-engines] [--out bench/results]
 //
 // Per tool and workload: saturation throughput (events/s, MB/s), CPU s/GB,
 // peak RSS, GC p99 (edgelog), then end-to-end latency p50/p99/p99.9 at half
@@ -22,6 +22,7 @@ import { kcat } from './peers/kcat.ts';
 import type { Peer } from './peers/types.ts';
 import { latency, saturation, type ScenarioContext } from './scenarios.ts';
 import { summarizeProfiles } from './profile.ts';
+import { runEngines } from './engines.ts';
 import { renderMarkdown, tableFor, writeResults, type BenchResults } from './report.ts';
 import { ensureWorkloadFile, loghubDir, repoRoot, workloads } from './workload.ts';
 
@@ -29,7 +30,7 @@ const argv = process.argv.slice(2);
 const flag = (k: string) => argv.includes(k);
 const opt = (k: string): string | undefined => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
 if (flag('--help')) {
-  console.log('usage: node bench/run.ts [--quick] [--only edgelog,rsyslog,syslog-ng,kcat,edgelog-zstd] [--workloads json-200b,json-1kb,loghub] [--latency-seconds N] [--no-latency] [--no-profile] [--out DIR]');
+  console.log('usage: node bench/run.ts [--quick] [--only edgelog,rsyslog,syslog-ng,kcat,edgelog-zstd] [--workloads json-200b,json-1kb,loghub] [--latency-seconds N] [--no-latency] [--no-profile] [--no-engines] [--out DIR]');
   process.exit(0);
 }
 const quick = flag('--quick');
@@ -159,6 +160,15 @@ async function main(): Promise<number> {
         log(`  profile FAILED: ${(err as Error).message.split('\n')[0]}`);
       } finally {
         rmSync(profDir, { recursive: true, force: true });
+      }
+    }
+
+    // --- Kafka client engines (same OTLP messages, client only) ------------------------
+    if (kafka && !flag('--no-engines')) {
+      try {
+        res.engines = await runEngines(kafka, quick ? 100_000 : 1_000_000, log);
+      } catch (err) {
+        log(`engines FAILED: ${(err as Error).message.split('\n')[0]}`);
       }
     }
   } finally {
