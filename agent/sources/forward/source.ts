@@ -63,11 +63,12 @@ interface Session {
   readonly doneOrder: bigint[];
 }
 
-// Completed sequences remembered per session: 64 windows of the default 16 covers every
-// batch a sender can still hold unacknowledged after a few reconnects.
-const DONE_PER_SESSION = 1024;
-// Sessions remembered (idle ones are forgotten first): enough for a large relay's agents and their restarts.
-const MAX_SESSIONS = 8192;
+// Completed sequences remembered per session: 8 windows of the default 16, more than a sender
+// can still hold unacknowledged after a reconnect. ~60 B each in a Set plus an array.
+const DONE_PER_SESSION = 128;
+// Sessions remembered, idle ones forgotten first: a relay's agents and their restarts. Worst case
+// (every session full) ~4096 x 128 x 60 B = ~31 MiB, bounded even if peers invent session ids.
+const MAX_SESSIONS = 4096;
 
 export class ForwardSource implements Source {
   private readonly cfg: ForwardSourceConfig;
