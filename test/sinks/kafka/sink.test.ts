@@ -6,6 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { Registry } from 'prom-client';
 import { AckGroup } from '../../../agent/core/ack.ts';
@@ -48,6 +51,8 @@ async function createTopicWith(bootstrap: string, topic: string, configEntries: 
     await admin.disconnect();
   }
 }
+
+const msgs = (v: string): EncodedMessage[] => [{ key: null, value: Buffer.from(v), headers: {}, records: [] }];
 
 const codecs: Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 for (const compression of codecs) {
@@ -141,16 +146,18 @@ test('probe reports latency on a healthy cluster', async (t) => {
   assert.equal(sink.health().ready, false);
 });
 
-test('a stopped broker gives a retriable error, unready health and a failing probe', async (t) => {
-  const cluster = await startKafkaCluster({ name: 'sink-stop', heapMb: 256 });
-  t.after(() => cluster.stop());
+test('a stopped broker gives a retriable error, unready health and a failing probe; the same sink recovers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgelog-sink-stop-'));
+  let cluster = await startKafkaCluster({ name: 'sink-stop', heapMb: 256, dataDir: dir });
+  t.after(async () => { await cluster.stop(); rmSync(dir, { recursive: true, force: true }); });
+  const port = Number(cluster.bootstrap.split(':')[1]);
   const topic = 'stopped';
   await cluster.createTopic(topic);
   const sink = sinkFor(cluster.bootstrap, topic, { connect_timeout: '1s', request_timeout: '3s', probe_timeout: '2s', client_retry: { retries: 1, initial_backoff: '100ms', max_backoff: '200ms' } });
   t.after(() => sink.close());
-  await sink.send(messages(1));
+  await sink.send(msgs('before'));
   await cluster.stop();
-  await assert.rejects(sink.send(messages(1)), (e: unknown) => {
+  await assert.rejects(sink.send(msgs('during')), (e: unknown) => {
     assert.ok(e instanceof KafkaSendError, `KafkaSendError, got ${String(e)}`);
     assert.equal(e.retriable, true);
     assert.equal(e.code, 'EDGELOG_SINK_SEND');
@@ -158,4 +165,19 @@ test('a stopped broker gives a retriable error, unready health and a failing pro
   });
   assert.equal(sink.health().ready, false);
   await assert.rejects(sink.probe(), (e: unknown) => (e as KafkaSendError).retriable === true);
+
+  // the broker comes back on the same address: the same sink delivers again (what the pipeline's retry relies on)
+  cluster = await startKafkaCluster({ name: 'sink-stop', heapMb: 256, dataDir: dir, port });
+  let delivered = false;
+  for (let i = 0; i < 20 && !delivered; i++) {
+    try { await sink.send(msgs('after')); delivered = true; } catch (e) {
+      assert.equal((e as KafkaSendError).retriable, true);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  assert.ok(delivered, 'delivered after the broker came back');
+  assert.equal(sink.health().ready, true);
+  assert.ok((await sink.probe()) >= 0);
+  const got = await cluster.consumeAll(topic);
+  assert.deepEqual(got.map((m) => m.value!.toString()), ['before', 'after']);
 });
