@@ -105,8 +105,9 @@ async function main(): Promise<number> {
   const args = [
     '--test',
     `--test-concurrency=${process.env.EDGELOG_TEST_CONCURRENCY ?? '1'}`,
-    // A hung test must not eat CI's 90 minutes; any single test gets 5 minutes.
-    `--test-timeout=${process.env.EDGELOG_TEST_TIMEOUT_MS ?? '300000'}`,
+    // A hung test must not eat CI's 90 minutes; any single test gets 10 minutes
+    // (the longest, the 150 s broker outage under load, takes about 4).
+    `--test-timeout=${process.env.EDGELOG_TEST_TIMEOUT_MS ?? '600000'}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...files,
