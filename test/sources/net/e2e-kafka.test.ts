@@ -61,12 +61,12 @@ sinks:
   t.after(() => agent.kill());
   const n = 20_000;
   const lines = Array.from({ length: n }, (_, i) => `tcp line ${i} ${'x'.repeat(i % 90)}`);
-  await send(tcpPort, lines.slice(0, n / 2).join('\n') + '\n');
-  await send(tcpPort, lines.slice(n / 2).join('\n') + '\n');
-  // once the spool holds every line, kill the agent however far Kafka delivery got
-  await waitFor('all lines spooled', async () => metricSum(await agent.metrics(), 'edgelog_spool_records_total', 'op="append"') >= n, 60_000, 50);
-  const replayedBeforeKill = metricSum(await agent.metrics(), 'edgelog_spool_records_total', 'op="replay"');
+  // one connection streams all lines; the agent is killed mid-stream once a quarter is in the spool
+  const sending = send(tcpPort, lines.join('\n') + '\n').catch(() => { /* reset by the kill */ });
+  let spooledBeforeKill = 0;
+  await waitFor('a quarter spooled', async () => (spooledBeforeKill = metricSum(await agent.metrics(), 'edgelog_spool_records_total', 'op="append"')) >= n / 4, 60_000, 20);
   await agent.kill('SIGKILL');
+  await sending;
 
   agent = await startAgent(cfg);
   const sys = Array.from({ length: 200 }, (_, i) => {
@@ -91,8 +91,10 @@ sinks:
     seen.add(key);
     firsts.push(r.body.toString());
   }
-  assert.equal(firsts.length, n, `every spooled line delivered (${firsts.length} of ${n})`);
-  assert.deepEqual(firsts, lines, 'in order, per connection and overall (connections were sequential)');
+  // TCP has no application ack: lines still in kernel buffers at the kill are gone (the sender's problem),
+  // but every line the spool took is delivered, and what arrives is an unbroken prefix in order.
+  assert.ok(firsts.length >= spooledBeforeKill, `every spooled line delivered (${firsts.length} >= ${spooledBeforeKill})`);
+  assert.deepEqual(firsts, lines.slice(0, firsts.length), 'an unbroken prefix, in order');
   const syslog = records.filter((r) => String(r.attributes['edgelog.stream_id'] ?? '').startsWith('devices@'));
   assert.equal(syslog.length, 200);
   assert.equal(syslog[1]!.body.toString(), 'syslog message 1');
@@ -101,5 +103,5 @@ sinks:
   assert.equal(syslog[1]!.attributes.appname, 'app1');
   assert.equal(syslog[1]!.attributes.msg_id, 'ID1');
   assert.equal(syslog[0]!.severityText, 'err');
-  t.diagnostic(`${n} tcp lines: ${replayedBeforeKill} replayed from the spool before SIGKILL, ${dups} duplicates after restart, 0 lost; 200 syslog parsed`);
+  t.diagnostic(`tcp: ${spooledBeforeKill} lines spooled when SIGKILLed, ${firsts.length} delivered (prefix, in order), ${dups} duplicates; 200 syslog parsed`);
 });
