@@ -49,6 +49,15 @@ function isoFromNanos(ns: bigint): string {
   return new Date(Number(ms)).toISOString().slice(0, 19) + '.' + frac + 'Z';
 }
 
+/** JSON.stringify, falling back to a replacer only when an attribute is a BigInt (never fail the batch). */
+function stringify(o: JsonLogLine): string {
+  try {
+    return JSON.stringify(o);
+  } catch {
+    return JSON.stringify(o, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  }
+}
+
 export class JsonEncoder implements Encoder {
   readonly name = 'json';
   private readonly keyMode: KeyMode;
@@ -65,7 +74,7 @@ export class JsonEncoder implements Encoder {
     const out: EncodedMessage[] = new Array(records.length);
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      out[i] = { key: this.keyMode === 'stream' ? this.keys.key(r.stream) : null, value: Buffer.from(JSON.stringify(this.line(r)), 'utf8'), headers: this.headers, records: [r] };
+      out[i] = { key: this.keyMode === 'stream' ? this.keys.key(r.stream) : null, value: Buffer.from(stringify(this.line(r)), 'utf8'), headers: this.headers, records: [r] };
     }
     return out;
   }

@@ -44,6 +44,12 @@ test('json: one object per record with body, times, severity, attributes, stream
   assert.ok(none.every((m) => m.key === null));
 });
 
+test('json: a BigInt attribute (outside the declared types) is written as text, not thrown', () => {
+  const r = rec('x', '/s', 0, { attributes: { n: 2n ** 70n } as unknown as Record<string, number> });
+  const o = JSON.parse(new JsonEncoder(jsonEncoder.defaults, ctx).encode([r])[0]!.value.toString()) as JsonLogLine;
+  assert.equal(o.attributes!.n, (2n ** 70n).toString());
+});
+
 test('raw: one message per line, body bytes exact, key per stream', () => {
   const records = [rec('line one', '/x', 0), rec(Buffer.from([0xc3, 0x28]), '/x', 9), rec('', '/y', 0)];
   const msgs = new RawEncoder(rawEncoder.defaults).encode(records);

@@ -137,6 +137,17 @@ test('otlp_proto: a reused encoder keeps no state between records or batches', (
   assert.equal(d[1000].body.stringValue.length, 300_000);
 });
 
+test('otlp_proto: attribute values outside the declared types never fail the batch', () => {
+  const enc = new OtlpProtoEncoder(otlpProtoEncoder.defaults, ctx);
+  const odd = { big: 12345678901234567890n, neg: -5n, obj: { a: [1, 2] }, nan: Number.NaN } as unknown as Record<string, string>;
+  const d = decode(enc.encode([rec('x', '/s', 0, { attributes: odd })])[0]!.value).resourceLogs[0].scopeLogs[0].logRecords[0];
+  const kv = Object.fromEntries(d.attributes.map((x: Obj) => [x.key, x.value]));
+  assert.equal(kv.neg.intValue, '-5');
+  assert.equal(kv.big.stringValue, '12345678901234567890'); // beyond int64: kept as text
+  assert.equal(kv.obj.stringValue, '{"a":[1,2]}');
+  assert.ok(Number.isNaN(kv.nan.doubleValue));
+});
+
 test('msToNanoBits is exact over the whole ms range (checked against BigInt)', () => {
   const samples = [0, 1, 999, 65535, 65536, 4_294_967_295, 4_294_967_296, 1_795_254_195_568, 2 ** 43 - 1];
   for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.random() * 2 ** 43));

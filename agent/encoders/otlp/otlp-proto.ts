@@ -85,7 +85,7 @@ function stringKv(key: string, value: string): KeyValueProps {
 }
 
 /** A pooled KeyValue whose AnyValue holds exactly one non-null member. */
-interface SlotValue { stringValue: string | null; boolValue: boolean | null; intValue: number | null; doubleValue: number | null }
+interface SlotValue { stringValue: string | null; boolValue: boolean | null; intValue: number | Bits | null; doubleValue: number | null }
 interface Slot { key: string; value: SlotValue }
 
 function setAttr(slot: Slot, key: string, v: AttrValue): void {
@@ -94,8 +94,19 @@ function setAttr(slot: Slot, key: string, v: AttrValue): void {
   val.stringValue = null; val.boolValue = null; val.intValue = null; val.doubleValue = null;
   if (typeof v === 'string') val.stringValue = v;
   else if (typeof v === 'boolean') val.boolValue = v;
-  else if (Number.isSafeInteger(v)) val.intValue = v;
-  else val.doubleValue = v;
+  else if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) val.intValue = v;
+    else val.doubleValue = v;
+  } else {
+    // Outside the declared types (a decoder bug or a plugin): never fail the batch for it.
+    const x = v as unknown;
+    if (typeof x === 'bigint' && x >= -(2n ** 63n) && x < 2n ** 63n) val.intValue = bigintBits(BigInt.asUintN(64, x), { low: 0, high: 0 });
+    else val.stringValue = typeof x === 'object' ? safeJson(x) : String(x);
+  }
+}
+
+function safeJson(x: unknown): string {
+  try { return JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(x); } catch { return String(x); }
 }
 
 export class OtlpProtoEncoder implements Encoder {
