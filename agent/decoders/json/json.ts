@@ -22,9 +22,10 @@ export interface JsonDecoderConfig extends KnownFieldsConfig {
 
 export const jsonDecoderDefaults: JsonDecoderConfig = {
   ...knownFieldsDefaults,
-  // On: with each benchmark case in its own process (bench/stages, per CPU
-  // second) the scanner decodes 563K vs 511K records/s on 200-byte lines and
-  // 393K vs 264K on 1 KB lines against the JSON.parse path. In one process
+  // On: with each benchmark case in its own process (bench/stages, records
+  // per CPU second, two runs) the scanner decodes 563-574K vs 445-511K
+  // records/s on 200-byte lines and 345-393K vs 264-348K on 1 KB lines
+  // against the JSON.parse path. In one process
   // the order of the cases swung the comparison both ways, so earlier
   // figures are not trusted. Off is a valid choice: both give the same records.
   fast_path: true,
