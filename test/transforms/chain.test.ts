@@ -34,6 +34,7 @@ function runChain(procs: Processor[], batches: LogRecord[][]): LogRecord[] {
 
 test('json lines with stack traces through multiline -> json -> validate -> filter -> sample -> redact -> throttle -> enrich -> rename', async () => {
   const ctx = makeCtx('chain');
+  let validator: Validate | undefined;
   try {
     const config: [string, Record<string, unknown>][] = [
       ['multiline', { mode: 'continue_pattern', pattern: '^\\{', negate: true }],
@@ -47,6 +48,7 @@ test('json lines with stack traces through multiline -> json -> validate -> filt
       ['rename', { dots_to: '_' }],
     ];
     const procs = config.map(([type, raw]) => specs.get(type)!.create(specs.get(type)!.validate(raw, `chain.${type}`), { ...ctx, id: type }));
+    validator = procs[2] as Validate;
     const s = new FakeStream('/app.jsonl', 'fp');
     const lines: string[] = [];
     for (let i = 0; i < 600; i++) {
@@ -80,5 +82,8 @@ test('json lines with stack traces through multiline -> json -> validate -> filt
     const statuses = new Map<string, number>();
     for (const x of s.settled) statuses.set(x.status, (statuses.get(x.status) ?? 0) + 1);
     assert.ok(statuses.get('rejected')! > 0 && statuses.get('dropped')! > 0 && statuses.get('delivered')! > 0, JSON.stringify([...statuses]));
-  } finally { ctx.cleanup(); }
+  } finally {
+    await validator?.idle(); // a pending dead-letter write must not recreate the temp dir after cleanup
+    ctx.cleanup();
+  }
 });

@@ -56,8 +56,9 @@ test('throttle block: holds in order per key, releases on tick, bounded hold, fl
 
 test('validate: required fields and types; invalid records dead-lettered then settled rejected', async () => {
   const ctx = makeCtx('val');
+  let v: Validate | undefined;
   try {
-    const v = new Validate(validate.validate({ required: ['message', 'service.name', 'level'], types: { status: 'integer', ok: 'boolean' } }, 't.val'), ctx);
+    v = new Validate(validate.validate({ required: ['message', 'service.name', 'level'], types: { status: 'integer', ok: 'boolean' } }, 't.val'), ctx);
     const s = new FakeStream();
     const input = s.records(['good', 'no service', 'bad type', 'no level', '']);
     const attrs: Record<string, string | number | boolean>[] = [{ 'service.name': 'api', status: 200, ok: true }, {}, { 'service.name': 'api', status: 2.5 }, { 'service.name': 'api' }, { 'service.name': 'api' }];
@@ -77,5 +78,8 @@ test('validate: required fields and types; invalid records dead-lettered then se
     assert.equal(await m('missing_field'), 2);
     assert.equal(await m('wrong_type'), 1);
     assert.throws(() => validate.validate({ types: { a: 'date' } }, 't.val'), /t\.val\.types\.a/);
-  } finally { ctx.cleanup(); }
+  } finally {
+    await v?.idle();
+    ctx.cleanup();
+  }
 });
