@@ -9,7 +9,7 @@ import { ConfigError } from '../core/errors.ts';
 import { join, readEnum, readMap, readString } from '../config/schema.ts';
 import { StageStats } from '../transforms/metrics.ts';
 import { severityFromText } from './severity.ts';
-import { compileTimeFormat } from './time.ts';
+import { compileTimeFormat, isTimezone } from './time.ts';
 import type { TimeParser } from './time.ts';
 
 export interface RegexDecoderConfig {
@@ -23,6 +23,8 @@ export interface RegexDecoderConfig {
   message_field: string;
   /** 'message': body becomes the message group; 'original': the raw line stays the body. */
   body: 'message' | 'original';
+  /** Zone of times written without one: UTC, local or +HH:MM (formats with %z or a zoned RFC 3339 time ignore it). */
+  timezone: string;
 }
 
 export const regexDecoderDefaults: RegexDecoderConfig = {
@@ -34,6 +36,10 @@ export const regexDecoderDefaults: RegexDecoderConfig = {
   severity_field: 'level',
   message_field: 'message',
   body: 'message',
+  // Apps on an edge node write their own files in the node's zone (log4j %d,
+  // logback, Python logging all format local time), so 'local' reads them
+  // right; on a UTC node it is UTC.
+  timezone: 'local',
 };
 
 export class RegexDecoder implements Processor {
@@ -47,7 +53,7 @@ export class RegexDecoder implements Processor {
   constructor(cfg: RegexDecoderConfig, ctx: ComponentContext) {
     this.cfg = cfg;
     this.re = new RegExp(cfg.pattern);
-    this.parseTime = compileTimeFormat(cfg.time_format);
+    this.parseTime = compileTimeFormat(cfg.time_format, cfg.timezone);
     this.stats = new StageStats(ctx);
     const special = new Set([cfg.time_field, cfg.severity_field, cfg.message_field]);
     this.attrGroups = groupNames(cfg.pattern).filter((g) => !special.has(g));
@@ -94,6 +100,12 @@ export class RegexDecoder implements Processor {
   }
 }
 
+export function readTimezone(m: Record<string, unknown>, key: string, path: string, def: string): string {
+  const v = readString(m, key, path, def);
+  if (!isTimezone(v)) throw new ConfigError(join(path, key), 'UTC, local or an offset such as +02:00', v);
+  return v;
+}
+
 /** Named groups of a pattern, in order. */
 export function groupNames(pattern: string): string[] {
   const names: string[] = [];
@@ -109,7 +121,7 @@ export const regexDecoder: ComponentSpec<RegexDecoderConfig, Processor> = {
   summary: 'Decode lines with a regular expression whose named groups become time, severity, body and attributes.',
   defaults: regexDecoderDefaults,
   validate(raw, path) {
-    const m = readMap(raw, path, ['pattern', 'time_field', 'time_format', 'severity_field', 'message_field', 'body', 'type']);
+    const m = readMap(raw, path, ['pattern', 'time_field', 'time_format', 'severity_field', 'message_field', 'body', 'timezone', 'type']);
     const d = regexDecoderDefaults;
     const pattern = readString(m, 'pattern', path);
     try { new RegExp(pattern); } catch (e) { throw new ConfigError(join(path, 'pattern'), `a valid regular expression (${(e as Error).message})`, pattern); }
@@ -122,6 +134,7 @@ export const regexDecoder: ComponentSpec<RegexDecoderConfig, Processor> = {
       severity_field: readString(m, 'severity_field', path, d.severity_field),
       message_field: readString(m, 'message_field', path, d.message_field),
       body: readEnum(m, 'body', path, ['message', 'original'] as const, d.body),
+      timezone: readTimezone(m, 'timezone', path, d.timezone),
     };
   },
   create(cfg, ctx) { return new RegexDecoder(cfg, ctx); },

@@ -11,18 +11,24 @@ import type { AttrValue, LogRecord } from '../core/record.ts';
 import { readEnum, readMap } from '../config/schema.ts';
 import { StageStats } from '../transforms/metrics.ts';
 import { syslogSeverity, syslogSeverityText } from './severity.ts';
-import { MONTHS, parseRfc3339 } from './time.ts';
+import { MONTHS, parseRfc3339, zoneOffsetMin } from './time.ts';
+import { readTimezone } from './regex.ts';
 
 export interface SyslogDecoderConfig {
   /** 'auto' detects per line; '5424' or '3164' insist on one (others count as malformed). */
   format: 'auto' | '5424' | '3164';
   body: 'message' | 'original';
+  /** Zone of RFC 3164 timestamps (they carry none): UTC, local or +HH:MM. Optional for callers that build the config by hand (default local). */
+  timezone?: string;
 }
 
 export const syslogDecoderDefaults: SyslogDecoderConfig = {
   // rsyslog and syslog-ng accept both formats on one input by default too.
   format: 'auto',
   body: 'message',
+  // RFC 3164 4.1.2: TIMESTAMP is the sender's local time; a daemon writing
+  // /var/log on this node uses this node's zone.
+  timezone: 'local',
 };
 
 export interface SyslogParts {
@@ -35,7 +41,7 @@ export interface SyslogParts {
 }
 
 /** Parse one line; null when it is not syslog. */
-export function parseSyslog(s: string, want: SyslogDecoderConfig['format'], nowMs = Date.now()): SyslogParts | null {
+export function parseSyslog(s: string, want: SyslogDecoderConfig['format'], nowMs = Date.now(), tz = 'UTC'): SyslogParts | null {
   let i = 0;
   let pri = -1;
   if (s.charCodeAt(0) === 60) { // <
@@ -50,7 +56,7 @@ export function parseSyslog(s: string, want: SyslogDecoderConfig['format'], nowM
     return parse5424(s, i, p) ? p : null;
   }
   if (want === '5424') return null;
-  return parse3164(s, i, p, nowMs) ? p : null;
+  return parse3164(s, i, p, nowMs, tz) ? p : null;
 }
 
 function token(s: string, i: number): number { // index of the next space (or end)
@@ -113,7 +119,7 @@ function utcYear(ms: number): number {
   return yearVal;
 }
 
-function parse3164(s: string, i: number, p: SyslogParts, nowMs: number): boolean {
+function parse3164(s: string, i: number, p: SyslogParts, nowMs: number, tz: string): boolean {
   // Timestamp: `Mmm dd hh:mm:ss` (day space-padded) or RFC 3339 (rsyslog's high-precision template).
   const c = s.charCodeAt(i);
   if (c >= 48 && c <= 57) {
@@ -130,6 +136,7 @@ function parse3164(s: string, i: number, p: SyslogParts, nowMs: number): boolean
       // No year in 3164: a December line read in January belongs to last year.
       if (ms > nowMs + 86_400_000) { y--; ms = Date.UTC(y, mo - 1, d, h, mi, sec); }
       if (!Number.isFinite(ms)) return false;
+      if (tz !== 'UTC') ms -= zoneOffsetMin(tz, ms) * 60_000;
       p.timeNs = BigInt(ms) * 1_000_000n;
       i += 15;
       if (s.charCodeAt(i) === 32) i++;
@@ -163,9 +170,11 @@ function parse3164(s: string, i: number, p: SyslogParts, nowMs: number): boolean
 export class SyslogDecoder implements Processor {
   private readonly cfg: SyslogDecoderConfig;
   private readonly stats: StageStats;
+  private readonly tz: string;
 
   constructor(cfg: SyslogDecoderConfig, ctx: ComponentContext) {
     this.cfg = cfg;
+    this.tz = cfg.timezone ?? syslogDecoderDefaults.timezone!;
     this.stats = new StageStats(ctx);
   }
 
@@ -184,7 +193,7 @@ export class SyslogDecoder implements Processor {
 
   decodeOne(rec: LogRecord, nowMs: number): void {
     const s = rec.body.toString('utf8');
-    const p = parseSyslog(s, this.cfg.format, nowMs);
+    const p = parseSyslog(s, this.cfg.format, nowMs, this.tz);
     if (p === null) { this.stats.malformed('not_syslog'); return; }
     const attrs: Record<string, AttrValue> = rec.attributes ?? {};
     if (p.pri >= 0) {
@@ -211,10 +220,11 @@ export const syslogDecoder: ComponentSpec<SyslogDecoderConfig, Processor> = {
   summary: 'Decode syslog lines (RFC 5424 and RFC 3164, with or without <PRI>): severity, time, host, app, pid, msgid, structured data.',
   defaults: syslogDecoderDefaults,
   validate(raw, path) {
-    const m = readMap(raw, path, ['format', 'body', 'type']);
+    const m = readMap(raw, path, ['format', 'body', 'timezone', 'type']);
     return {
       format: readEnum(m, 'format', path, ['auto', '5424', '3164'] as const, syslogDecoderDefaults.format),
       body: readEnum(m, 'body', path, ['message', 'original'] as const, syslogDecoderDefaults.body),
+      timezone: readTimezone(m, 'timezone', path, syslogDecoderDefaults.timezone!),
     };
   },
   create(cfg, ctx) { return new SyslogDecoder(cfg, ctx); },

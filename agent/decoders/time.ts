@@ -123,14 +123,36 @@ export function parseAnyTime(v: unknown): bigint {
 export type TimeParser = (s: string) => bigint;
 
 /**
+ * Zone for timestamps written without one (RFC 3164 syslog, log4j `%d`, any
+ * strptime format without %z): 'UTC', 'local' (this host's zone, DST
+ * included) or a fixed offset '+05:30' / '-0800'.
+ */
+export type Timezone = string;
+
+const ZONE_RE = /^([+-])(\d{2}):?(\d{2})$/;
+export function isTimezone(tz: string): boolean { return tz === 'UTC' || tz === 'local' || ZONE_RE.test(tz); }
+
+/**
+ * Offset in minutes east of UTC for a wall-clock time parsed as if it were
+ * UTC (`wallMs`). For 'local' the offset at that instant is used, which is
+ * exact except within the hour a DST change repeats or skips.
+ */
+export function zoneOffsetMin(tz: Timezone, wallMs: number): number {
+  if (tz === 'UTC') return 0;
+  if (tz === 'local') return -new Date(wallMs).getTimezoneOffset();
+  const m = ZONE_RE.exec(tz);
+  return m === null ? 0 : (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
+
+/**
  * Compile a time format once at config time. Named formats: `rfc3339`,
  * `epoch` (auto s/ms/us/ns), `epoch_s`, `epoch_ms`, `epoch_us`, `epoch_ns`.
  * Otherwise a strptime subset: %Y %y %m %d %e %H %M %S %b (month name) %f or
  * %L (fraction, any digits) %z (+hhmm, +hh:mm or Z) and %% ; other characters
  * match themselves. Missing year (syslog 3164 style `%b %e %H:%M:%S`) takes
- * the current UTC year; no %z means UTC.
+ * the current UTC year; no %z means `tz` (default UTC).
  */
-export function compileTimeFormat(fmt: string): TimeParser {
+export function compileTimeFormat(fmt: string, tz: Timezone = 'UTC'): TimeParser {
   switch (fmt) {
     case 'rfc3339': case 'iso8601': return parseRfc3339;
     case 'epoch': return epochTextToNs;
@@ -164,7 +186,7 @@ export function compileTimeFormat(fmt: string): TimeParser {
   return (s: string): bigint => {
     const m = re.exec(s);
     if (m === null) return 0n;
-    let y = new Date().getUTCFullYear(), mo = 1, d = 1, h = 0, mi = 0, sec = 0, frac = 0, off = 0;
+    let y = new Date().getUTCFullYear(), mo = 1, d = 1, h = 0, mi = 0, sec = 0, frac = 0, off = 0, zoned = false;
     for (let k = 0; k < fields.length; k++) {
       const v = m[k + 1]!;
       switch (fields[k]) {
@@ -177,9 +199,10 @@ export function compileTimeFormat(fmt: string): TimeParser {
         case 'S': sec = Number(v); break;
         case 'f': frac = fractionNs(v, 0, v.length); break;
         case 'b': mo = MONTHS[v.toLowerCase()] ?? 0; break;
-        case 'z': if (v !== 'Z') { const sign = v[0] === '-' ? -1 : 1; const t = v.replace(':', ''); off = sign * (Number(t.slice(1, 3)) * 60 + Number(t.slice(3, 5))); } break;
+        case 'z': zoned = true; if (v !== 'Z') { const sign = v[0] === '-' ? -1 : 1; const t = v.replace(':', ''); off = sign * (Number(t.slice(1, 3)) * 60 + Number(t.slice(3, 5))); } break;
       }
     }
+    if (!zoned && tz !== 'UTC') off = zoneOffsetMin(tz, Date.UTC(y, mo - 1, d, h, mi, sec));
     return toNs(y, mo, d, h, mi, sec, frac, off);
   };
 }

@@ -10,6 +10,7 @@ const loghub = ['../shared/data/loghub', '/work/shared/data/loghub'].find((d) =>
 const hadoop = {
   pattern: String.raw`^(?<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) (?<level>[A-Z]+) \[(?<thread>[^\]]*)\] (?<logger>[\w.$]+): (?<message>.*)$`,
   time_format: '%Y-%m-%d %H:%M:%S,%L',
+  timezone: 'UTC',
 };
 
 test('regex golden: named groups to OTLP fields and attributes; no match kept and counted', async () => {
@@ -46,17 +47,31 @@ test('Apache error log with %a %b-style format and body original', () => {
   try {
     const cfg = regexDecoder.validate({
       pattern: String.raw`^\[\w{3} (?<time>\w{3} \d{2} \d{2}:\d{2}:\d{2} \d{4})\] \[(?<level>\w+)\] (?<message>.*)$`,
-      time_format: '%b %d %H:%M:%S %Y', body: 'original',
+      time_format: '%b %d %H:%M:%S %Y', body: 'original', timezone: '+01:00',
     }, 'decoders.ap');
     const d = new RegexDecoder(cfg, ctx);
     const out: ReturnType<typeof recs> = [];
     const line = '[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties';
     d.process(recs([line]), out);
-    assert.deepEqual(view(out[0]!), { body: line, time: '1133671664000000000', sev: 10, sevText: 'notice', attrs: { message: 'workerEnv.init() ok /etc/httpd/conf/workers2.properties' }, traceId: '', spanId: '' });
+    assert.deepEqual(view(out[0]!), { body: line, time: '1133668064000000000', sev: 10, sevText: 'notice', attrs: { message: 'workerEnv.init() ok /etc/httpd/conf/workers2.properties' }, traceId: '', spanId: '' });
   } finally { ctx.cleanup(); }
 });
 
+test('timezone local follows the host zone (checked in a child with TZ=America/New_York)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const code = `import { compileTimeFormat } from ${JSON.stringify(new URL('../../agent/decoders/time.ts', import.meta.url).href)};
+    const p = compileTimeFormat('%Y-%m-%d %H:%M:%S', 'local');
+    console.log(String(p('2024-07-01 12:00:00')), String(p('2024-01-15 12:00:00')), String(compileTimeFormat('%Y-%m-%d %H:%M:%S %z', 'local')('2024-07-01 12:00:00 +0000')));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, TZ: 'America/New_York' }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const [summer, winter, zoned] = r.stdout.trim().split(' ');
+  assert.equal(summer, String(BigInt(Date.UTC(2024, 6, 1, 16)) * 1_000_000n), 'EDT is UTC-4');
+  assert.equal(winter, String(BigInt(Date.UTC(2024, 0, 15, 17)) * 1_000_000n), 'EST is UTC-5');
+  assert.equal(zoned, String(BigInt(Date.UTC(2024, 6, 1, 12)) * 1_000_000n), '%z wins over timezone');
+});
+
 test('regex config errors', () => {
+  assert.throws(() => regexDecoder.validate({ pattern: '(?<a>x)', timezone: 'Mars/Base' }, 'd.rx'), /d\.rx\.timezone/);
   assert.throws(() => regexDecoder.validate({}, 'd.rx'), /d\.rx\.pattern/);
   assert.throws(() => regexDecoder.validate({ pattern: '(' }, 'd.rx'), /d\.rx\.pattern/);
   assert.throws(() => regexDecoder.validate({ pattern: 'no groups' }, 'd.rx'), /named group/);

@@ -8,7 +8,7 @@ const loghub = ['../shared/data/loghub', '/work/shared/data/loghub'].find((d) =>
 
 function decode(lines: string[], raw: Record<string, unknown> = {}, id = 'sl') {
   const ctx = makeCtx(id);
-  const d = new SyslogDecoder(syslogDecoder.validate(raw, 'decoders.sl'), ctx);
+  const d = new SyslogDecoder(syslogDecoder.validate({ timezone: 'UTC', ...raw }, 'decoders.sl'), ctx);
   const out: ReturnType<typeof recs> = [];
   d.process(recs(lines), out);
   return { out, ctx };
@@ -45,6 +45,16 @@ test('RFC 3164 golden, with and without PRI; year inferred', () => {
     assert.equal(v[1]!.sev, 0, 'no PRI: no severity');
     assert.deepEqual(v[2], { body: 'not syslog at all', time: '0', sev: 0, sevText: '', attrs: null, traceId: '', spanId: '' });
   } finally { ctx.cleanup(); }
+});
+
+test('3164 timestamps take the configured zone; 5424 ones keep their own', () => {
+  const now = Date.UTC(2024, 0, 5);
+  const a = parseSyslog('<34>Oct 11 22:14:15 host app: m', 'auto', now, '+02:00')!;
+  assert.equal(a.timeNs, BigInt(Date.UTC(2023, 9, 11, 20, 14, 15)) * 1_000_000n);
+  const b = parseSyslog('<34>1 2003-10-11T22:14:15Z host app - - - m', 'auto', now, '+02:00')!;
+  assert.equal(b.timeNs, BigInt(Date.UTC(2003, 9, 11, 22, 14, 15)) * 1_000_000n);
+  assert.equal(syslogDecoder.validate({}, 'd').timezone, 'local');
+  assert.throws(() => syslogDecoder.validate({ timezone: '2h' }, 'd.sl'), /d\.sl\.timezone/);
 });
 
 test('malformed and strict formats are counted', async () => {
