@@ -137,9 +137,16 @@ export function isTimezone(tz: string): boolean { return tz === 'UTC' || tz === 
  * UTC (`wallMs`). For 'local' the offset at that instant is used, which is
  * exact except within the hour a DST change repeats or skips.
  */
+let localHour = NaN, localOff = 0;
 export function zoneOffsetMin(tz: Timezone, wallMs: number): number {
   if (tz === 'UTC') return 0;
-  if (tz === 'local') return -new Date(wallMs).getTimezoneOffset();
+  if (tz === 'local') {
+    // One Date per hour of log time instead of one per line (zone changes
+    // fall on hour boundaries in all but a few zones' history).
+    const hour = Math.floor(wallMs / 3_600_000);
+    if (hour !== localHour) { localHour = hour; localOff = -new Date(wallMs).getTimezoneOffset(); }
+    return localOff;
+  }
   const m = ZONE_RE.exec(tz);
   return m === null ? 0 : (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
 }
