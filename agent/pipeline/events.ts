@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../observe/log.ts';
 import { EdgelogError } from '../core/errors.ts';
 import { counter, gauge, histogram, latencyBuckets, sizeBuckets, byteBuckets } from '../observe/metrics.ts';
+import { batchHistogram } from '../observe/batch-histogram.ts';
 
 export class PipelineEvents {
   private readonly log: Logger;
@@ -12,7 +13,7 @@ export class PipelineEvents {
   private readonly recordsIn; private readonly bytesIn;
   private readonly recordsOut; private readonly bytesOut;
   private readonly dropped; private readonly sendErrors; private readonly retries;
-  private readonly batchRecords; private readonly batchBytes; private readonly latency;
+  private readonly batchRecords; private readonly batchBytes; private readonly latency; private readonly latencySeries;
   private readonly buffer; private readonly sinkUp;
   private failing = false;
   /** Optional observer of every acknowledged request (demo progress, drills). */
@@ -30,7 +31,8 @@ export class PipelineEvents {
     this.retries = counter(registry, 'edgelog_sink_retries_total', 'Send attempts that were retries.', ['component']);
     this.batchRecords = histogram(registry, 'edgelog_sink_batch_records', 'Records per sent batch.', sizeBuckets, ['component']);
     this.batchBytes = histogram(registry, 'edgelog_sink_batch_bytes', 'Encoded bytes per sent batch.', byteBuckets, ['component']);
-    this.latency = histogram(registry, 'edgelog_e2e_latency_seconds', 'Time from reading a record to its acknowledgement by the destination.', latencyBuckets, ['component']);
+    this.latency = batchHistogram(registry, 'edgelog_e2e_latency_seconds', 'Time from reading a record to its acknowledgement by the destination.', latencyBuckets);
+    this.latencySeries = this.latency.labels({ component: id });
     this.buffer = gauge(registry, 'edgelog_pipeline_buffer_bytes', 'Body bytes buffered or in flight in a pipeline.', ['component']);
     this.sinkUp = gauge(registry, 'edgelog_sink_up', '1 when the last send to the destination succeeded, 0 while it is failing.', ['component']);
     this.sinkUp.set({ component: id }, 1);
@@ -47,8 +49,7 @@ export class PipelineEvents {
     this.bytesOut.inc({ component: this.id }, encodedBytes);
     this.batchRecords.observe({ component: this.id }, records);
     this.batchBytes.observe({ component: this.id }, encodedBytes);
-    const h = this.latency.labels({ component: this.id });
-    for (let i = 0; i < observedMs.length; i++) h.observe((nowMs - observedMs[i]!) / 1000);
+    this.latency.observeMany(this.latencySeries, observedMs, nowMs, 0.001);
     this.tap?.(records, encodedBytes, observedMs, nowMs);
     if (this.failing) {
       this.failing = false;
