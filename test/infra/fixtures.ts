@@ -113,7 +113,7 @@ export function secondCloudProps(name = 'edgelog-gcp', over: Partial<SecondCloud
       healthPort: config.ports.health,
       brokers: 'bootstrap.x.europe-west1.managedkafka.p.cloud.goog:9092',
       topic: 'edgelog.logs',
-      sasl: 'gcp-oauthbearer',
+      sasl: 'plain',
     }),
     topic: 'edgelog.logs',
     ...over,

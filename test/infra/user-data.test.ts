@@ -68,7 +68,7 @@ test('GCP relays boot with renderCloudInit(relay) output, carried as a base64 li
       healthPort: config.ports.health,
       brokers: gcpKafkaBootstrap(`${name}-kafka`, config.gcp.region, config.gcp.project),
       topic: config.kafka.topics[0],
-      sasl: 'gcp-oauthbearer',
+      sasl: 'plain',
     }),
   });
   assert.equal(decode(m[1]), expected);
