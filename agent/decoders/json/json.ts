@@ -22,12 +22,13 @@ export interface JsonDecoderConfig extends KnownFieldsConfig {
 
 export const jsonDecoderDefaults: JsonDecoderConfig = {
   ...knownFieldsDefaults,
-  // On: with each benchmark case in its own process (bench/stages, records
-  // per CPU second, two runs) the scanner decodes 563-574K vs 445-511K
-  // records/s on 200-byte lines and 345-393K vs 264-348K on 1 KB lines
-  // against the JSON.parse path. In one process
-  // the order of the cases swung the comparison both ways, so earlier
-  // figures are not trusted. Off is a valid choice: both give the same records.
+  // On. Each benchmark case in its own process (bench/stages, records per
+  // CPU second, three runs on this shared 2-core box): on 1 KB lines the
+  // scanner is ahead every time (345-516K vs 264-348K records/s); on 200-byte
+  // lines the two paths trade places within about 15% (436-574K vs
+  // 445-511K). In one process the order of the cases swung the comparison
+  // both ways, so earlier figures are not trusted. Off is a valid choice:
+  // both paths give the same records.
   fast_path: true,
   flatten: true,
   // Fluent Bit's and Vector's flatteners have no limit; 8 keeps a hostile
