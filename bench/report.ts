@@ -39,13 +39,14 @@ const n0 = (v: number | undefined, d = 0) => (v === undefined || !Number.isFinit
 const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}x` : '–');
 
 /** One flat record per tool and workload: what latest.json promises. */
-function flat(c: Cell): Record<string, number | string | null> {
+function flat(c: Cell): Record<string, number | number[] | string | null> {
   const s = c.saturation, l = c.latency;
   const r = (v: number | undefined, d = 2) => (v === undefined || !Number.isFinite(v) ? null : +v.toFixed(d));
   return {
     events_per_s: r(s?.events_per_s, 0), mb_per_s: r(s?.mb_per_s), p50_ms: r(l?.p50_ms), p99_ms: r(l?.p99_ms), p999_ms: r(l?.p999_ms),
     cpu_s_per_gb: r(s?.cpu_s_per_gb), rss_mb: r(s?.rss_mb, 1), gc_p99_ms: r(s?.gc_p99_ms, 3),
     broker_cpu_s_per_gb: r(s?.broker_cpu_s_per_gb), latency_rate_events_per_s: r(l?.rate, 0),
+    runs_events_per_s: s?.runs_events_per_s ?? null,
     latency_received: l?.received ?? null, latency_written: l?.written ?? null, ...(c.error ? { error: c.error } : {}),
   };
 }
@@ -141,6 +142,8 @@ export function renderMarkdown(res: BenchResults): string {
     out.push('');
     const lat = res.tools.map((t) => { const l = res.results[t]?.[w.name]?.latency; return l ? `${t} ${n0(l.rate)}/s (${n0(l.received)}/${n0(l.written)} lines back, max ${n0(l.max_ms, 0)} ms)` : null; }).filter(Boolean);
     if (lat.length) out.push(`Latency runs (half of each tool's saturation rate, ${res.latency_seconds} s): ${lat.join('; ')}.`);
+    const spread = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s?.runs_events_per_s && s.runs_events_per_s.length > 1 ? `${t} ${s.runs_events_per_s.map((v) => n0(v)).join(' / ')}` : null; }).filter(Boolean);
+    if (spread.length) out.push(`Saturation events/s of each repetition (median reported): ${spread.join('; ')}.`);
     const ld = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s ? `${t} ${s.load[0].toFixed(1)}→${s.load[1].toFixed(1)}` : null; }).filter(Boolean);
     if (ld.length) out.push(`1-minute load average at start→end of each saturation run (2 cores; above ~3 means other work competed for the CPU): ${ld.join(', ')}.`);
     const bro = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s ? `${t} ${n0(s.broker_cpu_s_per_gb, 1)}` : null; }).filter(Boolean);

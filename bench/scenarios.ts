@@ -27,6 +27,8 @@ export interface SaturationResult {
   mb_per_s: number;
   /** Lines over the whole run from spawn to the last record (includes start-up). */
   events_per_s_wall: number;
+  /** events/s of every repetition (the reported run is their median). */
+  runs_events_per_s?: number[];
   /** 'broker': first/last message LogAppendTime; 'poll': the runner's polls (kcat consumer missing). */
   rate_source: string;
   cpu_s: number;
