@@ -141,7 +141,7 @@ export function renderMarkdown(res: BenchResults): string {
     out.push(tableFor(res, w.name));
     out.push('');
     const lat = res.tools.map((t) => { const l = res.results[t]?.[w.name]?.latency; return l ? `${t} ${n0(l.rate)}/s (${n0(l.received)}/${n0(l.written)} lines back, max ${n0(l.max_ms, 0)} ms)` : null; }).filter(Boolean);
-    if (lat.length) out.push(`Latency runs (half of each tool's saturation rate, ${res.latency_seconds} s): ${lat.join('; ')}.`);
+    if (lat.length) out.push(`Latency runs (min(half of each tool's saturation rate, 150,000 lines/s), ${res.latency_seconds} s): ${lat.join('; ')}.`);
     const spread = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s?.runs_events_per_s && s.runs_events_per_s.length > 1 ? `${t} ${s.runs_events_per_s.map((v) => n0(v)).join(' / ')}` : null; }).filter(Boolean);
     if (spread.length) out.push(`Saturation events/s of each repetition (median reported): ${spread.join('; ')}.`);
     const ld = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s ? `${t} ${s.load[0].toFixed(1)}→${s.load[1].toFixed(1)}` : null; }).filter(Boolean);

@@ -23,9 +23,9 @@ export interface Workload {
 /** Line counts per workload: full run sized for ~10-15 minutes on two cores, --quick for ~2 minutes. */
 export function workloads(quick: boolean): Workload[] {
   return [
-    { name: 'json-200b', title: '200-byte JSON lines', lines: quick ? 100_000 : 1_000_000 },
-    { name: 'json-1kb', title: '1 KB JSON lines', lines: quick ? 30_000 : 300_000 },
-    { name: 'loghub', title: 'loghub samples (12 systems) replicated', lines: quick ? 48_000 : 480_000 },
+    { name: 'json-200b', title: '200-byte JSON lines', lines: quick ? 100_000 : 2_000_000 },
+    { name: 'json-1kb', title: '1 KB JSON lines', lines: quick ? 30_000 : 500_000 },
+    { name: 'loghub', title: 'loghub samples (12 systems) replicated', lines: quick ? 48_000 : 1_200_000 },
   ];
 }
 

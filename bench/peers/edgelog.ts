@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLogsData } from '../../agent/verify/otlp-readback.ts';
 import { histogramQuantile, metricSum, parseHistogram, percentile } from '../measure.ts';
-import { nodeBinaryReady, track } from './proc.ts';
+import { nodeBinaryReady, sh, track } from './proc.ts';
 import type { Peer, PeerProcess, PeerRunOptions } from './types.ts';
 import { repoRoot, writeTimeOf } from '../workload.ts';
 
@@ -49,7 +49,9 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       if (!existsSync(join(repoRoot, 'node_modules/kafkajs'))) throw new Error('npm dependencies missing: run bash .ci/setup.sh');
     },
     version() {
-      try { return `edgelog ${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version} (node ${process.version}, kafkajs ${JSON.parse(readFileSync(join(repoRoot, 'node_modules/kafkajs/package.json'), 'utf8')).version})`; } catch { return 'edgelog'; }
+      let rev = '';
+      try { rev = ` @ ${sh('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD']).trim()}`; } catch { /* not a git checkout */ }
+      try { return `edgelog ${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}${rev} (node ${process.version}, kafkajs ${JSON.parse(readFileSync(join(repoRoot, 'node_modules/kafkajs/package.json'), 'utf8')).version})`; } catch { return 'edgelog'; }
     },
     async start(o): Promise<PeerProcess> {
       mkdirSync(join(o.dir, 'state'), { recursive: true });
@@ -78,7 +80,8 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       let stopped = false;
       return {
         pids: [child.pid!], expandChildren: false,
-        command: `node ${execArgv.join(' ')} agent/cli/main.ts ${args.join(' ')}`.replace(/ +/g, ' '),
+        // edgelog-entry.ts = agent/cli/main.ts plus the GC observer (and the registry shim while needed).
+        command: `node ${execArgv.join(' ')} bench/peers/edgelog-entry.ts ${args.join(' ')}`.replace(/ +/g, ' '),
         config: text,
         async delivered() {
           return metricSum(await metrics(), 'edgelog_component_sent_records_total');

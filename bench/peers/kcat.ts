@@ -27,7 +27,10 @@ export const kcat: Peer = {
     if (!hasCmd('kcat')) throw new Error('kcat not found after install');
   },
   version() {
-    try { return sh('kcat', ['-V']).split('\n').filter((l) => /kcat|librdkafka/.test(l)).map((l) => l.trim()).join(', '); } catch { return 'unknown'; }
+    try {
+      const v = sh('kcat', ['-V']);
+      return `kcat ${/Version ([\d.]+)/.exec(v)?.[1] ?? '?'} (librdkafka ${/librdkafka ([\d.]+)/.exec(v)?.[1] ?? '?'})`;
+    } catch { return 'unknown'; }
   },
   async start(o): Promise<PeerProcess> {
     const base = ['-P', '-b', o.kafka.bootstrap, '-t', o.topic, '-z', 'lz4', '-X', 'acks=all', '-c', '1000000000'];

@@ -33,7 +33,7 @@ export const rsyslog: Peer = {
     if (!hasCmd('rsyslogd')) throw new Error('rsyslogd not found after install');
   },
   version() {
-    try { return sh('rsyslogd', ['-v']).split('\n')[0]!.trim(); } catch { return 'unknown'; }
+    try { return sh('rsyslogd', ['-v']).split('\n')[0]!.replace(/compiled with:.*/, '').replace(/\s+/g, ' ').trim(); } catch { return 'unknown'; }
   },
   async start(o): Promise<PeerProcess> {
     const work = join(o.dir, 'rsyslog-work');
