@@ -148,6 +148,28 @@ test('otlp_proto: attribute values outside the declared types never fail the bat
   assert.ok(Number.isNaN(kv.nan.doubleValue));
 });
 
+test('otlp_proto in the relay role: each sender keeps its own Resource; its attributes are not repeated per record', () => {
+  const enc = new OtlpProtoEncoder({ key: 'none', resourceAttributes: {}, scopeName: 'edgelog' }, { ...ctx, host: 'relay-1' });
+  const fromA = { 'edgelog.resource.host.name': 'edge-a', 'edgelog.resource.edgelog.site': 'shop-1', level: 'info' };
+  const fromB = { 'edgelog.resource.host.name': 'edge-b', 'edgelog.resource.edgelog.site': 'shop-2' };
+  const batch = [rec('a1', '/a', 0, { attributes: fromA }), rec('a2', '/a', 3, { attributes: { ...fromA } }), rec('b1', '/b', 0, { attributes: fromB }), rec('local', '/l', 0)];
+  const d = decode(enc.encode(batch)[0]!.value);
+  assert.equal(d.resourceLogs.length, 3);
+  const [ra, rb, rl] = d.resourceLogs;
+  assert.deepEqual(attrs(ra.resource.attributes), { 'host.name': 'edge-a', 'edgelog.site': 'shop-1' });
+  assert.deepEqual(ra.scopeLogs[0].logRecords.map((r: Obj) => r.body.stringValue), ['a1', 'a2']);
+  assert.deepEqual(attrs(ra.scopeLogs[0].logRecords[0].attributes), { 'log.file.path': '/a', 'edgelog.stream_id': '2049:1002:abcd', 'edgelog.offset': 0, 'edgelog.source': 'app_logs', level: 'info' });
+  assert.deepEqual(attrs(rb.resource.attributes), { 'host.name': 'edge-b', 'edgelog.site': 'shop-2' });
+  assert.deepEqual(rb.scopeLogs[0].logRecords.map((r: Obj) => r.body.stringValue), ['b1']);
+  // a record without a relayed resource gets the relay's own
+  assert.equal(attrs(rl.resource.attributes)['host.name'], 'relay-1');
+  assert.deepEqual(rl.scopeLogs[0].logRecords.map((r: Obj) => r.body.stringValue), ['local']);
+  // an edge batch afterwards: one resource again, attributes untouched
+  const edge = decode(enc.encode([rec('e', '/e', 0, { attributes: { k: 'v' } })])[0]!.value);
+  assert.equal(edge.resourceLogs.length, 1);
+  assert.equal(attrs(edge.resourceLogs[0].scopeLogs[0].logRecords[0].attributes).k, 'v');
+});
+
 test('msToNanoBits is exact over the whole ms range (checked against BigInt)', () => {
   const samples = [0, 1, 999, 65535, 65536, 4_294_967_295, 4_294_967_296, 1_795_254_195_568, 2 ** 43 - 1];
   for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.random() * 2 ** 43));

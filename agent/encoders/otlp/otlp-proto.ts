@@ -17,6 +17,7 @@ import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '.
 import type { AttrValue, LogRecord } from '../../core/record.ts';
 import { readMap, readString, readStringMap } from '../../config/schema.ts';
 import { KeyCache, readKeyMode, type KeyMode } from '../key.ts';
+import { isRelayedResourceKey, resourceRuns } from '../../forward/resource.ts';
 import { otlp, type KeyValueProps } from './codec.ts';
 
 export interface OtlpProtoConfig {
@@ -120,6 +121,9 @@ export class OtlpProtoEncoder implements Encoder {
   private readonly time: Bits = { low: 0, high: 0 };
   private readonly observed: Bits = { low: 0, high: 0 };
   private lastObservedMs = -1;
+  /** The current message carries relayed resources: their attributes are lifted, not repeated per record. */
+  private relayed = false;
+  private readonly resourceCache = new Map<string, Uint8Array>();
   private readonly slots: Slot[] = [];
   private readonly attrs: Slot[] = [];
   private readonly scratch: {
@@ -160,17 +164,51 @@ export class OtlpProtoEncoder implements Encoder {
     return out;
   }
 
-  /** Encodes one LogsData (one ResourceLogs, one ScopeLogs) for these records. */
+  /**
+   * Encodes one LogsData for these records: one ResourceLogs with this
+   * agent's resource, or, in the relay role, one per run of records that
+   * carry the sending agent's resource (`edgelog.resource.*` attributes put
+   * there by the forward source), so the original host/service/site survive the hop.
+   */
   private message(records: LogRecord[], key: Buffer | null): EncodedMessage {
     const w = protobuf.Writer.create();
+    const runs = resourceRuns(records);
+    this.relayed = runs !== null;
+    if (runs === null) {
+      this.resourceLogs(w, this.resourceBytes, records, 0, records.length);
+    } else {
+      for (const run of runs) {
+        const res = run.attributes.length === 0 ? this.resourceBytes : this.relayedResource(run.key, run.attributes);
+        this.resourceLogs(w, res, records, run.start, run.end);
+      }
+    }
+    return { key, value: w.finish() as Buffer, headers: this.headers, records };
+  }
+
+  private resourceLogs(w: protobuf.Writer, resource: Uint8Array, records: LogRecord[], start: number, end: number): void {
     w.uint32(TAG_RESOURCE_LOGS).fork();
-    w.uint32(TAG_RESOURCE).bytes(this.resourceBytes);
+    w.uint32(TAG_RESOURCE).bytes(resource);
     w.uint32(TAG_SCOPE_LOGS).fork();
     w.uint32(TAG_SCOPE).bytes(this.scopeBytes);
-    for (let i = 0; i < records.length; i++) this.record(records[i]!, w);
+    for (let i = start; i < end; i++) this.record(records[i]!, w);
     w.ldelim(); // scope_logs
     w.ldelim(); // resource_logs
-    return { key, value: w.finish() as Buffer, headers: this.headers, records };
+  }
+
+  /** Encoded Resource of a relayed sender, cached by its attribute text (a relay sees a bounded set of agents). */
+  private relayedResource(key: string, attrs: ReadonlyArray<[string, AttrValue]>): Uint8Array {
+    let b = this.resourceCache.get(key);
+    if (!b) {
+      const kvs = attrs.map(([k, v]) => {
+        const slot: Slot = { key: '', value: { stringValue: null, boolValue: null, intValue: null, doubleValue: null } };
+        setAttr(slot, k, v);
+        return slot;
+      });
+      b = otlp.Resource.encode({ attributes: kvs as unknown as KeyValueProps[] }).finish();
+      if (this.resourceCache.size >= 1024) this.resourceCache.clear(); // bound memory if senders churn
+      this.resourceCache.set(key, b);
+    }
+    return b;
   }
 
   private record(r: LogRecord, w: protobuf.Writer): void {
@@ -192,7 +230,8 @@ export class OtlpProtoEncoder implements Encoder {
     if (a !== null) {
       for (const k in a) {
         const v = a[k];
-        if (v !== undefined && v !== null) this.push(k, v);
+        if (v === undefined || v === null || (this.relayed && isRelayedResourceKey(k))) continue;
+        this.push(k, v);
       }
     }
 
