@@ -15,14 +15,21 @@ import { tempDir, writeAgentConfig, readBack, waitFor, sleep } from '../helpers/
 
 const OUTAGE_S = Number(process.env.EDGELOG_OUTAGE_SECONDS ?? 150);
 const RATE = 10_000; // lines per second during the outage
-const RSS_CEILING_MB = 300;
+// Two bounds. While the broker is down the buffer is full and the file source
+// waits: RSS must stay flat however long the outage (PLATEAU_GROWTH_MB), which
+// is what "memory never grows with the backlog" means. During the catch-up
+// after it, allocation runs at full rate and V8/glibc hold on to freed memory
+// for a while: the absolute ceiling catches a leak, not that transient (peaks
+// of 335-440 MB were measured on a loaded 2-core machine).
+const PLATEAU_GROWTH_MB = 30;
+const RSS_CEILING_MB = 512;
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-test(`broker down for ${OUTAGE_S} s under write load: nothing lost, RSS under ${RSS_CEILING_MB} MB`, { timeout: (OUTAGE_S + 240) * 1000 }, async (t) => {
+test(`broker down for ${OUTAGE_S} s under write load: nothing lost, RSS flat during the outage and under ${RSS_CEILING_MB} MB`, { timeout: (OUTAGE_S + 240) * 1000 }, async (t) => {
   const dir = tempDir(t);
   const kafkaDir = join(dir, 'kafka');
   mkdirSync(kafkaDir);
@@ -77,5 +84,10 @@ test(`broker down for ${OUTAGE_S} s under write load: nothing lost, RSS under ${
   writeFileSync(out, JSON.stringify({ outage_s: OUTAGE_S, rate: RATE, lines: seq, lost, max_rss_mb: maxRss, outage_end_s: outageEnd, rss }, null, 1));
   t.diagnostic(`RSS curve written to ${out}`);
   assert.equal(lost, 0, `${lost} of ${seq} lines lost`);
+  // Plateau: from 20 s into the outage (buffer full by then) to its end.
+  const plateau = rss.filter(([s]) => s >= 23 && s <= outageEnd);
+  const growth = plateau.length ? Math.max(...plateau.map((x) => x[1])) - plateau[0]![1] : 0;
+  t.diagnostic(`RSS growth during the outage plateau: ${growth.toFixed(1)} MB`);
+  assert.ok(growth <= PLATEAU_GROWTH_MB, `RSS grew ${growth.toFixed(1)} MB while the broker was down (backlog in memory?)`);
   assert.ok(maxRss < RSS_CEILING_MB, `RSS peaked at ${maxRss} MB (ceiling ${RSS_CEILING_MB} MB)`);
 });

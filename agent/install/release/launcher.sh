@@ -25,4 +25,5 @@ EDGELOG_RELEASE=$release; export EDGELOG_RELEASE
 if [ -z "${EDGELOG_VERSION:-}" ] && [ -f "$release/VERSION" ]; then
   EDGELOG_VERSION=$(cat "$release/VERSION"); export EDGELOG_VERSION
 fi
-exec "$release/bin/node" "$release/agent/cli/main.ts" "$@"
+# Young-generation cap, as in the repository launcher (agent/cli/edgelog).
+exec "$release/bin/node" --max-semi-space-size=8 "$release/agent/cli/main.ts" "$@"
