@@ -6,7 +6,7 @@
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
 import { readMap } from '../config/schema.ts';
-import { StageStats } from '../transforms/metrics.ts';
+import { LineDecoder } from './line-decoder.ts';
 import { applyField, knownFieldsDefaults, knownFieldsKeys, readKnownFields, roleMap, ROLE_NONE } from './fields.ts';
 import type { KnownFieldsConfig } from './fields.ts';
 
@@ -56,31 +56,18 @@ function unescape(_m: string, ch: string): string {
   return ch === 'n' ? '\n' : ch === 't' ? '\t' : ch === 'r' ? '\r' : ch;
 }
 
-export class LogfmtDecoder implements Processor {
+export class LogfmtDecoder extends LineDecoder {
   private readonly roles: Map<string, number>;
-  private readonly stats: StageStats;
   private readonly bodyFromMessage: boolean;
   private readonly keys: string[] = [];
   private readonly vals: string[] = [];
   private readonly counts: number[] = [0];
 
   constructor(cfg: LogfmtDecoderConfig, ctx: ComponentContext) {
+    super(ctx);
     this.roles = roleMap(cfg);
-    this.stats = new StageStats(ctx);
     this.bodyFromMessage = cfg.body === 'message';
   }
-
-  process(batch: LogRecord[], out: LogRecord[]): void {
-    for (let r = 0; r < batch.length; r++) {
-      const rec = batch[r]!;
-      this.decodeOne(rec);
-      out.push(rec);
-    }
-    this.stats.commit();
-  }
-
-  /** Decode one record (counters committed at once; process() commits once per batch). */
-  decode(rec: LogRecord): void { this.decodeOne(rec); this.stats.commit(); }
 
   decodeOne(rec: LogRecord): void {
     // No '=' anywhere: not logfmt, and no string was made for it.

@@ -7,7 +7,7 @@ import type { ComponentContext, ComponentSpec, Processor } from '../core/compone
 import type { AttrValue, LogRecord } from '../core/record.ts';
 import { ConfigError } from '../core/errors.ts';
 import { join, readEnum, readMap, readString } from '../config/schema.ts';
-import { StageStats } from '../transforms/metrics.ts';
+import { LineDecoder } from './line-decoder.ts';
 import { severityFromText } from './severity.ts';
 import { compileTimeFormat, isTimezone } from './time.ts';
 import type { TimeParser } from './time.ts';
@@ -42,34 +42,21 @@ export const regexDecoderDefaults: RegexDecoderConfig = {
   timezone: 'local',
 };
 
-export class RegexDecoder implements Processor {
+export class RegexDecoder extends LineDecoder {
   private readonly re: RegExp;
   private readonly cfg: RegexDecoderConfig;
   private readonly parseTime: TimeParser;
-  private readonly stats: StageStats;
   /** Named groups that become attributes, computed once. */
   private readonly attrGroups: string[];
 
   constructor(cfg: RegexDecoderConfig, ctx: ComponentContext) {
+    super(ctx);
     this.cfg = cfg;
     this.re = new RegExp(cfg.pattern);
     this.parseTime = compileTimeFormat(cfg.time_format, cfg.timezone);
-    this.stats = new StageStats(ctx);
     const special = new Set([cfg.time_field, cfg.severity_field, cfg.message_field]);
     this.attrGroups = groupNames(cfg.pattern).filter((g) => !special.has(g));
   }
-
-  process(batch: LogRecord[], out: LogRecord[]): void {
-    for (let r = 0; r < batch.length; r++) {
-      const rec = batch[r]!;
-      this.decodeOne(rec);
-      out.push(rec);
-    }
-    this.stats.commit();
-  }
-
-  /** Decode one record (counters committed at once; process() commits once per batch). */
-  decode(rec: LogRecord): void { this.decodeOne(rec); this.stats.commit(); }
 
   decodeOne(rec: LogRecord): void {
     const m = this.re.exec(rec.body.toString('utf8'));

@@ -9,7 +9,7 @@
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
 import { readEnum, readMap } from '../config/schema.ts';
-import { StageStats } from '../transforms/metrics.ts';
+import { LineDecoder } from './line-decoder.ts';
 import { syslogSeverity, syslogSeverityText } from './severity.ts';
 import { MONTHS, parseRfc3339, zoneOffsetMin } from './time.ts';
 import { readTimezone } from './regex.ts';
@@ -167,29 +167,15 @@ function parse3164(s: string, i: number, p: SyslogParts, nowMs: number, tz: stri
   return true;
 }
 
-export class SyslogDecoder implements Processor {
+export class SyslogDecoder extends LineDecoder {
   private readonly cfg: SyslogDecoderConfig;
-  private readonly stats: StageStats;
   private readonly tz: string;
 
   constructor(cfg: SyslogDecoderConfig, ctx: ComponentContext) {
+    super(ctx);
     this.cfg = cfg;
     this.tz = cfg.timezone ?? syslogDecoderDefaults.timezone!;
-    this.stats = new StageStats(ctx);
   }
-
-  process(batch: LogRecord[], out: LogRecord[]): void {
-    const now = Date.now(); // one clock read per batch, for 3164's missing year
-    for (let r = 0; r < batch.length; r++) {
-      const rec = batch[r]!;
-      this.decodeOne(rec, now);
-      out.push(rec);
-    }
-    this.stats.commit();
-  }
-
-  /** Decode one record (used by the syslog source; counters committed at once, process() commits once per batch). */
-  decode(rec: LogRecord, nowMs = Date.now()): void { this.decodeOne(rec, nowMs); this.stats.commit(); }
 
   decodeOne(rec: LogRecord, nowMs: number): void {
     const s = rec.body.toString('utf8');

@@ -6,7 +6,7 @@
 import type { ComponentContext, ComponentSpec, Processor } from '../../core/component.ts';
 import type { AttrValue, LogRecord } from '../../core/record.ts';
 import { readBool, readInt, readMap } from '../../config/schema.ts';
-import { StageStats } from '../../transforms/metrics.ts';
+import { LineDecoder } from '../line-decoder.ts';
 import { applyField, knownFieldsDefaults, knownFieldsKeys, readKnownFields, roleMap, ROLE_MESSAGE, ROLE_NONE } from '../fields.ts';
 import type { KnownFieldsConfig } from '../fields.ts';
 import { FlatScan } from './scan.ts';
@@ -36,35 +36,22 @@ export const jsonDecoderDefaults: JsonDecoderConfig = {
   max_depth: 8,
 };
 
-export class JsonDecoder implements Processor {
+export class JsonDecoder extends LineDecoder {
   private readonly cfg: JsonDecoderConfig;
   private readonly roles: Map<string, number>;
   private readonly scanner: FlatScan;
-  private readonly stats: StageStats;
   private readonly bodyFromMessage: boolean;
   /** Counters for the bench and tests: how many lines took which path. */
   fast = 0;
   slow = 0;
 
   constructor(cfg: JsonDecoderConfig, ctx: ComponentContext) {
+    super(ctx);
     this.cfg = cfg;
     this.roles = roleMap(cfg);
     this.scanner = new FlatScan(this.roles);
-    this.stats = new StageStats(ctx);
     this.bodyFromMessage = cfg.body === 'message';
   }
-
-  process(batch: LogRecord[], out: LogRecord[]): void {
-    for (let r = 0; r < batch.length; r++) {
-      const rec = batch[r]!;
-      this.decodeOne(rec);
-      out.push(rec);
-    }
-    this.stats.commit();
-  }
-
-  /** Decode one record (counters committed at once; process() commits once per batch). */
-  decode(rec: LogRecord): void { this.decodeOne(rec); this.stats.commit(); }
 
   decodeOne(rec: LogRecord): void {
     const body = rec.body;
