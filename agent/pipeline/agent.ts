@@ -16,6 +16,7 @@ import { createRegistry, histogram } from '../observe/metrics.ts';
 import { DeadLetterFile } from './dead-letter.ts';
 import { PipelineEvents } from './events.ts';
 import { Pipeline } from './pipeline.ts';
+import { FailoverSink } from '../sinks/failover/failover-sink.ts';
 import { GuardController } from '../native/guard.ts';
 import { useNative } from '../native/capabilities.ts';
 import type { GuardConfig } from '../native/guard-config.ts';
@@ -103,6 +104,7 @@ export class Agent {
         log: this.log.child({ pipeline: pc.id }),
       });
       const sources = pc.sources.map((c) => c.spec.create(c.config, ctx(c.id)) as Source);
+      if (sink instanceof FailoverSink) this.streamFailoverEvents(pc.sink.id, sink);
       running.push({ pipeline, sources, sink });
     }
     this.running = running;
@@ -135,6 +137,17 @@ export class Agent {
     this.gc?.disconnect();
     await this.http?.close();
     this.log.info('agent stopped');
+  }
+
+  /** Every circuit transition, failover and failback becomes a state change on /health/stream at once. */
+  private streamFailoverEvents(sinkId: string, sink: FailoverSink): void {
+    sink.onEvent((e) => {
+      if (e.kind === 'breaker') {
+        this.health.set(`circuit:${sinkId}/${e.cluster}`, e.to === 'closed' ? 'ok' : 'degraded', e.to === 'closed' ? '' : `circuit ${e.to}: ${e.reason}`);
+      } else {
+        this.health.set(`route:${sinkId}`, e.kind === 'failback' ? 'ok' : 'degraded', e.kind === 'failback' ? '' : `failed over ${e.from} -> ${e.to}: ${e.reason}`);
+      }
+    });
   }
 
   /** Exposed for tests and drills: the running guard, if any. */
