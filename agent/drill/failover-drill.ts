@@ -48,6 +48,10 @@ export interface DrillReport {
   delivered_unique: number;
   lost: number;
   duplicates: number;
+  /** Sequence ranges that never arrived (at most 20), to place a loss on the timeline. */
+  lost_ranges: Array<[number, number]>;
+  written_at_fault: number;
+  written_at_repair: number;
   detection_ms: number | null;
   failover_ms: number | null;
   failback_ms: number | null;
@@ -205,6 +209,16 @@ sinks:
     closeSync(fd);
     const written = seq;
     o.say(`writer stopped at ${written} lines; waiting for delivery`);
+    // Every line acknowledged (checkpoint at end of file) before the agent stops:
+    // a stop while a request is still being retried would leave records for the
+    // next start, which this drill does not make.
+    const deliverDeadline = Date.now() + 60_000;
+    while (Date.now() < deliverDeadline) {
+      const text = await agent.registry.metrics();
+      const lag = sumMetric(text, 'edgelog_file_checkpoint_lag_bytes');
+      if (lag === 0 && sumMetric(text, 'edgelog_file_acked_bytes_total') > 0) break;
+      await sleep(200);
+    }
     await agent.stop();
     agent = null;
     const seen = new Map<number, number>();
@@ -217,7 +231,15 @@ sinks:
       }
     }
     let lost = 0, dups = 0;
-    for (let i = 0; i < written; i++) { const c = seen.get(i) ?? 0; if (c === 0) lost++; else dups += c - 1; }
+    const lostRanges: Array<[number, number]> = [];
+    for (let i = 0; i < written; i++) {
+      const c = seen.get(i) ?? 0;
+      if (c === 0) {
+        lost++;
+        const last = lostRanges.at(-1);
+        if (last && last[1] === i - 1) last[1] = i; else if (lostRanges.length < 20) lostRanges.push([i, i]);
+      } else dups += c - 1;
+    }
 
     const open = events.find((e) => e.kind === 'breaker' && e.detail.startsWith('A:') && e.detail.includes('-> open'));
     // Failover: the last ack region A gave before region B's first ack after the fault.
@@ -229,7 +251,9 @@ sinks:
     steadyLat.sort((x, y) => x - y);
     const secs = [...perSecond.keys()].sort((x, y) => x - y);
     return {
-      fault: o.fault, network, written, delivered_unique: seen.size, lost, duplicates: dups,
+      fault: o.fault, network, written, delivered_unique: seen.size, lost, duplicates: dups, lost_ranges: lostRanges,
+      // Sequence numbers written per second give the time of any lost range.
+      written_at_fault: Math.round(((faultAt - t0) / 1000) * o.rate), written_at_repair: Math.round(((repairedAt - t0) / 1000) * o.rate),
       detection_ms: open ? open.t_ms - (faultAt - t0) : null,
       failover_ms: firstB !== undefined && lastA !== undefined ? firstB - lastA : null,
       failback_ms: firstAAfterFailback !== undefined ? firstAAfterFailback - repairedAt : null,
@@ -259,4 +283,13 @@ export function summarize(r: DrillReport): string {
     `  max end-to-end latency during the event ${r.max_latency_ms_during_event} ms; steady p99 ${r.p99_latency_ms_steady} ms`,
     `  verdict: ${r.lost === 0 ? 'PASS (no record lost)' : `FAIL (${r.lost} records lost)`}`,
   ].join('\n');
+}
+
+function sumMetric(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
 }
