@@ -143,3 +143,15 @@ test('otlp_proto: lone surrogates are written as U+FFFD (valid UTF-8); utf8Len a
   assert.equal(kv.long, `${'y'.repeat(40)}\uFFFD`);
   for (const s of ['', 'abc', 'ü', '✓', '😀', '\uD800', '\uDC00x', '\uD800\uD800\uDC00', 'aü✓😀'.repeat(5), 'ü'.repeat(40)]) assert.equal(utf8Len(s), Buffer.byteLength(s), JSON.stringify(s));
 });
+
+test('otlp_proto: a plugin\'s mistyped severity text or event time is dropped, never a failed batch', () => {
+  const enc = new OtlpProtoEncoder(configs[0]!, ctx);
+  const bad = { severityText: undefined, timeUnixNano: 5 } as unknown as Partial<LogRecord>;
+  const msg = enc.encode([rec('x', '/s', 0, bad), rec('y', '/s', 1, { severityText: 'INFO' })])[0]!;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const lr = (LogsData.toObject(LogsData.decode(msg.value), { defaults: false }) as any).resourceLogs[0].scopeLogs[0].logRecords;
+  assert.equal(lr[0].severityText, undefined);
+  assert.equal(lr[0].timeUnixNano, undefined);
+  assert.equal(lr[0].body.stringValue, 'x');
+  assert.equal(lr[1].severityText, 'INFO');
+});

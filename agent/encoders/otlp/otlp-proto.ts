@@ -34,6 +34,7 @@
 // message itself plus ~9 B/record of resourceRuns()'s per-message array.
 
 import { isUtf8 } from 'node:buffer';
+import { EdgelogError } from '../../core/errors.ts';
 import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '../../core/component.ts';
 import type { AttrValue, LogRecord } from '../../core/record.ts';
 import { readMap, readString, readStringMap } from '../../config/schema.ts';
@@ -92,6 +93,7 @@ const F_OBSERVED = 2;
 const F_TRACE = 4;
 const F_SPAN = 8;
 const F_UTF8 = 16;
+const F_SEVERITY_TEXT = 32;
 
 const HEX = /^[0-9a-fA-F]+$/;
 
@@ -115,6 +117,11 @@ export function msToNanoBits(ms: number, out: Bits): Bits {
 /** Length-delimited field bytes: tag + length varint + payload. */
 function fieldLen(n: number): number {
   return 1 + varintLen(n) + n;
+}
+
+/** Pass 1 and pass 2 disagreed: an encoder bug. Better a failed batch than a corrupt message on Kafka. */
+function sizeMismatch(wrote: number, size: number): EdgelogError {
+  return new EdgelogError('OTLP_ENCODE_SIZE', `otlp_proto: wrote ${wrote} of ${size} bytes`);
 }
 
 interface StreamEntry { streamId: string; source: string; bytes: Buffer }
@@ -203,7 +210,7 @@ export class OtlpProtoEncoder implements Encoder {
       const rl = fieldLen(this.resourceBytes.length) + fieldLen(sl);
       value = Buffer.allocUnsafe(fieldLen(rl));
       const end = this.resourceLogs(value, 0, rl, this.resourceBytes, sl, records, 0, n, 0);
-      if (end !== value.length) throw new Error(`otlp_proto: wrote ${end} of ${value.length} bytes`);
+      if (end !== value.length) throw sizeMismatch(end, value.length);
     } else {
       // Pass 1 over every run first (entries of `attrs` are in record order), then one Buffer.
       const res: Buffer[] = [];
@@ -225,7 +232,7 @@ export class OtlpProtoEncoder implements Encoder {
         pos = this.resourceLogs(value, pos, rls[k]!, res[k]!, sls[k]!, records, run.start, run.end, ai);
         ai = run.end > run.start ? this.attrEnd[run.end - 1]! : ai;
       }
-      if (pos !== total) throw new Error(`otlp_proto: wrote ${pos} of ${total} bytes`);
+      if (pos !== total) throw sizeMismatch(pos, total);
     }
     return { key, value, headers: this.headers, records };
   }
@@ -266,7 +273,8 @@ export class OtlpProtoEncoder implements Encoder {
     const sev = r.severityNumber;
     if (sev !== 0) len += 1 + (sev < 0 ? 10 : varintLen(sev >>> 0));
     const st = r.severityText;
-    if (st !== '') {
+    if (typeof st === 'string' && st !== '') { // a plugin's non-string is dropped, never a failed batch
+      f |= F_SEVERITY_TEXT;
       const n = utf8Len(st);
       this.sevTextLen[i] = n;
       len += fieldLen(n);
@@ -338,7 +346,7 @@ export class OtlpProtoEncoder implements Encoder {
       buf[pos++] = TAG_SEVERITY;
       pos = sev < 0 ? writeVarint64(buf, pos, sev >>> 0, 0xffffffff) : writeVarint(buf, pos, sev >>> 0);
     }
-    if (r.severityText !== '') {
+    if ((f & F_SEVERITY_TEXT) !== 0) {
       const n = this.sevTextLen[i]!;
       buf[pos++] = TAG_SEVERITY_TEXT;
       pos = writeVarint(buf, pos, n);
