@@ -3,7 +3,6 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { once } from 'node:events';
 
 const mainTs = fileURLToPath(new URL('../../agent/cli/main.ts', import.meta.url));
 
@@ -27,7 +26,10 @@ export async function startAgent(configFile: string, env: NodeJS.ProcessEnv = {}
   let err = '';
   child.stderr!.on('data', (d) => { err += d; if (err.length > 2_000_000) err = err.slice(-1_000_000); });
   child.stdout!.resume();
-  const exited = once(child, 'exit');
+  // Not events.once: it rejects on an 'error' event (e.g. the IPC channel of a
+  // SIGKILLed child), which nobody awaits after startup -> an unhandled rejection.
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, sig) => resolve([code, sig])));
+  child.on('error', (e) => { err += `\n[child process error] ${e.message}`; });
   const ready = new Promise<string>((resolve, reject) => {
     child.on('message', (m: { ready?: boolean; http?: string }) => { if (m?.ready) resolve(m.http!); });
     exited.then(([code]) => reject(new Error(`agent exited with ${code} before ready:\n${err.slice(-4000)}`)));
