@@ -60,7 +60,8 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       writeFileSync(conf, text);
       const gcFile = join(o.dir, 'gc.json');
       // EDGELOG_BENCH_NODE_FLAGS: extra V8/Node flags for diagnosis (e.g. --trace-gc).
-      const execArgv = [...(process.env.EDGELOG_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      // The product's own runtime flag (agent/cli/edgelog launcher), then any diagnosis flags.
+      const execArgv = ['--max-semi-space-size=8', ...(process.env.EDGELOG_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
         ...(o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [])];
       const args = ['run', '--config', conf, '--listen', '127.0.0.1:0'];
       await nodeBinaryReady();

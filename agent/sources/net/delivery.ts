@@ -216,6 +216,29 @@ export class Delivery {
     await this.spool?.close();
   }
 
+  // The source lifecycle around the listeners, the same for every network source.
+
+  /** start() failed after the spool opened: undo it. */
+  async abort(): Promise<void> {
+    await this.stopReplay();
+    await this.closeSpool();
+  }
+
+  /** Input has stopped: no more pushes; with nothing in flight the spool closes now, else finish() closes it. */
+  async stopInput(): Promise<void> {
+    this.inputStopped = true;
+    await this.stopReplay();
+    if (this.inFlightDownstream === 0) await this.closeSpool();
+  }
+
+  /** Wait for in-flight records to settle into the spool, then close it if input has stopped. */
+  async finish(timeoutMs: number): Promise<void> {
+    await this.drain(timeoutMs);
+    if (this.inputStopped) await this.closeSpool();
+  }
+
+  private inputStopped = false;
+
   private wake(list: (() => void)[]): void {
     for (const f of list.splice(0)) f();
   }

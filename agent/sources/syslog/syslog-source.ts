@@ -55,7 +55,6 @@ class SyslogSource implements NetSource {
   private listener: NetListener | null = null;
   private udp: UdpReceiver | null = null;
   private delivery: Delivery | null = null;
-  private stopped = false;
   address: { host: string; port: number } | null = null;
 
   constructor(cfg: SyslogSourceConfig, ctx: ComponentContext) {
@@ -95,23 +94,19 @@ class SyslogSource implements NetSource {
         this.address = await this.udp.listen();
       }
     } catch (e) {
-      await this.delivery.stopReplay();
-      await this.delivery.closeSpool();
+      await this.delivery.abort();
       throw e;
     }
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     await this.listener?.shutdown();
     await this.udp?.close();
-    await this.delivery?.stopReplay();
-    if (this.delivery && this.delivery.inFlightDownstream === 0) await this.delivery.closeSpool();
+    await this.delivery?.stopInput();
   }
 
   async drain(timeoutMs: number): Promise<void> {
-    await this.delivery?.drain(timeoutMs);
-    if (this.stopped) await this.delivery?.closeSpool();
+    await this.delivery?.finish(timeoutMs);
   }
 
   get config(): SyslogSourceConfig { return this.cfg; }

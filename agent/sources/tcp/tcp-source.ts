@@ -41,7 +41,6 @@ class TcpSource implements NetSource {
   private listener: NetListener | null = null;
   private delivery: Delivery | null = null;
   address: { host: string; port: number } | null = null;
-  private stopped = false;
 
   constructor(cfg: TcpSourceConfig, ctx: ComponentContext) {
     this.cfg = cfg;
@@ -64,23 +63,18 @@ class TcpSource implements NetSource {
     try {
       this.address = await this.listener.listen();
     } catch (e) {
-      await this.delivery.stopReplay();
-      await this.delivery.closeSpool();
+      await this.delivery.abort();
       throw e;
     }
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     await this.listener?.shutdown();
-    await this.delivery?.stopReplay();
-    // With nothing in flight the spool closes now; otherwise drain() closes it once the in-flight records settle.
-    if (this.delivery && this.delivery.inFlightDownstream === 0) await this.delivery.closeSpool();
+    await this.delivery?.stopInput();
   }
 
   async drain(timeoutMs: number): Promise<void> {
-    await this.delivery?.drain(timeoutMs);
-    if (this.stopped) await this.delivery?.closeSpool();
+    await this.delivery?.finish(timeoutMs);
   }
 }
 
