@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { consumeAll, startKafkaCluster, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
+import { canUseNetns, createRegionNet } from '../../agent/drill/netns.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -133,33 +134,16 @@ test('no orphan JVM when the parent process is SIGKILLed', async (t) => {
 });
 
 test('netns: the broker runs inside a network namespace and answers on its address', async (t) => {
-  const { execFileSync } = await import('node:child_process');
-  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  try {
-    if (process.getuid?.() !== 0) throw new Error('not root');
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-  } catch (e) {
-    t.skip(`network namespaces unavailable: ${(e as Error).message}`);
-    return;
-  }
-  const tag = String(process.pid % 100000);
-  const ns = `edk-${tag}`, hostIf = `edk${tag}h`, nsIf = `edk${tag}n`;
-  const idx = 1 + (process.pid % 250);
-  const hostAddr = `10.215.${idx}.1`, nsAddr = `10.215.${idx}.2`;
+  const can = canUseNetns();
+  if (!can.ok) { t.skip(`network namespaces unavailable: ${can.reason}`); return; }
+  // The drill's helper: namespace + veth + addresses, removed by destroy().
+  const net = createRegionNet(`k${process.pid % 100000}`, 200 + (process.pid % 50));
+  const { ns, nsAddr } = net;
   let c: KafkaCluster | null = null;
   t.after(async () => {
     await c?.stop();
-    try { ip('netns', 'del', ns); } catch { /* gone */ }
-    try { ip('link', 'del', hostIf); } catch { /* gone with the namespace */ }
+    net.destroy();
   });
-  ip('netns', 'add', ns);
-  ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
-  ip('link', 'set', nsIf, 'netns', ns);
-  ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
-  ip('link', 'set', hostIf, 'up');
-  ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
-  ip('netns', 'exec', ns, 'ip', 'link', 'set', nsIf, 'up');
-  ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
 
   c = await startKafkaCluster({ name: 'netns', host: nsAddr, netns: ns, heapMb: 256 });
   assert.equal(c.bootstrap, `${nsAddr}:9092`);
