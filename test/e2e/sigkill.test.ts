@@ -32,7 +32,11 @@ test(`${KILLS} SIGKILLs of the agent mid-stream lose no line; duplicates stay wi
     for (let i = 0; i < RATE / 50; i++) s += `${new Date().toISOString()} seq=${String(seq++).padStart(10, '0')} `.padEnd(LINE - 1, 'x') + '\n';
     writeSync(fd, s);
   }, 20);
-  t.after(() => { clearInterval(writer); try { closeSync(fd); } catch { /* closed */ } });
+  // Close once: a second close of the same number would hit whatever fd reused it
+  // (it was libuv's own, and the test process aborted at exit).
+  let open = true;
+  const closeWriter = () => { clearInterval(writer); if (open) { open = false; closeSync(fd); } };
+  t.after(closeWriter);
   const cfg = writeAgentConfig({
     dir, include: [file], bootstrap: kafka.bootstrap, topic,
     source: `read_chunk_bytes: ${CHUNK}\ncheckpoint_interval: ${CHECKPOINT_MS}ms`,
@@ -47,8 +51,7 @@ test(`${KILLS} SIGKILLs of the agent mid-stream lose no line; duplicates stay wi
   }
   agent = await startAgent(cfg);
   await sleep(1000);
-  clearInterval(writer);
-  closeSync(fd);
+  closeWriter();
   const size = readFileSync(file).length;
   await waitFor('checkpoint at end of file', async () => {
     const m = await agent!.metrics();
