@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startReceiver as spawnReceiver, type Receiver } from '../lib/receiver.ts';
 import { Registry } from 'prom-client';
 import type { EncodedMessage } from '../../agent/core/component.ts';
 import { silentLogger } from '../../agent/observe/log.ts';
@@ -85,29 +86,8 @@ async function receiver(host: string): Promise<void> {
   srv.listen(0, host, () => process.stdout.write(JSON.stringify({ port: (srv.address() as import('node:net').AddressInfo).port }) + '\n'));
 }
 
-interface Receiver { port: number; next(): Promise<number>; stop(): void }
-
-async function startReceiver(): Promise<Receiver> {
-  const args = [self, '--receiver', '--host', HOST];
-  const child = RECEIVER_NS
-    ? spawn('ip', ['netns', 'exec', RECEIVER_NS, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  const waiters: ((l: string) => void)[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const l = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const w = waiters.shift();
-      if (w) w(l); else lines.push(l);
-    }
-  });
-  const nextLine = () => new Promise<string>((r) => { const l = lines.shift(); if (l !== undefined) r(l); else waiters.push(r); });
-  const { port } = JSON.parse(await nextLine());
-  return { port, next: async () => JSON.parse(await nextLine()).bytes, stop: () => child.kill() };
+function startReceiver(): Promise<Receiver> {
+  return spawnReceiver([self, '--receiver', '--host', HOST], RECEIVER_NS || undefined);
 }
 
 interface Row { transport: string; batch: number; seconds: number; cpuSeconds: number; mbPerS: number; cpuSecPerGB: number }

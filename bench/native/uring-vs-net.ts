@@ -18,6 +18,7 @@ import net from 'node:net';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startReceiver as spawnReceiver, type Receiver } from '../lib/receiver.ts';
 import { once } from 'node:events';
 import { UringSender, C_BUF_FREE } from '../../agent/native/uring-sender.ts';
 import { capabilities } from '../../agent/native/capabilities.ts';
@@ -72,28 +73,8 @@ const srv = net.createServer((s) => {
 srv.listen(0, process.argv[1] || '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: srv.address().port }) + '\\n'));
 `;
 
-interface Receiver { port: number; next(): Promise<number>; stop(): void }
-
-async function startReceiver(): Promise<Receiver> {
-  const child = RECEIVER_NS
-    ? spawn('ip', ['netns', 'exec', RECEIVER_NS, process.execPath, '-e', receiverSrc, HOST], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(process.execPath, ['-e', receiverSrc, HOST], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  const waiters: ((l: string) => void)[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const l = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const w = waiters.shift();
-      if (w) w(l); else lines.push(l);
-    }
-  });
-  const nextLine = () => new Promise<string>((r) => { const l = lines.shift(); if (l !== undefined) r(l); else waiters.push(r); });
-  const { port } = JSON.parse(await nextLine());
-  return { port, next: async () => JSON.parse(await nextLine()).bytes, stop: () => child.kill() };
+function startReceiver(): Promise<Receiver> {
+  return spawnReceiver(['-e', receiverSrc, HOST], RECEIVER_NS || undefined);
 }
 
 function fill(buf: Buffer, len: number, seed: number): void {
