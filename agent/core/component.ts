@@ -40,6 +40,12 @@ export interface ComponentSpec<C, I> {
 /** Where a source delivers. The promise resolves when there is room again: a source must await it (backpressure). */
 export interface Downstream {
   push(batch: LogRecord[]): Promise<void>;
+  /**
+   * The stream ended (file rotated away and read to its end, deleted, or the
+   * source stopped it): stages holding records of `streamId` (multiline)
+   * release them now instead of at their timeout.
+   */
+  endStream?(streamId: string): void;
 }
 
 export interface Source {
@@ -59,8 +65,10 @@ export interface Processor {
   process(batch: LogRecord[], out: LogRecord[]): void;
   /** Called periodically; emits what a time-based stage (multiline, throttle) releases. */
   tick?(nowMs: number, out: LogRecord[]): void;
-  /** Emit everything held back (shutdown, rotation). */
+  /** Emit everything held back (shutdown). */
   flush?(out: LogRecord[]): void;
+  /** Emit what is held back for one stream (end of a file at rotation or deletion). */
+  flushStream?(streamId: string, out: LogRecord[]): void;
 }
 
 export interface EncodedMessage {

@@ -73,6 +73,18 @@ export class Pipeline implements Downstream {
 
   get events(): PipelineEvents { return this.p.events; }
 
+  /** A stream ended: stages release what they hold for it (multiline groups) without waiting for their timeout. */
+  endStream(streamId: string): void {
+    const procs = this.p.processors;
+    for (let i = 0; i < procs.length; i++) {
+      const f = procs[i]!.flushStream;
+      if (!f) continue;
+      const out: LogRecord[] = [];
+      f.call(procs[i], streamId, out);
+      if (out.length) this.accept(this.runProcessors(i + 1, out));
+    }
+  }
+
   /** Body bytes buffered or in flight (for /readyz and tests). */
   get bufferedBytes(): number { return this.buffered; }
 
