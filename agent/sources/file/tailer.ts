@@ -14,6 +14,12 @@
 //   happened. If the writer refills the file past our offset before we look,
 //   the fingerprint check at the next EOF catches it: the bytes read from the
 //   old offset are re-read from 0 (duplicates, not loss).
+//
+// End of a stream: when a generation's content can get no more lines (rotated
+// away or deleted and drained, truncated, removed, or the source stops after
+// its last unterminated line), the tailer tells the downstream
+// (`out.endStream(streamId)`), so stages holding lines of that stream
+// (multiline) ship them now instead of at their timeout.
 
 import { stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -361,6 +367,7 @@ export class Tailer implements LineSink {
           if (idle >= cfg.remove_after_ms) {
             await unlink(this.path).catch((err) => this.host.telemetry.error('remove', this.path, err));
             this.host.telemetry.removedAfterRead(this.path);
+            this.endStream(gen);
             await this.release('removed');
             return 0;
           }
@@ -380,7 +387,7 @@ export class Tailer implements LineSink {
     if (this.detached) {
       const idle = now - this.lastDataMs;
       if (idle >= cfg.rotate_wait_ms) {
-        if (this.gen) { this.framer.flush(this.readOffset, this); await this.ship(); }
+        if (this.gen) { this.framer.flush(this.readOffset, this); await this.ship(); this.endStream(this.gen); }
         await this.release('rotated');
         return 0;
       }
@@ -396,6 +403,8 @@ export class Tailer implements LineSink {
     // The partial line we hold was real data of the old content.
     this.framer.flush(this.readOffset, this);
     await this.ship();
+    // Nothing can follow in the old content: its held lines (multiline) go now.
+    this.endStream(old);
     old.retired = true;
     this.host.store.delete(old.streamId);
     this.truncations++;
@@ -419,6 +428,21 @@ export class Tailer implements LineSink {
     if (this.released || !this.gen) return;
     this.framer.flush(this.readOffset, this);
     await this.ship();
+    // Before the pipeline's own flush: the stream's held group ships now, whole.
+    this.endStream(this.gen);
+  }
+
+  /**
+   * The stream can get no more lines: tell the downstream, after the last
+   * push (a push runs the processors before it returns, so the end always
+   * follows the stream's last lines). A throwing stage must not stop the tailer.
+   */
+  private endStream(gen: StreamGen): void {
+    try {
+      this.host.out.endStream?.(gen.streamId);
+    } catch (err) {
+      this.host.telemetry.error('end-stream', this.path, err);
+    }
   }
 
   /** Let the file go (rotated away and drained, removed, or shutdown). */

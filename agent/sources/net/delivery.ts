@@ -94,6 +94,22 @@ export class Delivery {
     }
   }
 
+  /**
+   * A connection closed: its stream ended. Direct delivery pushes a batch
+   * downstream synchronously in deliver(), so the end follows the stream's
+   * last records. Through the spool the records reach the pipeline later
+   * (replay), so an end now would overtake them and cut a held group in two:
+   * there the stage's own timeout (or the pipeline's flush at stop) ships it.
+   */
+  endStream(streamId: string): void {
+    if (this.spool) return;
+    try {
+      this.out.endStream?.(streamId);
+    } catch (e) {
+      this.log.error('end of stream failed downstream', { err: e, stream_id: streamId });
+    }
+  }
+
   private toSpool(records: LogRecord[]): Promise<void> {
     const spool = this.spool!;
     let payloads = records.map(serializeRecord);

@@ -169,6 +169,9 @@ export class NetListener {
     socket.on('close', () => {
       this.conns.delete(conn);
       this.ev.closed(peer, conn.closing ? conn.closeReason! : 'peer');
+      // The peer's stream ended (its last frames were delivered in 'end' or before):
+      // stages holding its lines (multiline) ship them now.
+      this.delivery.endStream(conn.streamId);
     });
     if (this.overCap) socket.pause();
   }

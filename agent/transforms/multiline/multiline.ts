@@ -102,9 +102,10 @@ export class Multiline implements Processor {
   }
 
   /**
-   * Ship the group of one stream now (its file hit EOF or rotated), without
-   * waiting for the timeout. Not part of the Processor contract yet: a source
-   * that knows a stream ended can call it through the pipeline.
+   * Ship the group of one stream now, without waiting for the timeout: the
+   * source ended the stream (Downstream.endStream -> Pipeline.endStream): its
+   * file was rotated away and drained, deleted, truncated, or the source
+   * stopped; or its TCP peer closed the connection.
    */
   flushStream(streamId: string, out: LogRecord[]): void {
     const g = this.groups.get(streamId);
