@@ -433,9 +433,10 @@ export class Tailer implements LineSink {
   }
 
   /**
-   * The stream can get no more lines: tell the downstream, after the last
-   * push (a push runs the processors before it returns, so the end always
-   * follows the stream's last lines). A throwing stage must not stop the tailer.
+   * The stream can get no more lines: tell the downstream. Called after the
+   * stream's last push, so the end reaches the stages behind its last lines
+   * (the pipeline runs or queues a push when it is called). A throwing stage
+   * must not stop the tailer.
    */
   private endStream(gen: StreamGen): void {
     try {

@@ -95,9 +95,9 @@ export class Delivery {
   }
 
   /**
-   * A connection closed: its stream ended. Direct delivery pushes a batch
-   * downstream synchronously in deliver(), so the end follows the stream's
-   * last records. Through the spool the records reach the pipeline later
+   * A connection closed: its stream ended. Direct delivery calls push()
+   * synchronously in deliver(), so the end is sent after the stream's last
+   * records. Through the spool the records reach the pipeline later
    * (replay), so an end now would overtake them and cut a held group in two:
    * there the stage's own timeout (or the pipeline's flush at stop) ships it.
    */
