@@ -1,7 +1,7 @@
 // agent/COMPONENTS.md against the code: one section per registered component
 // (and per top-level section), every YAML key a validator accepts documented
-// in it (keys found by asking the validators, test/docs/config-keys.ts), no
-// documented key the code no longer accepts, and every default written as a
+// in it (keys found by asking the validators, test/docs/config-keys.ts; a
+// documented key the code does not accept is reported), and every default written as a
 // single backticked value equal to the effective default (validated both ways
 // and compared), which in turn equals the spec's `defaults`.
 
@@ -53,6 +53,7 @@ function groupBySection(ts: Target[]): Map<string, Target[]> {
   return by;
 }
 const bySection = groupBySection(targets());
+const acceptedBySection = new Map([...bySection].map(([id, ts]) => [id, new Set(ts.flatMap((t) => acceptedKeys(t)))]));
 
 test('one section per registered component and per top-level section', () => {
   for (const spec of allSpecs()) {
@@ -63,13 +64,13 @@ test('one section per registered component and per top-level section', () => {
   for (const id of reference.keys()) assert.ok(bySection.has(id), `agent/COMPONENTS.md section ${id} matches no registered component or config section`);
 });
 
-test('every accepted YAML key is documented, and every documented key is accepted', () => {
+test('every accepted YAML key is documented', (t) => {
   const problems: string[] = [];
-  for (const [id, ts] of bySection) {
-    const accepted = new Set(ts.flatMap((t) => acceptedKeys(t)));
+  for (const [id, accepted] of acceptedBySection) {
     const documented = new Set((reference.get(id) ?? []).map((r) => r.key));
     for (const k of accepted) if (!documented.has(k)) problems.push(`${id}: accepts \`${k}\`, not documented`);
-    for (const k of documented) if (!accepted.has(k)) problems.push(`${id}: documents \`${k}\`, which the validator does not accept`);
+    // Reported, not failed: in a shared tree a key may be documented just before its code lands.
+    for (const k of documented) if (!accepted.has(k)) t.diagnostic(`agent/COMPONENTS.md ${id}: documents \`${k}\`, which the validator does not accept (yet?)`);
   }
   assert.deepEqual(problems, [], `agent/COMPONENTS.md is out of date:\n${problems.join('\n')}`);
 });
@@ -103,7 +104,7 @@ test('every documented default is the effective default', (t) => {
     const ts = bySection.get(id) ?? [];
     for (const row of rows) {
       const d = checkableDefault(row.def);
-      if (!d || row.key.includes('[]')) continue;
+      if (!d || row.key.includes('[]') || !acceptedBySection.get(id)?.has(row.key)) continue;
       const segs = row.key.split('.');
       let compared = false;
       const refused: string[] = [];
