@@ -14,7 +14,7 @@
 // transform in file order, and the only sink.
 
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { parseDocument } from 'yaml';
 import { ConfigError, EdgelogError } from '../core/errors.ts';
 import type { ComponentKind, ComponentSpec } from '../core/component.ts';
@@ -29,6 +29,8 @@ export interface ComponentConfig {
   readonly path: string;
   readonly spec: ComponentSpec<unknown, unknown>;
   readonly config: unknown;
+  /** The YAML it was validated from (after ${ENV}): processing workers validate it again on their side. */
+  readonly raw: unknown;
 }
 
 export interface SinkConfig extends ComponentConfig {
@@ -51,6 +53,8 @@ export interface AgentConfig {
     readonly service: string;
     readonly role: 'edge' | 'relay';
     readonly shutdownTimeoutMs: number;
+    /** Threads per pipeline for decode/transform/encode; 0 runs them on the main thread. */
+    readonly workerThreads: number;
   };
   readonly observe: {
     readonly listen: string;
@@ -70,7 +74,21 @@ export const agentDefaults = {
   listen: '127.0.0.1:9700',
   // systemd's DefaultTimeoutStopSec is 90 s; stop well within it.
   shutdownTimeoutMs: 30_000,
+  // One thread: the main thread keeps reading, framing and the Kafka client,
+  // the worker decodes, transforms and encodes (bench/results/results.md).
+  workerThreadsAuto: 1,
 };
+
+/**
+ * `auto` (the default): one processing thread per pipeline when the machine
+ * has a second core for it, none on one core (a thread there only adds copies
+ * and context switches). 0..16 sets it.
+ */
+export function readWorkerThreads(v: unknown): number {
+  if (v === undefined || v === null || v === 'auto') return availableParallelism() >= 2 ? agentDefaults.workerThreadsAuto : 0;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 16) return v;
+  throw new ConfigError('agent.worker_threads', 'auto or a whole number from 0 to 16', v);
+}
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   let text: string;
@@ -94,7 +112,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
 
 export function validateConfig(raw: unknown): AgentConfig {
   const top = readMap(raw, '', ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines', 'guard']);
-  const a = readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout']);
+  const a = readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout', 'worker_threads']);
   const o = readMap(top.observe, 'observe', ['listen', 'log_level', 'log_format']);
   const listen = readString(o, 'listen', 'observe', agentDefaults.listen);
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/.test(listen)) throw new ConfigError('observe.listen', 'host:port such as 127.0.0.1:9700', listen);
@@ -105,6 +123,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     service: readString(a, 'service', 'agent', 'edgelog'),
     role: readEnum(a, 'role', 'agent', ['edge', 'relay'] as const, 'edge'),
     shutdownTimeoutMs: readDuration(a, 'shutdown_timeout', 'agent', agentDefaults.shutdownTimeoutMs),
+    workerThreads: readWorkerThreads(a.worker_threads),
   };
   const observe = {
     listen,
@@ -160,7 +179,7 @@ function readComponent(raw: unknown, path: string, kind: ComponentKind, strip: r
   const rest: Raw = {};
   for (const [k, v] of Object.entries(m)) if (k !== 'type' && !strip.includes(k)) rest[k] = v;
   const id = path.split('.').pop()!;
-  return { id, path, spec, config: spec.validate(rest, path) };
+  return { id, path, spec, config: spec.validate(rest, path), raw: rest };
 }
 
 function readComponents(raw: unknown, section: string, kind: ComponentKind): Map<string, ComponentConfig> {
@@ -184,7 +203,7 @@ function readSinks(raw: unknown): Map<string, SinkConfig> {
     for (const [k, x] of Object.entries(enc)) if (k !== 'codec') encRest[k] = x;
     out.set(id, {
       ...base,
-      encoder: { id: `${id}.encoding`, path: encPath, spec: encSpec, config: encSpec.validate(encRest, encPath) },
+      encoder: { id: `${id}.encoding`, path: encPath, spec: encSpec, config: encSpec.validate(encRest, encPath), raw: encRest },
       delivery: readDelivery(m, path),
     });
   }

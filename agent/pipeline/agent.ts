@@ -20,6 +20,7 @@ import { FailoverSink } from '../sinks/failover/failover-sink.ts';
 import { GuardController } from '../native/guard.ts';
 import { useNative } from '../native/capabilities.ts';
 import type { GuardConfig } from '../native/guard-config.ts';
+import { WorkerMetricsHub } from './workers/metrics-mirror.ts';
 
 export interface AgentOptions {
   readonly log: Logger;
@@ -41,12 +42,15 @@ export class Agent {
   private gc: PerformanceObserver | null = null;
   private stopped: Promise<void> | null = null;
   private guard: GuardController | null = null;
+  /** Mirrors the processing workers' metrics into the registry (one hub for the agent's life: counters survive reloads). */
+  private readonly workerMetrics: WorkerMetricsHub;
 
   constructor(cfg: AgentConfig, opts: AgentOptions) {
     this.cfg = cfg;
     this.log = opts.log;
     this.registry = opts.registry ?? createRegistry();
     this.health = new Health(this.log);
+    this.workerMetrics = new WorkerMetricsHub(this.registry);
   }
 
   get httpAddress(): string | null { return this.http?.address ?? null; }
@@ -64,7 +68,7 @@ export class Agent {
     this.watch.unref();
     this.health.markStarted();
     const a = this.cfg.agent;
-    this.log.info('agent started', { id: a.id, role: a.role, pipelines: this.running.length, http: this.http.address });
+    this.log.info('agent started', { id: a.id, role: a.role, pipelines: this.running.length, worker_threads: a.workerThreads, http: this.http.address });
   }
 
   /**
@@ -93,8 +97,10 @@ export class Agent {
       agentId: a.id, host: hostname(), service: a.service, site: a.site,
     });
     const running: RunningPipeline[] = [];
+    const threads = a.workerThreads;
     for (const pc of this.cfg.pipelines) {
-      const processors = pc.processors.map((c) => c.spec.create(c.config, ctx(c.id)) as Processor);
+      // With worker threads the stages are built there (and count there); none run here.
+      const processors = threads > 0 ? [] : pc.processors.map((c) => c.spec.create(c.config, ctx(c.id)) as Processor);
       const encoder = pc.sink.encoder.spec.create(pc.sink.encoder.config, ctx(pc.sink.id)) as Encoder;
       const sink = pc.sink.spec.create(pc.sink.config, ctx(pc.sink.id)) as Sink;
       const pipeline = new Pipeline({
@@ -103,6 +109,16 @@ export class Agent {
         events: new PipelineEvents(pc.id, this.registry, this.log.child({ pipeline: pc.id })),
         log: this.log.child({ pipeline: pc.id }),
       });
+      if (threads > 0) {
+        await pipeline.useWorkers({
+          workers: threads,
+          processors: pc.processors.map((c) => ({ id: c.id, path: c.path, type: c.spec.type, raw: c.raw })),
+          encoder: { id: pc.sink.encoder.id, path: pc.sink.encoder.path, type: pc.sink.encoder.spec.type, raw: pc.sink.encoder.raw },
+          hub: this.workerMetrics,
+          ctx: { dataDir: a.dataDir, agentId: a.id, host: hostname(), service: a.service, site: a.site },
+          logLevel: this.cfg.observe.logLevel, logFormat: this.cfg.observe.logFormat,
+        });
+      }
       const sources = pc.sources.map((c) => c.spec.create(c.config, ctx(c.id)) as Source);
       if (sink instanceof FailoverSink) this.streamFailoverEvents(pc.sink.id, sink);
       running.push({ pipeline, sources, sink });
@@ -194,6 +210,8 @@ export class Agent {
 
   private checkHealth(): void {
     for (const r of this.running) {
+      const wf = r.pipeline.workerFailure;
+      if (wf) this.health.set(`workers:${r.pipeline.id}`, 'degraded', wf);
       const h = r.sink.health?.();
       if (h) this.health.set(`sink:${r.pipeline.id}`, h.ready ? 'ok' : 'degraded', h.reason);
     }

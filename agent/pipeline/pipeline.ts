@@ -17,6 +17,9 @@ import type { DeliveryConfig } from './config.ts';
 import { backoffMs } from './config.ts';
 import type { DeadLetterFile } from './dead-letter.ts';
 import type { PipelineEvents } from './events.ts';
+import { ShardPool, type RemoteMessage } from './workers/shard-pool.ts';
+import type { WorkerMetricsHub } from './workers/metrics-mirror.ts';
+import type { WorkerComponent } from './workers/protocol.ts';
 
 export interface PipelineParts {
   readonly id: string;
@@ -30,6 +33,17 @@ export interface PipelineParts {
 }
 
 const resolved = Promise.resolve();
+
+/** Decode/transform/encode on worker threads (agent.worker_threads). */
+export interface PipelineWorkers {
+  readonly workers: number;
+  readonly processors: WorkerComponent[];
+  readonly encoder: WorkerComponent;
+  readonly hub: WorkerMetricsHub;
+  readonly ctx: { dataDir: string; agentId: string; host: string; service: string; site: string };
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly logFormat: 'json' | 'text';
+}
 
 /** One request, encoded and ready to send. */
 interface Prepared { messages: EncodedMessage[]; rejects: LogRecord[]; bodyBytes: number; count: number }
@@ -53,6 +67,11 @@ export class Pipeline implements Downstream {
   private stopping = false;
   private abortAt = Infinity;
   private idleWaiters: Array<() => void> = [];
+  /** Set when decode/transform/encode run on worker threads: encoded messages arrive here. */
+  private pool: ShardPool | null = null;
+  private readonly encoded: RemoteMessage[] = [];
+  /** Why a processing worker failed, if one did (for /readyz). */
+  workerFailure: string | null = null;
 
   constructor(parts: PipelineParts) {
     this.p = parts;
@@ -61,12 +80,44 @@ export class Pipeline implements Downstream {
     this.ticker.unref();
   }
 
+  /**
+   * Moves decoders, transforms, batching and encoding onto `w.workers` threads,
+   * streams sharded by streamId. Call before the first push.
+   */
+  async useWorkers(w: PipelineWorkers): Promise<void> {
+    this.pool = await ShardPool.start({
+      workers: w.workers,
+      init: {
+        pipelineId: this.id, processors: w.processors, encoder: w.encoder, batch: this.p.delivery.batch,
+        maxMessageBytes: this.p.sink.maxMessageBytes, deadLetterPath: this.p.deadLetter.path,
+        ...w.ctx, logLevel: w.logLevel, logFormat: w.logFormat,
+      },
+      events: this.p.events, log: this.p.log, hub: w.hub,
+      onMessages: (msgs) => this.acceptEncoded(msgs),
+      onReleased: (bytes) => this.release(bytes),
+      onFailure: (reason) => {
+        this.workerFailure = reason;
+        this.p.log.error('processing worker failure', { pipeline: this.id, reason });
+      },
+    });
+  }
+
+  get workerThreads(): number { return this.pool?.size ?? 0; }
+
   /** Accept a batch from a source. The returned promise resolves when the source may push again. */
   push(batch: LogRecord[]): Promise<void> {
     let bytes = 0;
     for (let i = 0; i < batch.length; i++) bytes += batch[i]!.body.length;
     this.p.events.received(batch.length, bytes);
-    this.accept(this.runProcessors(0, batch));
+    if (this.pool) {
+      if (batch.length === 0) return resolved;
+      // Counted until every record of the batch is settled (the pool reports it).
+      this.buffered += bytes;
+      this.p.events.bufferBytes(this.buffered);
+      this.pool.submit(batch);
+    } else {
+      this.accept(this.runProcessors(0, batch));
+    }
     if (this.buffered < this.p.delivery.buffer.maxBytes) return resolved;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
@@ -75,6 +126,7 @@ export class Pipeline implements Downstream {
 
   /** A stream ended: stages release what they hold for it (multiline groups) without waiting for their timeout. */
   endStream(streamId: string): void {
+    if (this.pool) { this.pool.endStream(streamId); return; }
     const procs = this.p.processors;
     for (let i = 0; i < procs.length; i++) {
       const f = procs[i]!.flushStream;
@@ -96,6 +148,7 @@ export class Pipeline implements Downstream {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     clearInterval(this.ticker);
+    if (this.pool) await this.pool.flush();
     const flushed: LogRecord[] = [];
     this.p.processors.forEach((proc, i) => {
       const out: LogRecord[] = [];
@@ -108,6 +161,7 @@ export class Pipeline implements Downstream {
     const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs + 50).unref());
     await Promise.race([this.idle(), deadline]);
     if (this.linger) clearTimeout(this.linger);
+    await this.pool?.close();
     await this.p.sink.close().catch((err) => this.p.log.warn('sink close failed', { error: (err as Error).message }));
   }
 
@@ -157,6 +211,12 @@ export class Pipeline implements Downstream {
     }
   }
 
+  /** Encoded messages from the workers, in the order each worker produced them. */
+  private acceptEncoded(msgs: RemoteMessage[]): void {
+    for (let i = 0; i < msgs.length; i++) this.encoded.push(msgs[i]!);
+    if (!this.sender) this.sender = this.sendLoop().finally(() => { this.sender = null; this.checkIdle(); });
+  }
+
   private closeBatch(): void {
     if (this.linger) { clearTimeout(this.linger); this.linger = null; }
     if (this.open.length === 0) return;
@@ -181,6 +241,7 @@ export class Pipeline implements Downstream {
 
   /** Take up to MAX_BATCHES_PER_REQUEST ready batches and encode them into one request. */
   private prepare(): Prepared | null {
+    if (this.pool) return this.prepareEncoded();
     if (this.ready.length === 0) return null;
     const batches = this.ready.splice(0, MAX_BATCHES_PER_REQUEST);
     let bodyBytes = 0;
@@ -193,6 +254,21 @@ export class Pipeline implements Downstream {
     const rejects: LogRecord[] = [];
     for (const b of batches) this.encodeFitting(b, messages, rejects);
     return { messages, rejects, bodyBytes, count };
+  }
+
+  /** Worker mode: take ready messages up to about the same request size the in-thread path builds. */
+  private prepareEncoded(): Prepared | null {
+    if (this.encoded.length === 0) return null;
+    const maxBytes = this.p.delivery.batch.maxBytes * MAX_BATCHES_PER_REQUEST;
+    const maxMsgs = this.p.delivery.batch.maxEvents * MAX_BATCHES_PER_REQUEST;
+    let bytes = 0;
+    let n = 0;
+    while (n < this.encoded.length && n < maxMsgs && bytes < maxBytes) bytes += this.encoded[n++]!.value.length;
+    const messages = this.encoded.splice(0, n);
+    let count = 0;
+    for (const m of messages) count += m.records.length;
+    // bodyBytes 0: the pool releases buffer space as records settle.
+    return { messages, rejects: [], bodyBytes: 0, count };
   }
 
   private async deliverPrepared(p: Prepared): Promise<void> {
@@ -264,6 +340,16 @@ export class Pipeline implements Downstream {
       await this.deliver(messages.slice(half));
       return;
     }
+    const only = messages[0]! as RemoteMessage;
+    if (this.pool && only.remote) {
+      if (only.records.length > 1) {
+        const parts = await this.pool.split(only);
+        if (parts) { await this.deliver(parts); return; }
+      }
+      // The worker dead-letters it, counts it (discarded, too_large) and settles it as rejected.
+      this.pool.reject(only);
+      return;
+    }
     const recs = messages[0]!.records;
     if (recs.length === 1) { await this.deadLetter(recs, new RecordTooLargeError(messages[0]!.value.length, this.p.sink.maxMessageBytes)); return; }
     const half = recs.length >> 1;
@@ -277,6 +363,7 @@ export class Pipeline implements Downstream {
   }
 
   private acknowledge(messages: EncodedMessage[]): void {
+    if (this.pool) { this.acknowledgeRemote(messages as RemoteMessage[]); return; }
     const now = Date.now();
     let n = 0;
     let bytes = 0;
@@ -286,6 +373,18 @@ export class Pipeline implements Downstream {
     for (const m of messages) {
       for (const r of m.records) { observed[i++] = r.observedMs; r.ack.settle(1, 'delivered'); }
     }
+    this.p.events.delivered(n, bytes, observed, now);
+  }
+
+  private acknowledgeRemote(messages: RemoteMessage[]): void {
+    const now = Date.now();
+    let n = 0;
+    let bytes = 0;
+    for (const m of messages) { n += m.records.length; bytes += m.value.length; }
+    const observed = new Float64Array(n);
+    let i = 0;
+    for (const m of messages) { const o = this.pool!.observed(m); observed.set(o, i); i += o.length; }
+    this.pool!.delivered(messages);
     this.p.events.delivered(n, bytes, observed, now);
   }
 
