@@ -87,6 +87,7 @@ export class Pipeline implements Downstream {
   async useWorkers(w: PipelineWorkers): Promise<void> {
     this.pool = await ShardPool.start({
       workers: w.workers,
+      ringBytes: Math.max(2 * this.p.delivery.buffer.maxBytes, 4 * this.p.delivery.batch.maxBytes),
       init: {
         pipelineId: this.id, processors: w.processors, encoder: w.encoder, batch: this.p.delivery.batch,
         maxMessageBytes: this.p.sink.maxMessageBytes, deadLetterPath: this.p.deadLetter.path,

@@ -21,11 +21,13 @@ export interface EdgelogVariant {
   compression: 'lz4' | 'zstd' | 'snappy' | 'gzip' | 'none';
   /** Extra YAML lines under the sink (indented by 4). */
   sinkExtra?: string;
+  /** agent.worker_threads (unset: the product's default, auto). */
+  workerThreads?: number;
 }
 
 function config(o: PeerRunOptions, v: EdgelogVariant): string {
   return `# edgelog bench: file -> otlp_proto -> kafka (${v.compression})
-agent: { id: bench, site: bench, service: bench, data_dir: ${JSON.stringify(join(o.dir, 'state'))} }
+agent: { id: bench, site: bench, service: bench, data_dir: ${JSON.stringify(join(o.dir, 'state'))}${v.workerThreads === undefined ? '' : `, worker_threads: ${v.workerThreads}`} }
 observe: { log_level: warn, log_format: json }
 sources:
   bench: { type: file, include: [${JSON.stringify(o.input)}] }

@@ -15,6 +15,10 @@ export interface WorkerComponent {
 export interface WorkerInit {
   readonly pipelineId: string;
   readonly index: number;
+  /** Shared ring the main thread writes batch bodies into (see body-ring.ts). */
+  readonly ring: SharedArrayBuffer;
+  /** Shared ring the worker writes encoded messages into; a region is freed when the main thread reports the result done. */
+  readonly outRing: SharedArrayBuffer;
   readonly processors: WorkerComponent[];
   readonly encoder: WorkerComponent;
   readonly batch: BatchConfig;

@@ -15,6 +15,7 @@ import type { PipelineEvents } from '../events.ts';
 import type { WorkerMetricsHub, MetricsSource } from './metrics-mirror.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerMetrics } from './protocol.ts';
 import { packBatch, STATUS_CODES, type WireResult } from './wire.ts';
+import { BodyRing, type RingRegion } from './body-ring.ts';
 
 const workerUrl = new URL('./shard-worker.ts', import.meta.url);
 
@@ -32,12 +33,14 @@ export interface RemoteMeta {
 export type RemoteMessage = EncodedMessage & { remote: RemoteMeta };
 
 interface ResultEntry { readonly id: number; readonly wire: WireResult; open: number }
-interface BatchEntry { bytes: number; remaining: number }
+interface BatchEntry { bytes: number; remaining: number; region: RingRegion | null; ring: BodyRing | null }
 interface AckEntry { group: AckGroup; remaining: number; batch: BatchEntry }
 
 export interface ShardPoolOptions {
   readonly workers: number;
-  readonly init: Omit<WorkerInit, 'index'>;
+  /** Size of each worker's shared body ring. */
+  readonly ringBytes: number;
+  readonly init: Omit<WorkerInit, 'index' | 'ring' | 'outRing'>;
   readonly events: PipelineEvents;
   readonly log: Logger;
   readonly hub: WorkerMetricsHub;
@@ -52,6 +55,8 @@ export interface ShardPoolOptions {
 interface Shard {
   readonly index: number;
   readonly worker: Worker;
+  readonly ring: BodyRing;
+  readonly outView: Buffer;
   done: number[];
   exited: boolean;
 }
@@ -73,11 +78,14 @@ export class ShardPool implements MetricsSource {
     const pool = new ShardPool(o);
     const ready: Promise<void>[] = [];
     for (let i = 0; i < o.workers; i++) {
+      // Twice the pipeline's buffer: the buffer bounds what is unsettled, so the ring rarely fills.
+      const ring = new BodyRing(o.ringBytes);
+      const outRing = new SharedArrayBuffer(o.ringBytes);
       const worker = new Worker(workerUrl, {
         // V8 flags (the launcher's --max-semi-space-size) are process-wide: workers get them too.
-        workerData: { ...o.init, index: i } satisfies WorkerInit,
+        workerData: { ...o.init, index: i, ring: ring.sab, outRing } satisfies WorkerInit,
       });
-      const shard: Shard = { index: i, worker, done: [], exited: false };
+      const shard: Shard = { index: i, worker, ring, outView: Buffer.from(outRing), done: [], exited: false };
       pool.shards.push(shard);
       ready.push(new Promise((resolve, reject) => {
         const onReady = (m: FromWorker): void => { if (m.t === 'ready') { worker.off('message', onReady); worker.off('error', reject); resolve(); } };
@@ -130,7 +138,8 @@ export class ShardPool implements MetricsSource {
   private post(shard: Shard, batch: LogRecord[]): void {
     let bytes = 0;
     for (let i = 0; i < batch.length; i++) bytes += batch[i]!.body.length;
-    const entry: BatchEntry = { bytes, remaining: batch.length };
+    const region = shard.ring.alloc(bytes);
+    const entry: BatchEntry = { bytes, remaining: batch.length, region, ring: region ? shard.ring : null };
     const ids = new Int32Array(batch.length);
     let lastGroup: AckGroup | null = null;
     let lastId = 0;
@@ -147,7 +156,7 @@ export class ShardPool implements MetricsSource {
       lastEntry!.remaining++;
       ids[i] = lastId;
     }
-    const { msg, transfer } = packBatch(batch, ids);
+    const { msg, transfer } = packBatch(batch, bytes, ids, region ? { view: shard.ring.view, start: region.start } : null);
     shard.worker.postMessage(msg, transfer);
   }
 
@@ -241,7 +250,11 @@ export class ShardPool implements MetricsSource {
     if (e.remaining <= 0) this.acks.delete(id);
     const b = e.batch;
     b.remaining -= n;
-    if (b.remaining === 0) this.o.onReleased(b.bytes);
+    if (b.remaining === 0) {
+      // Every record of the batch is settled: no stage looks at its bodies any more.
+      if (b.region) b.ring!.release(b.region);
+      this.o.onReleased(b.bytes);
+    }
   }
 
   private messageDone(r: RemoteMeta): void {
@@ -288,7 +301,8 @@ export class ShardPool implements MetricsSource {
 
   private unpackResult(shard: Shard, w: WireResult): RemoteMessage[] {
     const entry: ResultEntry = { id: w.id, wire: w, open: w.count };
-    const values = Buffer.from(w.values);
+    // A view into the worker's output ring (freed when the result is done) or the transferred buffer.
+    const values = w.values ? Buffer.from(w.values) : shard.outView.subarray(w.valuesOffset, w.valuesOffset + (w.count ? w.valueEnds[w.count - 1]! : 0));
     const keys = Buffer.from(w.keys);
     const out: RemoteMessage[] = new Array(w.count);
     let vp = 0;

@@ -20,6 +20,7 @@ import { createLogger } from '../../observe/log.ts';
 import { JoinedAck } from '../../transforms/multiline/joined-ack.ts';
 import { DeadLetterFile } from '../dead-letter.ts';
 import { tight, type WireBatch, type WireResult } from './wire.ts';
+import { BodyRing, type RingRegion } from './body-ring.ts';
 import type { ToWorker, WorkerInit } from './protocol.ts';
 
 const init = workerData as WorkerInit;
@@ -63,6 +64,9 @@ function build<T>(c: { id: string; path: string; kind: 'processor' | 'encoder'; 
 const processors: Processor[] = init.processors.map((c) => build<Processor>({ ...c, kind: 'processor' }));
 const encoder: Encoder = build<Encoder>({ ...init.encoder, kind: 'encoder' });
 const deadLetter = new DeadLetterFile(init.deadLetterPath);
+const ringView = Buffer.from(init.ring);
+const outRing = new BodyRing(init.outRing);
+const outRegions = new Map<number, RingRegion>();
 const { maxBytes, maxEvents, timeoutMs } = init.batch;
 
 let open: LogRecord[] = [];
@@ -151,8 +155,14 @@ function postResult(msgs: EncodedMessage[], splitSeq: number): void {
   let kTotal = 0;
   let nRecs = 0;
   for (const m of msgs) { vTotal += m.value.length; kTotal += m.key?.length ?? 0; nRecs += m.records.length; }
-  // One message (otlp_proto) usually is a whole ArrayBuffer already: send it as is.
-  const values = count === 1 ? tight(msgs[0]!.value) : Buffer.allocUnsafeSlow(vTotal);
+  // Values go into the shared output ring (no external memory adopted by the
+  // main thread); when it is full, one message (otlp_proto) usually is a whole
+  // ArrayBuffer already and is transferred as is.
+  const region = outRing.alloc(vTotal);
+  if (region) outRegions.set(id, region);
+  const vBase = region ? region.start : 0;
+  const values = region ? outRing.view : count === 1 ? tight(msgs[0]!.value) : Buffer.allocUnsafeSlow(vTotal);
+  const copyValues = region !== null || count !== 1;
   const keys = Buffer.allocUnsafeSlow(kTotal);
   const valueEnds = new Uint32Array(count);
   const keyLens = new Int32Array(count);
@@ -163,14 +173,14 @@ function postResult(msgs: EncodedMessage[], splitSeq: number): void {
   const headers: Array<Record<string, string>> = [];
   const ids: number[] = [];
   const counts: number[] = [];
-  let vp = 0;
+  let vp = vBase;
   let kp = 0;
   let op = 0;
   for (let i = 0; i < count; i++) {
     const m = msgs[i]!;
-    if (count !== 1) m.value.copy(values, vp);
+    if (copyValues) m.value.copy(values, vp);
     vp += m.value.length;
-    valueEnds[i] = vp;
+    valueEnds[i] = vp - vBase;
     if (m.key) { kp += m.key.copy(keys, kp); keyLens[i] = m.key.length; } else keyLens[i] = -1;
     let h = headers.indexOf(m.headers);
     if (h < 0) { h = headers.length; headers.push(m.headers); }
@@ -188,15 +198,15 @@ function postResult(msgs: EncodedMessage[], splitSeq: number): void {
   const ackIds = Int32Array.from(ids);
   const ackCounts = Int32Array.from(counts);
   const res: WireResult = {
-    t: 'result', id, count, values: values.buffer as ArrayBuffer, valueEnds, keys: keys.buffer as ArrayBuffer, keyLens,
+    t: 'result', id, count, values: region ? null : values.buffer as ArrayBuffer, valuesOffset: vBase, valueEnds, keys: keys.buffer as ArrayBuffer, keyLens,
     headers, headerIdx, records, partEnds, ackIds, ackCounts, observed, settles: new Int32Array(0), splitSeq,
   };
-  port.postMessage(res, [res.values, res.keys, valueEnds.buffer, keyLens.buffer, headerIdx.buffer, records.buffer, partEnds.buffer, ackIds.buffer, ackCounts.buffer, observed.buffer] as ArrayBuffer[]);
+  port.postMessage(res, [...(res.values ? [res.values] : []), res.keys, valueEnds.buffer, keyLens.buffer, headerIdx.buffer, records.buffer, partEnds.buffer, ackIds.buffer, ackCounts.buffer, observed.buffer] as ArrayBuffer[]);
 }
 
 function unpack(b: WireBatch): LogRecord[] {
   const n = b.ends.length;
-  const bodies = Buffer.from(b.bodies);
+  const bodies = b.bodies ? Buffer.from(b.bodies) : ringView.subarray(b.ringOffset, b.ringOffset + (b.ends.length ? b.ends[b.ends.length - 1]! : 0));
   const recs: LogRecord[] = new Array(n);
   let lastId = -1;
   let ack: RemoteAck | null = null;
@@ -271,7 +281,13 @@ port.on('message', (m: ToWorker) => {
         break;
       }
       case 'end': endStream(m.streamId); break;
-      case 'done': for (const id of m.results) retained.delete(id); break;
+      case 'done':
+        for (const id of m.results) {
+          retained.delete(id);
+          const r = outRegions.get(id);
+          if (r) { outRegions.delete(id); outRing.release(r); }
+        }
+        break;
       case 'split': {
         const recs = retained.get(m.result)?.[m.index]?.records;
         if (!recs || recs.length < 2) { port.postMessage({ t: 'split-failed', seq: m.seq }); break; }

@@ -17,8 +17,12 @@ export type StatusCode = 0 | 1 | 2;
 /** A batch of records on its way to a worker. */
 export interface WireBatch {
   readonly t: 'batch';
-  /** Concatenated bodies; record i is bodies[ends[i-1] .. ends[i]). */
-  readonly bodies: ArrayBuffer;
+  /**
+   * Concatenated bodies; record i is bodies[ends[i-1] .. ends[i]). null: they
+   * sit in the worker's shared body ring at `ringOffset`.
+   */
+  readonly bodies: ArrayBuffer | null;
+  readonly ringOffset: number;
   readonly ends: Uint32Array;
   readonly offsets: Float64Array;
   readonly observed: Float64Array;
@@ -45,7 +49,9 @@ export interface WireResult {
   /** Worker-local id of this result; individual messages are (result, index). */
   readonly id: number;
   readonly count: number;
-  readonly values: ArrayBuffer;
+  /** Concatenated values, or null: they sit in the worker's output ring at `valuesOffset`. */
+  readonly values: ArrayBuffer | null;
+  readonly valuesOffset: number;
   readonly valueEnds: Uint32Array;
   /** Key bytes; keyLens[i] < 0 means no key. */
   readonly keys: ArrayBuffer;
@@ -68,26 +74,29 @@ export interface WireResult {
 
 export interface WireSettles { readonly t: 'settles'; readonly settles: Int32Array }
 
-/** Packs a batch. `ackId` maps each record's AckGroup to its id (the caller keeps the table). */
-export function packBatch(batch: LogRecord[], ackIds: Int32Array): { msg: WireBatch; transfer: ArrayBuffer[] } {
+/**
+ * Packs a batch of `total` body bytes. `ackIds` holds each record's ack id
+ * (the caller keeps the table); `ring` is where the bodies go (a shared ring
+ * region), or null for a Buffer of their own that is transferred.
+ */
+export function packBatch(batch: LogRecord[], total: number, ackIds: Int32Array, ring: { view: Buffer; start: number } | null): { msg: WireBatch; transfer: ArrayBuffer[] } {
   const n = batch.length;
-  let total = 0;
-  for (let i = 0; i < n; i++) total += batch[i]!.body.length;
   // allocUnsafeSlow: an ArrayBuffer of its own (pooled ones cannot be transferred).
-  const bodies = Buffer.allocUnsafeSlow(total);
+  const bodies = ring ? ring.view : Buffer.allocUnsafeSlow(total);
   const ends = new Uint32Array(n);
   const offsets = new Float64Array(n);
   const observed = new Float64Array(n);
   const streamIdx = new Uint32Array(n);
   const streams: string[] = [];
-  let pos = 0;
+  const base = ring ? ring.start : 0;
+  let pos = base;
   let lastKey = '';
   let lastIdx = -1;
   let hasExtra = false;
   for (let i = 0; i < n; i++) {
     const r = batch[i]!;
     pos += r.body.copy(bodies, pos);
-    ends[i] = pos;
+    ends[i] = pos - base;
     offsets[i] = r.offset;
     observed[i] = r.observedMs;
     // Batches are mostly one stream: compare with the previous record's triple first.
@@ -100,8 +109,8 @@ export function packBatch(batch: LogRecord[], ackIds: Int32Array): { msg: WireBa
     if (!hasExtra && (r.timeUnixNano !== 0n || r.severityNumber !== 0 || r.attributes !== null || r.traceId !== '' || r.spanId !== '' || r.severityText !== '')) hasExtra = true;
   }
   const extra = hasExtra ? packExtra(batch) : null;
-  const msg: WireBatch = { t: 'batch', bodies: bodies.buffer as ArrayBuffer, ends, offsets, observed, ackIds, streams, streamIdx, extra };
-  const transfer = [msg.bodies, ends.buffer, offsets.buffer, observed.buffer, ackIds.buffer, streamIdx.buffer] as ArrayBuffer[];
+  const msg: WireBatch = { t: 'batch', bodies: ring ? null : bodies.buffer as ArrayBuffer, ringOffset: base, ends, offsets, observed, ackIds, streams, streamIdx, extra };
+  const transfer = [...(msg.bodies ? [msg.bodies] : []), ends.buffer, offsets.buffer, observed.buffer, ackIds.buffer, streamIdx.buffer] as ArrayBuffer[];
   if (extra) transfer.push(extra.time.buffer as ArrayBuffer, extra.severity.buffer as ArrayBuffer);
   return { msg, transfer };
 }
