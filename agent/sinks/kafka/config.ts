@@ -10,6 +10,8 @@ import {
   join, readBool, readBytes, readDuration, readEnum, readInt, readMap, readOptString, readString, readStringList, type Raw,
 } from '../../config/schema.ts';
 import { codecAvailable, type Compression, compressions } from './codecs.ts';
+import { platformaticUnsupported } from './engines/platformatic.ts';
+import { engineNames, type EngineName } from './producer.ts';
 
 export type Acks = 'all' | 'leader' | 'none';
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -39,6 +41,8 @@ export interface KafkaClientRetry {
 }
 
 export interface KafkaSinkConfig {
+  /** Client library behind the sink (producer.ts). */
+  engine: EngineName;
   brokers: string[];
   topic: string;
   clientId: string;
@@ -66,6 +70,10 @@ export interface KafkaSinkConfig {
 export const defaultCompression: Compression = codecAvailable('lz4') === true ? 'lz4' : 'gzip';
 
 export const kafkaSinkDefaults: KafkaSinkConfig = {
+  // Issue 3 item 5: "kafkajs stays the default; put the sink behind a small
+  // producer interface and measure at least one alternative engine ... switch
+  // only with numbers". @platformatic/kafka is selectable; see bench/engines.ts.
+  engine: 'kafkajs',
   brokers: [],
   topic: 'edgelog', // one topic for the agent's logs; override per sink
   clientId: 'edgelog', // shows in broker request logs and quotas
@@ -134,7 +142,7 @@ export function readSasl(raw: unknown, path: string): KafkaSaslConfig | null {
 export function validateKafkaSink(raw: unknown, path: string): KafkaSinkConfig {
   const d = kafkaSinkDefaults;
   const m = readMap(raw, path, [
-    'brokers', 'topic', 'client_id', 'acks', 'idempotent', 'compression', 'max_message_bytes', 'request_timeout',
+    'engine', 'brokers', 'topic', 'client_id', 'acks', 'idempotent', 'compression', 'max_message_bytes', 'request_timeout',
     'connect_timeout', 'client_retry', 'tls', 'sasl', 'headers', 'probe_timeout',
   ]);
   const brokers = readStringList(m, 'brokers', path, []);
@@ -149,9 +157,12 @@ export function validateKafkaSink(raw: unknown, path: string): KafkaSinkConfig {
   const acks = readEnum<Acks>(m, 'acks', path, ['all', 'leader', 'none'], d.acks);
   const idempotent = readBool(m, 'idempotent', path, d.idempotent);
   if (idempotent && acks !== 'all') throw new ConfigError(join(path, 'acks'), 'all when idempotent is true (set idempotent: false to use acks leader or none)', acks);
+  const engine = readEnum<EngineName>(m, 'engine', path, engineNames, d.engine);
   const compression = readEnum<Compression>(m, 'compression', path, compressions, d.compression);
-  const avail = codecAvailable(compression);
-  if (avail !== true) throw new ConfigError(join(path, 'compression'), `a codec available on this host (${compression}: ${avail})`, compression);
+  if (engine === 'kafkajs') {
+    const avail = codecAvailable(compression);
+    if (avail !== true) throw new ConfigError(join(path, 'compression'), `a codec available on this host (${compression}: ${avail})`, compression);
+  }
   const r = readMap(m.client_retry, join(path, 'client_retry'), ['retries', 'initial_backoff', 'max_backoff']);
   const rp = join(path, 'client_retry');
   const clientRetry: KafkaClientRetry = {
@@ -159,7 +170,8 @@ export function validateKafkaSink(raw: unknown, path: string): KafkaSinkConfig {
     initialBackoffMs: readDuration(r, 'initial_backoff', rp, d.clientRetry.initialBackoffMs),
     maxBackoffMs: readDuration(r, 'max_backoff', rp, d.clientRetry.maxBackoffMs),
   };
-  return {
+  const cfg: KafkaSinkConfig = {
+    engine,
     brokers,
     topic,
     clientId: readString(m, 'client_id', path, d.clientId),
@@ -176,4 +188,13 @@ export function validateKafkaSink(raw: unknown, path: string): KafkaSinkConfig {
     headers: readBool(m, 'headers', path, d.headers),
     probeTimeoutMs: readDuration(m, 'probe_timeout', path, d.probeTimeoutMs),
   };
+  if (engine === 'platformatic') {
+    // What the engine cannot honour is refused here, never ignored at run time.
+    const no = platformaticUnsupported(cfg);
+    if (no) {
+      const got = { engine, compression, 'client_retry.retries': cfg.clientRetry.retries, 'sasl.mechanism': cfg.sasl?.mechanism }[no.key];
+      throw new ConfigError(join(path, no.key), no.expected, got);
+    }
+  }
+  return cfg;
 }

@@ -1,7 +1,9 @@
-// kafkajs failures -> EdgelogError. kafkajs wraps the error that mattered
-// (KafkaJSNumberOfRetriesExceeded / KafkaJSNonRetriableError around a
-// protocol or connection error), so we look down the cause chain for the
-// broker's error type and decide retriable from it:
+// Kafka client failures -> EdgelogError, the same for every engine. Both
+// clients wrap the error that mattered (kafkajs: KafkaJSNumberOfRetriesExceeded
+// / KafkaJSNonRetriableError around a protocol or connection error;
+// @platformatic/kafka: MultipleErrors / ResponseError around ProtocolError or
+// NetworkError), so each engine's finder looks down its chain for the broker's
+// error type, and one table decides retriable from it:
 //   too large (MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE) -> RecordTooLargeError, never retried as is;
 //   producer-state errors (sequence/epoch/producer id)    -> retriable, after a new producer session;
 //   authorization, bad config, unsupported features         -> not retriable;
@@ -34,6 +36,9 @@ const permanent = new Set([
   'UNSUPPORTED_COMPRESSION_TYPE', 'UNSUPPORTED_VERSION', 'UNSUPPORTED_FOR_MESSAGE_FORMAT',
   'INVALID_RECORD', 'INVALID_TOPIC_EXCEPTION', 'INVALID_REQUIRED_ACKS', 'POLICY_VIOLATION', 'INVALID_CONFIG',
   'KafkaJSSASLAuthenticationError', 'KafkaJSNotImplemented', 'KafkaJSServerDoesNotSupportApiKey',
+  // @platformatic/kafka's own (non-protocol) error codes that no retry changes
+  'PLT_KFK_AUTHENTICATION', 'PLT_KFK_USER', 'PLT_KFK_UNSUPPORTED', 'PLT_KFK_UNSUPPORTED_API',
+  'PLT_KFK_UNSUPPORTED_COMPRESSION', 'PLT_KFK_UNSUPPORTED_FORMAT',
 ]);
 
 interface Found { reason: string; message: string; kafkajsRetriable: boolean | undefined }
@@ -57,8 +62,49 @@ export function rootCause(err: unknown): Found {
 
 export interface MappedError { error: EdgelogError; resetProducer: boolean }
 
+/** kafkajs error -> sink error. */
 export function mapKafkaError(err: unknown, largestBytes: number, limitBytes: number): MappedError {
-  const f = rootCause(err);
+  return classify(rootCause(err), err, largestBytes, limitBytes);
+}
+
+interface PltError { code?: string; apiId?: string; message?: string; serverErrorMessage?: string | null; errors?: unknown[]; cause?: unknown }
+
+/**
+ * The most specific error in @platformatic/kafka's chain: a broker error
+ * (ProtocolError, `apiId` like MESSAGE_TOO_LARGE) wins, latest attempt first
+ * (MultipleErrors lists its retries in order); else the first non-aggregate
+ * library error (PLT_KFK_NETWORK, PLT_KFK_TIMEOUT, ...), with the socket's
+ * reason (ECONNREFUSED) in the message.
+ */
+export function platformaticRootCause(err: unknown): Found {
+  let fallback: Found | null = null;
+  const seen = new Set<unknown>();
+  const walk = (x: unknown): Found | null => {
+    if (!x || typeof x !== 'object' || seen.has(x)) return null;
+    seen.add(x);
+    const e = x as PltError;
+    if (typeof e.apiId === 'string' && e.apiId) return { reason: e.apiId, message: e.serverErrorMessage || e.message || '', kafkajsRetriable: undefined };
+    if (Array.isArray(e.errors)) {
+      for (let i = e.errors.length - 1; i >= 0; i--) { const f = walk(e.errors[i]); if (f) return f; }
+    } else if (!fallback && typeof e.code === 'string' && e.code.startsWith('PLT_KFK_') && e.code !== 'PLT_KFK_MULTIPLE' && e.code !== 'PLT_KFK_RESPONSE') {
+      const inner = (e.cause as { message?: string } | undefined)?.message;
+      fallback = { reason: e.code, message: inner ? `${e.message ?? ''} (${inner})` : e.message ?? '', kafkajsRetriable: undefined };
+    }
+    return walk(e.cause);
+  };
+  const found = walk(err);
+  if (found) return found;
+  if (fallback) return fallback;
+  const top = err as { name?: string; code?: string; message?: string } | undefined;
+  return { reason: top?.code ?? top?.name ?? 'Error', message: top?.message ?? String(err), kafkajsRetriable: true };
+}
+
+/** @platformatic/kafka error -> sink error (same table as kafkajs's). */
+export function mapPlatformaticError(err: unknown, largestBytes: number, limitBytes: number): MappedError {
+  return classify(platformaticRootCause(err), err, largestBytes, limitBytes);
+}
+
+function classify(f: Found, err: unknown, largestBytes: number, limitBytes: number): MappedError {
   if (tooLarge.has(f.reason)) {
     const e = new RecordTooLargeError(largestBytes, limitBytes);
     (e as { cause?: unknown }).cause = err;

@@ -1,31 +1,28 @@
-// Kafka sink on kafkajs. One send() = one producer.send with all messages
-// (kafkajs groups them into one record batch per partition and one request
+// Kafka sink. One send() = one produce call of the engine with all messages
+// (the client groups them into one record batch per partition and one request
 // per broker) and resolves when the broker acknowledged them with the
-// configured acks. No retry loop here: kafkajs gets a couple of quick
-// internal retries (client_retry), then the error goes to the pipeline,
-// which backs off, splits on RecordTooLargeError, or fails over.
+// configured acks. The client library sits behind ProducerEngine
+// (producer.ts): kafkajs by default, @platformatic/kafka with `engine:
+// platformatic`; everything here (guard, headers, metrics, health, probe,
+// session reset) is the same for both. No retry loop here: the client gets a
+// couple of quick internal retries (client_retry), then the error goes to the
+// pipeline, which backs off, splits on RecordTooLargeError, or fails over.
 //
 // Headers per message (when `headers: true`): edgelog.encoding (from the
 // encoder), edgelog.agent_id, edgelog.batch_seq (one number per send call,
 // increasing per sink instance: a consumer sees which messages travelled
 // together and spots re-sends after a failure).
 
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
-import kafkajs from 'kafkajs';
-import type { Admin, IHeaders, Kafka as KafkaClient, LogEntry, Message, Producer, SASLOptions } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { ComponentContext, ComponentSpec, EncodedMessage, Sink } from '../../core/component.ts';
 import { EdgelogError, RecordTooLargeError, SinkSendError } from '../../core/errors.ts';
 import type { Logger } from '../../observe/log.ts';
 import { counter, gauge, histogram, latencyBuckets } from '../../observe/metrics.ts';
-import { compressionType, registerCodecs } from './codecs.ts';
 import { kafkaSinkDefaults, validateKafkaSink, type KafkaSinkConfig } from './config.ts';
-import { KafkaSendError, mapKafkaError } from './errors.ts';
-import { filterKafkajsTimerWarning } from './warnings.ts';
-
-const { Kafka, Partitioners, logLevel } = kafkajs;
-const acksValue = { all: -1, leader: 1, none: 0 } as const;
+import { KafkajsEngine } from './engines/kafkajs.ts';
+import { PlatformaticEngine } from './engines/platformatic.ts';
+import { KafkaSendError } from './errors.ts';
+import type { ProducerEngine, ProducerMessage } from './producer.ts';
 
 /** Metrics and log lines of the sink; each event is one method. */
 class KafkaSinkEvents {
@@ -90,22 +87,19 @@ export class KafkaSink implements Sink {
   private readonly log: Logger;
   private readonly events: KafkaSinkEvents;
   private readonly agentId: string;
-  private readonly kafka: KafkaClient;
-  private readonly probeKafka: KafkaClient;
-  private producer: Producer;
+  private readonly engine: ProducerEngine;
+  /** Bumped by every session reset: a connect that finishes for an older session connects the new one. */
+  private session = 0;
   private connecting: Promise<void> | null = null;
   private connected = false;
-  private admin: Admin | null = null;
   private seq = 0;
   private closed = false;
   private lastError: EdgelogError | null = null;
   private hdrSource: Record<string, string> | null = null;
   private hdrSeq = -1;
-  private hdr: IHeaders | undefined;
+  private hdr: Record<string, string> | undefined;
 
   constructor(cfg: KafkaSinkConfig, ctx: KafkaSinkContext) {
-    registerCodecs();
-    filterKafkajsTimerWarning();
     this.cfg = cfg;
     this.topic = cfg.topic;
     this.maxMessageBytes = cfg.maxMessageBytes;
@@ -113,67 +107,33 @@ export class KafkaSink implements Sink {
     this.log = ctx.log.child({ sink: ctx.id });
     this.events = new KafkaSinkEvents(ctx.metrics, this.log, ctx.id);
     if (cfg.sasl && !cfg.tls) this.log.warn('kafka SASL without TLS: credentials travel in clear text', { mechanism: cfg.sasl.mechanism });
-    const base = {
-      brokers: cfg.brokers,
-      clientId: cfg.clientId,
-      ssl: tlsOptions(cfg),
-      sasl: saslOptions(cfg),
-      connectionTimeout: cfg.connectTimeoutMs,
-      authenticationTimeout: Math.max(cfg.connectTimeoutMs, 10_000),
-      requestTimeout: cfg.requestTimeoutMs,
-      logLevel: logLevel.INFO,
-      logCreator: () => (e: LogEntry) => this.kafkajsLog(e),
+    const hooks = {
+      onDisconnect: () => {
+        if (this.connected) {
+          this.connected = false;
+          this.events.connection(false, this.cfg.brokers);
+        }
+      },
+      debug: (message: string, fields: Record<string, unknown>) => this.log.debug(message, fields),
     };
-    this.kafka = new Kafka({
-      ...base,
-      retry: { retries: cfg.clientRetry.retries, initialRetryTime: cfg.clientRetry.initialBackoffMs, maxRetryTime: cfg.clientRetry.maxBackoffMs },
-    });
-    // Probes answer "is the cluster healthy now": one try, no retry.
-    this.probeKafka = new Kafka({ ...base, clientId: `${cfg.clientId}-probe`, retry: { retries: 0 } });
-    this.producer = this.newProducer();
-  }
-
-  private kafkajsLog(e: LogEntry): void {
-    // kafkajs logs every internal retry at error level; our own events and the
-    // pipeline report what matters, so its lines go to debug.
-    const { message, ...rest } = e.log;
-    if (rest.password !== undefined) delete rest.password;
-    this.log.debug(`kafkajs: ${message}`, { namespace: e.namespace, ...rest });
-  }
-
-  private newProducer(): Producer {
-    const p = this.kafka.producer({
-      idempotent: this.cfg.idempotent,
-      // Order per partition across kafkajs's internal retries (and required for its idempotent mode).
-      maxInFlightRequests: this.cfg.idempotent ? 1 : undefined,
-      retry: { retries: this.cfg.clientRetry.retries, initialRetryTime: this.cfg.clientRetry.initialBackoffMs, maxRetryTime: this.cfg.clientRetry.maxBackoffMs },
-      createPartitioner: Partitioners.DefaultPartitioner, // Java-compatible murmur2 of the key
-      allowAutoTopicCreation: true,
-    });
-    p.on(p.events.DISCONNECT, () => {
-      if (this.connected) {
-        this.connected = false;
-        this.events.connection(false, this.cfg.brokers);
-      }
-    });
-    return p;
+    this.engine = cfg.engine === 'platformatic' ? new PlatformaticEngine(cfg, hooks) : new KafkajsEngine(cfg, hooks);
   }
 
   private ensureConnected(): Promise<void> {
     if (this.connected) return Promise.resolve();
     if (!this.connecting) {
-      const producer = this.producer;
-      this.connecting = producer.connect().then(
+      const session = this.session;
+      this.connecting = this.engine.connect().then(
         () => {
           this.connecting = null;
-          if (producer !== this.producer) return this.ensureConnected();
+          if (session !== this.session) return this.ensureConnected();
           this.connected = true;
           this.events.connection(true, this.cfg.brokers);
         },
         (err: unknown) => {
           this.connecting = null;
           this.events.connection(false, this.cfg.brokers, err);
-          throw mapKafkaError(err, 0, this.maxMessageBytes).error;
+          throw this.engine.mapError(err, 0, this.maxMessageBytes).error;
         },
       );
     }
@@ -203,28 +163,22 @@ export class KafkaSink implements Sink {
     try {
       await this.ensureConnected();
     } catch (err) {
-      const e = err instanceof EdgelogError ? err : mapKafkaError(err, largest, this.maxMessageBytes).error;
+      const e = err instanceof EdgelogError ? err : this.engine.mapError(err, largest, this.maxMessageBytes).error;
       this.lastError = e;
       this.events.failed(e, messages.length);
       throw e;
     }
     const seq = ++this.seq;
-    const out: Message[] = new Array(messages.length);
+    const out: ProducerMessage[] = new Array(messages.length);
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       out[i] = { key: m.key, value: m.value, headers: this.cfg.headers ? this.headersFor(m.headers, seq) : undefined };
     }
     const t0 = performance.now();
     try {
-      await this.producer.send({
-        topic: this.topic,
-        messages: out,
-        acks: acksValue[this.cfg.acks],
-        timeout: this.cfg.requestTimeoutMs,
-        compression: compressionType(this.cfg.compression),
-      });
+      await this.engine.send(this.topic, out, { acks: this.cfg.acks, compression: this.cfg.compression, timeoutMs: this.cfg.requestTimeoutMs });
     } catch (err) {
-      const { error, resetProducer } = mapKafkaError(err, largest, this.maxMessageBytes);
+      const { error, resetProducer } = this.engine.mapError(err, largest, this.maxMessageBytes);
       this.lastError = error;
       this.events.failed(error, messages.length);
       if (resetProducer) await this.resetProducer((error as KafkaSendError).reason ?? error.code);
@@ -235,9 +189,9 @@ export class KafkaSink implements Sink {
   }
 
   /** One headers object shared by all messages of a send that carry the same encoder headers. */
-  private headersFor(encoderHeaders: Record<string, string>, seq: number): IHeaders {
+  private headersFor(encoderHeaders: Record<string, string>, seq: number): Record<string, string> {
     if (this.hdr !== undefined && encoderHeaders === this.hdrSource && seq === this.hdrSeq) return this.hdr;
-    const h: IHeaders = { ...encoderHeaders, 'edgelog.agent_id': this.agentId, 'edgelog.batch_seq': String(seq) };
+    const h: Record<string, string> = { ...encoderHeaders, 'edgelog.agent_id': this.agentId, 'edgelog.batch_seq': String(seq) };
     this.hdrSource = encoderHeaders;
     this.hdrSeq = seq;
     this.hdr = h;
@@ -256,11 +210,10 @@ export class KafkaSink implements Sink {
   /** Start a new producer session (new producer id) after the broker rejected the old one's state. */
   private async resetProducer(reason: string): Promise<void> {
     this.events.producerReset(reason);
-    const old = this.producer;
-    this.producer = this.newProducer();
+    this.session++;
     this.connected = false;
     this.connecting = null;
-    await old.disconnect().catch(() => {});
+    await this.engine.resetSession();
   }
 
   /**
@@ -276,23 +229,15 @@ export class KafkaSink implements Sink {
     });
     try {
       const run = async (): Promise<number> => {
-        if (!this.admin) {
-          const a = this.probeKafka.admin({ retry: { retries: 0 } });
-          this.admin = a;
-          await a.connect();
-        }
-        const md = await this.admin.fetchTopicMetadata({ topics: [this.topic] });
-        const parts = md.topics[0]?.partitions ?? [];
-        if (parts.length === 0 || parts.some((p) => p.leader < 0)) throw new KafkaSendError('LEADER_NOT_AVAILABLE', `topic ${this.topic} has a partition without leader`, true);
+        const md = await this.engine.topicMetadata(this.topic);
+        if (md.partitions === 0 || md.leaderless > 0) throw new KafkaSendError('LEADER_NOT_AVAILABLE', `topic ${this.topic} has a partition without leader`, true);
         return performance.now() - t0;
       };
       return await Promise.race([run(), timeout]);
     } catch (err) {
-      // Drop the admin so the next probe starts from a fresh connection.
-      const a = this.admin;
-      this.admin = null;
-      void a?.disconnect().catch(() => {});
-      throw err instanceof EdgelogError ? err : mapKafkaError(err, 0, this.maxMessageBytes).error;
+      // Drop the metadata connection so the next probe starts from a fresh one.
+      this.engine.resetMetadata();
+      throw err instanceof EdgelogError ? err : this.engine.mapError(err, 0, this.maxMessageBytes).error;
     } finally {
       clearTimeout(timer);
     }
@@ -311,37 +256,16 @@ export class KafkaSink implements Sink {
     this.closed = true;
     const wasConnected = this.connected;
     this.connected = false;
-    await Promise.allSettled([this.producer.disconnect(), this.admin?.disconnect()]);
-    this.admin = null;
+    await this.engine.close();
     if (wasConnected) this.events.connection(false, this.cfg.brokers);
   }
-}
-
-function tlsOptions(cfg: KafkaSinkConfig): ConnectionOptions | undefined {
-  const t = cfg.tls;
-  if (!t) return undefined;
-  return {
-    ca: t.caFile ? [readFileSync(t.caFile)] : undefined,
-    cert: t.certFile ? readFileSync(t.certFile) : undefined,
-    key: t.keyFile ? readFileSync(t.keyFile) : undefined,
-    rejectUnauthorized: !t.insecureSkipVerify,
-    servername: t.serverName,
-  };
-}
-
-function saslOptions(cfg: KafkaSinkConfig): SASLOptions | undefined {
-  const s = cfg.sasl;
-  if (!s) return undefined;
-  // A password file usually ends with a newline the password does not contain.
-  const password = s.password ?? readFileSync(s.passwordFile!, 'utf8').replace(/\r?\n$/, '');
-  return { mechanism: s.mechanism, username: s.username, password } as SASLOptions;
 }
 
 /** create() returns the concrete KafkaSink: it also has probe() (the failover sink's ProbingSink) and start(). */
 export const kafkaSink: ComponentSpec<KafkaSinkConfig, KafkaSink> = {
   kind: 'sink',
   type: 'kafka',
-  summary: 'Apache Kafka producer (kafkajs): acks=all, idempotent, compressed, TLS and SASL',
+  summary: 'Apache Kafka producer (kafkajs, or @platformatic/kafka with engine: platformatic): acks=all, idempotent, compressed, TLS and SASL',
   defaults: kafkaSinkDefaults,
   validate: validateKafkaSink,
   create(cfg: KafkaSinkConfig, ctx: ComponentContext): KafkaSink {
