@@ -1,7 +1,8 @@
 // Child process of bench/engines.ts: produces pre-encoded OTLP messages with
-// one Kafka client engine, the way the pipeline does (one request in flight,
-// up to 4 messages per request, acks=all, idempotent, lz4), and reports
-// records/s, CPU and per-request latency over IPC.
+// one of the Kafka sink's producer engines (agent/sinks/kafka/engines), the
+// way the pipeline does (one request in flight, up to 4 messages per request,
+// acks=all, idempotent, lz4, the sink's headers), and reports records/s, CPU
+// and per-request latency over IPC.
 //
 //   node bench/engine-producer.ts <kafkajs|platformatic> <bootstrap> <topic> <payload file> <requests> <records per message>
 
@@ -20,39 +21,33 @@ function loadPayloads(file: string): Buffer[] {
   return out;
 }
 
-interface Engine { send(values: Buffer[]): Promise<void>; close(): Promise<void> }
-
-async function kafkajsEngine(): Promise<Engine> {
-  const { default: kafkajs } = await import('kafkajs');
-  const { registerCodecs } = await import('../agent/sinks/kafka/codecs.ts');
-  registerCodecs();
-  const kafka = new kafkajs.Kafka({ brokers: [bootstrap!], clientId: 'bench-kafkajs', logLevel: kafkajs.logLevel.NOTHING });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await producer.connect();
+/**
+ * The sink's own engine module (agent/sinks/kafka/engines), built from a sink
+ * config validated like the agent's (acks all, idempotent, lz4, the default
+ * client_retry and timeouts), so what is measured is the code the sink runs.
+ * Each request carries the sink's three headers in one shared object.
+ */
+async function sinkEngine(): Promise<{ send(values: Buffer[], seq: number): Promise<void>; close(): Promise<void> }> {
+  const { validateKafkaSink } = await import('../agent/sinks/kafka/config.ts');
+  const { createEngine } = await import('../agent/sinks/kafka/engines/create.ts');
+  const cfg = validateKafkaSink({ engine, brokers: [bootstrap!], topic: topic!, client_id: `bench-${engine}`, acks: 'all', idempotent: true, compression: 'lz4' }, 'bench.sink');
+  const e = createEngine(cfg, { onDisconnect: () => {}, debug: () => {} });
+  await e.connect();
+  const opts = { acks: cfg.acks, compression: cfg.compression, timeoutMs: cfg.requestTimeoutMs };
   return {
-    send: async (values) => { await producer.send({ topic: topic!, acks: -1, compression: kafkajs.CompressionTypes.LZ4, messages: values.map((value) => ({ value })) }); },
-    close: () => producer.disconnect(),
-  };
-}
-
-async function platformaticEngine(): Promise<Engine> {
-  const mod = await import('@platformatic/kafka' as string) as {
-    Producer: new (o: Record<string, unknown>) => { send(o: { messages: Array<{ topic: string; value: Buffer }> }): Promise<unknown>; close(): Promise<void> };
-  };
-  const producer = new mod.Producer({
-    clientId: 'bench-platformatic', bootstrapBrokers: [bootstrap!], acks: -1, idempotent: true, compression: 'lz4', autocreateTopics: false,
-  });
-  return {
-    send: async (values) => { await producer.send({ messages: values.map((value) => ({ topic: topic!, value })) }); },
-    close: () => producer.close(),
+    send: async (values, seq) => {
+      const headers = { 'edgelog.encoding': 'otlp_proto', 'edgelog.agent_id': 'bench', 'edgelog.batch_seq': String(seq) };
+      await e.send(topic!, values.map((value) => ({ key: null, value, headers })), opts);
+    },
+    close: () => e.close(),
   };
 }
 
 async function main(): Promise<void> {
   const payloads = loadPayloads(payloadFile!);
-  const e = engine === 'kafkajs' ? await kafkajsEngine() : await platformaticEngine();
+  const e = await sinkEngine();
   // One warm-up request (connection, metadata, producer id) outside the measurement.
-  await e.send(payloads.slice(0, 1));
+  await e.send(payloads.slice(0, 1), 0);
   const lat = new Float64Array(requests);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -61,7 +56,7 @@ async function main(): Promise<void> {
     const values: Buffer[] = [];
     for (let j = 0; j < PER_REQUEST; j++) { const v = payloads[k++ % payloads.length]!; values.push(v); bytes += v.length; }
     const s = performance.now();
-    await e.send(values);
+    await e.send(values, i + 1);
     lat[i] = performance.now() - s;
   }
   const wallS = (performance.now() - t0) / 1000;

@@ -19,8 +19,7 @@ import { EdgelogError, RecordTooLargeError, SinkSendError } from '../../core/err
 import type { Logger } from '../../observe/log.ts';
 import { counter, gauge, histogram, latencyBuckets } from '../../observe/metrics.ts';
 import { kafkaSinkDefaults, validateKafkaSink, type KafkaSinkConfig } from './config.ts';
-import { KafkajsEngine } from './engines/kafkajs.ts';
-import { PlatformaticEngine } from './engines/platformatic.ts';
+import { createEngine } from './engines/create.ts';
 import { KafkaSendError } from './errors.ts';
 import type { ProducerEngine, ProducerMessage } from './producer.ts';
 
@@ -116,7 +115,7 @@ export class KafkaSink implements Sink {
       },
       debug: (message: string, fields: Record<string, unknown>) => this.log.debug(message, fields),
     };
-    this.engine = cfg.engine === 'platformatic' ? new PlatformaticEngine(cfg, hooks) : new KafkajsEngine(cfg, hooks);
+    this.engine = createEngine(cfg, hooks);
   }
 
   private ensureConnected(): Promise<void> {
