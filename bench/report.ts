@@ -44,7 +44,7 @@ function flat(c: Cell): Record<string, number | number[] | string | null> {
   const r = (v: number | undefined, d = 2) => (v === undefined || !Number.isFinite(v) ? null : +v.toFixed(d));
   return {
     events_per_s: r(s?.events_per_s, 0), mb_per_s: r(s?.mb_per_s), p50_ms: r(l?.p50_ms), p99_ms: r(l?.p99_ms), p999_ms: r(l?.p999_ms),
-    cpu_s_per_gb: r(s?.cpu_s_per_gb), rss_mb: r(s?.rss_mb, 1), gc_p99_ms: r(s?.gc_p99_ms, 3),
+    cpu_s_per_gb: r(s?.cpu_s_per_gb), rss_mb: r(s?.rss_mb, 1), gc_p99_ms: r(s?.gc_p99_ms, 3), gc_worker_p99_ms: r(s?.gc_worker_p99_ms, 3),
     broker_cpu_s_per_gb: r(s?.broker_cpu_s_per_gb), latency_rate_events_per_s: r(l?.rate, 0),
     runs_events_per_s: s?.runs_events_per_s ?? null,
     latency_received: l?.received ?? null, latency_written: l?.written ?? null, ...(c.error ? { error: c.error } : {}),
@@ -53,7 +53,7 @@ function flat(c: Cell): Record<string, number | number[] | string | null> {
 
 export function tableFor(res: BenchResults, wl: string): string {
   const rows: string[] = [];
-  rows.push('| tool | events/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU s/GB | peak RSS MB | GC p99 ms | vs rsyslog | vs kcat |');
+  rows.push('| tool | events/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU s/GB | peak RSS MB | GC p99 ms (main / worker) | vs rsyslog | vs kcat |');
   rows.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const rs = res.results.rsyslog?.[wl]?.saturation?.events_per_s;
   const kc = res.results.kcat?.[wl]?.saturation?.events_per_s;
@@ -62,7 +62,7 @@ export function tableFor(res: BenchResults, wl: string): string {
     if (!c) continue;
     if (c.error && !c.saturation) { rows.push(`| ${t} | failed: ${c.error.split('\n')[0]!.slice(0, 120)} | | | | | | | | | |`); continue; }
     const s = c.saturation, l = c.latency;
-    rows.push(`| ${t} | ${n0(s?.events_per_s)} | ${n0(s?.mb_per_s, 1)} | ${n0(l?.p50_ms, 1)} | ${n0(l?.p99_ms, 1)} | ${n0(l?.p999_ms, 1)} | ${n0(s?.cpu_s_per_gb, 1)} | ${n0(s?.rss_mb, 0)} | ${s?.gc_p99_ms !== undefined ? n0(s.gc_p99_ms, 2) : '–'} | ${t === 'rsyslog' ? '1.00x' : ratio(s?.events_per_s, rs)} | ${t === 'kcat' ? '1.00x' : ratio(s?.events_per_s, kc)} |`);
+    rows.push(`| ${t} | ${n0(s?.events_per_s)} | ${n0(s?.mb_per_s, 1)} | ${n0(l?.p50_ms, 1)} | ${n0(l?.p99_ms, 1)} | ${n0(l?.p999_ms, 1)} | ${n0(s?.cpu_s_per_gb, 1)} | ${n0(s?.rss_mb, 0)} | ${s?.gc_p99_ms !== undefined ? n0(s.gc_p99_ms, 2) + (s.gc_worker_p99_ms !== undefined ? ` / ${n0(s.gc_worker_p99_ms, 2)}` : '') : '–'} | ${t === 'rsyslog' ? '1.00x' : ratio(s?.events_per_s, rs)} | ${t === 'kcat' ? '1.00x' : ratio(s?.events_per_s, kc)} |`);
   }
   return rows.join('\n');
 }
@@ -83,8 +83,12 @@ function targetsSection(res: BenchResults): string {
       rs ? `(needs ${n0(rs * 1.5)} events/s)` : ''),
     line('p99 end-to-end at half saturation', '<= 40 ms', l?.p99_ms, l ? l.p99_ms <= TARGETS.p99_ms : null, 'ms', l ? `by ${(l.p99_ms - TARGETS.p99_ms).toFixed(1)} ms` : ''),
     line('peak RSS', '<= 200 MB', s.rss_mb, s.rss_mb <= TARGETS.rss_mb, 'MB', `by ${(s.rss_mb - TARGETS.rss_mb).toFixed(0)} MB`),
-    line('GC pause p99', '<= 3 ms', s.gc_p99_ms, s.gc_p99_ms !== undefined ? s.gc_p99_ms <= TARGETS.gc_p99_ms : null, 'ms', s.gc_p99_ms !== undefined ? `by ${(s.gc_p99_ms - TARGETS.gc_p99_ms).toFixed(2)} ms` : ''),
+    line('GC pause p99 (main thread)', '<= 3 ms', s.gc_p99_ms, s.gc_p99_ms !== undefined ? s.gc_p99_ms <= TARGETS.gc_p99_ms : null, 'ms', s.gc_p99_ms !== undefined ? `by ${(s.gc_p99_ms - TARGETS.gc_p99_ms).toFixed(2)} ms` : ''),
   ];
+  // A worker's pause stalls its stages, not reading or the Kafka client; held to the same target all the same.
+  if (s.gc_worker_p99_ms !== undefined) {
+    rows.push(line('GC pause p99 (processing worker)', '<= 3 ms', s.gc_worker_p99_ms, s.gc_worker_p99_ms <= TARGETS.gc_p99_ms, 'ms', `by ${(s.gc_worker_p99_ms - TARGETS.gc_p99_ms).toFixed(2)} ms`));
+  }
   return rows.join('\n');
 }
 

@@ -37,6 +37,8 @@ export interface SaturationResult {
   broker_cpu_s_per_gb: number;
   rss_mb: number;
   gc_p99_ms?: number;
+  /** Pauses of the processing worker thread(s), when the agent runs them. */
+  gc_worker_p99_ms?: number;
   gc_max_ms?: number;
   gc_count?: number;
   gc_p99_hist_ms?: number;
@@ -135,6 +137,7 @@ export async function saturation(ctx: ScenarioContext, peer: Peer, wl: Workload,
     command: p.command,
     config: p.config,
     ...(gc ? { gc_p99_ms: gc.p99, gc_max_ms: gc.max, gc_count: gc.count } : {}),
+    ...(gc?.worker ? { gc_worker_p99_ms: gc.worker.p99, gc_worker_max_ms: gc.worker.max, gc_worker_count: gc.worker.count } : {}),
     ...extra,
   };
   await ctx.kafka.deleteTopic(topic);

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
-import type { Registry } from 'prom-client';
+import type { Histogram, Registry } from 'prom-client';
 import type { AgentConfig } from '../config/load.ts';
 import type { ComponentContext, Encoder, Processor, Sink, Source } from '../core/component.ts';
 import type { Logger } from '../observe/log.ts';
@@ -40,6 +40,7 @@ export class Agent {
   private http: HttpServerHandle | null = null;
   private watch: NodeJS.Timeout | null = null;
   private gc: PerformanceObserver | null = null;
+  private gcPauses: Histogram<'kind' | 'thread'> | null = null;
   private stopped: Promise<void> | null = null;
   private guard: GuardController | null = null;
   /** Mirrors the processing workers' metrics into the registry (one hub for the agent's life: counters survive reloads). */
@@ -117,6 +118,7 @@ export class Agent {
           hub: this.workerMetrics,
           ctx: { dataDir: a.dataDir, agentId: a.id, host: hostname(), service: a.service, site: a.site },
           logLevel: this.cfg.observe.logLevel, logFormat: this.cfg.observe.logFormat,
+          onGc: (pauses) => { for (const [kind, ms] of pauses) this.gcPauses?.observe({ kind, thread: 'worker' }, ms / 1000); },
         });
       }
       const sources = pc.sources.map((c) => c.spec.create(c.config, ctx(c.id)) as Source);
@@ -218,13 +220,14 @@ export class Agent {
   }
 
   private observeGc(): void {
-    const h = histogram(this.registry, 'edgelog_runtime_gc_pause_seconds', 'Garbage collection pauses observed through perf_hooks.',
-      [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], ['kind']);
+    const h = histogram(this.registry, 'edgelog_runtime_gc_pause_seconds', 'Garbage collection pauses observed through perf_hooks, by kind and thread (main, or a processing worker).',
+      [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], ['kind', 'thread']);
+    this.gcPauses = h;
     const kinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
     this.gc = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         const kind = kinds[((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
-        h.observe({ kind }, e.duration / 1000);
+        h.observe({ kind, thread: 'main' }, e.duration / 1000);
       }
     });
     this.gc.observe({ entryTypes: ['gc'] });

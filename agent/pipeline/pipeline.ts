@@ -43,6 +43,8 @@ export interface PipelineWorkers {
   readonly ctx: { dataDir: string; agentId: string; host: string; service: string; site: string };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat: 'json' | 'text';
+  /** Where the workers' GC pauses go (the agent's pause histogram). */
+  readonly onGc?: (pauses: Array<[string, number]>) => void;
 }
 
 /** One request, encoded and ready to send. */
@@ -96,6 +98,7 @@ export class Pipeline implements Downstream {
       events: this.p.events, log: this.p.log, hub: w.hub,
       onMessages: (msgs) => this.acceptEncoded(msgs),
       onReleased: (bytes) => this.release(bytes),
+      onGc: w.onGc,
       onFailure: (reason) => {
         this.workerFailure = reason;
         this.p.log.error('processing worker failure', { pipeline: this.id, reason });

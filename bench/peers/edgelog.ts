@@ -4,7 +4,7 @@
 // records acknowledged by Kafka (edgelog_component_sent_records_total).
 
 import { fork } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLogsData } from '../../agent/verify/otlp-readback.ts';
@@ -123,9 +123,19 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
 }
 
 /** GC pauses (ms) the entry wrote at exit: count and p99, or null. */
-export function gcPauses(dir: string): { count: number; p99: number; max: number } | null {
+/**
+ * Pauses of the main thread (gc.json, written by the entry) and, separately,
+ * of the processing worker threads (gc.json.worker-N, appended by each worker):
+ * a worker's pause stalls only its own stages, not reading or the Kafka client.
+ */
+export function gcPauses(dir: string): { count: number; p99: number; max: number; worker: { count: number; p99: number; max: number } | null } | null {
+  const stats = (a: number[]) => { a.sort((x, y) => x - y); return { count: a.length, p99: percentile(a, 0.99), max: a.length ? a[a.length - 1]! : NaN }; };
   try {
-    const a = (JSON.parse(readFileSync(join(dir, 'gc.json'), 'utf8')) as number[]).sort((x, y) => x - y);
-    return { count: a.length, p99: percentile(a, 0.99), max: a.length ? a[a.length - 1]! : NaN };
+    const main = stats(JSON.parse(readFileSync(join(dir, 'gc.json'), 'utf8')) as number[]);
+    const w: number[] = [];
+    for (const f of readdirSync(dir).filter((x) => x.startsWith('gc.json.worker-'))) {
+      for (const l of readFileSync(join(dir, f), 'utf8').split('\n')) if (l) w.push(Number(l));
+    }
+    return { ...main, worker: w.length ? stats(w) : null };
   } catch { return null; }
 }

@@ -59,4 +59,5 @@ export type FromWorker =
   | { readonly t: 'discarded'; readonly n: number; readonly reason: string; readonly detail: string }
   | { readonly t: 'flushed'; readonly seq: number }
   | { readonly t: 'metrics'; readonly seq: number; readonly json: WorkerMetrics }
-  | { readonly t: 'error'; readonly message: string };
+  | { readonly t: 'error'; readonly message: string }
+  | { readonly t: 'gc'; readonly pauses: Array<[string, number]> };

@@ -48,6 +48,8 @@ export interface ShardPoolOptions {
   readonly onMessages: (msgs: RemoteMessage[]) => void;
   /** Body bytes of input batches whose every record is settled. */
   readonly onReleased: (bytes: number) => void;
+  /** GC pauses of a worker thread (kind, ms). */
+  readonly onGc?: (pauses: Array<[string, number]>) => void;
   /** A worker failed (error thrown by a stage, or the thread died). */
   readonly onFailure: (reason: string) => void;
 }
@@ -138,7 +140,9 @@ export class ShardPool implements MetricsSource {
   private post(shard: Shard, batch: LogRecord[]): void {
     let bytes = 0;
     for (let i = 0; i < batch.length; i++) bytes += batch[i]!.body.length;
-    const region = shard.ring.alloc(bytes);
+    // Room for the newlines kept between lines of one chunk (see packBatch).
+    const room = bytes + 2 * batch.length;
+    const region = shard.ring.alloc(room);
     const entry: BatchEntry = { bytes, remaining: batch.length, region, ring: region ? shard.ring : null };
     const ids = new Int32Array(batch.length);
     let lastGroup: AckGroup | null = null;
@@ -156,7 +160,7 @@ export class ShardPool implements MetricsSource {
       lastEntry!.remaining++;
       ids[i] = lastId;
     }
-    const { msg, transfer } = packBatch(batch, bytes, ids, region ? { view: shard.ring.view, start: region.start } : null);
+    const { msg, transfer } = packBatch(batch, room, ids, region ? { view: shard.ring.view, start: region.start } : null);
     shard.worker.postMessage(msg, transfer);
   }
 
@@ -286,6 +290,7 @@ export class ShardPool implements MetricsSource {
         this.o.log.error('processing stage threw; the batch was shipped as read', { worker: shard.index, error: m.message });
         this.o.onFailure(`a processing stage threw: ${m.message.split('\n')[0]}`);
         break;
+      case 'gc': this.o.onGc?.(m.pauses); break;
       case 'ready': break;
     }
   }

@@ -9,6 +9,8 @@
 // until the main thread reports the message acknowledged, so an oversize
 // answer from the destination can still be split.
 
+import { appendFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import { AckGroup } from '../../core/ack.ts';
@@ -210,15 +212,12 @@ function unpack(b: WireBatch): LogRecord[] {
   const recs: LogRecord[] = new Array(n);
   let lastId = -1;
   let ack: RemoteAck | null = null;
-  let start = 0;
   const e = b.extra;
   for (let i = 0; i < n; i++) {
     const id = b.ackIds[i]!;
     if (id !== lastId) { ack = new RemoteAck(id); lastId = id; }
     const s = b.streamIdx[i]! * 3;
-    const end = b.ends[i]!;
-    const r = newRecord(bodies.subarray(start, end), b.streams[s]!, b.streams[s + 1]!, b.streams[s + 2]!, b.offsets[i]!, ack!, b.observed[i]!);
-    start = end;
+    const r = newRecord(bodies.subarray(b.starts[i]!, b.ends[i]!), b.streams[s]!, b.streams[s + 1]!, b.streams[s + 2]!, b.offsets[i]!, ack!, b.observed[i]!);
     if (e) {
       r.timeUnixNano = e.time[i]!;
       r.severityNumber = e.severity[i]!;
@@ -325,4 +324,19 @@ port.on('message', (m: ToWorker) => {
     port.postMessage({ t: 'error', message: (err as Error).stack ?? String(err) });
   }
 });
+// GC pauses of this thread go to the agent's pause histogram (thread="worker"),
+// reported once a second rather than per pause.
+const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+let gcPauses: Array<[string, number]> = [];
+const gcFile = process.env.EDGELOG_BENCH_GC_FILE; // the bench's exact pause list (bench/peers/edgelog-entry.ts)
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push([gcKinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other', e.duration]);
+}).observe({ entryTypes: ['gc'] });
+setInterval(() => {
+  if (gcPauses.length === 0) return;
+  port.postMessage({ t: 'gc', pauses: gcPauses });
+  if (gcFile) { try { appendFileSync(`${gcFile}.worker-${init.index}`, gcPauses.map((p) => p[1]).join('\n') + '\n'); } catch { /* diagnostics only */ } }
+  gcPauses = [];
+}, 1000).unref();
+
 port.postMessage({ t: 'ready' });

@@ -18,11 +18,13 @@ export type StatusCode = 0 | 1 | 2;
 export interface WireBatch {
   readonly t: 'batch';
   /**
-   * Concatenated bodies; record i is bodies[ends[i-1] .. ends[i]). null: they
-   * sit in the worker's shared body ring at `ringOffset`.
+   * The bodies (with the newlines between lines of one chunk kept); record i
+   * is bodies[starts[i] .. ends[i]). null: they sit in the worker's shared
+   * body ring at `ringOffset`.
    */
   readonly bodies: ArrayBuffer | null;
   readonly ringOffset: number;
+  readonly starts: Uint32Array;
   readonly ends: Uint32Array;
   readonly offsets: Float64Array;
   readonly observed: Float64Array;
@@ -83,6 +85,7 @@ export function packBatch(batch: LogRecord[], total: number, ackIds: Int32Array,
   const n = batch.length;
   // allocUnsafeSlow: an ArrayBuffer of its own (pooled ones cannot be transferred).
   const bodies = ring ? ring.view : Buffer.allocUnsafeSlow(total);
+  const starts = new Uint32Array(n);
   const ends = new Uint32Array(n);
   const offsets = new Float64Array(n);
   const observed = new Float64Array(n);
@@ -93,9 +96,28 @@ export function packBatch(batch: LogRecord[], total: number, ackIds: Int32Array,
   let lastKey = '';
   let lastIdx = -1;
   let hasExtra = false;
+  // Lines framed from one read chunk lie one after the other in the same
+  // memory, a newline apart: copy such a run in one call and only mark where
+  // each body starts and ends (one copy per chunk instead of one per line).
+  let spanBuf: ArrayBufferLike | null = null;
+  let spanFrom = 0;
+  let spanEnd = 0;
+  let spanDst = 0;
   for (let i = 0; i < n; i++) {
     const r = batch[i]!;
-    pos += r.body.copy(bodies, pos);
+    const b = r.body;
+    const gap = b.byteOffset - spanEnd;
+    if (b.buffer === spanBuf && gap >= 0 && gap <= 2) {
+      pos += gap;
+    } else {
+      if (spanBuf !== null) Buffer.from(spanBuf, spanFrom, spanEnd - spanFrom).copy(bodies, spanDst);
+      spanBuf = b.buffer;
+      spanFrom = b.byteOffset;
+      spanDst = pos;
+    }
+    starts[i] = pos - base;
+    pos += b.length;
+    spanEnd = b.byteOffset + b.length;
     ends[i] = pos - base;
     offsets[i] = r.offset;
     observed[i] = r.observedMs;
@@ -108,9 +130,10 @@ export function packBatch(batch: LogRecord[], total: number, ackIds: Int32Array,
     streamIdx[i] = lastIdx;
     if (!hasExtra && (r.timeUnixNano !== 0n || r.severityNumber !== 0 || r.attributes !== null || r.traceId !== '' || r.spanId !== '' || r.severityText !== '')) hasExtra = true;
   }
+  if (spanBuf !== null) Buffer.from(spanBuf, spanFrom, spanEnd - spanFrom).copy(bodies, spanDst);
   const extra = hasExtra ? packExtra(batch) : null;
-  const msg: WireBatch = { t: 'batch', bodies: ring ? null : bodies.buffer as ArrayBuffer, ringOffset: base, ends, offsets, observed, ackIds, streams, streamIdx, extra };
-  const transfer = [...(msg.bodies ? [msg.bodies] : []), ends.buffer, offsets.buffer, observed.buffer, ackIds.buffer, streamIdx.buffer] as ArrayBuffer[];
+  const msg: WireBatch = { t: 'batch', bodies: ring ? null : bodies.buffer as ArrayBuffer, ringOffset: base, starts, ends, offsets, observed, ackIds, streams, streamIdx, extra };
+  const transfer = [...(msg.bodies ? [msg.bodies] : []), starts.buffer, ends.buffer, offsets.buffer, observed.buffer, ackIds.buffer, streamIdx.buffer] as ArrayBuffer[];
   if (extra) transfer.push(extra.time.buffer as ArrayBuffer, extra.severity.buffer as ArrayBuffer);
   return { msg, transfer };
 }
