@@ -1,8 +1,9 @@
 // The Kafka sink's producer engines (kafkajs, @platformatic/kafka) against a
 // real broker, the same assertions for each: keyed messages on the
 // partitions the Java producer would pick, in order, byte-exact with keys and
-// headers; codecs read back; a cluster that never answers (closed port) is a
-// retriable KafkaSendError and a failing probe; too-large messages are
+// headers; codecs read back; a cluster that never answers (closed port, or a
+// listener that accepts and stays silent) is a retriable KafkaSendError and a
+// failing probe; too-large messages are
 // RecordTooLargeError; resetSession then send; the failover sink over two
 // real sinks. Codec-by-codec broker recompression, the broker's own
 // too-large refusal and a broker restart are in sink.test.ts (also per engine).
@@ -232,6 +233,24 @@ for (const engine of engineNames) {
     assert.equal(sink.health().ready, false);
     await assert.rejects(sink.probe(), (e: unknown) => e instanceof KafkaSendError && e.retriable);
     assert.match(await registry.getSingleMetricAsString('edgelog_kafka_errors_total'), /retriable="true"\} 2/);
+  });
+
+  test(`[${engine}] a broker that accepts and never answers: send rejects retriable within its timeouts, probe times out`, { skip }, async (t) => {
+    const sockets = new Set<import('node:net').Socket>();
+    const srv = createServer((sock) => { sockets.add(sock); sock.on('error', () => {}); sock.on('close', () => sockets.delete(sock)); });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    t.after(() => { for (const s of sockets) s.destroy(); srv.close(); });
+    const port = (srv.address() as { port: number }).port;
+    const sink = sinkFor(engine, `127.0.0.1:${port}`, 'silent', {
+      connect_timeout: '500ms', request_timeout: '500ms', probe_timeout: '1s', client_retry: { retries: 2, initial_backoff: '20ms', max_backoff: '50ms' },
+    });
+    t.after(() => sink.close());
+    await assert.rejects(sink.send([msg('x')]), (e: unknown) => {
+      assert.ok(e instanceof KafkaSendError, `KafkaSendError, got ${String(e)}`);
+      assert.equal(e.retriable, true);
+      return true;
+    });
+    await assert.rejects(sink.probe(), (e: unknown) => e instanceof KafkaSendError && e.retriable);
   });
 
   test(`[${engine}] failover sink over two real ${engine} sinks: a dead primary moves delivery to the secondary`, { skip }, async (t) => {

@@ -19,6 +19,9 @@
 //   - the produce timeout is a client option (`timeout`), not per send: the
 //     engine is built with request_timeout, which is what the sink passes;
 //   - send() mutates its options object: each send gets a fresh one;
+//   - a request timeout is not retried inside the library (its retry loop
+//     skips errors marked canRetry: false): the send fails after one
+//     request_timeout and the pipeline's retry takes over (kafkajs retries it);
 //   - it connects lazily: connect() is a metadata request for the topic (created
 //     if missing, as kafkajs does on first send), plus the producer id when idempotent.
 
