@@ -75,8 +75,15 @@ export interface EncodedMessage {
   key: Buffer | null;
   value: Buffer;
   headers: Record<string, string>;
-  /** The records this message carries: acked together when the message is acknowledged. */
+  /**
+   * The records this message carries: acked together when the message is
+   * acknowledged. When the records were encoded on a processing thread they
+   * stay there: the array then only has their count as its length (its slots
+   * are empty) and `observedMs` carries what a sink or a drill may look at.
+   */
   records: LogRecord[];
+  /** When each record was read (ms), set when `records` has no record objects. */
+  observedMs?: Float64Array;
 }
 
 export interface Encoder {

@@ -149,8 +149,10 @@ sinks:
       const sec = Math.floor((now - t0) / 1000);
       const b = perSecond.get(sec) ?? { a: 0, b: 0, maxLat: 0 };
       for (const m of messages) {
-        for (const r of m.records) {
-          const lat = now - r.observedMs;
+        // Records encoded on a processing thread come with their read times only.
+        const obs: ArrayLike<number> = m.observedMs ?? m.records.map((r) => r.observedMs);
+        for (let k = 0; k < obs.length; k++) {
+          const lat = now - obs[k]!;
           if (lat > b.maxLat) b.maxLat = lat;
           if (faultAt && (!eventEnd || now <= eventEnd)) { if (lat > maxEventLat) maxEventLat = lat; }
           else if (!faultAt) steadyLat.push(lat);

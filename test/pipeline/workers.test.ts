@@ -187,23 +187,23 @@ test('agent.worker_threads: auto, a number, or a clear error naming the key', ()
   assert.throws(() => readWorkerThreads('two'), /agent\.worker_threads/);
 });
 
-test('body ring: regions wrap, are reused only after release (out of order too), and a full ring says so', async () => {
+test('body ring: regions are 8-aligned, wrap, are reused only after release (out of order too), and a full ring says so', async () => {
   const { BodyRing } = await import('../../agent/pipeline/workers/body-ring.ts');
   const ring = new BodyRing(100);
-  const a = ring.alloc(40)!;
+  const a = ring.alloc(37)!;
   const b = ring.alloc(40)!;
-  assert.deepEqual([a.start, b.start], [0, 40]);
-  assert.equal(ring.alloc(30), null, 'only 20 bytes left at the end and the head of the ring is in use');
+  assert.deepEqual([a.start, a.end, b.start], [0, 40, 40], 'sizes round up to 8');
+  assert.equal(ring.alloc(24), null, 'only 20 bytes left at the end and the start of the ring is in use');
   ring.release(b); // out of order: a still holds the tail
-  assert.equal(ring.alloc(30), null);
+  assert.equal(ring.alloc(24), null);
   ring.release(a);
-  const c = ring.alloc(30)!;
-  assert.equal(c.start, 0, 'empty ring starts over');
-  const d = ring.alloc(60)!;
-  assert.equal(d.start, 30);
+  const c = ring.alloc(24)!;
+  assert.equal(c.start, 0, 'an empty ring starts over');
+  const d = ring.alloc(56)!;
+  assert.equal(d.start, 24);
   ring.release(c);
-  const e = ring.alloc(25)!;
-  assert.equal(e.start, 0, 'wraps below the tail');
-  assert.equal(ring.alloc(10), null, 'head would reach the tail');
+  assert.equal(ring.alloc(16)!.start, 80, 'fits at the end');
+  assert.equal(ring.alloc(16)!.start, 0, 'wraps below the tail');
+  assert.equal(ring.alloc(8), null, 'the head would reach the tail');
   assert.equal(ring.alloc(101), null);
 });

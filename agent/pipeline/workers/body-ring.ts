@@ -27,8 +27,10 @@ export class BodyRing {
     this.view = Buffer.from(this.sab);
   }
 
-  /** A contiguous region of n bytes, or null when the ring has no room for it now. */
-  alloc(n: number): RingRegion | null {
+  /** A contiguous region of at least `bytes` bytes (8-aligned), or null when the ring has no room for it now. */
+  alloc(bytes: number): RingRegion | null {
+    // Regions start 8-aligned: they hold Float64Array columns.
+    const n = (bytes + 7) & ~7;
     if (n === 0 || n > this.size) return null;
     let start: number;
     if (this.first === this.live.length) {

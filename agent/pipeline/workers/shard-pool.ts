@@ -14,7 +14,7 @@ import type { Logger } from '../../observe/log.ts';
 import type { PipelineEvents } from '../events.ts';
 import type { WorkerMetricsHub, MetricsSource } from './metrics-mirror.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerMetrics } from './protocol.ts';
-import { packBatch, STATUS_CODES, type WireResult } from './wire.ts';
+import { batchBytes, packBatch, STATUS_CODES, type WireResult } from './wire.ts';
 import { BodyRing, type RingRegion } from './body-ring.ts';
 
 const workerUrl = new URL('./shard-worker.ts', import.meta.url);
@@ -72,6 +72,8 @@ export class ShardPool implements MetricsSource {
   private readonly waiting = new Map<number, (v: unknown) => void>();
   private readonly shardOf = new Map<string, number>();
   private closing = false;
+  /** Scratch for a batch's ack ids (copied into the batch's memory). */
+  private ids = new Int32Array(1024);
 
   private constructor(o: ShardPoolOptions) { this.o = o; }
 
@@ -142,9 +144,10 @@ export class ShardPool implements MetricsSource {
     for (let i = 0; i < batch.length; i++) bytes += batch[i]!.body.length;
     // Room for the newlines kept between lines of one chunk (see packBatch).
     const room = bytes + 2 * batch.length;
-    const region = shard.ring.alloc(room);
+    const region = shard.ring.alloc(batchBytes(batch.length, room));
     const entry: BatchEntry = { bytes, remaining: batch.length, region, ring: region ? shard.ring : null };
-    const ids = new Int32Array(batch.length);
+    if (this.ids.length < batch.length) this.ids = new Int32Array(batch.length * 2);
+    const ids = this.ids;
     let lastGroup: AckGroup | null = null;
     let lastId = 0;
     let lastEntry: AckEntry | null = null;
@@ -160,7 +163,7 @@ export class ShardPool implements MetricsSource {
       lastEntry!.remaining++;
       ids[i] = lastId;
     }
-    const { msg, transfer } = packBatch(batch, room, ids, region ? { view: shard.ring.view, start: region.start } : null);
+    const { msg, transfer } = packBatch(batch, room, ids, region ? shard.ring.sab : null, region ? region.start : 0);
     shard.worker.postMessage(msg, transfer);
   }
 
@@ -182,7 +185,7 @@ export class ShardPool implements MetricsSource {
 
   /** observedMs of a message's records (latency histogram). */
   observed(m: RemoteMessage): Float64Array {
-    return m.remote.result.wire.observed.subarray(m.remote.obsFrom, m.remote.obsTo);
+    return m.observedMs ?? m.remote.result.wire.observed.subarray(m.remote.obsFrom, m.remote.obsTo);
   }
 
   /** The destination refused a message as too large: the worker re-encodes its records in two halves. */
@@ -322,7 +325,7 @@ export class ShardPool implements MetricsSource {
       const n = w.records[i]!;
       const remote: RemoteMeta = { worker: shard.index, result: entry, index: i, partFrom: pp, partTo: w.partEnds[i]!, obsFrom: op, obsTo: op + n };
       // `records` only carries the count here (sinks read its length); the records live in the worker.
-      out[i] = { key, value: values.subarray(vp, ve), headers: w.headers[w.headerIdx[i]!]!, records: new Array(n), remote };
+      out[i] = { key, value: values.subarray(vp, ve), headers: w.headers[w.headerIdx[i]!]!, records: new Array(n), observedMs: w.observed.subarray(op, op + n), remote };
       vp = ve;
       pp = w.partEnds[i]!;
       op += n;

@@ -21,7 +21,7 @@ import { findSpec } from '../../registry.ts';
 import { createLogger } from '../../observe/log.ts';
 import { JoinedAck } from '../../transforms/multiline/joined-ack.ts';
 import { DeadLetterFile } from '../dead-letter.ts';
-import { tight, type WireBatch, type WireResult } from './wire.ts';
+import { batchColumns, tight, type WireBatch, type WireResult } from './wire.ts';
 import { BodyRing, type RingRegion } from './body-ring.ts';
 import type { ToWorker, WorkerInit } from './protocol.ts';
 
@@ -66,7 +66,6 @@ function build<T>(c: { id: string; path: string; kind: 'processor' | 'encoder'; 
 const processors: Processor[] = init.processors.map((c) => build<Processor>({ ...c, kind: 'processor' }));
 const encoder: Encoder = build<Encoder>({ ...init.encoder, kind: 'encoder' });
 const deadLetter = new DeadLetterFile(init.deadLetterPath);
-const ringView = Buffer.from(init.ring);
 const outRing = new BodyRing(init.outRing);
 const outRegions = new Map<number, RingRegion>();
 const { maxBytes, maxEvents, timeoutMs } = init.batch;
@@ -207,17 +206,17 @@ function postResult(msgs: EncodedMessage[], splitSeq: number): void {
 }
 
 function unpack(b: WireBatch): LogRecord[] {
-  const n = b.ends.length;
-  const bodies = b.bodies ? Buffer.from(b.bodies) : ringView.subarray(b.ringOffset, b.ringOffset + (b.ends.length ? b.ends[b.ends.length - 1]! : 0));
+  const n = b.n;
+  const c = batchColumns(b.buf ?? init.ring, b.at, n, b.room);
   const recs: LogRecord[] = new Array(n);
   let lastId = -1;
   let ack: RemoteAck | null = null;
   const e = b.extra;
   for (let i = 0; i < n; i++) {
-    const id = b.ackIds[i]!;
+    const id = c.ackIds[i]!;
     if (id !== lastId) { ack = new RemoteAck(id); lastId = id; }
-    const s = b.streamIdx[i]! * 3;
-    const r = newRecord(bodies.subarray(b.starts[i]!, b.ends[i]!), b.streams[s]!, b.streams[s + 1]!, b.streams[s + 2]!, b.offsets[i]!, ack!, b.observed[i]!);
+    const s = c.streamIdx[i]! * 3;
+    const r = newRecord(c.bodies.subarray(c.starts[i]!, c.ends[i]!), b.streams[s]!, b.streams[s + 1]!, b.streams[s + 2]!, c.offsets[i]!, ack!, c.observed[i]!);
     if (e) {
       r.timeUnixNano = e.time[i]!;
       r.severityNumber = e.severity[i]!;

@@ -114,6 +114,13 @@ export class FailoverSink implements Sink {
   onEvent(f: (e: FailoverEvent) => void): void { this.listeners.push(f); }
   /** Called after a cluster acknowledged a request (drills time failover from these). */
   onDelivery(f: (cluster: string, messages: EncodedMessage[]) => void): void { this.deliveryListeners.push(f); }
+
+  /** An observer that throws is a bug in the observer: it must never turn a delivered request into a failed one. */
+  private notifyDelivery(cluster: string, messages: EncodedMessage[]): void {
+    for (const f of this.deliveryListeners) {
+      try { f(cluster, messages); } catch (err) { this.log.error('delivery observer failed', { cluster, error: (err as Error).message }); }
+    }
+  }
   get activeCluster(): string { return this.targets[this.active]!.name; }
 
   async send(messages: EncodedMessage[]): Promise<void> {
@@ -136,7 +143,7 @@ export class FailoverSink implements Sink {
         await Promise.race([t.sink.send(messages), t.opened.then(() => { throw new Abandoned(); })]);
         t.failedRequest = null;
         t.breaker.success();
-        for (const f of this.deliveryListeners) f(t.name, messages);
+        this.notifyDelivery(t.name, messages);
         return;
       } catch (err) {
         t.failedRequest = messages;
