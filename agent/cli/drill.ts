@@ -20,6 +20,7 @@ Exits 1 if a single record was lost.
   --fault-duration DUR  how long A stays broken (default 15s)
   --hold-down DUR       failback hold-down for the drill (default 5s; the agent's default is 30s)
   --clusters A,B        existing clusters' bootstrap servers (no local brokers; --fault manual)
+  --engine NAME         the kafka sink's client engine: kafkajs (default) or platformatic
   --loopback            keep brokers on loopback even when root
   --json FILE           write the report as JSON
   --chart FILE          write throughput and latency over time as SVG`;
@@ -27,7 +28,7 @@ Exits 1 if a single record was lost.
 export async function main(argv: string[]): Promise<number> {
   const { flags, rest } = parseArgs(argv, {
     fault: 'string', rate: 'string', warmup: 'string', 'fault-duration': 'string', 'hold-down': 'string',
-    clusters: 'string', loopback: 'boolean', json: 'string', chart: 'string', 'failback-timeout': 'string',
+    clusters: 'string', loopback: 'boolean', json: 'string', chart: 'string', 'failback-timeout': 'string', engine: 'string',
   });
   if (flags.help) { console.log(help); return 0; }
   if (rest[0] !== 'failover') throw new UsageError(`drill: expected 'failover' (got ${rest[0] ?? 'nothing'})\n\n${help}`);
@@ -42,10 +43,12 @@ export async function main(argv: string[]): Promise<number> {
     if (!a || !b) throw new UsageError('--clusters takes two bootstrap addresses: A,B');
     clusters = { a, b };
   }
+  const engine = flags.engine === undefined ? 'kafkajs' : String(flags.engine);
+  if (engine !== 'kafkajs' && engine !== 'platformatic') throw new UsageError('--engine must be kafkajs or platformatic');
   const log = createLogger({ level: (process.env.EDGELOG_LOG_LEVEL as 'warn' | undefined) ?? 'warn', format: 'text' });
   const report = await runFailoverDrill({
     fault, rate, warmupMs: d('warmup', 8000), faultMs: d('fault-duration', 15_000), holdDownMs: d('hold-down', 5000),
-    failbackTimeoutMs: d('failback-timeout', 60_000), clusters, loopback: flags.loopback === true, log,
+    failbackTimeoutMs: d('failback-timeout', 60_000), clusters, loopback: flags.loopback === true, log, engine,
     say: (l) => console.log(l),
   });
   console.log('\n' + summarize(report));

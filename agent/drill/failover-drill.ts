@@ -30,6 +30,8 @@ export interface DrillOptions {
   readonly faultMs: number;
   /** Failback hold-down used by the agent during the drill, ms. */
   readonly holdDownMs: number;
+  /** The kafka sink's client engine (default kafkajs). */
+  readonly engine?: 'kafkajs' | 'platformatic';
   /** Give up waiting for failback after this long past the repair, ms. */
   readonly failbackTimeoutMs: number;
   /** Existing clusters (no local brokers): bootstrap lists for A and B. */
@@ -122,6 +124,7 @@ sinks:
   kafka:
     type: kafka
     topic: ${topic}
+    engine: ${o.engine ?? 'kafkajs'}
     clusters:
       - { name: A, region: region-a, priority: 1, brokers: [${JSON.stringify(bootA)}] }
       - { name: B, region: region-b, priority: 2, brokers: [${JSON.stringify(bootB)}] }

@@ -21,6 +21,7 @@ import kafkajs from 'kafkajs';
 import type { Kafka as KafkaClient, LogEntry, logCreator } from 'kafkajs';
 import { silentLogger, type Logger } from '../observe/log.ts';
 import { filterKafkajsTimerWarning } from '../sinks/kafka/warnings.ts';
+import { registerCodecs } from '../sinks/kafka/codecs.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -561,6 +562,8 @@ export interface ConsumeOptions {
 export async function consumeAll(bootstrap: string, topic: string, opts: ConsumeOptions = {}): Promise<ConsumedMessage[]> {
   const log = opts.log ?? silentLogger;
   filterKafkajsTimerWarning();
+  // A reader must decompress whatever a producer wrote (snappy, lz4, zstd), whichever engine produced it.
+  registerCodecs();
   const kafka = new Kafka({
     brokers: [bootstrap], clientId: 'edgelog-consume-all', logLevel: logLevel.ERROR, logCreator: kafkajsLogs(log),
     connectionTimeout: 3000, retry: { retries: 5 },

@@ -13,13 +13,19 @@ import { canUseNetns } from '../../agent/drill/netns.ts';
 const cli = join(import.meta.dirname, '../../agent/cli/main.ts');
 const netns = canUseNetns();
 
-for (const fault of ['kill', 'freeze', 'blackhole'] as const) {
+// Every fault with the default engine; the hung-region fault (freeze) also with
+// the sink's second engine, since a hang is where client libraries differ most.
+const cases = [
+  ...(['kill', 'freeze', 'blackhole'] as const).map((fault) => ({ fault, engine: 'kafkajs' })),
+  { fault: 'freeze' as const, engine: 'platformatic' },
+];
+for (const { fault, engine } of cases) {
   const skip = fault === 'blackhole' && !netns.ok ? `blackhole needs network namespaces: ${netns.reason}` : false;
-  test(`drill failover --fault ${fault}: nothing lost, failover measured`, { skip, timeout: 300_000 }, async (t) => {
+  test(`drill failover --fault ${fault}${engine === 'kafkajs' ? '' : ` --engine ${engine}`}: nothing lost, failover measured`, { skip, timeout: 300_000 }, async (t) => {
     const dir = tempDir(t);
     const json = join(dir, 'report.json');
     const chart = join(dir, 'chart.svg');
-    const child = spawn(process.execPath, [cli, 'drill', 'failover', '--fault', fault, '--warmup', '5s', '--fault-duration', '10s', '--hold-down', '3s', '--json', json, '--chart', chart], {
+    const child = spawn(process.execPath, [cli, 'drill', 'failover', '--fault', fault, '--warmup', '5s', '--fault-duration', '10s', '--hold-down', '3s', '--engine', engine, '--json', json, '--chart', chart], {
       stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGELOG_LOG_LEVEL: 'error' },
     });
     let out = '';
