@@ -75,17 +75,24 @@ export const agentDefaults = {
   // systemd's DefaultTimeoutStopSec is 90 s; stop well within it.
   shutdownTimeoutMs: 30_000,
   // One thread: the main thread keeps reading, framing and the Kafka client,
-  // the worker decodes, transforms and encodes (bench/results/results.md).
+  // the worker decodes, transforms and encodes.
   workerThreadsAuto: 1,
+  // Measured on 2 cores with the broker on the same machine (npm run bench,
+  // bench/results/results.md): the thread bought no events/s (503K vs 525K
+  // with @platformatic/kafka, 352K vs 368K with kafkajs) and cost 40-44 %
+  // more CPU per GB and 90-170 MB more RSS, because each record is built on
+  // both threads. Where two cores are shared with the applications the agent
+  // serves, that is the wrong trade, so auto starts the thread from 4 cores
+  // (not measured here: no machine with more cores was available).
+  workerThreadsMinCores: 4,
 };
 
 /**
- * `auto` (the default): one processing thread per pipeline when the machine
- * has a second core for it, none on one core (a thread there only adds copies
- * and context switches). 0..16 sets it.
+ * `auto` (the default): one processing thread per pipeline on a machine with
+ * at least agentDefaults.workerThreadsMinCores cores, none below. 0..16 sets it.
  */
 export function readWorkerThreads(v: unknown): number {
-  if (v === undefined || v === null || v === 'auto') return availableParallelism() >= 2 ? agentDefaults.workerThreadsAuto : 0;
+  if (v === undefined || v === null || v === 'auto') return availableParallelism() >= agentDefaults.workerThreadsMinCores ? agentDefaults.workerThreadsAuto : 0;
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 16) return v;
   throw new ConfigError('agent.worker_threads', 'auto or a whole number from 0 to 16', v);
 }

@@ -13,7 +13,8 @@ import { checkAgainstFiles, splitLines } from '../../agent/verify/otlp-readback.
 
 const loghub = resolve(import.meta.dirname, '../../../shared/data/loghub');
 
-test('all twelve loghub samples arrive byte-exact, complete and in order per file', { skip: existsSync(loghub) ? false : `no samples at ${loghub}` }, async (t) => {
+// On the main thread and on a processing thread (records cross in shared memory there).
+for (const threads of [0, 1]) test(`all twelve loghub samples arrive byte-exact, complete and in order per file (worker_threads: ${threads})`, { skip: existsSync(loghub) ? false : `no samples at ${loghub}` }, async (t) => {
   const kafka = await sharedKafka('A');
   const topic = uniqueTopic('loghub');
   await kafka.createTopic(topic, 3);
@@ -26,7 +27,7 @@ test('all twelve loghub samples arrive byte-exact, complete and in order per fil
   const files = new Map(names.map((f) => [join(logs, f), readFileSync(join(logs, f))]));
   const expected = [...files.values()].reduce((a, b) => a + splitLines(b).length, 0);
 
-  const agent = await startAgent(writeAgentConfig({ dir, include: [join(logs, '*.log')], bootstrap: kafka.bootstrap, topic }));
+  const agent = await startAgent(writeAgentConfig({ dir, include: [join(logs, '*.log')], bootstrap: kafka.bootstrap, topic, workerThreads: threads }));
   t.after(() => agent.kill());
   // Terminated lines ship at once; the nine unterminated last lines after idle_flush (500 ms).
   await waitFor('every line acknowledged', async () => metricSum(await agent.metrics(), 'edgelog_component_sent_records_total') >= expected, 90_000, 250);

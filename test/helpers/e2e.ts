@@ -27,6 +27,8 @@ export interface E2eConfig {
   /** Extra top-level YAML (decoders, transforms, pipelines...). */
   extra?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** agent.worker_threads (unset: the product default). */
+  workerThreads?: number;
 }
 
 export function writeAgentConfig(c: E2eConfig): string {
@@ -36,7 +38,7 @@ agent:
   id: e2e
   data_dir: ${JSON.stringify(join(c.dir, 'state'))}
   shutdown_timeout: 20s
-observe:
+${c.workerThreads === undefined ? '' : `  worker_threads: ${c.workerThreads}\n`}observe:
   log_level: ${c.logLevel ?? 'warn'}
 sources:
   files:

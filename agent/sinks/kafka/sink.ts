@@ -2,8 +2,8 @@
 // (the client groups them into one record batch per partition and one request
 // per broker) and resolves when the broker acknowledged them with the
 // configured acks. The client library sits behind ProducerEngine
-// (producer.ts): kafkajs by default, @platformatic/kafka with `engine:
-// platformatic`; everything here (guard, headers, metrics, health, probe,
+// (producer.ts): @platformatic/kafka by default (config.ts says why), kafkajs
+// with `engine: kafkajs`; everything here (guard, headers, metrics, health, probe,
 // session reset) is the same for both. No retry loop here: the client gets a
 // couple of quick internal retries (client_retry), then the error goes to the
 // pipeline, which backs off, splits on RecordTooLargeError, or fails over.
@@ -264,7 +264,7 @@ export class KafkaSink implements Sink {
 export const kafkaSink: ComponentSpec<KafkaSinkConfig, KafkaSink> = {
   kind: 'sink',
   type: 'kafka',
-  summary: 'Apache Kafka producer (kafkajs, or @platformatic/kafka with engine: platformatic): acks=all, idempotent, compressed, TLS and SASL',
+  summary: 'Apache Kafka producer (@platformatic/kafka, or kafkajs with engine: kafkajs): acks=all, idempotent, compressed, TLS and SASL',
   defaults: kafkaSinkDefaults,
   validate: validateKafkaSink,
   create(cfg: KafkaSinkConfig, ctx: ComponentContext): KafkaSink {
