@@ -53,8 +53,8 @@ function javaPartition(key: Buffer, partitions: number): number {
   return p({ topic: 't', partitionMetadata, message: { key, value: null } } as never);
 }
 
-test('engine: kafkajs by default; unknown engines and what platformatic cannot honour are ConfigErrors naming the key', (t) => {
-  assert.equal(kafkaSink.validate({ brokers: ['k:9092'] }, P).engine, 'kafkajs');
+test('engine: platformatic by default; unknown engines and what platformatic cannot honour are ConfigErrors naming the key', (t) => {
+  assert.equal(kafkaSink.validate({ brokers: ['k:9092'] }, P).engine, 'platformatic');
   assert.throws(() => kafkaSink.validate({ brokers: ['k:9092'], engine: 'librdkafka' }, P), (e: unknown) => e instanceof ConfigError && e.path === `${P}.engine` && /kafkajs, platformatic/.test(e.message));
   if (skipPlt) { t.skip(skipPlt); return; }
   for (const c of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
@@ -73,7 +73,7 @@ test('engine: kafkajs by default; unknown engines and what platformatic cannot h
   assert.equal(platformaticUnsupported({ ...ok, compression: 'lz4', sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } }, plainOnly)?.key, 'sasl.mechanism');
   assert.equal(platformaticUnsupported({ ...ok, compression: 'lz4', sasl: null }, 'package @platformatic/kafka failed to load: x')?.key, 'engine');
   // idempotent with one client retry: the library would retry forever, so it is refused (kafkajs takes it)
-  assert.equal(kafkaSink.validate({ brokers: ['k:9092'], client_retry: { retries: 1 } }, P).clientRetry.retries, 1);
+  assert.equal(kafkaSink.validate({ brokers: ['k:9092'], engine: 'kafkajs', client_retry: { retries: 1 } }, P).clientRetry.retries, 1);
   assert.throws(() => kafkaSink.validate({ brokers: ['k:9092'], engine: 'platformatic', client_retry: { retries: 1 } }, P),
     (e: unknown) => e instanceof ConfigError && e.path === `${P}.client_retry.retries` && /at least 2/.test(e.message));
   assert.equal(kafkaSink.validate({ brokers: ['k:9092'], engine: 'platformatic', idempotent: false, acks: 'leader', client_retry: { retries: 0 } }, P).clientRetry.retries, 0);
