@@ -20,7 +20,7 @@ Exits 1 if a single record was lost.
   --fault-duration DUR  how long A stays broken (default 15s)
   --hold-down DUR       failback hold-down for the drill (default 5s; the agent's default is 30s)
   --clusters A,B        existing clusters' bootstrap servers (no local brokers; --fault manual)
-  --engine NAME         the kafka sink's client engine: kafkajs (default) or platformatic
+  --engine NAME         the kafka sink's client engine: platformatic (the sink's default) or kafkajs
   --loopback            keep brokers on loopback even when root
   --json FILE           write the report as JSON
   --chart FILE          write throughput and latency over time as SVG`;
@@ -43,8 +43,8 @@ export async function main(argv: string[]): Promise<number> {
     if (!a || !b) throw new UsageError('--clusters takes two bootstrap addresses: A,B');
     clusters = { a, b };
   }
-  const engine = flags.engine === undefined ? 'kafkajs' : String(flags.engine);
-  if (engine !== 'kafkajs' && engine !== 'platformatic') throw new UsageError('--engine must be kafkajs or platformatic');
+  const engine = flags.engine === undefined ? undefined : String(flags.engine);
+  if (engine !== undefined && engine !== 'kafkajs' && engine !== 'platformatic') throw new UsageError('--engine must be platformatic or kafkajs');
   const log = createLogger({ level: (process.env.EDGELOG_LOG_LEVEL as 'warn' | undefined) ?? 'warn', format: 'text' });
   const report = await runFailoverDrill({
     fault, rate, warmupMs: d('warmup', 8000), faultMs: d('fault-duration', 15_000), holdDownMs: d('hold-down', 5000),

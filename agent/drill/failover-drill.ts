@@ -30,7 +30,7 @@ export interface DrillOptions {
   readonly faultMs: number;
   /** Failback hold-down used by the agent during the drill, ms. */
   readonly holdDownMs: number;
-  /** The kafka sink's client engine (default kafkajs). */
+  /** The kafka sink's client engine (unset: the sink's default). */
   readonly engine?: 'kafkajs' | 'platformatic';
   /** Give up waiting for failback after this long past the repair, ms. */
   readonly failbackTimeoutMs: number;
@@ -124,8 +124,7 @@ sinks:
   kafka:
     type: kafka
     topic: ${topic}
-    engine: ${o.engine ?? 'kafkajs'}
-    clusters:
+${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
       - { name: A, region: region-a, priority: 1, brokers: [${JSON.stringify(bootA)}] }
       - { name: B, region: region-b, priority: 2, brokers: [${JSON.stringify(bootB)}] }
     failover: { probe_interval: ${probeIntervalMs}ms, slow_threshold: ${slowMs}ms, failure_threshold: ${failureThreshold}, open_duration: 5s, failback_hold_down: ${o.holdDownMs}ms }
