@@ -20,6 +20,7 @@ import type { PipelineEvents } from './events.ts';
 import { ShardPool, type RemoteMessage } from './workers/shard-pool.ts';
 import type { WorkerMetricsHub } from './workers/metrics-mirror.ts';
 import type { WorkerComponent } from './workers/protocol.ts';
+import { StageChain, encodeFitting } from './stage-chain.ts';
 
 export interface PipelineParts {
   readonly id: string;
@@ -74,10 +75,12 @@ export class Pipeline implements Downstream {
   private readonly encoded: RemoteMessage[] = [];
   /** Why a processing worker failed, if one did (for /readyz). */
   workerFailure: string | null = null;
+  private readonly chain: StageChain;
 
   constructor(parts: PipelineParts) {
     this.p = parts;
     this.id = parts.id;
+    this.chain = new StageChain(parts.processors, (recs) => this.accept(recs));
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
   }
@@ -120,7 +123,7 @@ export class Pipeline implements Downstream {
       this.p.events.bufferBytes(this.buffered);
       this.pool.submit(batch);
     } else {
-      this.accept(this.runProcessors(0, batch));
+      this.chain.push(batch);
     }
     if (this.buffered < this.p.delivery.buffer.maxBytes) return resolved;
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -130,15 +133,8 @@ export class Pipeline implements Downstream {
 
   /** A stream ended: stages release what they hold for it (multiline groups) without waiting for their timeout. */
   endStream(streamId: string): void {
-    if (this.pool) { this.pool.endStream(streamId); return; }
-    const procs = this.p.processors;
-    for (let i = 0; i < procs.length; i++) {
-      const f = procs[i]!.flushStream;
-      if (!f) continue;
-      const out: LogRecord[] = [];
-      f.call(procs[i], streamId, out);
-      if (out.length) this.accept(this.runProcessors(i + 1, out));
-    }
+    if (this.pool) this.pool.endStream(streamId);
+    else this.chain.endStream(streamId);
   }
 
   /** Body bytes buffered or in flight (for /readyz and tests). */
@@ -153,13 +149,7 @@ export class Pipeline implements Downstream {
     this.stopping = true;
     clearInterval(this.ticker);
     if (this.pool) await this.pool.flush();
-    const flushed: LogRecord[] = [];
-    this.p.processors.forEach((proc, i) => {
-      const out: LogRecord[] = [];
-      proc.flush?.(out);
-      if (out.length) flushed.push(...this.runProcessors(i + 1, out));
-    });
-    this.accept(flushed);
+    else this.chain.flush();
     this.closeBatch();
     this.abortAt = Date.now() + timeoutMs;
     const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs + 50).unref());
@@ -175,27 +165,8 @@ export class Pipeline implements Downstream {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  private runProcessors(from: number, batch: LogRecord[]): LogRecord[] {
-    let recs = batch;
-    const procs = this.p.processors;
-    for (let i = from; i < procs.length; i++) {
-      const out: LogRecord[] = [];
-      procs[i]!.process(recs, out);
-      recs = out;
-    }
-    return recs;
-  }
-
   private tick(): void {
-    const procs = this.p.processors;
-    const now = Date.now();
-    for (let i = 0; i < procs.length; i++) {
-      const t = procs[i]!.tick;
-      if (!t) continue;
-      const out: LogRecord[] = [];
-      t.call(procs[i], now, out);
-      if (out.length) this.accept(this.runProcessors(i + 1, out));
-    }
+    if (!this.pool) this.chain.tick(Date.now());
   }
 
   private accept(recs: LogRecord[]): void {
@@ -289,18 +260,7 @@ export class Pipeline implements Downstream {
 
   /** Encode a batch, halving it until every message fits the destination's limit. */
   private encodeFitting(batch: LogRecord[], out: EncodedMessage[], rejects: LogRecord[]): void {
-    const max = this.p.sink.maxMessageBytes;
-    const msgs = this.p.encoder.encode(batch);
-    for (const m of msgs) {
-      if (m.value.length + (m.key?.length ?? 0) <= max) { out.push(m); continue; }
-      if (m.records.length > 1) {
-        const half = m.records.length >> 1;
-        this.encodeFitting(m.records.slice(0, half), out, rejects);
-        this.encodeFitting(m.records.slice(half), out, rejects);
-      } else {
-        rejects.push(m.records[0]!);
-      }
-    }
+    encodeFitting(this.p.encoder, this.p.sink.maxMessageBytes, batch, out, rejects);
   }
 
   /** Written before the ack, so a crash cannot lose a record without a trace. */

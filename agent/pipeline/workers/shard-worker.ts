@@ -21,6 +21,7 @@ import { findSpec } from '../../registry.ts';
 import { createLogger } from '../../observe/log.ts';
 import { JoinedAck } from '../../transforms/multiline/joined-ack.ts';
 import { DeadLetterFile } from '../dead-letter.ts';
+import { StageChain, encodeFitting as fitMessages } from '../stage-chain.ts';
 import { batchColumns, tight, type WireBatch, type WireResult } from './wire.ts';
 import { BodyRing, type RingRegion } from './body-ring.ts';
 import type { ToWorker, WorkerInit } from './protocol.ts';
@@ -77,15 +78,7 @@ let nextResult = 1;
 const retained = new Map<number, EncodedMessage[]>();
 let pendingWrites: Promise<unknown> = Promise.resolve();
 
-function runProcessors(from: number, batch: LogRecord[]): LogRecord[] {
-  let recs = batch;
-  for (let i = from; i < processors.length; i++) {
-    const out: LogRecord[] = [];
-    processors[i]!.process(recs, out);
-    recs = out;
-  }
-  return recs;
-}
+const chain = new StageChain(processors, accept);
 
 function accept(recs: LogRecord[]): void {
   for (let i = 0; i < recs.length; i++) {
@@ -110,19 +103,8 @@ function closeBatch(): void {
   if (out.length) postResult(out, 0);
 }
 
-/** Encode, halving until every message fits the destination's limit (as the in-thread pipeline does). */
 function encodeFitting(batch: LogRecord[], out: EncodedMessage[], rejects: LogRecord[]): void {
-  const msgs = encoder.encode(batch);
-  for (const m of msgs) {
-    if (m.value.length + (m.key?.length ?? 0) <= init.maxMessageBytes) { out.push(m); continue; }
-    if (m.records.length > 1) {
-      const half = m.records.length >> 1;
-      encodeFitting(m.records.slice(0, half), out, rejects);
-      encodeFitting(m.records.slice(half), out, rejects);
-    } else {
-      rejects.push(m.records[0]!);
-    }
-  }
+  fitMessages(encoder, init.maxMessageBytes, batch, out, rejects);
 }
 
 /** Dead letter, written before the records are settled so a crash cannot lose one without a trace. */
@@ -230,35 +212,7 @@ function unpack(b: WireBatch): LogRecord[] {
   return recs;
 }
 
-function flushAll(): void {
-  processors.forEach((proc, i) => {
-    const out: LogRecord[] = [];
-    proc.flush?.(out);
-    if (out.length) accept(runProcessors(i + 1, out));
-  });
-  closeBatch();
-}
-
-function endStream(streamId: string): void {
-  for (let i = 0; i < processors.length; i++) {
-    const f = processors[i]!.flushStream;
-    if (!f) continue;
-    const out: LogRecord[] = [];
-    f.call(processors[i], streamId, out);
-    if (out.length) accept(runProcessors(i + 1, out));
-  }
-}
-
-const ticker = setInterval(() => {
-  const now = Date.now();
-  for (let i = 0; i < processors.length; i++) {
-    const t = processors[i]!.tick;
-    if (!t) continue;
-    const out: LogRecord[] = [];
-    t.call(processors[i], now, out);
-    if (out.length) accept(runProcessors(i + 1, out));
-  }
-}, TICK_MS);
+const ticker = setInterval(() => chain.tick(Date.now()), TICK_MS);
 ticker.unref();
 
 port.on('message', (m: ToWorker) => {
@@ -268,7 +222,7 @@ port.on('message', (m: ToWorker) => {
         const recs = unpack(m);
         let out: LogRecord[];
         try {
-          out = runProcessors(0, recs);
+          out = chain.run(0, recs);
         } catch (err) {
           // A stage that throws is a bug. Ship the batch as read rather than strand
           // its acknowledgements (duplicates are possible, loss is not).
@@ -278,7 +232,7 @@ port.on('message', (m: ToWorker) => {
         accept(out);
         break;
       }
-      case 'end': endStream(m.streamId); break;
+      case 'end': chain.endStream(m.streamId); break;
       case 'done':
         for (const id of m.results) {
           retained.delete(id);
@@ -304,7 +258,8 @@ port.on('message', (m: ToWorker) => {
         break;
       }
       case 'flush':
-        flushAll();
+        chain.flush();
+        closeBatch();
         void pendingWrites.then(() => { postSettles(); port.postMessage({ t: 'flushed', seq: m.seq }); });
         break;
       case 'metrics':
