@@ -125,8 +125,22 @@ function installHandlers(): void {
 
 // --- helpers ----------------------------------------------------------------------
 
-/** A port the OS reports free right now (bind to 0, read it, close). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/** Ports this process handed out lately: two brokers starting at once must not get the same one. */
+const handedOut: number[] = [];
+
+/** A port the OS reports free right now (bind to 0, read it, close), not one this process handed out lately. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let i = 0; ; i++) {
+    const port = await probePort(host);
+    if (!handedOut.includes(port) || i >= 20) {
+      handedOut.push(port);
+      if (handedOut.length > 256) handedOut.shift();
+      return port;
+    }
+  }
+}
+
+function probePort(host: string): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.unref();
@@ -165,6 +179,13 @@ function adminClient(bootstrap: string, log: Logger, connectTimeoutMs = 1000): K
 
 function tail(file: string, lines = 30): string {
   try { return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n'); } catch { return '(no log)'; }
+}
+
+/** The first lines of a log that say why a broker stopped (the tail is only its shutdown). */
+function firstErrors(file: string, max = 5): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((l) => /\b(ERROR|FATAL)\b|Exception/.test(l)).slice(0, max).join('\n');
+  } catch { return ''; }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -475,9 +496,10 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
   const deadline = Date.now() + readyMs;
   for (;;) {
     if (exited !== null) {
+      const cause = firstErrors(logFile) + '\n' + firstErrors(join(dataDir, 'broker.out'));
       const out = tail(join(dataDir, 'broker.out'), 10) + '\n' + tail(logFile);
       await stop();
-      throw new Error(`Kafka broker ${name} died during start (${exited}):\n${out}`);
+      throw new Error(`Kafka broker ${name} died during start (${exited}); first errors:\n${cause.trim() || '(none logged)'}\nlast lines:\n${out}`);
     }
     if (Date.now() > deadline) {
       const out = tail(logFile);
