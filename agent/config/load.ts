@@ -78,10 +78,9 @@ export const agentDefaults = {
   // the worker decodes, transforms and encodes.
   workerThreadsAuto: 1,
   // Measured on 2 cores with the broker on the same machine (npm run bench,
-  // bench/results/results.md): the thread bought no events/s (503K vs 525K
-  // with @platformatic/kafka, 352K vs 368K with kafkajs) and cost 40-44 %
-  // more CPU per GB and 90-170 MB more RSS, because each record is built on
-  // both threads. Where two cores are shared with the applications the agent
+  // bench/results/results.md): the thread bought no events/s (542K vs 538K
+  // on 200-byte lines, 253K vs 266K on 1 KB) and cost 36-52 % more CPU per
+  // GB and 108-149 MB more RSS, because each record is built on both threads. Where two cores are shared with the applications the agent
   // serves, that is the wrong trade, so auto starts the thread from 4 cores
   // (not measured here: no machine with more cores was available).
   workerThreadsMinCores: 4,

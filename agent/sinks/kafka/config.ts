@@ -72,9 +72,10 @@ export const defaultCompression: Compression = codecAvailable('lz4') === true ? 
 export const kafkaSinkDefaults: KafkaSinkConfig = {
   // Issue 3 item 5: kafkajs was the default, "switch only with numbers". The
   // numbers (npm run bench, 200-byte JSON, otlp_proto + lz4, one broker on the
-  // same 2 cores, bench/results/results.md): @platformatic/kafka 525K vs
-  // kafkajs 368K events/s (1.43x), 8.8 vs 14.9 CPU s/GB, 242 vs 362 MB peak
-  // RSS, GC p99 4.7 vs 10.4 ms; client only (bench/engines.ts) 1.28-1.74x;
+  // same 2 cores, bench/results/results.md): @platformatic/kafka 538K vs
+  // kafkajs 399K events/s (1.35x; 1.63x on 1 KB lines), 8.8 vs 14.4 CPU s/GB,
+  // 242 vs 339 MB peak RSS, GC p99 4.7 vs 9.3 ms; client only
+  // (bench/engines.ts) 1.21-1.74x;
   // all three failover drills pass with it (test/e2e/drill, --engine).
   // kafkajs stays selectable (engine: kafkajs).
   engine: 'platformatic',
