@@ -326,29 +326,22 @@ export class Pipeline implements Downstream {
     }
   }
 
+  /** Settle the records of acknowledged messages (here, or through the pool when they live on a worker) and count the request. */
   private acknowledge(messages: EncodedMessage[]): void {
-    if (this.pool) { this.acknowledgeRemote(messages as RemoteMessage[]); return; }
     const now = Date.now();
     let n = 0;
     let bytes = 0;
     for (const m of messages) { n += m.records.length; bytes += m.value.length; }
     const observed = new Float64Array(n);
     let i = 0;
-    for (const m of messages) {
-      for (const r of m.records) { observed[i++] = r.observedMs; r.ack.settle(1, 'delivered'); }
+    if (this.pool) {
+      for (const m of messages as RemoteMessage[]) { const o = this.pool.observed(m); observed.set(o, i); i += o.length; }
+      this.pool.delivered(messages as RemoteMessage[]);
+    } else {
+      for (const m of messages) {
+        for (const r of m.records) { observed[i++] = r.observedMs; r.ack.settle(1, 'delivered'); }
+      }
     }
-    this.p.events.delivered(n, bytes, observed, now);
-  }
-
-  private acknowledgeRemote(messages: RemoteMessage[]): void {
-    const now = Date.now();
-    let n = 0;
-    let bytes = 0;
-    for (const m of messages) { n += m.records.length; bytes += m.value.length; }
-    const observed = new Float64Array(n);
-    let i = 0;
-    for (const m of messages) { const o = this.pool!.observed(m); observed.set(o, i); i += o.length; }
-    this.pool!.delivered(messages);
     this.p.events.delivered(n, bytes, observed, now);
   }
 

@@ -8,19 +8,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EncodedMessage, Encoder, Sink } from '../../../agent/core/component.ts';
-import { Pipeline } from '../../../agent/pipeline/pipeline.ts';
-import { deliveryDefaults } from '../../../agent/pipeline/config.ts';
-import { DeadLetterFile } from '../../../agent/pipeline/dead-letter.ts';
-import { PipelineEvents } from '../../../agent/pipeline/events.ts';
-import { createRegistry } from '../../../agent/observe/metrics.ts';
-import { silentLogger } from '../../../agent/observe/log.ts';
-import { multiline, Multiline } from '../../../agent/transforms/multiline/multiline.ts';
 import type { FileSource } from '../../../agent/sources/file/source.ts';
 import { makeCtx, makeSource, tempDir, testConfig, waitFor } from './helpers.ts';
+import { multilinePipeline } from '../../transforms/multiline-pipeline.ts';
 
 const loghubDirs = [new URL('../../../../shared/data/loghub', import.meta.url).pathname, '/work/shared/data/loghub'];
 const loghub = loghubDirs.find((d) => existsSync(join(d, 'Hadoop_2k.log')));
@@ -58,42 +50,13 @@ function hadoopTrace(): Trace {
   };
 }
 
-interface Sent { body: string; streamId: string }
-
-/** Keeps every delivered record in order; one message per record. */
-class RecordingSink implements Sink {
-  readonly maxMessageBytes = 1_000_000;
-  readonly sent: Sent[] = [];
-  async send(messages: EncodedMessage[]): Promise<void> {
-    for (const m of messages) for (const r of m.records) this.sent.push({ body: r.body.toString('utf8'), streamId: r.streamId });
-  }
-  async close(): Promise<void> {}
-  bodies(): string[] { return this.sent.map((s) => s.body); }
-}
-
-const passEncoder: Encoder = {
-  name: 'test',
-  encode: (records) => records.map((r) => ({ key: null, value: r.body, headers: {}, records: [r] })),
-};
-
 /** File source -> Pipeline(multiline java, 60 s timeout) -> recording sink. */
 async function rig(t: { after(fn: () => unknown): void }, fileCfg: Record<string, unknown>) {
   const dir = await tempDir(t);
   const log = join(dir, 'app.log');
-  const dlDir = mkdtempSync(join(tmpdir(), 'edgelog-ml-end-'));
-  const sink = new RecordingSink();
-  const ml = new Multiline(multiline.validate({ preset: 'java', timeout: '60s' }, 'transforms.ml'));
-  const pipeline = new Pipeline({
-    id: 'p', processors: [ml], encoder: passEncoder, sink,
-    delivery: { batch: deliveryDefaults.batch, buffer: deliveryDefaults.buffer, retry: { initialBackoffMs: 1, maxBackoffMs: 5 } },
-    deadLetter: new DeadLetterFile(join(dlDir, 'dl.jsonl')),
-    events: new PipelineEvents('p', createRegistry(false), silentLogger), log: silentLogger,
-  });
+  const { pipeline, ml, sink, cleanup } = multilinePipeline();
   const make = (): FileSource => makeSource(testConfig({ include: [log], ...fileCfg }), makeCtx(join(dir, 'data')), t);
-  t.after(async () => {
-    await pipeline.stop(1000);
-    rmSync(dlDir, { recursive: true, force: true });
-  });
+  t.after(cleanup);
   return { dir, log, sink, ml, pipeline, make };
 }
 

@@ -6,20 +6,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Downstream, EncodedMessage, Encoder, Sink } from '../../../agent/core/component.ts';
+import type { Downstream } from '../../../agent/core/component.ts';
 import type { LogRecord } from '../../../agent/core/record.ts';
 import { Pipeline } from '../../../agent/pipeline/pipeline.ts';
-import { deliveryDefaults } from '../../../agent/pipeline/config.ts';
-import { DeadLetterFile } from '../../../agent/pipeline/dead-letter.ts';
-import { PipelineEvents } from '../../../agent/pipeline/events.ts';
-import { createRegistry } from '../../../agent/observe/metrics.ts';
-import { silentLogger } from '../../../agent/observe/log.ts';
-import { multiline, Multiline } from '../../../agent/transforms/multiline/multiline.ts';
 import { tcpSource } from '../../../agent/sources/tcp/tcp-source.ts';
 import { makeCtx, waitFor, connect, closed } from './helpers.ts';
+import { multilinePipeline } from '../../transforms/multiline-pipeline.ts';
 
 // A log4j-style header line and frames (our own text).
 const header = '2024-05-01 12:00:01,002 ERROR [worker-3] c.e.OrderService: request failed';
@@ -30,20 +22,6 @@ const frames = [
   '\t... 7 more',
 ];
 const joined = [header, ...frames].join('\n');
-
-class RecordingSink implements Sink {
-  readonly maxMessageBytes = 1_000_000;
-  readonly sent: { body: string; streamId: string }[] = [];
-  async send(messages: EncodedMessage[]): Promise<void> {
-    for (const m of messages) for (const r of m.records) this.sent.push({ body: r.body.toString('utf8'), streamId: r.streamId });
-  }
-  async close(): Promise<void> {}
-}
-
-const passEncoder: Encoder = {
-  name: 'test',
-  encode: (records) => records.map((r) => ({ key: null, value: r.body, headers: {}, records: [r] })),
-};
 
 /** Records the ends it is told about, and passes everything on. */
 class Spy implements Downstream {
@@ -63,23 +41,14 @@ class Spy implements Downstream {
 
 async function rig(t: { after(fn: () => unknown): void }, raw: Record<string, unknown>) {
   const tc = await makeCtx(t);
-  const dlDir = mkdtempSync(join(tmpdir(), 'edgelog-ml-net-'));
-  const sink = new RecordingSink();
-  const ml = new Multiline(multiline.validate({ preset: 'java', timeout: '60s' }, 'transforms.ml'));
-  const pipeline = new Pipeline({
-    id: 'p', processors: [ml], encoder: passEncoder, sink,
-    delivery: { batch: deliveryDefaults.batch, buffer: deliveryDefaults.buffer, retry: { initialBackoffMs: 1, maxBackoffMs: 5 } },
-    deadLetter: new DeadLetterFile(join(dlDir, 'dl.jsonl')),
-    events: new PipelineEvents('p', createRegistry(false), silentLogger), log: silentLogger,
-  });
+  const { pipeline, ml, sink, cleanup } = multilinePipeline();
   const spy = new Spy(pipeline);
   const src = tcpSource.create(tcpSource.validate({ address: '127.0.0.1:0', ...raw }, 'sources.net_in'), tc.ctx);
   await src.start(spy);
   t.after(async () => {
     await src.stop();
-    await pipeline.stop(1000);
+    await cleanup();
     await src.drain!(1000);
-    rmSync(dlDir, { recursive: true, force: true });
   });
   return { sink, ml, spy, src, port: src.address!.port };
 }
