@@ -109,6 +109,9 @@ test('OrderedAcks: compaction after more than 1024 completed chunks keeps the or
 test('AckGroup: fires once when sealed and every record settled; worst status wins; over-settling throws', () => {
   const fired: AckGroup[] = [];
   const g = new AckGroup(7, (x) => fired.push(x));
+  assert.equal(g.sealed, false);
+  assert.equal(g.pending, 0);
+  assert.equal(g.status, 'delivered');
   g.add(3);
   g.settle(1);
   g.settle(1, 'dropped');
@@ -130,8 +133,9 @@ test('AckGroup: fires once when sealed and every record settled; worst status wi
   h.settle(1, 'rejected');
   h.settle(1, 'dropped');
   assert.equal(h.status, 'rejected', 'a dropped record after a rejected one keeps rejected');
-  h.settle(1, 'delivered');
+  h.settle(undefined, 'delivered'); // one record by default
   assert.equal(h.status, 'rejected');
+  assert.equal(h.pending, 0);
   assert.equal(r.length, 0, 'unsealed: does not fire');
   h.seal();
   assert.equal(r.length, 1, 'sealing a fully settled group fires at once');
@@ -141,4 +145,20 @@ test('AckGroup: fires once when sealed and every record settled; worst status wi
   empty.seal();
   assert.equal(e.length, 1, 'an empty group fires on seal');
   assert.equal(empty.status, 'delivered');
+});
+
+test('OrderedAcks: memory stays bounded on a long-running stream (completed chunks are not retained)', () => {
+  const acks = new OrderedAcks(0);
+  const internals = acks as unknown as { done: Set<number>; ends: number[] };
+  // Out of order in pairs, so every end passes through the done set.
+  for (let i = 1; i <= 100_000; i += 2) {
+    acks.push(i);
+    acks.push(i + 1);
+    acks.complete(i + 1);
+    acks.complete(i);
+  }
+  assert.equal(acks.committed, 100_000);
+  assert.equal(acks.inFlight, 0);
+  assert.equal(internals.done.size, 0, 'completed ends are forgotten once committed');
+  assert.ok(internals.ends.length <= 1025, `retained ends: ${internals.ends.length}`);
 });

@@ -26,11 +26,14 @@ async function spoolDir(t: { after: (fn: () => Promise<void>) => void }, opened:
   return d;
 }
 
-test('header: round-trips the base; every single-byte change in the covered 28 bytes or the CRC is rejected', () => {
+test('header: exact bytes, round-trips the base; every single-byte change in the covered 28 bytes or the CRC is rejected', async () => {
   const h = encodeHeader(123456789, 1_700_000_000_000);
   assert.equal(h.length, HEADER_BYTES);
   assert.equal(decodeHeader(h), 123456789);
-  assert.equal(h.readUInt16BE(8), SEGMENT_VERSION);
+  assert.equal(SEGMENT_VERSION, 1, 'on-disk version 1: a reader of older spools depends on it');
+  // The exact on-disk bytes: magic, version 1, flags 0, base, created ms, CRC.
+  assert.equal(h.toString('hex'), '4544474c53504c31' + '0001' + '0000' + '00000000075bcd15' + Buffer.from(new Float64Array([1_700_000_000_000]).buffer).reverse().toString('hex') + h.subarray(28).toString('hex'));
+  assert.equal(h.readUInt32BE(28), (await import('node:zlib')).crc32(h.subarray(0, 28)));
   for (let i = 0; i < HEADER_BYTES; i++) {
     const bad = Buffer.from(h);
     bad[i] = bad[i]! ^ 0x01;
@@ -61,9 +64,13 @@ test('segment names sort in write order and parse back; foreign names are ignore
   assert.equal(parseSegmentName('99999999999999999999.seg'), null, 'beyond 2^53');
 });
 
-test('frames: scan returns every payload; a flipped byte anywhere stops the scan at that frame with the reason', () => {
+test('frames: exact layout; scan returns every payload; a flipped byte anywhere stops the scan at that frame with the reason', async () => {
   const payloads = [Buffer.from('a'), Buffer.alloc(0), Buffer.from('hello world'), Buffer.alloc(300, 7)];
   const buf = encodeFrames(payloads);
+  // The exact frame layout: crc32(length ++ payload) u32 | length u32 | payload, big-endian.
+  const one = encodeFrames([Buffer.from('hello')]);
+  assert.equal(FRAME_HEADER_BYTES, 8);
+  assert.equal(one.toString('hex'), (((await import('node:zlib')).crc32(Buffer.from('0000000568656c6c6f', 'hex'))) >>> 0).toString(16).padStart(8, '0') + '00000005' + Buffer.from('hello').toString('hex'));
   assert.equal(buf.length, framedBytes(payloads));
   assert.equal(framedBytes(payloads, 1, 3), 2 * FRAME_HEADER_BYTES + 11);
   const seen: string[] = [];
@@ -83,6 +90,11 @@ test('frames: scan returns every payload; a flipped byte anywhere stops the scan
     assert.ok(r.damage === 'crc' || r.damage === 'length' || r.damage === 'short', `byte ${at}: ${r.damage}`);
   }
   assert.equal(scanFrames(buf, 0, 299).damage, 'length', 'a payload over the limit');
+  assert.deepEqual(scanFrames(buf, 0, 300), { end: buf.length, count: 4, damage: null }, 'a payload of exactly the limit is fine');
+  // A zero-length payload as the very last frame: exactly 8 bytes left is a whole frame, not a short one.
+  const tail = encodeFrames([Buffer.from('x'), Buffer.alloc(0)]);
+  assert.deepEqual(scanFrames(tail, 0, 10), { end: tail.length, count: 2, damage: null });
+  assert.deepEqual(scanFrames(tail, FRAME_HEADER_BYTES + 1, 10), { end: tail.length, count: 1, damage: null }, 'scan from an offset');
   assert.deepEqual(scanFrames(buf.subarray(0, buf.length - 1), 0, 1024), { end: buf.length - 300 - FRAME_HEADER_BYTES, count: 3, damage: 'short' });
   assert.deepEqual(scanFrames(buf.subarray(0, f2 + 5), 0, 1024), { end: f2, count: 2, damage: 'short' }, 'cut inside a frame header');
 });

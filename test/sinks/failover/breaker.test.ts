@@ -165,3 +165,27 @@ test('failures while already open keep it open without a second transition and r
   assert.equal(b.allows(1000), false, 'the open period restarted at the later failure');
   assert.equal(b.allows(1500), true);
 });
+
+test('a fresh breaker is closed with zero counts, no reason, and closed since its creation', () => {
+  const before = Date.now();
+  const { b } = breaker();
+  const after = Date.now();
+  assert.equal(b.state, 'closed');
+  assert.equal(b.lastReason, '');
+  assert.ok(b.closedSince >= before && b.closedSince <= after, `closedSince ${b.closedSince} in [${before}, ${after}]`);
+  b.probe(5000, 0); b.probe(5000, 0);
+  assert.equal(b.state, 'closed', 'slowThreshold-1 slow probes from fresh');
+  const c = breaker().b;
+  for (let i = 0; i < 4; i++) c.failure('x', 0);
+  assert.equal(c.state, 'closed', 'failureThreshold-1 failures from fresh');
+});
+
+test('a successful send resets the slow-probe count too', () => {
+  const { b } = breaker();
+  b.probe(5000, 0); b.probe(5000, 0);
+  b.success(0);
+  b.probe(5000, 0); b.probe(5000, 0);
+  assert.equal(b.state, 'closed');
+  b.probe(5000, 0);
+  assert.equal(b.state, 'open');
+});

@@ -1,0 +1,58 @@
+// Mutants no test can tell apart from the original, each with the reason.
+// Matched by file, mutator and the mutated line's text (not its number, so the
+// list survives edits elsewhere in the file). Keep it short: a mutant goes
+// here only when the program's observable behaviour is provably the same
+// (a performance-only difference is named as such).
+
+import type { Mutant } from './mutants.ts';
+
+interface Equivalent { file: string; mutator: string; after: string; reason: string; /** The original line, when `after` alone is ambiguous (statement removal). */ before?: string }
+
+const list: Equivalent[] = [
+  {
+    file: 'agent/core/ack.ts', mutator: 'boundary',
+    after: 'while (this.head <= this.ends.length && this.done.has(this.ends[this.head]!)) {',
+    reason: 'at head === ends.length the element is undefined and done never holds undefined (ends are numbers), so the loop stops on the second condition instead',
+  },
+  {
+    file: 'agent/core/ack.ts', mutator: 'boundary',
+    after: 'if (this.head >= 1024) { this.ends.splice(0, this.head); this.head = 0; }',
+    reason: 'performance only: compacts the ends array one chunk earlier; committed, inFlight and the return value are unchanged',
+  },
+  {
+    file: 'agent/core/ack.ts', mutator: 'constant',
+    after: 'if (this.head > 1025) { this.ends.splice(0, this.head); this.head = 0; }',
+    reason: 'performance only: compacts the ends array one chunk later (memory stays bounded, see the bounded-memory test)',
+  },
+  {
+    file: 'agent/core/ack.ts', mutator: 'relational',
+    after: 'if (this.head <= 1024) { this.ends.splice(0, this.head); this.head = 0; }',
+    reason: 'performance only: compacts after every call instead of every 1025 chunks (an O(n) splice per call); the results are the same',
+  },
+  {
+    file: 'agent/sinks/failover/breaker.ts', mutator: 'constant', after: 'private openedAt = 1;',
+    reason: 'openedAt is only read while the state is open, and every way into open sets it first',
+  },
+  {
+    file: 'agent/pipeline/spool/format.ts', mutator: 'constant', after: 'const n = Number(name.slice(1, 20));',
+    reason: 'the name already matched /^\\d{20}\\.seg$/ and every 20-digit name of a safe integer starts with a 0, so dropping that digit gives the same number (and an unsafe one stays unsafe)',
+  },
+  {
+    file: 'agent/pipeline/spool/format.ts', mutator: 'constant', after: 'const n = Number(name.slice(0, 21));',
+    reason: 'the 21st character is the "." of ".seg" and Number("…42.") is 42',
+  },
+  {
+    file: 'agent/pipeline/spool/format.ts', mutator: 'statement', after: ';', before: 'b.writeUInt16BE(0, 10);',
+    reason: 'Buffer.alloc already zeroed the flags',
+  },
+  {
+    file: 'agent/pipeline/spool/format.ts', mutator: 'constant', after: 'b.writeUInt16BE(0, 11);',
+    reason: 'writes zeros over byte 11 (flags, already 0) and byte 12, which the base write right after overwrites',
+  },
+];
+
+/** The reason a mutant is equivalent, or null. */
+export function isEquivalent(file: string, m: Mutant): string | null {
+  const e = list.find((x) => x.file === file && x.mutator === m.mutator && x.after === m.after.trim() && (x.before === undefined || x.before === m.before.trim()));
+  return e ? e.reason : null;
+}

@@ -1,0 +1,26 @@
+// The delivery core under mutation, each file with the test files that must
+// notice a bug in it. Only tests that run without Kafka: a mutant run must be
+// seconds, and these files' contracts are all exercised below the broker.
+
+export interface Target {
+  file: string;
+  tests: string[];
+  /** Files whose surviving mutants fail `npm run mutate` (issue 18: no survivors allowed). */
+  strict?: boolean;
+}
+
+export const targets: Target[] = [
+  { file: 'agent/core/ack.ts', tests: ['test/core/ack.test.ts', 'test/sources/file/checkpoint-hole.test.ts'], strict: true },
+  { file: 'agent/sinks/failover/breaker.ts', tests: ['test/sinks/failover/breaker.test.ts', 'test/sinks/failover/failover-sink.test.ts'], strict: true },
+  { file: 'agent/pipeline/spool/format.ts', tests: ['test/spool/format-damage.test.ts', 'test/spool/disk-spool.test.ts'], strict: true },
+  { file: 'agent/pipeline/spool/replay.ts', tests: ['test/spool/replay.test.ts'] },
+  { file: 'agent/sinks/failover/failover-sink.ts', tests: ['test/sinks/failover/failover-sink.test.ts'] },
+  { file: 'agent/sources/file/line-framer.ts', tests: ['test/sources/file/line-framer.test.ts', 'test/sources/file/line-framer-consumed.test.ts'] },
+  { file: 'agent/sources/file/checkpoint-store.ts', tests: ['test/sources/file/checkpoint.test.ts', 'test/sources/file/checkpoint-hole.test.ts'] },
+  { file: 'agent/encoders/otlp/wire.ts', tests: ['test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts'] },
+  { file: 'agent/encoders/otlp/otlp-proto.ts', tests: ['test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts'] },
+  {
+    file: 'agent/sources/file/tailer.ts',
+    tests: ['test/sources/file/source.test.ts', 'test/sources/file/rotation.test.ts', 'test/sources/file/checkpoint.test.ts', 'test/sources/file/checkpoint-hole.test.ts'],
+  },
+];
