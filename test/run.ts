@@ -1,21 +1,27 @@
 // The suite runner behind `npm test` (after .ci/setup.sh):
 //   1. typecheck: tsc --noEmit -p tsconfig.json (the run fails if it fails);
-//   2. start two independent Kafka clusters (regions A and B) shared by every
-//      test file through EDGELOG_TEST_KAFKA_A / _B (test/helpers/kafka.ts);
-//   3. node --test over test/**/*.test.ts (sorted; optional arguments filter
-//      by path: `node test/run.ts test/sinks` runs only those files);
-//   4. stop the clusters (also on SIGINT/SIGTERM) and exit with node --test's code.
-// The spec reporter streams to the terminal; a TAP copy goes to a file whose
-// closing "# pass N / # fail N" lines are printed at the end, followed by a
-// plain "N passed, N failed, N skipped" line, for CI to read.
+//   2. node --test over the test files that never use Kafka (sorted; optional
+//      arguments filter by path: `node test/run.ts test/sinks` runs only those
+//      files), without any broker running;
+//   3. only if a selected file needs Kafka (it or a test module it imports
+//      reaches test/helpers/kafka.ts): start two independent Kafka clusters
+//      (regions A and B), shared through EDGELOG_TEST_KAFKA_A / _B, and run
+//      those files; stop the clusters (also on SIGINT/SIGTERM);
+//   4. fail the run when a test skipped itself for a reason that is not on
+//      the environment allow-list (test/skip-allow-list.ts).
+// The spec reporter streams to the terminal; a TAP copy of each phase goes
+// to a file. At the end the skip reasons are listed, then the combined
+// "# pass N / # fail N" lines, then a plain "N passed, N failed, N skipped"
+// line, for CI to read.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKafkaCluster, type KafkaCluster } from '../agent/embedded-kafka/cluster.ts';
 import { createLogger } from '../agent/observe/log.ts';
+import { allowedSkip } from './skip-allow-list.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'node_modules/.bin');
@@ -65,6 +71,84 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** Test-local modules (relative imports under test/) reachable from `file`, itself included. */
+function testModuleClosure(file: string, seen = new Set<string>()): Set<string> {
+  const abs = resolve(root, file);
+  if (seen.has(abs) || !abs.startsWith(join(root, 'test') + '/') || !existsSync(abs)) return seen;
+  seen.add(abs);
+  const text = readFileSync(abs, 'utf8');
+  for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)'(\.{1,2}\/[^']+)'/g)) testModuleClosure(resolve(dirname(abs), m[1]!), seen);
+  return seen;
+}
+
+/** A file needs the brokers when it, or a test helper it imports, reads EDGELOG_TEST_KAFKA_*. */
+function needsKafka(file: string): boolean {
+  for (const m of testModuleClosure(file)) if (readFileSync(m, 'utf8').includes('EDGELOG_TEST_KAFKA')) return true;
+  return false;
+}
+
+interface Skip { name: string; reason: string }
+interface PhaseResult { code: number; counts: Map<string, number>; skips: Skip[] }
+
+/** Runs node --test over `list` with a TAP copy; returns the exit code, the TAP counts and the skips. */
+async function runPhase(label: string, list: string[], extraEnv: NodeJS.ProcessEnv): Promise<PhaseResult> {
+  const tap = join(tapDir, `${label}.tap`);
+  const env = {
+    ...process.env, ...extraEnv, KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    // kafkajs 2.2.4 arms a timer with a negative delay on every new connection (its
+    // initial throttledUntil is -1); Node 24 warns about it once per process. Harmless noise.
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --disable-warning=TimeoutNegativeWarning`.trim(),
+  };
+  const args = [
+    '--test',
+    `--test-concurrency=${process.env.EDGELOG_TEST_CONCURRENCY ?? '1'}`,
+    // A hung test must not eat CI's 90 minutes; any single test gets 10 minutes
+    // (the longest, the 150 s broker outage under load, takes about 4).
+    `--test-timeout=${process.env.EDGELOG_TEST_TIMEOUT_MS ?? '600000'}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...list,
+  ];
+  const t = run(process.execPath, args, env);
+  current = t.child;
+  const code = await t.done;
+  current = null;
+  const counts = new Map<string, number>();
+  const skips: Skip[] = [];
+  let text = '';
+  try { text = readFileSync(tap, 'utf8'); } catch { /* no report: node --test itself failed */ }
+  for (const line of text.split('\n')) {
+    const c = /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) (\S+)$/.exec(line);
+    if (c) { counts.set(c[1]!, Number(c[2])); continue; }
+    const sk = /^\s*ok \d+ - (.*?) # SKIP ?(.*)$/.exec(line);
+    if (sk) skips.push({ name: sk[1]!.replace(/\\#/g, '#'), reason: sk[2]!.replace(/\\#/g, '#').trim() });
+  }
+  if (code !== 0 && counts.size === 0) counts.set('fail', 1);
+  return { code, counts, skips };
+}
+
+async function startClusters(): Promise<[KafkaCluster, KafkaCluster] | string> {
+  const log = createLogger({ format: 'text', level: 'info' });
+  const t0 = performance.now();
+  const names = ['A', 'B'];
+  const started = await Promise.allSettled(names.map((name) => startKafkaCluster({ name, log })));
+  for (let i = 0; i < started.length; i++) {
+    const s = started[i]!;
+    if (s.status === 'fulfilled') { clusters[i] = s.value; continue; }
+    // A JVM that dies while two start side by side on a loaded machine gets one
+    // more try on its own; a second failure is real and fails the run.
+    process.stdout.write(`kafka ${names[i]} failed to start, retrying once: ${String(s.reason).split('\n').slice(0, 8).join('\n')}\n`);
+    try {
+      clusters[i] = await startKafkaCluster({ name: names[i], log });
+    } catch (err) {
+      return `kafka failed to start: ${err}`;
+    }
+  }
+  const [a, b] = clusters as [KafkaCluster, KafkaCluster];
+  process.stdout.write(`kafka A ${a.bootstrap} (${a.startupMs} ms), B ${b.bootstrap} (${b.startupMs} ms), both ready in ${Math.round(performance.now() - t0)} ms\n`);
+  return [a, b];
+}
+
 async function main(): Promise<number> {
   step('typecheck: tsc --noEmit -p tsconfig.json');
   const tsc = run(join(bin, 'tsc'), ['--noEmit', '-p', 'tsconfig.json']);
@@ -81,59 +165,52 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  step('kafka: starting regions A and B');
-  const log = createLogger({ format: 'text', level: 'info' });
-  const t0 = performance.now();
-  const names = ['A', 'B'];
-  const started = await Promise.allSettled(names.map((name) => startKafkaCluster({ name, log })));
-  for (let i = 0; i < started.length; i++) {
-    const s = started[i]!;
-    if (s.status === 'fulfilled') { clusters[i] = s.value; continue; }
-    // A JVM that dies while two start side by side on a loaded machine gets one
-    // more try on its own; a second failure is real and fails the run.
-    process.stdout.write(`kafka ${names[i]} failed to start, retrying once: ${String(s.reason).split('\n').slice(0, 8).join('\n')}\n`);
-    try {
-      clusters[i] = await startKafkaCluster({ name: names[i], log });
-    } catch (err) {
-      process.stdout.write(`kafka failed to start: ${err}\n0 passed, 1 failed\n`);
-      return 1;
+  const withKafka = files.filter(needsKafka);
+  const without = files.filter((f) => !withKafka.includes(f));
+  const phases: PhaseResult[] = [];
+  let failed = false;
+  if (without.length > 0) {
+    step(`tests without Kafka: ${without.length} file(s)`);
+    // No broker addresses at all: a file that needs Kafka but was not detected fails here, loudly.
+    phases.push(await runPhase('no-kafka', without, { EDGELOG_TEST_KAFKA_A: '', EDGELOG_TEST_KAFKA_B: '' }));
+  }
+  if (withKafka.length > 0 && !stopping) {
+    step(`kafka: starting regions A and B for ${withKafka.length} file(s)`);
+    const started = await startClusters();
+    if (typeof started === 'string') {
+      process.stdout.write(`${started}\n`);
+      phases.push({ code: 1, counts: new Map([['fail', 1]]), skips: [] });
+    } else {
+      step(`tests with Kafka: ${withKafka.length} file(s)`);
+      const [a, b] = started;
+      phases.push(await runPhase('kafka', withKafka, { EDGELOG_TEST_KAFKA_A: a.bootstrap, EDGELOG_TEST_KAFKA_B: b.bootstrap }));
     }
   }
-  const [a, b] = clusters as [KafkaCluster, KafkaCluster];
-  process.stdout.write(`kafka A ${a.bootstrap} (${a.startupMs} ms), B ${b.bootstrap} (${b.startupMs} ms), both ready in ${Math.round(performance.now() - t0)} ms\n`);
+  for (const p of phases) if (p.code !== 0) failed = true;
 
-  step(`tests: ${files.length} file(s)`);
-  const tap = join(tapDir, 'report.tap');
-  const env = {
-    ...process.env, EDGELOG_TEST_KAFKA_A: a.bootstrap, EDGELOG_TEST_KAFKA_B: b.bootstrap, KAFKAJS_NO_PARTITIONER_WARNING: '1',
-    // kafkajs 2.2.4 arms a timer with a negative delay on every new connection (its
-    // initial throttledUntil is -1); Node 24 warns about it once per process. Harmless noise.
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --disable-warning=TimeoutNegativeWarning`.trim(),
-  };
-  const args = [
-    '--test',
-    `--test-concurrency=${process.env.EDGELOG_TEST_CONCURRENCY ?? '1'}`,
-    // A hung test must not eat CI's 90 minutes; any single test gets 10 minutes
-    // (the longest, the 150 s broker outage under load, takes about 4).
-    `--test-timeout=${process.env.EDGELOG_TEST_TIMEOUT_MS ?? '600000'}`,
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-    ...files,
-  ];
-  const t = run(process.execPath, args, env);
-  current = t.child;
-  const code = await t.done;
-  current = null;
-
-  let summary: string[] = [];
-  try {
-    summary = readFileSync(tap, 'utf8').split('\n').filter((l) => /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /.test(l));
-  } catch { /* no report: node --test itself failed */ }
-  const n = (k: string): number => Number(summary.find((l) => l.startsWith(`# ${k} `))?.split(' ')[2] ?? 0);
+  const sum = (k: string): number => phases.reduce((n, p) => n + (p.counts.get(k) ?? 0), 0);
+  const skips = phases.flatMap((p) => p.skips);
+  const lines: string[] = [];
+  const refused: Skip[] = [];
+  if (skips.length > 0) {
+    lines.push(`skipped tests (${skips.length}):`);
+    for (const sk of skips) {
+      const cat = allowedSkip(sk.reason);
+      if (!cat) refused.push(sk);
+      lines.push(`  ${cat ? `[${cat.name}]` : '[NOT AN ENVIRONMENT REASON]'} ${sk.name}: ${sk.reason || '(no reason given)'}`);
+    }
+  }
+  if (refused.length > 0) {
+    lines.push(`${refused.length} skip(s) for a reason not on the environment allow-list (test/skip-allow-list.ts): the run fails`);
+    failed = true;
+  }
+  for (const k of ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo']) lines.push(`# ${k} ${sum(k)}`);
+  lines.push(`# duration_ms ${Math.round(sum('duration_ms'))}`);
+  // Cancelled tests (timeouts, a crashed file) and refused skips count as failures.
+  lines.push(`${sum('pass')} passed, ${sum('fail') + sum('cancelled') + refused.length} failed, ${sum('skipped') + sum('todo')} skipped`);
   // Printed after Kafka is stopped so these stay the closing lines.
-  // Cancelled tests (timeouts, a crashed file) count as failures.
-  closing = `${summary.join('\n')}\n${n('pass')} passed, ${n('fail') + n('cancelled')} failed, ${n('skipped') + n('todo')} skipped\n`;
-  return code;
+  closing = lines.join('\n') + '\n';
+  return failed ? 1 : 0;
 }
 
 let exitCode = 1;

@@ -167,8 +167,8 @@ int main(void)
 	 * in a private mount namespace so nothing outlives this process */
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("bpf", "/tmp", "bpf", 0, NULL) < 0) {
-		printf("pinning part skipped: no private bpffs mount (%s)\n", strerror(errno));
-		return 0;
+		/* The guard itself passed above; the skip (77) still says the pinning half did not run. */
+		SKIP("pinning part skipped: no private bpffs mount (%s)", strerror(errno));
 	}
 	struct edgelog_guard_opts o = {.sz = sizeof(o)};
 	strcpy(o.pin_root, "/tmp/edgelog");
