@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckGroup } from '../../agent/core/ack.ts';
 import { newRecord, type LogRecord } from '../../agent/core/record.ts';
@@ -182,7 +182,13 @@ test('multiline in a worker: a group spanning batches is joined; endStream relea
 test('agent.worker_threads: auto, a number, or a clear error naming the key', () => {
   assert.equal(readWorkerThreads(0), 0);
   assert.equal(readWorkerThreads(3), 3);
-  assert.ok(readWorkerThreads('auto') >= 0);
+  // auto (also the default when unset): one thread from four cores up, none below (README, agent.worker_threads).
+  const auto = availableParallelism() >= 4 ? 1 : 0;
+  assert.equal(readWorkerThreads('auto'), auto);
+  assert.equal(readWorkerThreads(undefined), auto);
+  assert.equal(readWorkerThreads(16), 16);
+  assert.throws(() => readWorkerThreads(17), /agent\.worker_threads/);
+  assert.throws(() => readWorkerThreads(1.5), /agent\.worker_threads/);
   assert.throws(() => readWorkerThreads(-1), /agent\.worker_threads: expected auto or a whole number from 0 to 16/);
   assert.throws(() => readWorkerThreads('two'), /agent\.worker_threads/);
 });
