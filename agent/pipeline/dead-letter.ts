@@ -12,7 +12,8 @@ export class DeadLetterFile {
   constructor(path: string) { this.path = path; }
 
   async write(records: LogRecord[], reason: string): Promise<void> {
-    this.ready ??= mkdir(dirname(this.path), { recursive: true });
+    // A failed mkdir is not kept: once the disk or permission problem is fixed, dead letters are written again.
+    this.ready ??= mkdir(dirname(this.path), { recursive: true }).catch((e: unknown) => { this.ready = null; throw e; });
     await this.ready;
     let text = '';
     for (const r of records) {
