@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Collector, makeCtx, makeSource, tempDir, testConfig, waitFor } from './helpers.ts';
+import { afterCheckpointFlushes, afterScans } from './progress.ts';
 import type { AckGroup } from '../../../agent/core/ack.ts';
 import { CheckpointStore } from '../../../agent/sources/file/checkpoint-store.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
@@ -38,8 +39,8 @@ test('checkpoint advances only over the acknowledged prefix of groups', async (t
   const hole = groups[3]!;
   for (const g of [...groups].reverse()) if (g !== hole) c.ackWhere((r) => r.ack === g);
   await waitFor(() => readCk(src.checkpointFile)[0]?.offset === groups[2]!.token, 'checkpoint at the end of group 2');
-  // it must stay there while group 3 is pending
-  await new Promise((r) => setTimeout(r, 150));
+  // it must stay there while group 3 is pending, across checkpoint flushes
+  await afterCheckpointFlushes(src);
   assert.equal(readCk(src.checkpointFile)[0]!.offset, groups[2]!.token);
   // the token of a group is the offset just after its last line
   const lastOf2 = c.records.filter((r) => r.ack === groups[2]).at(-1)!;
@@ -101,7 +102,7 @@ test('a file renamed while the agent was down is found again by identity', async
   const cb = new Collector();
   await b.start(cb);
   await waitFor(() => cb.records.length >= 5, 'second run');
-  await new Promise((r) => setTimeout(r, 100));
+  await afterScans(b); // rescans ran: nothing re-read under the old or new name
   assert.deepEqual(cb.bodies(), lines(20, 25).split('\n').slice(0, -1));
   assert.equal(cb.records[0]!.stream, join(dir, 'b.log'));
   assert.equal(cb.records[0]!.streamId, ca.records[0]!.streamId);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Collector, expectedLines, makeCtx, makeSource, tempDir, testConfig, waitFor } from './helpers.ts';
+import { afterScans } from './progress.ts';
 
 const LOGHUB = resolve(import.meta.dirname, '../../../../shared/data/loghub');
 const files = existsSync(LOGHUB) ? readdirSync(LOGHUB).filter((f) => f.endsWith('_2k.log')).sort() : [];
@@ -70,7 +71,7 @@ test('loghub samples: unterminated last lines are shipped at stop()', { skip: fi
   await src.start(c);
   await waitFor(() => c.records.length >= total - unterminated, 'terminated lines');
   // the idle timeout is an hour: nothing more until stop()
-  await new Promise((r) => setTimeout(r, 100));
+  await afterScans(src);
   assert.equal(c.records.length, total - unterminated);
   await src.stop();
   check(c, want);

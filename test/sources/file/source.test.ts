@@ -8,6 +8,7 @@ import { appendFileSync, mkdirSync, statSync, writeFileSync, unlinkSync, utimesS
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Collector, expectedLines, makeCtx, makeSource, tempDir, testConfig, waitFor } from './helpers.ts';
+import { afterScans } from './progress.ts';
 import { fileSource } from '../../../agent/sources/file/index.ts';
 import { ConfigError } from '../../../agent/core/errors.ts';
 import { DirWatchSet } from '../../../agent/sources/file/watcher.ts';
@@ -25,7 +26,7 @@ test('new files matching the glob are discovered while running; exclude is honou
   writeFileSync(join(dir, 'sub', 'c.log'), 'c1\n');
   writeFileSync(join(dir, 'other.txt'), 'not matched\n');
   await waitFor(() => c.records.length === 4, 'new files');
-  await new Promise((r) => setTimeout(r, 150)); // a few glob intervals: excluded files stay out
+  await afterScans(src); // full glob scans ran: excluded files stay out
   assert.deepEqual(c.bodies().sort(), ['a1', 'b1', 'b2', 'c1']);
   assert.equal(src.openFiles, 3);
 });
@@ -234,6 +235,6 @@ test('ignore_older skips files not modified recently', async (t) => {
   const c = new Collector();
   await src.start(c);
   await waitFor(() => c.records.length === 1, 'fresh file');
-  await new Promise((r) => setTimeout(r, 150));
+  await afterScans(src);
   assert.deepEqual(c.bodies(), ['fresh']);
 });
