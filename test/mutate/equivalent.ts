@@ -49,6 +49,14 @@ const list: Equivalent[] = [
     file: 'agent/pipeline/spool/format.ts', mutator: 'constant', after: 'b.writeUInt16BE(0, 11);',
     reason: 'writes zeros over byte 11 (flags, already 0) and byte 12, which the base write right after overwrites',
   },
+  {
+    file: 'agent/pipeline/spool/replay.ts', mutator: 'boundary', after: 'if (Date.now() > until) return false;',
+    reason: 'timing only: drain gives up one millisecond later',
+  },
+  {
+    file: 'agent/pipeline/spool/replay.ts', mutator: 'constant', after: 'await new Promise((r) => setTimeout(r, 21));',
+    reason: 'timing only: the drain poll interval',
+  },
 ];
 
 /** The reason a mutant is equivalent, or null. */
