@@ -6,7 +6,16 @@
 
 import type { Mutant } from './mutants.ts';
 
-interface Equivalent { file: string; mutator: string; after: string; reason: string; /** The original line, when `after` alone is ambiguous (statement removal). */ before?: string }
+interface Equivalent {
+  file: string;
+  mutator: string;
+  after: string;
+  reason: string;
+  /** The original line, when `after` alone is ambiguous (statement removal). */
+  before?: string;
+  /** The line before it, when the same line occurs more than once. */
+  prev?: string;
+}
 
 const list: Equivalent[] = [
   {
@@ -57,10 +66,78 @@ const list: Equivalent[] = [
     file: 'agent/pipeline/spool/replay.ts', mutator: 'constant', after: 'await new Promise((r) => setTimeout(r, 21));',
     reason: 'timing only: the drain poll interval',
   },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'constant', after: 'private carryStart = 1;',
+    reason: 'the constructor assigns carryStart right after the field initializer',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'boolean', after: 'private headEmitted = true;',
+    reason: 'headEmitted is only read while skipping, and entering the skipping state resets it',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'statement', after: ';', before: 'this.carryStart = startOffset;', prev: 'this.consumed = startOffset;',
+    reason: 'carryStart is only read with bytes held, and every push assigns it before holding any (flush with nothing held returns first)',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'constant', after: 'buf.copy(copy, 0, pos, lastNl + 2);',
+    reason: 'Buffer.copy stops at the end of the target, which is sized for lastNl + 1',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'boundary', after: 'if (e >= s && copy[e - 1] === CR) e--;',
+    reason: "at e === s, copy[e - 1] is the previous line's LF or undefined, never CR",
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'statement', after: ';', before: 'this.counted = false;', prev: 'this.carryStart = base + pos;',
+    reason: 'counted is already false here: finishCarried and emit reset it, and only appendPartial (called after this line) sets it',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'boundary', after: 'if (pos <= len) this.appendPartial(buf, pos, len, sink);',
+    reason: 'appendPartial with an empty range copies nothing (it may allocate the carry buffer early)',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'assignment', after: 'this.carryStart -= this.carryLen;',
+    reason: 'after a flush nothing is held, and the next push assigns carryStart before holding bytes',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'statement', after: ';', before: 'this.carryStart += this.carryLen;',
+    reason: 'after a flush nothing is held, and the next push assigns carryStart before holding bytes',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'boolean', after: 'this.headEmitted = true;', prev: 'this.skipping = false;',
+    reason: 'headEmitted is only read while skipping, and entering the skipping state resets it',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'statement', after: ';', before: 'this.headEmitted = false;',
+    reason: 'headEmitted is reset both when a skipped line ends and when skipping starts: removing either one reset is covered by the other',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'boundary', after: 'if (e >= 0 && body[e - 1] === CR) e--;',
+    reason: 'body[-1] is undefined, never CR',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'statement', after: ';', before: 'this.counted = false;', prev: 'if (!this.counted) sink.oversize(this.action);',
+    reason: 'emit never sets counted, and every caller resets it after emitting (push, flush, finishCarried)',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'constant', after: 'return i >= 0 && i < to ? i : -2;',
+    reason: 'callers only test for a negative result',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'boundary', after: 'if (to < from) return -1;',
+    reason: 'with to === from, lastIndexOf searches before `from` and the result is rejected by `i >= from`',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'constant', after: 'if (to <= from) return -2;',
+    reason: 'callers only test `lastNl >= pos`, false for any negative result',
+  },
+  {
+    file: 'agent/sources/file/line-framer.ts', mutator: 'constant', after: 'return i >= from ? i : -2;',
+    reason: 'callers only test `lastNl >= pos`, false for any negative result',
+  },
 ];
 
 /** The reason a mutant is equivalent, or null. */
 export function isEquivalent(file: string, m: Mutant): string | null {
-  const e = list.find((x) => x.file === file && x.mutator === m.mutator && x.after === m.after.trim() && (x.before === undefined || x.before === m.before.trim()));
+  const e = list.find((x) => x.file === file && x.mutator === m.mutator && x.after === m.after.trim() && (x.before === undefined || x.before === m.before.trim()) && (x.prev === undefined || x.prev === m.prev));
   return e ? e.reason : null;
 }

@@ -15,6 +15,8 @@ export interface Mutant {
   /** The whole line before and after, for the report and the equivalence list. */
   before: string;
   after: string;
+  /** The previous line, trimmed: tells apart identical lines in the equivalence list. */
+  prev: string;
 }
 
 /**
@@ -176,13 +178,13 @@ export function generateMutants(source: string): Mutant[] {
         const tos = r.to(orig);
         for (const to of Array.isArray(tos) ? tos : [tos]) {
           const after = line.slice(0, col) + to + line.slice(col + orig.length);
-          out.push({ line: i + 1, col, mutator: r.mutator, original: orig.trim() || orig, replacement: to.trim() || to, before: line, after });
+          out.push({ line: i + 1, col, mutator: r.mutator, original: orig.trim() || orig, replacement: to.trim() || to, before: line, after, prev: i > 0 ? lines[i - 1]!.trim() : '' });
         }
       }
     }
     if (removableStatement(m, i > 0 ? masked[i - 1]! : '')) {
       const indent = /^\s*/.exec(line)![0];
-      out.push({ line: i + 1, col: indent.length, mutator: 'statement', original: line.trim(), replacement: ';', before: line, after: `${indent};` });
+      out.push({ line: i + 1, col: indent.length, mutator: 'statement', original: line.trim(), replacement: ';', before: line, after: `${indent};`, prev: i > 0 ? lines[i - 1]!.trim() : '' });
     }
   }
   return out;
