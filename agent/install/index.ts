@@ -29,6 +29,8 @@ commands:
   uninstall   remove the service and binaries; keep config and state unless --purge
   status      show installed versions, role and service state
   unit        print the systemd unit that would be installed
+  guard       (root; the unit's ExecStartPre=+) attach the eBPF guard from --config and pin
+              its maps for the service user, so the agent itself needs no capability
 
 options:
   --root DIR          stage under DIR instead of / (no systemctl, no useradd)
@@ -52,6 +54,8 @@ export class InstallError extends EdgelogError {
 
 /** Run install.sh with `argv` (everything after `edgelog install`); resolves to its exit code. */
 export function runInstall(argv: readonly string[]): Promise<number> {
+  // The privileged guard step runs in-process (it needs the native helper, not bash).
+  if (argv[0] === 'guard') return import('./guard-step.ts').then((m) => m.runGuardStep(argv.slice(1)));
   if (argv.includes('-h') || argv.includes('--help')) {
     process.stdout.write(installHelp);
     return Promise.resolve(0);

@@ -56,8 +56,9 @@ commands:
 
 options:
   --root DIR          stage everything under DIR (default /); systemctl and useradd are skipped unless DIR is /
-  --role edge|relay   edge reads local logs (CAP_DAC_READ_SEARCH); relay forwards to Kafka (no capabilities)
-  --guard             enable the tc/eBPF ingress guard (adds CAP_BPF CAP_NET_ADMIN CAP_PERFMON, AF_NETLINK, bpf())
+  --role edge|relay   edge reads local logs (group adm, no capability); relay forwards to Kafka
+  --guard             enable the tc/eBPF ingress guard: attached and pinned by a privileged ExecStartPre=+,
+                      the agent itself keeps no capability (AF_NETLINK and bpf() on pinned maps only)
   --no-guard          disable the guard on upgrade when it was on
   --from DIR|TARBALL  release to install (default: the release this script belongs to)
   --version V         release version (default: the release's VERSION file)
@@ -169,27 +170,27 @@ resolve_owner() {  # user:group -> numeric uid:gid from the host database (works
 # --- systemd unit -------------------------------------------------------------------
 # The one template for the unit. TS code gets it through `install.sh unit`.
 render_unit() {
-  local role=$1 guard=$2 user=$3 caps families syscalls="" bpffs=""
-  case "$role" in
-    # edge reads log files it does not own (/var/log/* is root:adm 0640):
-    # CAP_DAC_READ_SEARCH bypasses read and search permission checks, nothing more.
-    edge) caps="CAP_DAC_READ_SEARCH" ;;
-    # relay only listens (unprivileged port) and talks to Kafka: no capabilities.
-    relay) caps="" ;;
-  esac
+  local role=$1 guard=$2 user=$3 families syscalls="" bpffs=""
+  # No role holds a capability. edge reads /var/log through its groups: the
+  # user joins adm (Debian's group for log files) at install and systemd
+  # applies the user's supplementary groups. A log readable only by root
+  # needs an ACL for the user (setfacl -m u:edgelog:r FILE; a default ACL on
+  # its directory covers rotated files), not CAP_DAC_READ_SEARCH, which would
+  # open every file on the host to a process that parses untrusted input.
+  case "$role" in edge|relay) ;; esac
   families="AF_INET AF_INET6 AF_UNIX"
   if [ "$guard" = 1 ]; then
-    # tc/eBPF ingress guard: load programs and maps (CAP_BPF, bpf(2) is in
-    # @privileged, not @system-service), attach a clsact qdisc and filter
-    # over rtnetlink (CAP_NET_ADMIN, AF_NETLINK), read per-CPU counters and
-    # use BPF helpers gated on perfmon (CAP_PERFMON).
-    caps="${caps:+$caps }CAP_BPF CAP_NET_ADMIN CAP_PERFMON"
+    # tc/eBPF ingress guard, split by privilege: ExecStartPre=+ (full
+    # privileges, short-lived) loads the program, attaches the tc filter and
+    # pins the maps in /sys/fs/bpf/edgelog, owned by the service user
+    # ('-': a host without eBPF still ships logs; the agent reports the
+    # guard degraded). The agent keeps no CAP_BPF/CAP_NET_ADMIN/CAP_PERFMON:
+    # it updates rules and reads counters through the pinned maps, which
+    # needs the bpf() syscall (not in @system-service) and, to check that the
+    # filter is attached, an rtnetlink query (AF_NETLINK, unprivileged).
     families="$families AF_NETLINK"
-    syscalls="bpf perf_event_open"
-    # Pinned guard maps (guard.pin_root) survive agent restarts; /sys is
-    # read-only under ProtectSystem=strict, so open up only our bpffs dir,
-    # created as root ('+') before start ('-': no bpffs, no pinning, no failure).
-    bpffs="ExecStartPre=+-/bin/mkdir -p /sys/fs/bpf/edgelog
+    syscalls="bpf"
+    bpffs="ExecStartPre=+-${OPT}/current/bin/edgelog install guard --config ${ETC}/edgelog.yaml --user ${user}
 ReadWritePaths=-/sys/fs/bpf/edgelog"
   fi
   cat <<UNIT
@@ -233,9 +234,10 @@ LimitNOFILE=65536
 # io_uring registered buffers are locked memory.
 LimitMEMLOCK=64M
 
-# Privileges: only what the enabled features need.
-CapabilityBoundingSet=${caps}
-AmbientCapabilities=${caps}
+# Privileges: none for the long-running agent (the guard's privileged step is
+# the ExecStartPre=+ line above).
+CapabilityBoundingSet=
+AmbientCapabilities=
 NoNewPrivileges=yes
 
 # Filesystem: everything read-only except the state dir.
