@@ -41,6 +41,7 @@ PURGE=0
 CONFIG=
 START=1
 SVC_USER=
+PUBKEY=
 
 usage() {
   cat <<'USAGE'
@@ -63,6 +64,8 @@ options:
   --from DIR|TARBALL  release to install (default: the release this script belongs to)
   --version V         release version (default: the release's VERSION file)
   --config FILE       config to install as /etc/edgelog/edgelog.yaml when none exists yet
+  --pubkey FILE       minisign public key that signed the release (recorded as /etc/edgelog/release.pub;
+                      later upgrades verify with the recorded key when --pubkey is not given)
   --user NAME         service user (default edgelog)
   --no-start          install/upgrade without enabling or (re)starting the service
   --purge             with uninstall: also remove /etc/edgelog, /var/lib/edgelog and the user
@@ -95,6 +98,8 @@ while [ $# -gt 0 ]; do
     --version=*) VERSION=${1#*=}; shift ;;
     --config) need_arg "$@"; CONFIG=$2; shift 2 ;;
     --config=*) CONFIG=${1#*=}; shift ;;
+    --pubkey) need_arg "$@"; PUBKEY=$2; shift 2 ;;
+    --pubkey=*) PUBKEY=${1#*=}; shift ;;
     --user) need_arg "$@"; SVC_USER=$2; shift 2 ;;
     --user=*) SVC_USER=${1#*=}; shift ;;
     --no-start) START=0; shift ;;
@@ -336,6 +341,46 @@ ensure_user() {
   fi
 }
 
+# The release key: --pubkey, else the one recorded at the first install.
+release_pubkey() {
+  if [ -n "$PUBKEY" ]; then
+    [ -f "$PUBKEY" ] || die "--pubkey: $PUBKEY is not a file"
+    printf '%s' "$PUBKEY"
+  elif [ -f "$ROOT$ETC/release.pub" ]; then
+    printf '%s' "$ROOT$ETC/release.pub"
+  fi
+}
+
+# A tarball is unpacked only after both checks pass: the checksum file and
+# the detached minisign signature that sit beside it (never inside: a file
+# cannot vouch for the archive that carries it).
+verify_tarball() {
+  local tar=$1 sums="$1.sha256" sig="$1.minisig" key want got
+  [ -f "$sums" ] || die "refusing $tar: no checksum file $sums beside it"
+  [ -f "$sig" ] || die "refusing $tar: no signature $sig beside it"
+  key=$(release_pubkey)
+  [ -n "$key" ] || die "refusing $tar: no release public key (pass --pubkey FILE; it is recorded in $ETC/release.pub)"
+  want=$(awk 'NR == 1 { print $1 }' "$sums")
+  case "$want" in *[!0-9a-f]*|'') die "refusing $tar: $sums holds no sha256" ;; esac
+  [ ${#want} = 64 ] || die "refusing $tar: $sums holds no sha256"
+  got=$(sha256sum "$tar" | cut -d' ' -f1)
+  [ "$got" = "$want" ] || die "refusing $tar: sha256 mismatch (file $got, $sums says $want)"
+  command -v minisign >/dev/null 2>&1 || die "refusing $tar: minisign is not installed (apt-get install minisign) so the signature cannot be checked"
+  minisign -V -q -m "$tar" -x "$sig" -p "$key" >/dev/null 2>&1 \
+    || die "refusing $tar: signature $sig does not verify with public key $key"
+  say "verified $tar: sha256 $got, signed by $(sed -n 2p "$key" | cut -c1-16)..."
+}
+
+# Record the release key at install so upgrades verify with the key the
+# operator trusted, not with one that arrives with the new tarball.
+record_pubkey() {
+  [ -n "$PUBKEY" ] || return 0
+  [ -f "$PUBKEY" ] || die "--pubkey: $PUBKEY is not a file"
+  if [ -f "$ROOT$ETC/release.pub" ] && cmp -s "$PUBKEY" "$ROOT$ETC/release.pub"; then return 0; fi
+  write_file "$ROOT$ETC/release.pub" 0644 <"$PUBKEY"
+  own root:root 0644 "$ROOT$ETC/release.pub"
+}
+
 # Copy or unpack the release into releases/<version>; sets VERSION.
 stage_release() {
   [ -n "$FROM" ] || FROM=$(default_from)
@@ -343,6 +388,7 @@ stage_release() {
   if [ -d "$FROM" ]; then
     [ -f "$FROM/VERSION" ] && src_version=$(tr -d ' \n' <"$FROM/VERSION")
   elif [ -f "$FROM" ]; then
+    verify_tarball "$FROM"
     # The tarball's one top-level directory holds VERSION (not some */VERSION deeper down).
     local top
     top=$( (tar -tzf "$FROM" 2>/dev/null || true) | head -n1 | cut -d/ -f1) || true
@@ -473,6 +519,7 @@ cmd_install() {
   act mkdir -p "$ROOT$OPT"
   stage_release
   install_config
+  record_pubkey
   install_state
   install_unit "$VERSION"
   write_env
