@@ -19,14 +19,19 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { appendFileSync, chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startKafkaCluster, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
 import { checkAgainstFiles, readLogsData, type ReadbackRecord } from '../../agent/verify/otlp-readback.ts';
 import { registerCodecs } from '../../agent/sinks/kafka/codecs.ts';
 import { signingKey, type SigningKey } from '../install/helpers.ts';
 import { NodeContainer, repoRoot, rigSkipReason } from './rig.ts';
 
-const loghub = join(repoRoot, '../shared/data/loghub');
+/** ../shared/data/loghub from the repository, or from a parent when this checkout is a worktree deeper down. */
+function findLoghub(): string {
+  for (let d = join(repoRoot, '..'); d !== '/'; d = dirname(d)) if (existsSync(join(d, 'shared/data/loghub'))) return join(d, 'shared/data/loghub');
+  return join(repoRoot, '../shared/data/loghub');
+}
+const loghub = findLoghub();
 const skip = rigSkipReason() ?? (existsSync(loghub) ? false : `no samples at ${loghub}`);
 const buildSh = join(repoRoot, 'agent/install/release/build.sh');
 
@@ -140,6 +145,17 @@ sinks:
   };
   /** Every line written so far (the live file up to its last newline) is in Kafka; journald has `expect`. */
   const delivered = async (step: string, expect: RegExp[], opts: { duplicatesAllowed?: boolean } = {}): Promise<ReadbackRecord[]> => {
+    // journald first (the step's lines, with a deadline), then the lines written up to now.
+    const seen: string[] = [];
+    const endJournal = Date.now() + 60_000;
+    for (;;) {
+      const j = c.journal('edgelog.service', cursor);
+      cursor = j.cursor;
+      seen.push(...j.lines);
+      if (expect.every((re) => seen.some((l) => re.test(l))) || Date.now() > endJournal) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    for (const re of expect) assert.ok(seen.some((l) => re.test(l)), `${step}: journald has ${re} in:\n${seen.slice(-30).join('\n')}`);
     const files = new Map<string, Buffer>();
     for (const f of [...samples, 'live.log']) {
       let b = readFileSync(join(appDir, f));
@@ -162,15 +178,21 @@ sinks:
       assert.equal(x.mismatched, 0, `${step}: ${x.stream} ${x.mismatched} bodies differ`);
       if (!opts.duplicatesAllowed) assert.equal(x.duplicates, 0, `${step}: ${x.stream} duplicates without a restart`);
     }
-    const j = c.journal('edgelog.service', cursor);
-    cursor = j.cursor;
-    for (const re of expect) assert.ok(j.lines.some((l) => re.test(l)), `${step}: journald has ${re} in:\n${j.lines.slice(-30).join('\n')}`);
     rows.push({ step, written, consumed: records.length, lost, duplicates: dups, journal: expect.map((r) => r.source).join(' | ') });
     log(`${step}: written ${written}, consumed ${records.length} records, lost ${lost}, duplicates ${dups}; journald: ${expect.map((r) => r.source).join(' | ')}`);
     return records;
   };
-  const caps = (label: string): Record<string, string> => {
-    const st = c.procStatus(c.mainPid());
+  const caps = async (label: string): Promise<Record<string, string>> => {
+    // Right after `active`, MainPID can still be systemd's forked child setting up the sandbox
+    // (root, full caps, named "(edgelog)"); read the agent once it is the bundled node.
+    const end = Date.now() + 30_000;
+    let pid = c.mainPid();
+    while (!/\/bin\/node$/.test(c.exec(['readlink', `/proc/${pid}/exe`]).stdout.trim())) {
+      if (Date.now() > end) throw new Error(`${label}: MainPID ${pid} never became the agent`);
+      await new Promise((r) => setTimeout(r, 100));
+      pid = c.mainPid();
+    }
+    const st = c.procStatus(pid);
     log(`${label}: /proc/<agent>/status ${JSON.stringify(st)}`);
     for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.equal(BigInt(`0x${st[set]}`), 0n, `${label}: ${set} of the running agent is empty`);
     return st;
@@ -204,7 +226,7 @@ sinks:
   assert.equal(c.mustExec(['systemctl', 'is-enabled', 'edgelog.service']).stdout.trim(), 'enabled');
   await waitActive('install');
   await delivered('install --role edge', [/Started edgelog\.service/, /"msg":"agent started".*"role":"edge"/]);
-  const st = caps('edge, no guard');
+  const st = await caps('edge, no guard');
   assert.match(st.Groups!, new RegExp(`\\b${adm}\\b`), 'the agent runs with the adm group');
   const exposureEdge = exposure('edge');
 
@@ -275,7 +297,7 @@ guard:
   assert.ok(gj.lines.some((l) => /edgelog-guard: attached on host0/.test(l)), `privileged step attached:\n${gj.lines.join('\n')}`);
   const pins = c.mustExec(['stat', '-c', '%U %a', '/sys/fs/bpf/edgelog/host0', '/sys/fs/bpf/edgelog/host0/cfg']).stdout.trim().split('\n');
   assert.deepEqual(pins, ['edgelog 700', 'edgelog 600'], 'the pins belong to the service user');
-  const capsGuard = caps('edge + guard');
+  const capsGuard = await caps('edge + guard');
   const exposureGuard = exposure('edge + guard');
   const metrics = () => c.mustExec(['/opt/edgelog/current/bin/node', '-e', 'fetch("http://127.0.0.1:9700/metrics").then((r) => r.text()).then((t) => process.stdout.write(t))']).stdout;
   const dropped = () => [...metrics().matchAll(/^edgelog_guard_dropped_packets_total\{[^}]*reason="deny"[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
@@ -308,7 +330,7 @@ guard:
   while (passed < 50 && Date.now() < endPass) passed = (await readAll()).filter((r) => r.body.toString().includes('guard-passed')).length;
   assert.equal(passed, 50, 'after the reload lifted the deny rule every datagram arrived');
   assert.equal(dropped(), before, 'no drops after the rule was lifted');
-  caps('edge + guard after reload');
+  await caps('edge + guard after reload');
   log(`guard: 50 denied datagrams dropped and counted, 50 passed after reload; journald ${lifted.lines.length} lines`);
   c.mustExec(['edgelog', 'install', 'uninstall', '--purge']);
 
