@@ -15,43 +15,17 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { appendFileSync, chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { startKafkaCluster, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
-import { checkAgainstFiles, readLogsData, type ReadbackRecord } from '../../agent/verify/otlp-readback.ts';
-import { registerCodecs } from '../../agent/sinks/kafka/codecs.ts';
-import { signingKey, type SigningKey } from '../install/helpers.ts';
-import { NodeContainer, repoRoot, rigSkipReason } from './rig.ts';
+import { signingKey } from '../install/helpers.ts';
+import { NodeContainer, rigSkipReason } from './rig.ts';
+import { buildRelease, findLoghub, StepChecks } from './checks.ts';
 
-/** ../shared/data/loghub from the repository, or from a parent when this checkout is a worktree deeper down. */
-function findLoghub(): string {
-  for (let d = join(repoRoot, '..'); d !== '/'; d = dirname(d)) if (existsSync(join(d, 'shared/data/loghub'))) return join(d, 'shared/data/loghub');
-  return join(repoRoot, '../shared/data/loghub');
-}
 const loghub = findLoghub();
 const skip = rigSkipReason() ?? (existsSync(loghub) ? false : `no samples at ${loghub}`);
-const buildSh = join(repoRoot, 'agent/install/release/build.sh');
-
-/** build.sh (what `npm run release` runs after setup) for one version, signed with `key`. */
-function build(out: string, version: string, key: SigningKey): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [buildSh, '--out', out, '--version', version, '--without-demo-kafka'], {
-      env: { ...process.env, EDGELOG_SIGNING_KEY: key.sec }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let so = '';
-    let se = '';
-    child.stdout.on('data', (d: Buffer) => { so += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { se += d.toString(); });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(so.trim().split('\n').pop()!) : reject(new Error(`build.sh exited ${code}: ${se.slice(-2000)}`))));
-  });
-}
-
-interface Row { step: string; written: number; consumed: number; lost: number; duplicates: number; journal: string }
-
 test('edge node under systemd: verified install, ship, reload, upgrade, rollback, restart under load, uninstall, purge; guard with no capability', { skip, timeout: 1_200_000 }, async (t: TestContext) => {
   const t0 = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'edgelog-node-'));
@@ -68,7 +42,7 @@ test('edge node under systemd: verified install, ship, reload, upgrade, rollback
 
   // --- the two releases, signed by a key only this test holds ---------------------------
   const key = signingKey(join(dir, 'key'));
-  const [tarA, tarB] = await Promise.all([build(join(dir, 'dist-a'), '0.1.0-rig.1', key), build(join(dir, 'dist-b'), '0.1.0-rig.2', key)]);
+  const [tarA, tarB] = await Promise.all([buildRelease(join(dir, 'dist-a'), '0.1.0-rig.1', key), buildRelease(join(dir, 'dist-b'), '0.1.0-rig.2', key)]);
   log(`releases built at +${Math.round((Date.now() - t0) / 1000)} s`);
 
   const c = (container = await NodeContainer.boot(join(dir, 'node'), 'e', log));
@@ -133,85 +107,22 @@ sinks:
 `;
   writeFileSync(join(c.root, 'root/edge.yaml'), config(''));
 
-  // --- checks after each step ---------------------------------------------------------
-  const rows: Row[] = [];
-  let cursor = '';
-  const readAll = async (): Promise<ReadbackRecord[]> => {
-    registerCodecs();
-    const msgs = await kafka!.consumeAll(topic, { idleMs: 1500, timeoutMs: 60_000 });
-    const out: ReadbackRecord[] = [];
-    for (const m of msgs) if (m.value) out.push(...readLogsData(m.value));
-    return out;
-  };
-  /** Every line written so far (the live file up to its last newline) is in Kafka; journald has `expect`. */
-  const delivered = async (step: string, expect: RegExp[], opts: { duplicatesAllowed?: boolean } = {}): Promise<ReadbackRecord[]> => {
-    // journald first (the step's lines, with a deadline), then the lines written up to now.
-    const seen: string[] = [];
-    const endJournal = Date.now() + 60_000;
-    for (;;) {
-      const j = c.journal('edgelog.service', cursor);
-      cursor = j.cursor;
-      seen.push(...j.lines);
-      if (expect.every((re) => seen.some((l) => re.test(l))) || Date.now() > endJournal) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    for (const re of expect) assert.ok(seen.some((l) => re.test(l)), `${step}: journald has ${re} in:\n${seen.slice(-30).join('\n')}`);
+  const samplesNow = (): Map<string, Buffer> => {
     const files = new Map<string, Buffer>();
     for (const f of [...samples, 'live.log']) {
       let b = readFileSync(join(appDir, f));
       if (f === 'live.log') b = b.subarray(0, b.lastIndexOf(10) + 1);
       files.set(`/var/log/app/${f}`, b);
     }
-    let records: ReadbackRecord[] = [];
-    let checks = checkAgainstFiles([], files);
-    const end = Date.now() + 180_000;
-    for (;;) {
-      records = await readAll();
-      checks = checkAgainstFiles(records, files);
-      if (checks.every((x) => x.missing === 0) || Date.now() > end) break;
-    }
-    const written = checks.reduce((a, x) => a + x.expected, 0);
-    const lost = checks.reduce((a, x) => a + x.missing, 0);
-    const dups = checks.reduce((a, x) => a + x.duplicates, 0);
-    for (const x of checks) {
-      assert.equal(x.missing, 0, `${step}: ${x.stream} lost ${x.missing} of ${x.expected} lines`);
-      assert.equal(x.mismatched, 0, `${step}: ${x.stream} ${x.mismatched} bodies differ`);
-      if (!opts.duplicatesAllowed) assert.equal(x.duplicates, 0, `${step}: ${x.stream} duplicates without a restart`);
-    }
-    rows.push({ step, written, consumed: records.length, lost, duplicates: dups, journal: expect.map((r) => r.source).join(' | ') });
-    log(`${step}: written ${written}, consumed ${records.length} records, lost ${lost}, duplicates ${dups}; journald: ${expect.map((r) => r.source).join(' | ')}`);
-    return records;
+    return files;
   };
-  const caps = async (label: string): Promise<Record<string, string>> => {
-    // Right after `active`, MainPID can still be systemd's forked child setting up the sandbox
-    // (root, full caps, named "(edgelog)"); read the agent once it is the bundled node.
-    const end = Date.now() + 30_000;
-    let pid = c.mainPid();
-    while (!/\/bin\/node$/.test(c.exec(['readlink', `/proc/${pid}/exe`]).stdout.trim())) {
-      if (Date.now() > end) throw new Error(`${label}: MainPID ${pid} never became the agent`);
-      await new Promise((r) => setTimeout(r, 100));
-      pid = c.mainPid();
-    }
-    const st = c.procStatus(pid);
-    log(`${label}: /proc/<agent>/status ${JSON.stringify(st)}`);
-    for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.equal(BigInt(`0x${st[set]}`), 0n, `${label}: ${set} of the running agent is empty`);
-    return st;
-  };
-  const exposure = (label: string): string => {
-    const r = c.exec(['systemd-analyze', 'security', 'edgelog.service', '--no-pager']);
-    const m = /Overall exposure level for edgelog\.service: ([\d.]+ \w+)/.exec(r.stdout);
-    assert.ok(m, `systemd-analyze security: ${r.stdout.slice(-500)}${r.stderr}`);
-    log(`${label}: systemd-analyze security (in the container) ${m[1]}`);
-    return m[1]!;
-  };
-  const active = () => c.exec(['systemctl', 'is-active', 'edgelog.service']).stdout.trim();
-  const waitActive = async (what: string) => {
-    const end = Date.now() + 60_000;
-    while (active() !== 'active') {
-      if (Date.now() > end) throw new Error(`${what}: edgelog.service is ${active()}\n${c.journal('edgelog.service', '').lines.slice(-20).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const k = new StepChecks(c, kafka, topic, samplesNow, log);
+  const readAll = () => k.readAll();
+  const delivered = (step: string, expect: RegExp[], opts: { duplicatesAllowed?: boolean } = {}) => k.delivered(step, expect, opts);
+  const caps = (label: string) => k.caps(label);
+  const exposure = (label: string) => k.exposure(label);
+  const active = () => k.active();
+  const waitActive = (what: string) => k.waitActive(what);
 
   // --- 1. install, as an operator: check the signature, unpack, `edgelog install` ----------
   startWriter(5);
@@ -277,7 +188,6 @@ sinks:
   c.mustExec(['bash', `${relA}/install.sh`, 'uninstall', '--purge']);
   assert.notEqual(c.exec(['getent', 'passwd', 'edgelog']).status, 0, 'user removed');
   for (const p of ['/etc/edgelog', '/var/lib/edgelog', '/usr/local/bin/edgelog']) assert.notEqual(c.exec(['test', '-e', p]).status, 0, `${p} removed`);
-  rows.push({ step: 'uninstall --purge', written: 0, consumed: 0, lost: 0, duplicates: 0, journal: '(no service)' });
 
   // --- 8. the guard: attached by the privileged ExecStartPre=+, the agent holds no capability ---
   const port = 5140;
@@ -293,8 +203,7 @@ guard:
   writeFileSync(join(c.root, 'root/edge-guard.yaml'), guardCfg([`${c.hostAddr}/32`]));
   c.mustExec([`${relA}/bin/edgelog`, 'install', '--from', inNode(tarA), '--pubkey', '/root/release.pub', '--role', 'edge', '--guard', '--config', '/root/edge-guard.yaml']);
   await waitActive('install --guard');
-  const gj = c.journal('edgelog.service', cursor);
-  assert.ok(gj.lines.some((l) => /edgelog-guard: attached on host0/.test(l)), `privileged step attached:\n${gj.lines.join('\n')}`);
+  await k.journal('install --guard', [/edgelog-guard: attached on host0/, /edgelog-guard: \/sys\/fs\/bpf\/edgelog handed to edgelog/, /"msg":"guard rules applied"/]);
   const pins = c.mustExec(['stat', '-c', '%U %a', '/sys/fs/bpf/edgelog/host0', '/sys/fs/bpf/edgelog/host0/cfg']).stdout.trim().split('\n');
   assert.deepEqual(pins, ['edgelog 700', 'edgelog 600'], 'the pins belong to the service user');
   const capsGuard = await caps('edge + guard');
@@ -321,8 +230,7 @@ guard:
   // A reload lifts the rule through the pinned maps (the agent has no CAP_BPF/CAP_NET_ADMIN).
   writeFileSync(join(c.root, 'etc/edgelog/edgelog.yaml'), guardCfg([]));
   c.mustExec(['systemctl', 'reload', 'edgelog.service']);
-  const lifted = c.journal('edgelog.service', cursor);
-  await waitGuard('reload applied', () => c.journal('edgelog.service', cursor).lines.some((l) => /"msg":"guard rules applied".*"removed":\["deny/.test(l)));
+  const lifted = await k.journal('reload lifting the deny rule', [/Reloaded edgelog\.service/, /"msg":"guard rules applied".*"removed":\["deny/]);
   const before = dropped();
   await send('guard-passed', 50);
   let passed = 0;
@@ -331,10 +239,11 @@ guard:
   assert.equal(passed, 50, 'after the reload lifted the deny rule every datagram arrived');
   assert.equal(dropped(), before, 'no drops after the rule was lifted');
   await caps('edge + guard after reload');
-  log(`guard: 50 denied datagrams dropped and counted, 50 passed after reload; journald ${lifted.lines.length} lines`);
+  log(`guard: 50 denied datagrams dropped and counted, 50 passed after reload; journald ${lifted.length} lines since the reload`);
   c.mustExec(['edgelog', 'install', 'uninstall', '--purge']);
 
   const seconds = Math.round((Date.now() - t0) / 1000);
   log(`rig total ${seconds} s; exposure edge ${exposureEdge}, edge+guard ${exposureGuard}; caps with guard ${JSON.stringify(capsGuard)}`);
-  for (const r of rows) log(`| ${r.step} | ${r.written} | ${r.consumed} | ${r.lost} | ${r.duplicates} | ${r.journal} |`);
+  k.rows.push({ step: 'uninstall --purge', written: 0, consumed: 0, lost: 0, duplicates: 0, journal: '(no service)' });
+  for (const line of k.table()) log(line);
 });
