@@ -7,19 +7,20 @@
 // reads counters through the pinned maps (GuardController.usesPins; map
 // operations on a pin are checked against its file mode on Linux >= 6.5).
 
-import { chownSync, chmodSync, readdirSync, statSync } from 'node:fs';
+import { chownSync, chmodSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfigFile } from '../config/load.ts';
 import { GuardController } from '../native/guard.ts';
 
-export const guardStepHelp = `usage: edgelog install guard --config FILE [--user NAME]
+export const guardStepHelp = `usage: edgelog install guard --config FILE [--user NAME] [--detach]
 
 Loads and attaches the tc/eBPF ingress guard configured in FILE's guard:
 section, pins its maps under guard.pin_root/<interface>/ and makes that
 directory the service user's (default edgelog), so the agent can change rules
 without CAP_BPF or CAP_NET_ADMIN. Run as root; the systemd unit runs it as
 ExecStartPre=+. Exit 0 also when the config has no guard (nothing to do).
+--detach takes the filter off the interface and removes the pins (uninstall).
 `;
 
 function say(msg: string): void {
@@ -47,9 +48,11 @@ function handOver(dir: string, uid: number, gid: number): void {
 export function runGuardStep(argv: readonly string[]): number {
   let config = '';
   let user = 'edgelog';
+  let detach = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-h' || a === '--help') { process.stdout.write(guardStepHelp); return 0; }
+    if (a === '--detach') { detach = true; continue; }
     if (a === '--config') config = argv[++i] ?? '';
     else if (a === '--user') user = argv[++i] ?? '';
     else { say(`unknown argument ${a}`); return 2; }
@@ -62,6 +65,18 @@ export function runGuardStep(argv: readonly string[]): number {
   if (!g.pinRoot) {
     say('guard.pin_maps is false: the agent runs without capabilities and can only reach the guard through pinned maps; set guard.pin_maps: true');
     return 2;
+  }
+  if (detach) {
+    try {
+      const guard = GuardController.open(g.interface, { pinRoot: g.pinRoot, fromPins: false });
+      try { guard.detach(); } finally { guard.close(); }
+      rmSync(join(g.pinRoot, g.interface), { recursive: true, force: true });
+      say(`detached from ${g.interface}; pins in ${g.pinRoot}/${g.interface} removed`);
+      return 0;
+    } catch (err) {
+      say(`guard not detached: ${(err as Error).message}`);
+      return 1;
+    }
   }
   try {
     const { uid, gid } = ids(user);

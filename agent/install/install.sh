@@ -571,6 +571,12 @@ cmd_uninstall() {
     act rm -f "$ROOT$UNIT"
     systemctl_live daemon-reload
   fi
+  # A pinned guard keeps filtering after the agent stops (by design, across
+  # restarts); uninstall takes it off the interface with the release that put it there.
+  if [ "${GUARD:-0}" = 1 ] && [ "$LIVE" = 1 ] && [ -x "$OPT/current/bin/edgelog" ] && [ -f "$ETC/edgelog.yaml" ]; then
+    act "$OPT/current/bin/edgelog" install guard --detach --config "$ETC/edgelog.yaml" \
+      || say "warning: the guard could not be detached; remove it with: tc filter del dev <interface> ingress"
+  fi
   if [ -L "$ROOT$BINLINK" ]; then act rm -f "$ROOT$BINLINK"; fi
   if [ -d "$ROOT$OPT" ]; then act rm -rf "$ROOT$OPT"; fi
   if [ "$PURGE" = 1 ]; then

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capabilities, kernelVersion } from '../../agent/native/capabilities.ts';
@@ -80,4 +80,11 @@ sinks:
   for (let i = 0; i < 5; i++) execFileSync('ip', ['netns', 'exec', net.ns, 'bash', '-c', `echo '<14>passed ${i}' > /dev/udp/${net.hostAddr}/${port}`]);
   const d = asNobody('read');
   assert.equal(d.counters.reasons.deny!.packets, c.counters.reasons.deny!.packets, 'no drops after the rule was lifted');
+
+  // What uninstall runs: the privileged step takes the filter off and removes the pins.
+  assert.match(execFileSync('tc', ['filter', 'show', 'dev', net.hostIf, 'ingress'], { encoding: 'utf8' }), /\S/);
+  const off = spawnSync(process.execPath, [join(repo, 'agent/cli/main.ts'), 'install', 'guard', '--detach', '--config', cfg], { encoding: 'utf8' });
+  assert.equal(off.status, 0, off.stderr);
+  assert.equal(execFileSync('tc', ['filter', 'show', 'dev', net.hostIf, 'ingress'], { encoding: 'utf8' }).trim(), '', 'no filter left');
+  assert.equal(existsSync(join(pinRoot, net.hostIf)), false, 'pins removed');
 });

@@ -240,7 +240,11 @@ guard:
   assert.equal(dropped(), before, 'no drops after the rule was lifted');
   await caps('edge + guard after reload');
   log(`guard: 50 denied datagrams dropped and counted, 50 passed after reload; journald ${lifted.length} lines since the reload`);
-  c.mustExec(['edgelog', 'install', 'uninstall', '--purge']);
+  assert.match(c.mustExec(['tc', 'filter', 'show', 'dev', 'host0', 'ingress']).stdout, /\S/, 'the guard filter is on host0');
+  const un = c.mustExec(['edgelog', 'install', 'uninstall', '--purge']);
+  assert.match(un.stderr, /edgelog-guard: detached from host0/);
+  assert.equal(c.mustExec(['tc', 'filter', 'show', 'dev', 'host0', 'ingress']).stdout.trim(), '', 'uninstall took the guard off the interface');
+  assert.notEqual(c.exec(['test', '-e', '/sys/fs/bpf/edgelog/host0']).status, 0, 'pins removed');
 
   const seconds = Math.round((Date.now() - t0) / 1000);
   log(`rig total ${seconds} s; exposure edge ${exposureEdge}, edge+guard ${exposureGuard}; caps with guard ${JSON.stringify(capsGuard)}`);
