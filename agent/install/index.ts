@@ -35,9 +35,13 @@ commands:
 options:
   --root DIR          stage under DIR instead of / (no systemctl, no useradd)
   --role edge|relay   edge reads local log files; relay forwards to Kafka
-  --guard             enable the tc/eBPF ingress guard (adds CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON)
+  --guard             enable the tc/eBPF ingress guard (attached by a privileged ExecStartPre=+ step;
+                      the agent itself keeps no capability)
   --no-guard          turn the guard off again on upgrade
-  --from DIR|TARBALL  release to install (default: this release)
+  --from DIR|TARBALL  release to install (default: this release); a tarball is unpacked only when
+                      TARBALL.sha256 and TARBALL.minisig beside it verify
+  --pubkey FILE       minisign public key of the release signer (recorded in /etc/edgelog/release.pub;
+                      upgrades verify with the recorded key)
   --version V         release version (default: the release's VERSION)
   --config FILE       initial /etc/edgelog/edgelog.yaml when none exists
   --user NAME         service user (default edgelog)

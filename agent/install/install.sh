@@ -26,6 +26,10 @@
 #
 # --dry-run prints every action that would change something ("+ ..." lines on
 # stdout) and changes nothing.
+#
+# A tarball (--from X.tar.gz) is unpacked only after X.tar.gz.sha256 and the
+# detached minisign signature X.tar.gz.minisig beside it verify, with the key
+# from --pubkey or the one recorded at the first install (/etc/edgelog/release.pub).
 set -euo pipefail
 umask 022
 
