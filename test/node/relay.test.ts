@@ -1,6 +1,8 @@
 // A relay node under a real systemd (see rig.ts), fed by an edge agent: the
-// relay is installed in the container from the signed release as an
-// operator would; the edge agent runs on the host side (the repository's
+// relay is installed in the container from the signed release by the
+// cloud-init user data the relay fleet boots with (a tampered tarball and a
+// wrong key are refused first), and driven by an operator from there; the
+// edge agent runs on the host side (the repository's
 // CLI) and forwards the twelve loghub samples and a live writer's lines
 // over the veth. The relay writes to a Kafka broker on the host. After each
 // step (install, reload, upgrade, rollback, restart under load, uninstall,
@@ -15,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKafkaCluster, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
 import { signingKey } from '../install/helpers.ts';
+import { renderCloudInit, type CloudInitOptions } from '../../agent/install/cloud-init.ts';
+import { createHash } from 'node:crypto';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.ts';
 import { NodeContainer, rigSkipReason } from './rig.ts';
 import { buildRelease, findLoghub, pause, StepChecks } from './checks.ts';
@@ -22,7 +26,7 @@ import { buildRelease, findLoghub, pause, StepChecks } from './checks.ts';
 const loghub = findLoghub();
 const skip = rigSkipReason() ?? (existsSync(loghub) ? false : `no samples at ${loghub}`);
 
-test('relay node under systemd fed by an edge agent: install, reload, upgrade, rollback, restart under load, uninstall, purge', { skip, timeout: 1_200_000 }, async (t: TestContext) => {
+test('relay node under systemd fed by an edge agent: cloud-init install (tampered/wrong key refused), reload, upgrade, rollback, restart under load, uninstall, purge', { skip, timeout: 1_200_000 }, async (t: TestContext) => {
   const t0 = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'edgelog-relay-node-'));
   let container: NodeContainer | undefined;
@@ -127,12 +131,38 @@ sinks:
   };
   const k = new StepChecks(c, kafka, topic, filesNow, log);
 
-  // 1. install the relay (operator: verify, unpack, edgelog install), then start the edge feeding it.
-  c.mustExec(['minisign', '-V', '-q', '-m', inNode(tarA), '-p', '/root/release.pub']);
-  c.mustExec(['mkdir', '-p', '/root/unpacked']);
-  c.mustExec(['tar', '-xzf', inNode(tarA), '-C', '/root/unpacked']);
+  // 1. install the relay the way the relay fleet does: the cloud-init user data from
+  // renderCloudInit (the infra ships it byte for byte), run as root by the node. A tampered
+  // tarball or a wrong key is refused before anything is unpacked; then the genuine one installs.
+  const userData = (over: Partial<CloudInitOptions>): string => renderCloudInit({
+    role: 'relay', version: '0.1.0-rig.1', artifactUrl: `file://${inNode(tarA)}`,
+    artifactSha256: createHash('sha256').update(readFileSync(tarA)).digest('hex'),
+    signingPublicKey: readFileSync(key.pub, 'utf8'), configYaml: relayConfig(''), ...over,
+  });
+  const other = signingKey(join(dir, 'other'), 'attacker');
+  const tampered = Buffer.from(readFileSync(tarA));
+  tampered[tampered.length - 100] ^= 0xff;
+  mkdirSync(join(c.root, 'root/mirror'));
+  writeFileSync(join(c.root, 'root/mirror', tarA.split('/').pop()!), tampered);
+  copyFileSync(`${tarA}.minisig`, join(c.root, 'root/mirror', `${tarA.split('/').pop()!}.minisig`));
+  const refusals: [string, string, RegExp][] = [
+    ['wrong sha256', userData({ artifactSha256: '0'.repeat(64) }), /refusing .*: sha256 mismatch/],
+    ['wrong key', userData({ signingPublicKey: other.line }), /refusing .*: signature does not verify/],
+    ['tampered tarball', userData({ artifactUrl: `file:///root/mirror/${tarA.split('/').pop()}`, artifactSha256: createHash('sha256').update(tampered).digest('hex') }), /refusing .*: signature does not verify/],
+  ];
+  for (const [what, script, why] of refusals) {
+    const r = c.exec(['bash', '-s'], { input: script });
+    assert.notEqual(r.status, 0, `cloud-init user data with a ${what} is refused`);
+    assert.match(r.stderr, why, what);
+    assert.notEqual(c.exec(['test', '-e', '/opt/edgelog']).status, 0, `${what}: nothing installed`);
+    log(`cloud-init, ${what}: refused (${r.stderr.trim().split('\n').pop()})`);
+  }
+  const boot = c.exec(['bash', '-s'], { input: userData({}) });
+  assert.equal(boot.status, 0, `cloud-init user data installs the relay:\n${boot.stderr}`);
+  assert.equal(c.mustExec(['cat', '/etc/edgelog/release.pub']).stdout.split('\n')[1], key.line, 'the release key is recorded for upgrades');
   const relA = `/root/unpacked/${tarA.split('/').pop()!.replace(/\.tar\.gz$/, '')}`;
-  c.mustExec([`${relA}/bin/edgelog`, 'install', '--from', inNode(tarA), '--pubkey', '/root/release.pub', '--role', 'relay', '--config', '/root/relay.yaml']);
+  c.mustExec(['mkdir', '-p', '/root/unpacked']);
+  c.mustExec(['tar', '-xzf', inNode(tarA), '-C', '/root/unpacked']); // the operator's copy of the installer, for the purge at the end
   assert.doesNotMatch(c.mustExec(['id', '-nG', 'edgelog']).stdout, /\badm\b/, 'a relay reads no local logs');
   await k.waitActive('install');
   edge = await startAgent(edgeYaml);
