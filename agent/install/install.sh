@@ -46,6 +46,7 @@ CONFIG=
 START=1
 SVC_USER=
 PUBKEY=
+VERIFIED=0
 
 usage() {
   cat <<'USAGE'
@@ -392,7 +393,7 @@ stage_release() {
   if [ -d "$FROM" ]; then
     [ -f "$FROM/VERSION" ] && src_version=$(tr -d ' \n' <"$FROM/VERSION")
   elif [ -f "$FROM" ]; then
-    verify_tarball "$FROM"
+    [ "$VERIFIED" = 1 ] || verify_tarball "$FROM"
     # The tarball's one top-level directory holds VERSION (not some */VERSION deeper down).
     local top
     top=$( (tar -tzf "$FROM" 2>/dev/null || true) | head -n1 | cut -d/ -f1) || true
@@ -519,6 +520,8 @@ cmd_install() {
   if [ -n "$old" ] && [ "$CMD" = install ]; then
     say "edgelog $old is already installed; installing again (use 'upgrade' to move to a new release)"
   fi
+  # Verify a tarball before changing anything (user, directories, unit).
+  if [ -n "$FROM" ] && [ -f "$FROM" ]; then verify_tarball "$FROM"; VERIFIED=1; fi
   ensure_user
   act mkdir -p "$ROOT$OPT"
   stage_release

@@ -18,6 +18,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { appendFileSync, chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { startKafkaCluster, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
 import { signingKey } from '../install/helpers.ts';
@@ -130,6 +131,28 @@ sinks:
   c.mustExec(['mkdir', '-p', '/root/unpacked']);
   c.mustExec(['tar', '-xzf', inNode(tarA), '-C', '/root/unpacked']);
   const relA = `/root/unpacked/${tarA.split('/').pop()!.replace(/\.tar\.gz$/, '')}`;
+  // Refused before anything is unpacked: a tampered copy (with the original .sha256, then with
+  // a .sha256 rewritten to match it) and the genuine tarball with someone else's key.
+  const other = signingKey(join(dir, 'other'), 'attacker');
+  copyFileSync(other.pub, join(c.root, 'root/attacker.pub'));
+  const name = tarA.split('/').pop()!;
+  mkdirSync(join(c.root, 'root/mirror'));
+  const bad = Buffer.from(readFileSync(tarA));
+  bad[bad.length - 100] ^= 0xff;
+  writeFileSync(join(c.root, 'root/mirror', name), bad);
+  copyFileSync(`${tarA}.sha256`, join(c.root, 'root/mirror', `${name}.sha256`));
+  copyFileSync(`${tarA}.minisig`, join(c.root, 'root/mirror', `${name}.minisig`));
+  const refuse = (what: string, from: string, pub: string, why: RegExp) => {
+    const r = c.exec([`${relA}/bin/edgelog`, 'install', '--from', from, '--pubkey', pub, '--role', 'edge', '--config', '/root/edge.yaml']);
+    assert.notEqual(r.status, 0, `${what} refused`);
+    assert.match(r.stderr, why, what);
+    assert.notEqual(c.exec(['test', '-e', '/opt/edgelog']).status, 0, `${what}: nothing installed`);
+    log(`edgelog install, ${what}: refused (${r.stderr.trim().split('\n').pop()})`);
+  };
+  refuse('tampered tarball', `/root/mirror/${name}`, '/root/release.pub', /sha256 mismatch/);
+  writeFileSync(join(c.root, 'root/mirror', `${name}.sha256`), `${createHash('sha256').update(bad).digest('hex')}  ${name}\n`);
+  refuse('tampered tarball with a matching .sha256', `/root/mirror/${name}`, '/root/release.pub', /signature .* does not verify/);
+  refuse('wrong public key', inNode(tarA), '/root/attacker.pub', /signature .* does not verify/);
   const inst = c.mustExec([`${relA}/bin/edgelog`, 'install', '--from', inNode(tarA), '--pubkey', '/root/release.pub', '--role', 'edge', '--config', '/root/edge.yaml']);
   assert.match(inst.stderr, /verified \/root\/edgelog-0\.1\.0-rig\.1-linux-\w+\.tar\.gz: sha256 [0-9a-f]{64}/);
   assert.match(c.mustExec(['getent', 'passwd', 'edgelog']).stdout, /^edgelog:x:\d+:\d+:.*:\/var\/lib\/edgelog:\/usr\/sbin\/nologin$/m, 'real useradd');
