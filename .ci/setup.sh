@@ -29,6 +29,23 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
 fi
 
+# --- node test rig and release signing (issue 13) ---------------------------------
+# minisign signs and verifies releases; debootstrap + systemd-container
+# (systemd-nspawn) boot a clean Debian with a real systemd for test/node/;
+# acl lets test/install show the ACL an operator sets for a root-only log.
+rig_pkgs=()
+for p in minisign debootstrap systemd-container acl; do have_pkg "$p" || rig_pkgs+=("$p"); done
+if [ ${#rig_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && have_cmd apt-get; then
+    log "installing Debian packages: ${rig_pkgs[*]}"
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${rig_pkgs[@]}" >/dev/null \
+      || log "warning: could not install ${rig_pkgs[*]}; release signing and the node rig will be skipped"
+  else
+    log "not root: skipping Debian packages ${rig_pkgs[*]}"
+  fi
+fi
+
 # --- npm dependencies (also the Node 24 runtime through the 'node' package) ----
 stamp=node_modules/.edgelog-stamp
 want=$( (cat package.json package-lock.json 2>/dev/null || true) | sha256sum | cut -c1-16)

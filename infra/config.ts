@@ -68,7 +68,10 @@ export interface EdgelogInfraConfig {
   readonly agent: {
     readonly version: string;
     readonly artifactUrl: string;
-    readonly artifactSha256?: string;
+    /** sha256 of the tarball (`<tarball>.sha256` from `npm run release`); relays refuse anything else. */
+    readonly artifactSha256: string;
+    /** minisign public key of the release signer; relays verify `<artifactUrl>.minisig` with it. */
+    readonly signingPublicKey: string;
   };
   readonly dns: {
     /** Existing public hosted zone. */
@@ -146,6 +149,10 @@ export const config: EdgelogInfraConfig = {
   agent: {
     version: '0.1.0',
     artifactUrl: 'https://releases.edgelog.example.com/0.1.0/edgelog-0.1.0-linux-arm64.tar.gz',
+    // Example values, like the URL: a deployment sets the published release's
+    // sha256 (the .sha256 beside the tarball) and the project's signing key.
+    artifactSha256: '0000000000000000000000000000000000000000000000000000000000000000',
+    signingPublicKey: 'RWTsN7XZsXhxkn17BnGE4OszxDWnJ0+eqR9YWHMWZmMouhVsl0hyTFpN',
   },
   dns: {
     zoneName: 'edgelog.example.com',

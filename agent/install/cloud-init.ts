@@ -5,6 +5,11 @@
 // install) and every step must stop the boot script on failure; runcmd would
 // need the same shell anyway.
 //
+// Nothing is unpacked before two checks pass: the tarball's sha256 (carried
+// in the user data) and its detached minisign signature (<url>.minisig)
+// against the release public key (also in the user data). The key is handed
+// to install.sh, which records it in /etc/edgelog/release.pub for upgrades.
+//
 // The script does not re-implement installation: it unpacks the release
 // tarball and runs the install.sh shipped at its root, i.e. exactly what
 // `edgelog install` runs. The given config is handed to the installer with
@@ -24,8 +29,15 @@ export interface CloudInitOptions {
   version: string;
   /** Where the node downloads `edgelog-<version>-linux-<arch>.tar.gz` from. */
   artifactUrl: string;
-  /** Lower-case hex sha256 of the tarball; when set the script refuses a tarball that does not match. */
-  artifactSha256?: string;
+  /** Lower-case hex sha256 of the tarball (required): the script refuses a tarball that does not match. */
+  artifactSha256: string;
+  /**
+   * The minisign public key that signed the release (the base64 line
+   * `RW...`, or the whole .pub file). Required: the script fetches
+   * `<artifactUrl>.minisig` and refuses a tarball whose signature does not
+   * verify with it, before unpacking anything.
+   */
+  signingPublicKey: string;
   /** The edgelog.yaml to install when the node has none. */
   configYaml: string;
 }
@@ -50,6 +62,15 @@ function heredocDelimiter(body: string): string {
   return delim;
 }
 
+/** The base64 key line of a minisign public key (Ed25519, "RW" + 54 chars), from the line or the whole .pub file. */
+export function minisignKey(text: string | undefined): string {
+  const line = (text ?? '').split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('untrusted comment:'));
+  if (!line || !/^RW[A-Za-z0-9+/]{54}$/.test(line)) {
+    throw new CloudInitError('signingPublicKey: expected a minisign public key (a line "RW" + 54 base64 characters, as in the release .pub file)');
+  }
+  return line;
+}
+
 const VERSION_RE = /^[0-9A-Za-z][0-9A-Za-z._+-]*$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 
@@ -63,10 +84,11 @@ export function renderCloudInit(opts: CloudInitOptions): string {
   if (!/^(https?|file):\/\//.test(opts.artifactUrl)) {
     throw new CloudInitError(`artifactUrl: expected an http(s):// or file:// URL, got ${JSON.stringify(opts.artifactUrl)}`);
   }
-  const sha = opts.artifactSha256?.toLowerCase() ?? '';
-  if (sha !== '' && !SHA256_RE.test(sha)) {
-    throw new CloudInitError('artifactSha256: expected 64 hex digits');
+  const sha = (opts.artifactSha256 ?? '').toLowerCase();
+  if (!SHA256_RE.test(sha)) {
+    throw new CloudInitError('artifactSha256: expected the 64 hex digits of the release tarball (required: an unverified release is never installed)');
   }
+  const pubkey = minisignKey(opts.signingPublicKey);
   // A config without a final newline would glue its last line to the delimiter.
   const config = opts.configYaml.endsWith('\n') ? opts.configYaml : `${opts.configYaml}\n`;
   const delim = heredocDelimiter(config);
@@ -84,26 +106,43 @@ export function renderCloudInit(opts: CloudInitOptions): string {
     `EDGELOG_VERSION=${shellQuote(opts.version)}`,
     `EDGELOG_URL=${shellQuote(opts.artifactUrl)}`,
     `EDGELOG_SHA256=${shellQuote(sha)}`,
+    `EDGELOG_PUBKEY=${shellQuote(pubkey)}`,
     '',
     'work="$(mktemp -d /var/tmp/edgelog-bootstrap.XXXXXXXX)"',
     'trap \'rm -rf -- "$work"\' EXIT',
     '',
-    '# Download (retry: the network may come up after cloud-init starts).',
-    'case "$EDGELOG_URL" in',
-    '  file://*) cp -- "${EDGELOG_URL#file://}" "$work/edgelog.tar.gz" ;;',
-    '  *)',
-    '    if command -v curl >/dev/null 2>&1; then',
-    '      curl -fsSL --retry 10 --retry-delay 3 --retry-connrefused -o "$work/edgelog.tar.gz" "$EDGELOG_URL"',
-    '    else',
-    '      wget -q --tries=10 --waitretry=3 -O "$work/edgelog.tar.gz" "$EDGELOG_URL"',
-    '    fi',
-    '    ;;',
-    'esac',
+    'fetch() {  # fetch URL FILE',
+    '  case "$1" in',
+    '    file://*) cp -- "${1#file://}" "$2" ;;',
+    '    *)',
+    '      if command -v curl >/dev/null 2>&1; then',
+    '        curl -fsSL --retry 10 --retry-delay 3 --retry-connrefused -o "$2" "$1"',
+    '      else',
+    '        wget -q --tries=10 --waitretry=3 -O "$2" "$1"',
+    '      fi',
+    '      ;;',
+    '  esac',
+    '}',
     '',
-    'if [ -n "$EDGELOG_SHA256" ]; then',
-    '  echo "$EDGELOG_SHA256  $work/edgelog.tar.gz" | sha256sum -c --status - || {',
-    '    echo "edgelog: sha256 mismatch for $EDGELOG_URL" >&2; exit 1; }',
+    '# Download the tarball and its detached signature (retry: the network may come up after cloud-init starts).',
+    'fetch "$EDGELOG_URL" "$work/edgelog.tar.gz"',
+    'fetch "$EDGELOG_URL.minisig" "$work/edgelog.tar.gz.minisig"',
+    '',
+    '# Verify before unpacking anything: the sha256 this user data carries, then the signature.',
+    'echo "$EDGELOG_SHA256  $work/edgelog.tar.gz" | sha256sum -c --status - || {',
+    '  echo "edgelog: refusing $EDGELOG_URL: sha256 mismatch (expected $EDGELOG_SHA256)" >&2; exit 1; }',
+    'if ! command -v minisign >/dev/null 2>&1; then',
+    '  if command -v apt-get >/dev/null 2>&1; then',
+    '    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq minisign',
+    '  elif command -v dnf >/dev/null 2>&1; then',
+    '    dnf install -y -q minisign',
+    '  fi',
     'fi',
+    'command -v minisign >/dev/null 2>&1 || {',
+    '  echo "edgelog: refusing $EDGELOG_URL: minisign is not installed, the signature cannot be checked" >&2; exit 1; }',
+    'printf \'untrusted comment: edgelog release key\\n%s\\n\' "$EDGELOG_PUBKEY" > "$work/release.pub"',
+    'minisign -V -q -m "$work/edgelog.tar.gz" -x "$work/edgelog.tar.gz.minisig" -p "$work/release.pub" >/dev/null 2>&1 || {',
+    '  echo "edgelog: refusing $EDGELOG_URL: signature does not verify with the release key" >&2; exit 1; }',
     '',
     '# The tarball holds one top-level directory edgelog-<version>-linux-<arch>/.',
     'mkdir -p "$work/release"',
@@ -119,6 +158,7 @@ export function renderCloudInit(opts: CloudInitOptions): string {
     '  --role "$EDGELOG_ROLE" \\',
     '  --version "$EDGELOG_VERSION" \\',
     '  --from "$work/release" \\',
+    '  --pubkey "$work/release.pub" \\',
     '  --config "$work/edgelog.yaml"',
     '',
   ];

@@ -29,13 +29,19 @@ commands:
   uninstall   remove the service and binaries; keep config and state unless --purge
   status      show installed versions, role and service state
   unit        print the systemd unit that would be installed
+  guard       (root; the unit's ExecStartPre=+) attach the eBPF guard from --config and pin
+              its maps for the service user, so the agent itself needs no capability
 
 options:
   --root DIR          stage under DIR instead of / (no systemctl, no useradd)
   --role edge|relay   edge reads local log files; relay forwards to Kafka
-  --guard             enable the tc/eBPF ingress guard (adds CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON)
+  --guard             enable the tc/eBPF ingress guard (attached by a privileged ExecStartPre=+ step;
+                      the agent itself keeps no capability)
   --no-guard          turn the guard off again on upgrade
-  --from DIR|TARBALL  release to install (default: this release)
+  --from DIR|TARBALL  release to install (default: this release); a tarball is unpacked only when
+                      TARBALL.sha256 and TARBALL.minisig beside it verify
+  --pubkey FILE       minisign public key of the release signer (recorded in /etc/edgelog/release.pub;
+                      upgrades verify with the recorded key)
   --version V         release version (default: the release's VERSION)
   --config FILE       initial /etc/edgelog/edgelog.yaml when none exists
   --user NAME         service user (default edgelog)
@@ -52,6 +58,8 @@ export class InstallError extends EdgelogError {
 
 /** Run install.sh with `argv` (everything after `edgelog install`); resolves to its exit code. */
 export function runInstall(argv: readonly string[]): Promise<number> {
+  // The privileged guard step runs in-process (it needs the native helper, not bash).
+  if (argv[0] === 'guard') return import('./guard-step.ts').then((m) => m.runGuardStep(argv.slice(1)));
   if (argv.includes('-h') || argv.includes('--help')) {
     process.stdout.write(installHelp);
     return Promise.resolve(0);

@@ -26,6 +26,10 @@
 #
 # --dry-run prints every action that would change something ("+ ..." lines on
 # stdout) and changes nothing.
+#
+# A tarball (--from X.tar.gz) is unpacked only after X.tar.gz.sha256 and the
+# detached minisign signature X.tar.gz.minisig beside it verify, with the key
+# from --pubkey or the one recorded at the first install (/etc/edgelog/release.pub).
 set -euo pipefail
 umask 022
 
@@ -41,6 +45,8 @@ PURGE=0
 CONFIG=
 START=1
 SVC_USER=
+PUBKEY=
+VERIFIED=0
 
 usage() {
   cat <<'USAGE'
@@ -56,12 +62,15 @@ commands:
 
 options:
   --root DIR          stage everything under DIR (default /); systemctl and useradd are skipped unless DIR is /
-  --role edge|relay   edge reads local logs (CAP_DAC_READ_SEARCH); relay forwards to Kafka (no capabilities)
-  --guard             enable the tc/eBPF ingress guard (adds CAP_BPF CAP_NET_ADMIN CAP_PERFMON, AF_NETLINK, bpf())
+  --role edge|relay   edge reads local logs (group adm, no capability); relay forwards to Kafka
+  --guard             enable the tc/eBPF ingress guard: attached and pinned by a privileged ExecStartPre=+,
+                      the agent itself keeps no capability (AF_NETLINK and bpf() on pinned maps only)
   --no-guard          disable the guard on upgrade when it was on
   --from DIR|TARBALL  release to install (default: the release this script belongs to)
   --version V         release version (default: the release's VERSION file)
   --config FILE       config to install as /etc/edgelog/edgelog.yaml when none exists yet
+  --pubkey FILE       minisign public key that signed the release (recorded as /etc/edgelog/release.pub;
+                      later upgrades verify with the recorded key when --pubkey is not given)
   --user NAME         service user (default edgelog)
   --no-start          install/upgrade without enabling or (re)starting the service
   --purge             with uninstall: also remove /etc/edgelog, /var/lib/edgelog and the user
@@ -94,6 +103,8 @@ while [ $# -gt 0 ]; do
     --version=*) VERSION=${1#*=}; shift ;;
     --config) need_arg "$@"; CONFIG=$2; shift 2 ;;
     --config=*) CONFIG=${1#*=}; shift ;;
+    --pubkey) need_arg "$@"; PUBKEY=$2; shift 2 ;;
+    --pubkey=*) PUBKEY=${1#*=}; shift ;;
     --user) need_arg "$@"; SVC_USER=$2; shift 2 ;;
     --user=*) SVC_USER=${1#*=}; shift ;;
     --no-start) START=0; shift ;;
@@ -169,27 +180,27 @@ resolve_owner() {  # user:group -> numeric uid:gid from the host database (works
 # --- systemd unit -------------------------------------------------------------------
 # The one template for the unit. TS code gets it through `install.sh unit`.
 render_unit() {
-  local role=$1 guard=$2 user=$3 caps families syscalls="" bpffs=""
-  case "$role" in
-    # edge reads log files it does not own (/var/log/* is root:adm 0640):
-    # CAP_DAC_READ_SEARCH bypasses read and search permission checks, nothing more.
-    edge) caps="CAP_DAC_READ_SEARCH" ;;
-    # relay only listens (unprivileged port) and talks to Kafka: no capabilities.
-    relay) caps="" ;;
-  esac
+  local role=$1 guard=$2 user=$3 families syscalls="" bpffs=""
+  # No role holds a capability. edge reads /var/log through its groups: the
+  # user joins adm (Debian's group for log files) at install and systemd
+  # applies the user's supplementary groups. A log readable only by root
+  # needs an ACL for the user (setfacl -m u:edgelog:r FILE; a default ACL on
+  # its directory covers rotated files), not CAP_DAC_READ_SEARCH, which would
+  # open every file on the host to a process that parses untrusted input.
+  case "$role" in edge|relay) ;; esac
   families="AF_INET AF_INET6 AF_UNIX"
   if [ "$guard" = 1 ]; then
-    # tc/eBPF ingress guard: load programs and maps (CAP_BPF, bpf(2) is in
-    # @privileged, not @system-service), attach a clsact qdisc and filter
-    # over rtnetlink (CAP_NET_ADMIN, AF_NETLINK), read per-CPU counters and
-    # use BPF helpers gated on perfmon (CAP_PERFMON).
-    caps="${caps:+$caps }CAP_BPF CAP_NET_ADMIN CAP_PERFMON"
+    # tc/eBPF ingress guard, split by privilege: ExecStartPre=+ (full
+    # privileges, short-lived) loads the program, attaches the tc filter and
+    # pins the maps in /sys/fs/bpf/edgelog, owned by the service user
+    # ('-': a host without eBPF still ships logs; the agent reports the
+    # guard degraded). The agent keeps no CAP_BPF/CAP_NET_ADMIN/CAP_PERFMON:
+    # it updates rules and reads counters through the pinned maps, which
+    # needs the bpf() syscall (not in @system-service) and, to check that the
+    # filter is attached, an rtnetlink query (AF_NETLINK, unprivileged).
     families="$families AF_NETLINK"
-    syscalls="bpf perf_event_open"
-    # Pinned guard maps (guard.pin_root) survive agent restarts; /sys is
-    # read-only under ProtectSystem=strict, so open up only our bpffs dir,
-    # created as root ('+') before start ('-': no bpffs, no pinning, no failure).
-    bpffs="ExecStartPre=+-/bin/mkdir -p /sys/fs/bpf/edgelog
+    syscalls="bpf"
+    bpffs="ExecStartPre=+-${OPT}/current/bin/edgelog install guard --config ${ETC}/edgelog.yaml --user ${user}
 ReadWritePaths=-/sys/fs/bpf/edgelog"
   fi
   cat <<UNIT
@@ -233,9 +244,10 @@ LimitNOFILE=65536
 # io_uring registered buffers are locked memory.
 LimitMEMLOCK=64M
 
-# Privileges: only what the enabled features need.
-CapabilityBoundingSet=${caps}
-AmbientCapabilities=${caps}
+# Privileges: none for the long-running agent (the guard's privileged step is
+# the ExecStartPre=+ line above).
+CapabilityBoundingSet=
+AmbientCapabilities=
 NoNewPrivileges=yes
 
 # Filesystem: everything read-only except the state dir.
@@ -334,6 +346,46 @@ ensure_user() {
   fi
 }
 
+# The release key: --pubkey, else the one recorded at the first install.
+release_pubkey() {
+  if [ -n "$PUBKEY" ]; then
+    [ -f "$PUBKEY" ] || die "--pubkey: $PUBKEY is not a file"
+    printf '%s' "$PUBKEY"
+  elif [ -f "$ROOT$ETC/release.pub" ]; then
+    printf '%s' "$ROOT$ETC/release.pub"
+  fi
+}
+
+# A tarball is unpacked only after both checks pass: the checksum file and
+# the detached minisign signature that sit beside it (never inside: a file
+# cannot vouch for the archive that carries it).
+verify_tarball() {
+  local tar=$1 sums="$1.sha256" sig="$1.minisig" key want got
+  [ -f "$sums" ] || die "refusing $tar: no checksum file $sums beside it"
+  [ -f "$sig" ] || die "refusing $tar: no signature $sig beside it"
+  key=$(release_pubkey)
+  [ -n "$key" ] || die "refusing $tar: no release public key (pass --pubkey FILE; it is recorded in $ETC/release.pub)"
+  want=$(awk 'NR == 1 { print $1 }' "$sums")
+  case "$want" in *[!0-9a-f]*|'') die "refusing $tar: $sums holds no sha256" ;; esac
+  [ ${#want} = 64 ] || die "refusing $tar: $sums holds no sha256"
+  got=$(sha256sum "$tar" | cut -d' ' -f1)
+  [ "$got" = "$want" ] || die "refusing $tar: sha256 mismatch (file $got, $sums says $want)"
+  command -v minisign >/dev/null 2>&1 || die "refusing $tar: minisign is not installed (apt-get install minisign) so the signature cannot be checked"
+  minisign -V -q -m "$tar" -x "$sig" -p "$key" >/dev/null 2>&1 \
+    || die "refusing $tar: signature $sig does not verify with public key $key"
+  say "verified $tar: sha256 $got, signed by $(sed -n 2p "$key" | cut -c1-16)..."
+}
+
+# Record the release key at install so upgrades verify with the key the
+# operator trusted, not with one that arrives with the new tarball.
+record_pubkey() {
+  [ -n "$PUBKEY" ] || return 0
+  [ -f "$PUBKEY" ] || die "--pubkey: $PUBKEY is not a file"
+  if [ -f "$ROOT$ETC/release.pub" ] && cmp -s "$PUBKEY" "$ROOT$ETC/release.pub"; then return 0; fi
+  write_file "$ROOT$ETC/release.pub" 0644 <"$PUBKEY"
+  own root:root 0644 "$ROOT$ETC/release.pub"
+}
+
 # Copy or unpack the release into releases/<version>; sets VERSION.
 stage_release() {
   [ -n "$FROM" ] || FROM=$(default_from)
@@ -341,6 +393,7 @@ stage_release() {
   if [ -d "$FROM" ]; then
     [ -f "$FROM/VERSION" ] && src_version=$(tr -d ' \n' <"$FROM/VERSION")
   elif [ -f "$FROM" ]; then
+    [ "$VERIFIED" = 1 ] || verify_tarball "$FROM"
     # The tarball's one top-level directory holds VERSION (not some */VERSION deeper down).
     local top
     top=$( (tar -tzf "$FROM" 2>/dev/null || true) | head -n1 | cut -d/ -f1) || true
@@ -467,10 +520,13 @@ cmd_install() {
   if [ -n "$old" ] && [ "$CMD" = install ]; then
     say "edgelog $old is already installed; installing again (use 'upgrade' to move to a new release)"
   fi
+  # Verify a tarball before changing anything (user, directories, unit).
+  if [ -n "$FROM" ] && [ -f "$FROM" ]; then verify_tarball "$FROM"; VERIFIED=1; fi
   ensure_user
   act mkdir -p "$ROOT$OPT"
   stage_release
   install_config
+  record_pubkey
   install_state
   install_unit "$VERSION"
   write_env
@@ -521,6 +577,12 @@ cmd_uninstall() {
     systemctl_live disable --now edgelog.service
     act rm -f "$ROOT$UNIT"
     systemctl_live daemon-reload
+  fi
+  # A pinned guard keeps filtering after the agent stops (by design, across
+  # restarts); uninstall takes it off the interface with the release that put it there.
+  if [ "${GUARD:-0}" = 1 ] && [ "$LIVE" = 1 ] && [ -x "$OPT/current/bin/edgelog" ] && [ -f "$ETC/edgelog.yaml" ]; then
+    act "$OPT/current/bin/edgelog" install guard --detach --config "$ETC/edgelog.yaml" \
+      || say "warning: the guard could not be detached; remove it with: tc filter del dev <interface> ingress"
   fi
   if [ -L "$ROOT$BINLINK" ]; then act rm -f "$ROOT$BINLINK"; fi
   if [ -d "$ROOT$OPT" ]; then act rm -rf "$ROOT$OPT"; fi

@@ -79,11 +79,11 @@ export function capabilities(fresh = false): CapabilityReport {
 
   const admin = hasCap(caps, CAP_SYS_ADMIN);
   r.cap_bpf = hasCap(caps, CAP_BPF) || admin ? ok(hasCap(caps, CAP_BPF) ? 'CAP_BPF in effective set' : 'CAP_SYS_ADMIN in effective set')
-    : no('CAP_BPF missing from the effective set', 'run as root or grant CAP_BPF (systemd: AmbientCapabilities=CAP_BPF CAP_NET_ADMIN CAP_PERFMON)');
+    : no('CAP_BPF missing from the effective set', 'run as root; under systemd `edgelog install --guard` attaches the guard in a privileged ExecStartPre=+ step and the agent needs no capability');
   r.cap_net_admin = hasCap(caps, CAP_NET_ADMIN) ? ok('CAP_NET_ADMIN in effective set')
-    : no('CAP_NET_ADMIN missing from the effective set (needed to attach tc filters)', 'grant CAP_NET_ADMIN (systemd: AmbientCapabilities=CAP_NET_ADMIN)');
+    : no('CAP_NET_ADMIN missing from the effective set (needed to attach tc filters)', 'run as root; under systemd `edgelog install --guard` attaches in a privileged ExecStartPre=+ step');
   r.cap_perfmon = hasCap(caps, CAP_PERFMON) || admin ? ok('CAP_PERFMON (or CAP_SYS_ADMIN) in effective set')
-    : no('CAP_PERFMON missing (optional: the guard loads with CAP_BPF + CAP_NET_ADMIN; CAP_PERFMON only relaxes verifier limits)', 'grant CAP_PERFMON if a future program needs it (systemd: AmbientCapabilities=CAP_PERFMON)');
+    : no('CAP_PERFMON missing (optional: the guard loads with CAP_BPF + CAP_NET_ADMIN; CAP_PERFMON only relaxes verifier limits)', 'grant CAP_PERFMON to the attaching process if a future program needs it');
 
   r.bpf = probeBpf(lib);
   r.tc = probeTc();

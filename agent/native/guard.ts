@@ -8,7 +8,8 @@ import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../observe/log.ts';
 import { silentLogger } from '../observe/log.ts';
 import { loadNative, type External, type NativeLib, type Scratch } from './lib.ts';
-import { requireFeature } from './capabilities.ts';
+import { existsSync } from 'node:fs';
+import { effectiveCaps, hasCap, requireFeature } from './capabilities.ts';
 
 // struct layouts from native/include/edgelog_native.h
 const OPTS_SIZE = 272;          // struct edgelog_guard_opts
@@ -20,6 +21,9 @@ const RULE_SIZE = 80;           // struct edgelog_guard_rule_stat
 const MAX_RULES = 1024;
 const COUNTERS_SIZE = RULES_OFF + RULE_SIZE * MAX_RULES;
 const MAX_PORTS = 64;
+const FLAGS_OFF = PIN_ROOT_OFF + PIN_ROOT_LEN;
+const F_OPEN_PINNED = 1;        // EDGELOG_GUARD_F_OPEN_PINNED
+const CAP_BPF = 39;
 
 export const reasonNames = ['pass', 'allow', 'deny', 'rate_pps', 'rate_bps', 'out_of_scope', 'non_ip', 'reserved'] as const;
 export type Reason = (typeof reasonNames)[number];
@@ -49,6 +53,12 @@ export interface GuardOptions {
   pinRoot?: string;
   /** LRU entries for per-source buckets; 0/absent = 65536. */
   rateEntries?: number;
+  /**
+   * Work through maps a privileged process pinned under pinRoot/<ifname>/
+   * (`edgelog install guard`, the unit's ExecStartPre=+) instead of loading
+   * and attaching: needs no capability. Default: usesPins(ifname, pinRoot).
+   */
+  fromPins?: boolean;
   log?: Logger;
 }
 
@@ -97,13 +107,27 @@ export class GuardController {
     this.#io = lib.scratch(8);
   }
 
-  /** Load the guard for `ifname` (not attached yet). Throws NativeUnavailableError when the host cannot. */
+  /**
+   * True when this process cannot load BPF itself (no CAP_BPF) but a
+   * privileged step pinned the guard's maps for `ifname`: the systemd unit's
+   * least-privilege setup, where the long-running agent holds no capability
+   * and changes rules through the pinned maps.
+   */
+  static usesPins(ifname: string, pinRoot: string | undefined): boolean {
+    if (!pinRoot) return false;
+    return !hasCap(effectiveCaps(), CAP_BPF) && existsSync(`${pinRoot}/${ifname}/cfg`);
+  }
+
+  /** Load the guard for `ifname` (not attached yet), or open its pinned maps (fromPins). Throws NativeUnavailableError when the host cannot. */
   static open(ifname: string, opts: GuardOptions = {}): GuardController {
-    requireFeature('guard');
+    const fromPins = opts.fromPins ?? GuardController.usesPins(ifname, opts.pinRoot);
+    if (fromPins && !opts.pinRoot) throw new ConfigError('guard.pin_root', 'a bpffs directory when the guard is attached by a privileged step', opts.pinRoot);
+    requireFeature(fromPins ? 'native_lib' : 'guard');
     const lib = loadNative();
     const o = Buffer.alloc(OPTS_SIZE);
     o.writeUInt32LE(OPTS_SIZE, 0);
     o.writeUInt32LE(opts.rateEntries ?? 0, 4);
+    o.writeUInt32LE(fromPins ? F_OPEN_PINNED : 0, FLAGS_OFF);
     if (opts.pinRoot) {
       const p = Buffer.from(opts.pinRoot);
       if (p.length >= PIN_ROOT_LEN) throw new ConfigError('guard.pin_root', `a path shorter than ${PIN_ROOT_LEN} bytes`, opts.pinRoot);
@@ -127,6 +151,7 @@ export class GuardController {
     return this.#h;
   }
 
+  /** Attach the tc filter. A handle opened from pins cannot (no CAP_NET_ADMIN): the privileged step attached it. */
   attach(): void {
     this.#lib.check('guard_attach', this.#lib.fn.guard_attach([this.#handle()]));
     this.#log.info('guard attached', { rules: this.#rules.size });

@@ -17,7 +17,7 @@ type Ffi = typeof import('ffi-rs');
 export type External = import('ffi-rs').JsExternal;
 
 /** ABI version this binding speaks (EDGELOG_NATIVE_ABI_VERSION). */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 const LIB = 'edgelog_native';
 
 /** A failed native call: `errno` is the positive errno, `detail` the library's message. */

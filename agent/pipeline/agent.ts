@@ -181,7 +181,8 @@ export class Agent {
     if (this.guard && this.guard.ifname !== g.interface) this.closeGuard(true);
     try {
       if (!this.guard) {
-        if (!useNative('guard', { log: this.log, metrics: this.registry })) {
+        // Under the systemd unit a privileged ExecStartPre attached and pinned it; we hold no capability.
+        if (!GuardController.usesPins(g.interface, g.pinRoot) && !useNative('guard', { log: this.log, metrics: this.registry })) {
           this.health.set('guard', 'degraded', 'eBPF guard unavailable on this host (see edgelog doctor)');
           return;
         }

@@ -16,7 +16,10 @@ export const KAFKA_BOOTSTRAP_PLACEHOLDER = '@@EDGELOG_KAFKA_BOOTSTRAP@@';
 export interface AgentInstall {
   readonly version: string;
   readonly artifactUrl: string;
-  readonly artifactSha256?: string;
+  /** sha256 of the release tarball; the boot script refuses any other bytes. */
+  readonly artifactSha256: string;
+  /** minisign public key of the release signer ("RW..."); the boot script verifies <artifactUrl>.minisig with it. */
+  readonly signingPublicKey: string;
 }
 
 /** The installer's cloud-init script for a relay with this config. */
@@ -25,7 +28,8 @@ export function relayBootScript(install: AgentInstall, configYaml: string): stri
     role: 'relay',
     version: install.version,
     artifactUrl: install.artifactUrl,
-    ...(install.artifactSha256 === undefined ? {} : { artifactSha256: install.artifactSha256 }),
+    artifactSha256: install.artifactSha256,
+    signingPublicKey: install.signingPublicKey,
     configYaml,
   });
 }

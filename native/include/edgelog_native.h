@@ -31,7 +31,8 @@
 extern "C" {
 #endif
 
-#define EDGELOG_NATIVE_ABI_VERSION 1
+/* 2: EDGELOG_GUARD_F_OPEN_PINNED (guard_open without loading anything). */
+#define EDGELOG_NATIVE_ABI_VERSION 2
 
 /* ---------------------------------------------------------------- common */
 
@@ -77,9 +78,19 @@ struct edgelog_guard_opts {
 	 * Maps go to <pin_root>/<ifname>/; existing pins are reused so rules
 	 * and counters survive an agent restart. Usually "/sys/fs/bpf/edgelog". */
 	char pin_root[256];
-	uint32_t flags;            /* reserved, 0 */
+	uint32_t flags;            /* EDGELOG_GUARD_F_*; 0 = load, attach when asked */
 	uint32_t _pad;
 };
+
+/** guard_open flag: do not load or attach anything; open the maps another
+ *  (privileged) process pinned under pin_root/<ifname>/ and work through
+ *  them. Needs no capability on Linux >= 6.5 (map ops on a pinned map are
+ *  checked against the pin's file mode), so a process that dropped
+ *  CAP_BPF/CAP_NET_ADMIN can still change rules and read counters.
+ *  guard_attach/guard_detach return -EPERM on such a handle;
+ *  guard_is_attached asks the kernel (netlink, unprivileged) whether the
+ *  guard's tc filter is on the interface. */
+#define EDGELOG_GUARD_F_OPEN_PINNED 1u
 
 /** Counters for one packet class. */
 struct edgelog_guard_stat {
@@ -161,7 +172,7 @@ struct edgelog_uring_opts {
 	/* Sends of at least this many bytes use IORING_OP_SEND_ZC (when the
 	 * kernel supports it); 0 = never use zero-copy. */
 	uint32_t zc_threshold;
-	uint32_t flags;            /* reserved, 0 */
+	uint32_t flags;            /* EDGELOG_GUARD_F_*; 0 = load, attach when asked */
 };
 
 /** One send in a batch. Sends of one batch go out in array order (they are

@@ -73,6 +73,7 @@ struct edgelog_guard {
 	bool attached;
 	bool created_qdisc;
 	bool pinned;
+	bool from_pins;      /* EDGELOG_GUARD_F_OPEN_PINNED: nothing loaded by us */
 	int ncpus;
 	struct guard_cfg cfg;
 	struct rule rules[EDGELOG_GUARD_MAX_RULES];
@@ -298,6 +299,14 @@ EDGELOG_API int guard_open(const char *ifname, const struct edgelog_guard_opts *
 	}
 	if (opts && opts->rate_entries)
 		rate_entries = opts->rate_entries;
+	if (opts && opts->sz >= offsetof(struct edgelog_guard_opts, _pad) &&
+	    (opts->flags & EDGELOG_GUARD_F_OPEN_PINNED)) {
+		if (!opts->pin_root[0]) {
+			err = set_err(-EINVAL, "EDGELOG_GUARD_F_OPEN_PINNED needs pin_root");
+			goto cleanup;
+		}
+		g->from_pins = true;
+	}
 
 	g->skel = guard_bpf__open();
 	if (!g->skel) {
@@ -337,6 +346,22 @@ EDGELOG_API int guard_open(const char *ifname, const struct edgelog_guard_opts *
 			if (bpf_map__is_internal(m))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(m));
+			if (g->from_pins) {
+				/* adopt the privileged step's map; no map is created here */
+				int fd = bpf_obj_get(path);
+
+				if (fd < 0) {
+					err = set_err(-errno, "open pinned map %s (the guard is attached by a privileged step: `edgelog install guard`)", path);
+					goto cleanup;
+				}
+				err = bpf_map__reuse_fd(m, fd);
+				close(fd);
+				if (err) {
+					set_err(err, "reuse pinned map %s", path);
+					goto cleanup;
+				}
+				continue;
+			}
 			err = bpf_map__set_pin_path(m, path);
 			if (err) {
 				set_err(err, "pin path %s", path);
@@ -346,10 +371,12 @@ EDGELOG_API int guard_open(const char *ifname, const struct edgelog_guard_opts *
 		g->pinned = true;
 	}
 
-	err = guard_bpf__load(g->skel);
-	if (err) {
-		set_err(err, "load BPF program (libbpf: %s)", libbpf_msg[0] ? libbpf_msg : "no detail");
-		goto cleanup;
+	if (!g->from_pins) {
+		err = guard_bpf__load(g->skel);
+		if (err) {
+			set_err(err, "load BPF program (libbpf: %s)", libbpf_msg[0] ? libbpf_msg : "no detail");
+			goto cleanup;
+		}
 	}
 
 	/* keep a pinned config (rates, ports) from a previous run */
@@ -387,6 +414,8 @@ EDGELOG_API int guard_attach(struct edgelog_guard *g)
 	clear_err();
 	if (!g)
 		return set_err(-EINVAL, "guard_attach: no handle");
+	if (g->from_pins)
+		return set_err(-EPERM, "guard_attach: handle opened from pins; the privileged step attaches");
 	hook.ifindex = g->ifindex;
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
@@ -419,6 +448,8 @@ EDGELOG_API int guard_detach(struct edgelog_guard *g)
 	clear_err();
 	if (!g)
 		return set_err(-EINVAL, "guard_detach: no handle");
+	if (g->from_pins)
+		return set_err(-EPERM, "guard_detach: handle opened from pins; detaching needs CAP_NET_ADMIN");
 	hook.ifindex = g->ifindex;
 	/* also removes a filter a previous (pinned) run left behind */
 	err = bpf_tc_detach(&hook, &tc);
@@ -438,7 +469,16 @@ EDGELOG_API int guard_detach(struct edgelog_guard *g)
 
 EDGELOG_API int guard_is_attached(const struct edgelog_guard *g)
 {
-	return g && g->attached;
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = 0, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, tc, .handle = GUARD_TC_HANDLE, .priority = GUARD_TC_PRIO);
+
+	if (!g)
+		return 0;
+	if (!g->from_pins)
+		return g->attached;
+	/* RTM_GETTFILTER needs no capability: is our filter on the interface? */
+	hook.ifindex = g->ifindex;
+	return bpf_tc_query(&hook, &tc) == 0 && tc.prog_id != 0;
 }
 
 static int add_rule(struct edgelog_guard *g, uint8_t kind, const char *cidr, uint32_t *rule_id)

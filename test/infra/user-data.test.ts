@@ -37,7 +37,8 @@ test('relay launch templates boot with renderCloudInit(relay) output; Terraform 
       role: 'relay',
       version: config.agent.version,
       artifactUrl: config.agent.artifactUrl,
-      ...(config.agent.artifactSha256 ? { artifactSha256: config.agent.artifactSha256 } : {}),
+      artifactSha256: config.agent.artifactSha256,
+      signingPublicKey: config.agent.signingPublicKey,
       configYaml: relayYaml(KAFKA_BOOTSTRAP_PLACEHOLDER),
     });
     const script = decode(b64);
@@ -48,7 +49,7 @@ test('relay launch templates boot with renderCloudInit(relay) output; Terraform 
     const brokers = 'b-1.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9096,b-2.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9096';
     assert.equal(
       script.replace(KAFKA_BOOTSTRAP_PLACEHOLDER, brokers),
-      renderCloudInit({ role: 'relay', version: config.agent.version, artifactUrl: config.agent.artifactUrl, configYaml: relayYaml(brokers) }),
+      renderCloudInit({ role: 'relay', version: config.agent.version, artifactUrl: config.agent.artifactUrl, artifactSha256: config.agent.artifactSha256, signingPublicKey: config.agent.signingPublicKey, configYaml: relayYaml(brokers) }),
     );
   }
 });
@@ -63,6 +64,8 @@ test('GCP relays boot with renderCloudInit(relay) output, carried as a base64 li
     role: 'relay',
     version: config.agent.version,
     artifactUrl: config.agent.artifactUrl,
+    artifactSha256: config.agent.artifactSha256,
+    signingPublicKey: config.agent.signingPublicKey,
     configYaml: relayConfigYaml({
       forwardPort: config.ports.forward,
       healthPort: config.ports.health,

@@ -1,12 +1,15 @@
-// The edge unit's capability set is enough to read log files the service user
-// does not own, and grants no write access. The unit's User=/AmbientCapabilities=
-// are reproduced with setpriv (no systemd as PID 1 here): uid nobody, the unit's
-// ambient and bounding sets, no_new_privs, running the bundled Node.
+// No role holds a capability: the edge agent reads Debian's /var/log through
+// its group (adm), a root-only log through an ACL for its user, and nothing
+// else; the relay reads none of them. The unit's User=/capability sets are
+// reproduced with setpriv (no systemd as PID 1 here): uid nobody, the groups
+// the unit's user has, the unit's (empty) ambient and bounding sets,
+// no_new_privs, running the bundled Node. test/node/ checks the same under a
+// real systemd.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { renderUnit } from '../../agent/install/index.ts';
 import { hasCommand, repoRoot, tempDir } from './helpers.ts';
@@ -25,9 +28,9 @@ function unitCaps(role: 'edge' | 'relay'): string[] {
   return line.slice('AmbientCapabilities='.length).split(' ').filter(Boolean).map((c) => c.replace(/^CAP_/, '').toLowerCase());
 }
 
-function asService(caps: string[], script: string): { status: number | null; stdout: string; stderr: string } {
+function asService(caps: string[], groups: string[], script: string): { status: number | null; stdout: string; stderr: string } {
   const set = caps.map((c) => `+${c}`).join(',');
-  const args = ['--reuid=65534', '--regid=65534', '--clear-groups', '--no-new-privs',
+  const args = ['--reuid=65534', '--regid=65534', groups.length ? `--groups=${groups.join(',')}` : '--clear-groups', '--no-new-privs',
     caps.length ? `--inh-caps=-all,${set}` : '--inh-caps=-all',
     ...(caps.length ? [`--ambient-caps=${set}`] : []),
     caps.length ? `--bounding-set=-all,${set}` : '--bounding-set=-all',
@@ -35,33 +38,52 @@ function asService(caps: string[], script: string): { status: number | null; std
   return spawnSync('setpriv', args, { encoding: 'utf8' });
 }
 
-test('edge capabilities read root-only logs and nothing more; relay reads none', (t) => {
+test('edge reads group-adm logs and ACL-granted root-only logs with no capability; relay reads none', (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root to switch to the service identity');
   if (!hasCommand('setpriv')) return t.skip('setpriv (util-linux) not available');
   if (!nodeReachableByOthers()) return t.skip(`${node} is not executable by other users (a parent directory lacks o+x)`);
+  const adm = spawnSync('getent', ['group', 'adm'], { encoding: 'utf8' });
+  if (adm.status !== 0) return t.skip('no adm group on this host');
+  const admGid = Number(adm.stdout.split(':')[2]);
   const dir = tempDir(t);
   chmodSync(dir, 0o755);
   const logs = join(dir, 'log');
-  mkdirSync(logs, { mode: 0o700 });
+  mkdirSync(logs, { mode: 0o750 });
+  chownSync(logs, 0, admGid);
+  // Debian's layout: syslog is root:adm 0640; a root-only log is 0600.
+  writeFileSync(join(logs, 'syslog'), 'Nov 21 host kernel: up\n', { mode: 0o640 });
+  chownSync(join(logs, 'syslog'), 0, admGid);
   writeFileSync(join(logs, 'auth.log'), 'Nov 21 sshd[1]: Accepted publickey\n', { mode: 0o600 });
-  const probe = `
+  const probe = (file: string) => `
     const fs = require('node:fs');
     const out = {};
-    try { out.list = fs.readdirSync(${JSON.stringify(logs)}); } catch (e) { out.list = e.code; }
-    try { out.read = fs.readFileSync(${JSON.stringify(join(logs, 'auth.log'))}, 'utf8'); } catch (e) { out.read = e.code; }
+    try { out.list = fs.readdirSync(${JSON.stringify(logs)}).sort(); } catch (e) { out.list = e.code; }
+    try { out.read = fs.readFileSync(${JSON.stringify(join(logs, file))}, 'utf8'); } catch (e) { out.read = e.code; }
     try { fs.writeFileSync(${JSON.stringify(join(logs, 'x'))}, 'x'); out.write = 'ok'; } catch (e) { out.write = e.code; }
-    try { fs.appendFileSync(${JSON.stringify(join(logs, 'auth.log'))}, 'x'); out.append = 'ok'; } catch (e) { out.append = e.code; }
+    try { fs.appendFileSync(${JSON.stringify(join(logs, file))}, 'x'); out.append = 'ok'; } catch (e) { out.append = e.code; }
     console.log(JSON.stringify(out));`;
 
-  const edgeCaps = unitCaps('edge');
-  assert.deepEqual(edgeCaps, ['dac_read_search']);
-  const edge = asService(edgeCaps, probe);
-  assert.equal(edge.status, 0, edge.stderr);
-  assert.deepEqual(JSON.parse(edge.stdout), { list: ['auth.log'], read: 'Nov 21 sshd[1]: Accepted publickey\n', write: 'EACCES', append: 'EACCES' });
-
-  const relayCaps = unitCaps('relay');
-  assert.deepEqual(relayCaps, []);
-  const relay = asService(relayCaps, probe);
-  assert.equal(relay.status, 0, relay.stderr);
-  assert.deepEqual(JSON.parse(relay.stdout), { list: 'EACCES', read: 'EACCES', write: 'EACCES', append: 'EACCES' });
+  assert.deepEqual(unitCaps('edge'), []);
+  assert.deepEqual(unitCaps('relay'), []);
+  const run = (groups: string[], file: string) => {
+    const r = asService([], groups, probe(file));
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  };
+  // edge: the installer puts the user in adm.
+  assert.deepEqual(run(['adm'], 'syslog'), { list: ['auth.log', 'syslog'], read: 'Nov 21 host kernel: up\n', write: 'EACCES', append: 'EACCES' });
+  assert.deepEqual(run(['adm'], 'auth.log').read, 'EACCES', 'a root-only log needs the operator to grant it');
+  if (hasCommand('setfacl')) {
+    // What the README tells an operator to do for a root-only log.
+    const acl = spawnSync('setfacl', ['-m', 'u:nobody:r', join(logs, 'auth.log')], { encoding: 'utf8' });
+    if (acl.status === 0) {
+      assert.deepEqual(run(['adm'], 'auth.log'), { list: ['auth.log', 'syslog'], read: 'Nov 21 sshd[1]: Accepted publickey\n', write: 'EACCES', append: 'EACCES' });
+    } else {
+      t.diagnostic(`setfacl failed here (${acl.stderr.trim()}); ACL step not checked`);
+    }
+  } else {
+    t.diagnostic('setfacl (acl package) not installed; ACL step not checked');
+  }
+  // relay: no adm, nothing readable.
+  assert.deepEqual(run([], 'syslog'), { list: 'EACCES', read: 'EACCES', write: 'EACCES', append: 'EACCES' });
 });

@@ -5,16 +5,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderCloudInit, CloudInitError, type CloudInitOptions } from '../../agent/install/cloud-init.ts';
-import { fakeRelease, tarRelease, tempDir } from './helpers.ts';
+import { fakeRelease, hasCommand, signingKey, tarRelease, tempDir } from './helpers.ts';
 
 const base: CloudInitOptions = {
   role: 'relay',
   version: '1.0.0',
   artifactUrl: 'https://artifacts.example.invalid/edgelog-1.0.0-linux-x64.tar.gz',
   artifactSha256: 'ab'.repeat(32),
+  signingPublicKey: 'RWTsN7XZsXhxkn17BnGE4OszxDWnJ0+eqR9YWHMWZmMouhVsl0hyTFpN',
   configYaml: 'agent:\n  role: relay\n',
 };
 
@@ -39,6 +40,10 @@ test('renderCloudInit rejects bad options and quotes hostile values', () => {
   assert.throws(() => renderCloudInit({ ...base, role: 'cloud' as 'edge' }), CloudInitError);
   assert.throws(() => renderCloudInit({ ...base, version: '1.0; rm -rf /' }), CloudInitError);
   assert.throws(() => renderCloudInit({ ...base, artifactSha256: 'xyz' }), CloudInitError);
+  // Verification is not optional: no checksum or no key, no user data.
+  assert.throws(() => renderCloudInit({ ...base, artifactSha256: '' }), /artifactSha256: expected the 64 hex digits/);
+  assert.throws(() => renderCloudInit({ ...base, signingPublicKey: '' }), /signingPublicKey: expected a minisign public key/);
+  assert.throws(() => renderCloudInit({ ...base, signingPublicKey: "RW'; rm -rf /" }), CloudInitError);
   assert.throws(() => renderCloudInit({ ...base, artifactUrl: 'ftp://x/y' }), CloudInitError);
   const url = "https://x.invalid/a'b$(touch /tmp/pwned).tgz";
   const s = renderCloudInit({ ...base, artifactUrl: url });
@@ -50,35 +55,58 @@ test('renderCloudInit rejects bad options and quotes hostile values', () => {
   assert.match(out, /<<'EDGELOG_CONFIG_EOF_1'/);
 });
 
-test('the user data downloads, verifies, unpacks and installs (staged root)', (t) => {
+test('the user data downloads, verifies sha256 and signature, unpacks and installs (staged root)', (t) => {
+  if (!hasCommand('minisign')) return t.skip('minisign not installed (.ci/setup.sh installs it)');
   const dir = tempDir(t);
   const rel = fakeRelease(join(dir, 'rel'), '1.0.0');
+  const key = signingKey(join(dir, 'key'));
+  const other = signingKey(join(dir, 'other'), 'attacker');
   const tarball = join(dir, 'edgelog-1.0.0-linux-x64.tar.gz');
-  tarRelease(rel, tarball, 'edgelog-1.0.0-linux-x64');
+  tarRelease(rel, tarball, 'edgelog-1.0.0-linux-x64', key);
   const sha = createHash('sha256').update(readFileSync(tarball)).digest('hex');
   const config = "agent:\n  role: relay\n  site: 'eu-1'\n";
-  const script = renderCloudInit({ role: 'relay', version: '1.0.0', artifactUrl: `file://${tarball}`, artifactSha256: sha, configYaml: config });
+  const opts: CloudInitOptions = { role: 'relay', version: '1.0.0', artifactUrl: `file://${tarball}`, artifactSha256: sha, signingPublicKey: readFileSync(key.pub, 'utf8'), configYaml: config };
+  const script = renderCloudInit(opts);
   const root = join(dir, 'root');
   mkdirSync(root);
-  const run = (s: string) => spawnSync('bash', ['-c', s], { encoding: 'utf8', env: { ...process.env, EDGELOG_INSTALL_ROOT: root } });
+  const run = (s: string, r = root) => spawnSync('bash', ['-c', s], { encoding: 'utf8', env: { ...process.env, EDGELOG_INSTALL_ROOT: r } });
   const r = run(script);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(readlinkSync(join(root, 'opt/edgelog/current')), 'releases/1.0.0');
   assert.equal(readFileSync(join(root, 'etc/edgelog/edgelog.yaml'), 'utf8'), config);
   assert.match(readFileSync(join(root, 'etc/systemd/system/edgelog.service'), 'utf8'), /^Description=edgelog log shipper \(relay\)$/m);
   assert.match(readFileSync(join(root, 'opt/edgelog/install.env'), 'utf8'), /^ROLE=relay$/m);
+  assert.equal(readFileSync(join(root, 'etc/edgelog/release.pub'), 'utf8').split('\n')[1], key.line, 'the release key is recorded for upgrades');
 
   // Re-running (a second boot script run, or a pre-baked image) keeps the node's config.
   writeFileSync(join(root, 'etc/edgelog/edgelog.yaml'), 'edited: true\n');
   assert.equal(run(script).status, 0);
   assert.equal(readFileSync(join(root, 'etc/edgelog/edgelog.yaml'), 'utf8'), 'edited: true\n');
 
-  // A tarball that does not match the checksum is refused before anything is unpacked.
-  const root2 = join(dir, 'root2');
-  mkdirSync(root2);
-  const bad = renderCloudInit({ role: 'relay', version: '1.0.0', artifactUrl: `file://${tarball}`, artifactSha256: '0'.repeat(64), configYaml: config });
-  const rb = spawnSync('bash', ['-c', bad], { encoding: 'utf8', env: { ...process.env, EDGELOG_INSTALL_ROOT: root2 } });
-  assert.notEqual(rb.status, 0);
-  assert.match(rb.stderr, /sha256 mismatch/);
-  assert.deepEqual(spawnSync('ls', ['-A', root2], { encoding: 'utf8' }).stdout, '');
+  // Refused before anything is unpacked: each case leaves the root empty.
+  const refused = (name: string, s: string, why: RegExp): void => {
+    const r2 = join(dir, `root-${name}`);
+    mkdirSync(r2);
+    const rb = run(s, r2);
+    assert.notEqual(rb.status, 0, name);
+    assert.match(rb.stderr, why, name);
+    assert.deepEqual(spawnSync('ls', ['-A', r2], { encoding: 'utf8' }).stdout, '', `${name}: nothing installed`);
+  };
+  refused('wrong-sha', renderCloudInit({ ...opts, artifactSha256: '0'.repeat(64) }), /refusing .*: sha256 mismatch/);
+  refused('wrong-key', renderCloudInit({ ...opts, signingPublicKey: other.line }), /refusing .*: signature does not verify/);
+  // A tarball tampered with after signing, with user data that carries its new sha256: the signature catches it.
+  const bytes = readFileSync(tarball);
+  bytes[bytes.length - 100] ^= 0xff;
+  const tampered = join(dir, 'tampered', 'edgelog-1.0.0-linux-x64.tar.gz');
+  mkdirSync(join(dir, 'tampered'));
+  writeFileSync(tampered, bytes);
+  cpSync(`${tarball}.minisig`, `${tampered}.minisig`);
+  const tsha = createHash('sha256').update(bytes).digest('hex');
+  refused('tampered', renderCloudInit({ ...opts, artifactUrl: `file://${tampered}`, artifactSha256: tsha }), /signature does not verify/);
+  // Signed by someone else.
+  const forged = join(dir, 'forged', 'edgelog-1.0.0-linux-x64.tar.gz');
+  mkdirSync(join(dir, 'forged'));
+  cpSync(tarball, forged);
+  assert.equal(spawnSync('minisign', ['-S', '-s', other.sec, '-m', forged, '-x', `${forged}.minisig`]).status, 0);
+  refused('forged', renderCloudInit({ ...opts, artifactUrl: `file://${forged}` }), /signature does not verify/);
 });

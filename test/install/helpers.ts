@@ -39,10 +39,30 @@ export function fakeRelease(dir: string, version: string, marker = version, opts
   return dir;
 }
 
-/** Pack a release dir as the release builder does: one top-level directory. */
-export function tarRelease(releaseDir: string, out: string, top: string): void {
+export interface SigningKey { pub: string; sec: string; line: string }
+
+/** A fresh minisign key pair (no password) under dir: what a release manager holds. */
+export function signingKey(dir: string, name = 'release'): SigningKey {
+  mkdirSync(dir, { recursive: true });
+  const pub = join(dir, `${name}.pub`);
+  const sec = join(dir, `${name}.key`);
+  const r = spawnSync('minisign', ['-G', '-W', '-f', '-p', pub, '-s', sec], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`minisign -G failed: ${r.stderr}`);
+  return { pub, sec, line: readFileSync(pub, 'utf8').split('\n')[1]! };
+}
+
+/**
+ * Pack a release dir as the release builder does: one top-level directory,
+ * with OUT.sha256 and (given a key) the detached signature OUT.minisig beside it.
+ */
+export function tarRelease(releaseDir: string, out: string, top: string, key?: SigningKey): void {
   const r = spawnSync('tar', ['-czf', out, `--transform=s,^\\.,${top},`, '-C', releaseDir, '.'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
+  writeFileSync(`${out}.sha256`, `${createHash('sha256').update(readFileSync(out)).digest('hex')}  ${out.split('/').pop()}\n`);
+  if (key) {
+    const s = spawnSync('minisign', ['-S', '-s', key.sec, '-m', out, '-x', `${out}.minisig`], { encoding: 'utf8' });
+    if (s.status !== 0) throw new Error(`minisign -S failed: ${s.stderr}`);
+  }
 }
 
 export interface RunResult { status: number; stdout: string; stderr: string }

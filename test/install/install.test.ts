@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fakeRelease, hasCommand, mustRun, runInstaller, snapshotTree, tarRelease, tempDir } from './helpers.ts';
+import { fakeRelease, hasCommand, mustRun, runInstaller, signingKey, snapshotTree, tarRelease, tempDir } from './helpers.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -197,11 +198,15 @@ test('the unit grants only the capabilities the enabled features need', (t) => {
   const edge = unitFor('edge', []);
   const relay = unitFor('relay', []);
   const guard = unitFor('edge', ['--guard']);
-  assert.deepEqual(line(edge, 'CapabilityBoundingSet'), ['CAP_DAC_READ_SEARCH']);
-  assert.deepEqual(line(edge, 'AmbientCapabilities'), ['CAP_DAC_READ_SEARCH']);
-  assert.deepEqual(line(relay, 'CapabilityBoundingSet'), ['']);
-  assert.deepEqual(line(relay, 'AmbientCapabilities'), ['']);
-  assert.deepEqual(line(guard, 'CapabilityBoundingSet'), ['CAP_DAC_READ_SEARCH CAP_BPF CAP_NET_ADMIN CAP_PERFMON']);
+  // The long-running agent holds no capability in any role; the guard's
+  // privileged work is one ExecStartPre=+ step that attaches and pins.
+  for (const unit of [edge, relay, guard]) {
+    assert.deepEqual(line(unit, 'CapabilityBoundingSet'), ['']);
+    assert.deepEqual(line(unit, 'AmbientCapabilities'), ['']);
+  }
+  assert.deepEqual(line(edge, 'ExecStartPre'), []);
+  assert.deepEqual(line(guard, 'ExecStartPre'), ['+-/opt/edgelog/current/bin/edgelog install guard --config /etc/edgelog/edgelog.yaml --user edgelog']);
+  assert.deepEqual(line(guard, 'SystemCallFilter')[0], '@system-service bpf');
   assert.deepEqual(line(edge, 'RestrictAddressFamilies'), ['AF_INET AF_INET6 AF_UNIX']);
   assert.deepEqual(line(guard, 'RestrictAddressFamilies'), ['AF_INET AF_INET6 AF_UNIX AF_NETLINK']);
   for (const unit of [edge, relay, guard]) {
@@ -223,10 +228,12 @@ test('upgrade then rollback keeps config, checkpoints and spool byte-identical',
   const rel1 = fakeRelease(join(dir, 'rel1'), '1.0.0');
   const rel2 = fakeRelease(join(dir, 'rel2'), '2.0.0', '2.0.0', { restartSec: 7 });
   const tar2 = join(dir, 'edgelog-2.0.0-linux-x64.tar.gz');
-  tarRelease(rel2, tar2, 'edgelog-2.0.0-linux-x64');
+  const key = signingKey(join(dir, 'key'));
+  tarRelease(rel2, tar2, 'edgelog-2.0.0-linux-x64', key);
   const root = join(dir, 'root');
   mkdirSync(root);
-  mustRun(['install', '--root', root, '--from', rel1, '--role', 'edge', '--guard']);
+  // The operator's release key is recorded at install; the upgrade below verifies with it.
+  mustRun(['install', '--root', root, '--from', rel1, '--role', 'edge', '--guard', '--pubkey', key.pub]);
 
   // An operator edited the config; the agent wrote checkpoints and spool segments.
   writeFileSync(join(root, 'etc/edgelog/edgelog.yaml'), 'agent:\n  site: shop-17\n');
@@ -248,7 +255,7 @@ test('upgrade then rollback keeps config, checkpoints and spool byte-identical',
   assert.match(readFileSync(join(root, 'opt/edgelog/current/bin/edgelog'), 'utf8'), /edgelog 2\.0\.0/);
   assert.match(readFileSync(join(root, 'etc/edgelog/edgelog.yaml.dist'), 'utf8'), /# release 2\.0\.0/);
   // Role and guard chosen at install time survive the upgrade.
-  assert.match(readFileSync(join(root, 'etc/systemd/system/edgelog.service'), 'utf8'), /^CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_BPF CAP_NET_ADMIN CAP_PERFMON$/m);
+  assert.match(readFileSync(join(root, 'etc/systemd/system/edgelog.service'), 'utf8'), /^ExecStartPre=\+-\/opt\/edgelog\/current\/bin\/edgelog install guard /m);
   assert.deepEqual(keep(), before);
   // The unit is the new release's rendering, not the running installer's.
   assert.match(readFileSync(join(root, 'etc/systemd/system/edgelog.service'), 'utf8'), /^RestartSec=7s$/m);
@@ -395,4 +402,55 @@ test('runInstall and renderUnit from TypeScript run the same script', async (t) 
   assert.equal(await runInstall(['install', '--root', root, '--from', rel, '--role', 'relay']), 0);
   assert.equal(renderUnit({ role: 'relay' }), readFileSync(join(root, 'etc/systemd/system/edgelog.service'), 'utf8'));
   assert.notEqual(await runInstall(['bogus-option-x']), 0);
+});
+
+test('a tarball is installed only when its sha256 file and its signature beside it verify', (t) => {
+  if (!hasCommand('minisign')) return t.skip('minisign not installed (.ci/setup.sh installs it)');
+  const dir = tempDir(t);
+  const rel = fakeRelease(join(dir, 'rel'), '1.0.0');
+  const key = signingKey(join(dir, 'key'));
+  const other = signingKey(join(dir, 'other'), 'attacker');
+  const tar = join(dir, 'edgelog-1.0.0-linux-x64.tar.gz');
+  tarRelease(rel, tar, 'edgelog-1.0.0-linux-x64', key);
+  const fresh = (name: string): string => { const r = join(dir, name); mkdirSync(r); return r; };
+  const refused = (root: string, args: string[], why: RegExp): void => {
+    const r = runInstaller(['install', '--root', root, '--from', tar, ...args]);
+    assert.notEqual(r.status, 0, `refused: ${args.join(' ')}`);
+    assert.match(r.stderr, why);
+    assert.deepEqual(readdirSync(root), [], 'nothing changed: no user files, no directories');
+  };
+
+  // The genuine tarball with the right key installs.
+  const ok = fresh('ok');
+  const good = mustRun(['install', '--root', ok, '--from', tar, '--pubkey', key.pub]);
+  assert.match(good.stderr, /verified .*edgelog-1\.0\.0-linux-x64\.tar\.gz: sha256 [0-9a-f]{64}/);
+  assert.equal(readFileSync(join(ok, 'etc/edgelog/release.pub'), 'utf8'), readFileSync(key.pub, 'utf8'), 'the key is recorded for upgrades');
+
+  // No key at all, or the wrong key.
+  refused(fresh('nokey'), [], /no release public key/);
+  refused(fresh('wrongkey'), ['--pubkey', other.pub], /signature .* does not verify with public key/);
+
+  // A signature made by someone else's key.
+  const sig = readFileSync(`${tar}.minisig`);
+  const forged = spawnSync('minisign', ['-S', '-s', other.sec, '-m', tar, '-x', `${tar}.minisig`], { encoding: 'utf8' });
+  assert.equal(forged.status, 0, forged.stderr);
+  refused(fresh('forged'), ['--pubkey', key.pub], /does not verify/);
+  writeFileSync(`${tar}.minisig`, sig);
+
+  // Tampered bytes with the original checksum file: the sha256 check fails first.
+  const orig = readFileSync(tar);
+  const bytes = Buffer.from(orig);
+  bytes[bytes.length - 100] ^= 0xff;
+  writeFileSync(tar, bytes);
+  refused(fresh('tampered'), ['--pubkey', key.pub], /sha256 mismatch/);
+  // ... and with a checksum file rewritten to match, the signature still fails.
+  writeFileSync(`${tar}.sha256`, `${createHash('sha256').update(bytes).digest('hex')}  x\n`);
+  refused(fresh('tampered2'), ['--pubkey', key.pub], /does not verify/);
+  writeFileSync(tar, orig);
+
+  // Checksum or signature missing.
+  rmSync(`${tar}.minisig`);
+  refused(fresh('nosig'), ['--pubkey', key.pub], /no signature .*\.minisig beside it/);
+  rmSync(`${tar}.sha256`);
+  refused(fresh('nosum'), ['--pubkey', key.pub], /no checksum file .*\.sha256 beside it/);
 });

@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasCommand, repoRoot, tempDir } from './helpers.ts';
+import { hasCommand, repoRoot, signingKey, tempDir, type SigningKey } from './helpers.ts';
 
 const buildSh = join(repoRoot, 'agent/install/release/build.sh');
 const nodeBin = join(repoRoot, 'node_modules/node/bin/node');
@@ -43,10 +43,10 @@ function snapshotSource(dir: string): string {
   return src;
 }
 
-function build(src: string, out: string): Promise<string> {
+function build(src: string, out: string, key: SigningKey): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [buildSh, '--src', src, '--out', out], {
-      env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH, EDGELOG_BUILD_COMMIT: 'test-snapshot' },
+      env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH, EDGELOG_BUILD_COMMIT: 'test-snapshot', EDGELOG_SIGNING_KEY: key.sec },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -72,18 +72,34 @@ function hiddenRepoPrefix(): { prefix: string[]; hidden: boolean } {
 test('release tarball: reproducible, self-contained, installable, runs edgelog demo', { timeout: 900_000 }, async (t) => {
   if (!existsSync(nodeBin)) return t.skip('node_modules/node/bin/node missing (run .ci/setup.sh)');
   if (!hasCommand('npm')) return t.skip('npm not on PATH');
+  if (!hasCommand('minisign')) return t.skip('minisign not installed (.ci/setup.sh installs it)');
   const dir = tempDir(t, 'edgelog-release-');
   const src = snapshotSource(dir);
+  const key = signingKey(join(dir, 'key'));
+
+  await t.test('the bundled Node must be the pinned one: a wrong pin stops the build', async () => {
+    const pins = readFileSync(join(src, 'agent/install/release/node-runtime.txt'), 'utf8');
+    assert.match(pins, /^v24\.\d+\.\d+ x64 [0-9a-f]{64}$/m, 'x64 pinned by version and sha256');
+    const bad = join(dir, 'src-badpin');
+    cpSync(src, bad, { recursive: true, verbatimSymlinks: true });
+    writeFileSync(join(bad, 'agent/install/release/node-runtime.txt'), pins.replace(/^(v\S+ \S+ )[0-9a-f]{64}$/gm, `$1${'0'.repeat(64)}`));
+    await assert.rejects(build(bad, join(dir, 'out-bad'), key), /differs from the pinned 0{64} .*; refusing to bundle it/);
+  });
 
   let a = '';
-  await t.test('two builds of one tree are byte-identical', async () => {
+  await t.test('two builds of one tree are byte-identical, checksum and signature beside the tarball', async () => {
     // Side by side: two cores, and neither build may see the other's output.
     let b: string;
-    [a, b] = await Promise.all([build(src, join(dir, 'out-a')), build(src, join(dir, 'out-b'))]);
+    [a, b] = await Promise.all([build(src, join(dir, 'out-a'), key), build(src, join(dir, 'out-b'), key)]);
     const shaA = sha256(a);
     t.diagnostic(`tarball ${a.split('/').pop()} ${Math.round(statSync(a).size / 1048576)} MiB sha256 ${shaA}`);
     assert.equal(sha256(b), shaA, 'two builds of the same tree are byte-identical');
     assert.equal(readFileSync(`${a}.sha256`, 'utf8'), `${shaA}  ${a.split('/').pop()}\n`);
+    // Ed25519 signatures are deterministic: the same bytes and key give the same signature.
+    assert.equal(readFileSync(`${b}.minisig`, 'utf8'), readFileSync(`${a}.minisig`, 'utf8'));
+    const v = spawnSync('minisign', ['-V', '-m', a, '-p', key.pub], { encoding: 'utf8' });
+    assert.equal(v.status, 0, `the signature verifies with the release key: ${v.stderr}`);
+    assert.match(v.stdout, new RegExp(`Trusted comment: ${a.split('/').pop()!.replace(/\./g, '\\.')} sha256 ${shaA}`));
   });
   if (!a) return;
 
@@ -116,6 +132,7 @@ test('release tarball: reproducible, self-contained, installable, runs edgelog d
     assert.equal(manifest.status, 0, `MANIFEST.sha256 verifies: ${manifest.stdout}${manifest.stderr}`);
     const info = readFileSync(join(rel, 'BUILDINFO'), 'utf8');
     assert.match(info, /^node=v24\./m);
+    assert.equal(/^node_sha256=(\w+)$/m.exec(info)?.[1], sha256(join(rel, 'bin/node')), 'BUILDINFO names the bundled Node by sha256');
     if (readdirSync(join(repoRoot, 'native/build'), { withFileTypes: true }).some((e) => e.name.endsWith('.so'))) {
       assert.match(info, /^native=yes$/m);
     }
@@ -157,7 +174,7 @@ test('release tarball: reproducible, self-contained, installable, runs edgelog d
     assert.equal(sha256(join(root, `opt/edgelog/releases/${version}/bin/node`)), sha256(join(rel, 'bin/node')));
 
     // Installing straight from the tarball reads the top-level VERSION.
-    const fromTar = spawnSync('bash', [join(rel, 'install.sh'), 'install', '--root', join(dir, 'root-tar'), '--from', a, '--dry-run'], { encoding: 'utf8' });
+    const fromTar = spawnSync('bash', [join(rel, 'install.sh'), 'install', '--root', join(dir, 'root-tar'), '--from', a, '--pubkey', key.pub, '--dry-run'], { encoding: 'utf8' });
     assert.equal(fromTar.status, 0, fromTar.stderr);
     assert.ok(fromTar.stdout.includes(`/opt/edgelog/releases/${version}\n`), fromTar.stdout);
 
@@ -167,11 +184,10 @@ test('release tarball: reproducible, self-contained, installable, runs edgelog d
     assert.ok(viaAgent.stdout.includes(`+ cp -a ${rel}/. `), viaAgent.stdout);
   });
 
-  await t.test('edgelog install from the unpacked release', (t) => {
+  await t.test('edgelog install from the unpacked release', () => {
     const root2 = join(dir, 'root-cli');
     mkdirSync(root2);
     const r = runRel(['install', 'install', '--root', root2, '--role', 'relay']);
-    if (/not available in this build/.test(r.stderr)) return t.skip('agent/cli/install.ts is still a stub; the lead wires runInstall from agent/install/index.ts');
     assert.equal(r.status, 0, r.stderr);
     const version = readFileSync(join(rel, 'VERSION'), 'utf8').trim();
     assert.ok(existsSync(join(root2, `opt/edgelog/releases/${version}/bin/node`)));

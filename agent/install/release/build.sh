@@ -5,9 +5,10 @@
 #   (npm run release)
 #
 # Produces DIR/edgelog-<version>-linux-<arch>.tar.gz (DIR defaults to dist/)
-# and a .sha256 beside it. The tarball holds one top-level directory
+# and, beside it, .sha256 and .minisig (detached minisign signature with
+# EDGELOG_SIGNING_KEY, or a development key under .cache/release-key/). The tarball holds one top-level directory
 # edgelog-<version>-linux-<arch>/ with:
-#   bin/node            the pinned Node.js runtime (the repo's devDependency `node`, real binary)
+#   bin/node            the Node.js runtime pinned by version + sha256 in node-runtime.txt (checked here)
 #   bin/edgelog         launcher: bin/node agent/cli/main.ts with the bundled native lib and jars
 #   agent/              the agent sources (TypeScript, run by Node's type stripping) incl. generated code
 #   node_modules/       production dependencies only (npm ci --omit=dev into a staging dir)
@@ -67,6 +68,34 @@ case "$(uname -m)" in
   *) arch=$(uname -m) ;;
 esac
 name="edgelog-$VERSION-linux-$arch"
+
+# --- pinned Node runtime ------------------------------------------------------------
+# The binary must be the one node-runtime.txt pins for this arch (version and
+# sha256): the `node` package's preinstall fetches it outside the lockfile.
+pin_file="$repo/agent/install/release/node-runtime.txt"
+[ -f "$pin_file" ] || { echo "build.sh: $pin_file missing" >&2; exit 1; }
+pin=$(awk -v a="$arch" '$1 !~ /^#/ && $2 == a { print $1, $3 }' "$pin_file")
+[ -n "$pin" ] || { echo "build.sh: no pinned Node runtime for $arch in $pin_file; add 'VERSION $arch SHA256'" >&2; exit 1; }
+pin_version=${pin%% *}; pin_sha=${pin##* }
+[ "$node_version" = "$pin_version" ] || { echo "build.sh: node_modules/node is $node_version, $pin_file pins $pin_version for $arch" >&2; exit 1; }
+node_sha=$(sha256sum "$node_bin" | cut -d' ' -f1)
+[ "$node_sha" = "$pin_sha" ] || { echo "build.sh: $node_bin sha256 $node_sha differs from the pinned $pin_sha ($pin_file); refusing to bundle it" >&2; exit 1; }
+
+# --- signing key ------------------------------------------------------------------------
+# EDGELOG_SIGNING_KEY: a minisign secret key without password (the release
+# manager's). Without it a development key is made once under .cache/ and
+# used, and the build says so: such a tarball verifies only with that key.
+command -v minisign >/dev/null 2>&1 || { echo "build.sh: minisign not installed (apt-get install minisign; .ci/setup.sh does)" >&2; exit 1; }
+sign_key=${EDGELOG_SIGNING_KEY:-}
+if [ -z "$sign_key" ]; then
+  sign_key="$repo/.cache/release-key/edgelog-dev.key"
+  if [ ! -f "$sign_key" ]; then
+    mkdir -p "$(dirname "$sign_key")"
+    minisign -G -W -p "${sign_key%.key}.pub" -s "$sign_key" >/dev/null
+  fi
+  log "EDGELOG_SIGNING_KEY not set: signing with the development key $sign_key (public key ${sign_key%.key}.pub)"
+fi
+[ -f "$sign_key" ] || { echo "build.sh: signing key $sign_key not found" >&2; exit 1; }
 
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
   SOURCE_DATE_EPOCH=$(git -C "$repo" log -1 --format=%ct 2>/dev/null || echo 0)
@@ -135,6 +164,7 @@ printf '%s\n' "$VERSION" >"$rel/VERSION"
   printf 'version=%s\n' "$VERSION"
   printf 'arch=%s\n' "$arch"
   printf 'node=%s\n' "$node_version"
+  printf 'node_sha256=%s\n' "$node_sha"
   printf 'commit=%s\n' "$commit"
   printf 'source_date_epoch=%s\n' "$SOURCE_DATE_EPOCH"
   printf 'demo_kafka=%s\n' "$( [ -d "$rel/kafka/libs" ] && echo yes || echo no )"
@@ -156,6 +186,16 @@ tar -C "$stage" --sort=name --format=gnu \
   -cf - "$name" | gzip -n -6 >"$tarball.tmp"
 mv -f "$tarball.tmp" "$tarball"
 (cd "$OUT" && sha256sum "$name.tar.gz" >"$name.tar.gz.sha256")
+# Detached signature beside the tarball. The trusted comment (signed too)
+# names what was signed; no timestamp, so a rebuild gives the same bytes.
+tar_sha=$(cut -d' ' -f1 "$OUT/$name.tar.gz.sha256")
+rm -f "$tarball.minisig"
+minisign -S -s "$sign_key" -m "$tarball" -x "$tarball.minisig" \
+  -c "edgelog release signature" -t "$name.tar.gz sha256 $tar_sha" >/dev/null
+pub_tmp="$stage/release.pub"
+minisign -R -s "$sign_key" -p "$pub_tmp" >/dev/null
+minisign -V -q -m "$tarball" -x "$tarball.minisig" -p "$pub_tmp" >/dev/null || { echo "build.sh: the signature does not verify" >&2; exit 1; }
+log "signed by key $(sed -n 2p "$pub_tmp")"
 
 size=$(du -m "$tarball" | cut -f1)
 log "done: $tarball (${size} MiB) sha256 $(cut -d' ' -f1 "$OUT/$name.tar.gz.sha256")"
