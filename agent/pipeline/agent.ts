@@ -29,7 +29,7 @@ export interface AgentOptions {
   readonly listen?: string;
 }
 
-interface RunningPipeline { pipeline: Pipeline; sources: Source[]; sink: Sink }
+interface RunningPipeline { pipeline: Pipeline; sources: Source[]; sourceIds: string[]; sink: Sink }
 
 export class Agent {
   readonly health: Health;
@@ -123,7 +123,7 @@ export class Agent {
       }
       const sources = pc.sources.map((c) => c.spec.create(c.config, ctx(c.id)) as Source);
       if (sink instanceof FailoverSink) this.streamFailoverEvents(pc.sink.id, sink);
-      running.push({ pipeline, sources, sink });
+      running.push({ pipeline, sources, sourceIds: pc.sources.map((c) => c.id), sink });
     }
     this.running = running;
     for (const r of running) for (const s of r.sources) await s.start(r.pipeline);
@@ -136,6 +136,8 @@ export class Agent {
     await Promise.all(this.running.map((r) => r.pipeline.stop(Math.max(0, deadline - Date.now() - 500))));
     // 3. Let sources persist their final checkpoints.
     await Promise.all(this.running.flatMap((r) => r.sources.map((s) => s.drain?.(Math.max(100, deadline - Date.now())).catch(() => undefined))));
+    // A source that is gone (reload) no longer holds readiness down.
+    for (const r of this.running) r.sources.forEach((s, i) => { for (const c of s.health?.() ?? []) this.health.set(`source:${r.sourceIds[i]}/${c.check}`, 'ok', ''); });
     this.running = [];
   }
 
@@ -216,6 +218,9 @@ export class Agent {
       if (wf) this.health.set(`workers:${r.pipeline.id}`, 'degraded', wf);
       const h = r.sink.health?.();
       if (h) this.health.set(`sink:${r.pipeline.id}`, h.ready ? 'ok' : 'degraded', h.reason);
+      r.sources.forEach((s, i) => {
+        for (const c of s.health?.() ?? []) this.health.set(`source:${r.sourceIds[i]}/${c.check}`, c.degraded ? 'degraded' : 'ok', c.degraded);
+      });
     }
   }
 

@@ -44,6 +44,8 @@ export interface TailerHost {
   readonly telemetry: FileSourceTelemetry;
   readonly out: Downstream;
   readonly stopping: boolean;
+  /** Files waiting for a handle: while there are any, an idle, acknowledged file lets go of its own. */
+  readonly waitingFiles: number;
   /** Something changed at a path (rotation seen): re-run discovery now. */
   rescanSoon(): void;
   /** The tailer let its file go. */
@@ -373,6 +375,26 @@ export class Tailer implements LineSink {
           }
           wait = Math.min(wait, cfg.remove_after_ms - idle);
         }
+        // Make room for a waiting file: everything read here is acknowledged
+        // (the checkpoint is at the end) and nothing new came for close_idle.
+        // The file is opened again from that checkpoint when it grows.
+        if (cfg.close_idle_ms > 0 && this.host.waitingFiles > 0 && gen.committed >= size && this.readOffset >= size
+          && this.framer.pending === 0 && gen.acks.inFlight === 0) {
+          const idle = now - this.lastDataMs;
+          if (idle >= cfg.close_idle_ms) {
+            await this.release('idle');
+            return 0;
+          }
+          wait = Math.min(wait, cfg.close_idle_ms - idle);
+        }
+      } else if (size === 0 && cfg.close_idle_ms > 0 && this.host.waitingFiles > 0) {
+        // Still empty: nothing to lose by letting go; discovery opens it again once it has bytes.
+        const idle = now - this.lastDataMs;
+        if (idle >= cfg.close_idle_ms) {
+          await this.release('idle');
+          return 0;
+        }
+        wait = Math.min(wait, cfg.close_idle_ms - idle);
       }
     }
     if (this.gen && this.framer.pending > 0) {
