@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.ts';
 import { tempDir, writeAgentConfig, readBack, waitFor } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 const mainTs = fileURLToPath(new URL('../../agent/cli/main.ts', import.meta.url));
 
@@ -37,7 +38,7 @@ test('a second agent on the same data_dir is refused naming the holder pid; the 
   writeFileSync(log, 'before 1\nbefore 2\n');
   const cfg = writeAgentConfig({ dir, include: [log], bootstrap: kafka.bootstrap, topic });
   let first: AgentProcess | null = await startAgent(cfg);
-  t.after(() => first?.kill());
+  defer(t, 'kill the first agent', () => first?.kill());
 
   const second = await runToExit(cfg, '127.0.0.1:0');
   assert.equal(second.code, 1, second.stderr);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, metricSum, type AgentProcess } from '../helpers/agent-process.ts';
 import { tempDir, writeAgentConfig, readBack, waitFor } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 import { checkAgainstFiles } from '../../agent/verify/otlp-readback.ts';
 
 interface Seen { maxOpen: number; maxWaiting: number; maxOldest: number; maxRss: number; degraded: string; samples: number }
@@ -71,10 +72,10 @@ test('5,000 files with max_open_files 512: every line in Kafka, the backlog visi
     source: 'max_open_files: 512\nclose_idle: 300ms\ncheckpoint_interval: 200ms',
   });
   let agent: AgentProcess | null = null;
-  t.after(() => agent?.kill());
+  defer(t, 'kill the agent', () => agent?.kill());
   const seen: Seen = { maxOpen: 0, maxWaiting: 0, maxOldest: 0, maxRss: 0, degraded: '', samples: 0 };
   const obs = observe(() => agent, seen);
-  t.after(() => obs.stop());
+  defer(t, 'stop polling', () => obs.stop());
   agent = await startAgent(cfg);
   // Restart once files were let go and others took their handles, before the backlog is through.
   await waitFor('part of the backlog acknowledged', async () => metricSum(await agent!.metrics(), 'edgelog_file_acked_bytes_total') > 0 && seen.maxWaiting > 0, 120_000, 100);
@@ -113,10 +114,10 @@ test('files arriving faster than handles free up: every line in Kafka, the queue
     source: 'max_open_files: 32\nclose_idle: 200ms',
   });
   let agent: AgentProcess | null = null;
-  t.after(() => agent?.kill());
+  defer(t, 'kill the agent', () => agent?.kill());
   const seen: Seen = { maxOpen: 0, maxWaiting: 0, maxOldest: 0, maxRss: 0, degraded: '', samples: 0 };
   const obs = observe(() => agent, seen);
-  t.after(() => obs.stop());
+  defer(t, 'stop polling', () => obs.stop());
   agent = await startAgent(cfg);
   // 100 new files every 100 ms: a handle frees up only after close_idle, so 32 handles fall behind at once.
   const TOTAL = 2000;

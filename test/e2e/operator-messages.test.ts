@@ -26,6 +26,7 @@ import { checkKafkaHandshake } from '../../agent/sinks/kafka/handshake-check.ts'
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.ts';
 import { tempDir, writeAgentConfig, readBack, waitFor } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 const mainTs = fileURLToPath(new URL('../../agent/cli/main.ts', import.meta.url));
 
@@ -39,7 +40,7 @@ async function listen(server: Server | import('node:http').Server): Promise<stri
 async function impostors(t: { after(fn: () => unknown): void }): Promise<{ http: string; ssh: string }> {
   const http = createHttpServer((_req, res) => { res.writeHead(200).end('ok'); });
   const ssh = createTcpServer((s) => { s.on('error', () => undefined); s.write('SSH-2.0-OpenSSH_9.6 edgelog-test\r\n'); });
-  t.after(() => { http.closeAllConnections(); http.close(); ssh.close(); });
+  defer(t, 'close the impostor servers', () => { http.closeAllConnections(); http.close(); ssh.close(); });
   return { http: await listen(http), ssh: await listen(ssh) };
 }
 
@@ -66,7 +67,7 @@ test('not a Kafka broker: the sink says so in its health and its error, doctor s
   const imp = await impostors(t);
   const cfg = kafkaSink.validate({ brokers: [imp.http], topic: 'logs', connect_timeout: '2s', request_timeout: '3s', client_retry: { retries: 2, initial_backoff: '100ms', max_backoff: '200ms' } }, 'sinks.kafka');
   const sink = new KafkaSink(cfg, { id: 'kafka', log: silentLogger, metrics: new Registry(), agentId: 'test' });
-  t.after(() => sink.close());
+  defer(t, 'close the sink', () => sink.close());
   const sent = sink.send([{ key: null, value: Buffer.from('x'), headers: {}, records: [] }]).then(() => null, (e: unknown) => e as Error);
   // While the client is still trying, /readyz already says why.
   await waitFor('the sink health names the impostor', () => sink.health().reason.includes('not a Kafka broker'), 30_000, 20);
@@ -87,7 +88,7 @@ test('a request the broker refuses as too large is said as such; the sink stays 
   await kafka.createTopic(topic);
   const cfg = kafkaSink.validate({ brokers: [kafka.bootstrap], topic, compression: 'none', max_message_bytes: '1000000' }, 'sinks.kafka');
   const sink = new KafkaSink(cfg, { id: 'kafka', log: silentLogger, metrics: new Registry(), agentId: 'test' });
-  t.after(() => sink.close());
+  defer(t, 'close the sink', () => sink.close());
   // Three messages of 600 KB: each within max_message_bytes, together over the broker's message.max.bytes (1 MiB per batch).
   const msgs = [0, 1, 2].map(() => ({ key: null, value: randomBytes(600_000), headers: {}, records: [] }));
   await assert.rejects(sink.send(msgs), (e: unknown) => {
@@ -117,7 +118,7 @@ test('shutdown with records not acknowledged does not say "discarded"; the next 
   const down = writeAgentConfig({ dir, include: [log], bootstrap: deadAddr, topic, logLevel: 'info' });
   writeFileSync(down, (await import('node:fs')).readFileSync(down, 'utf8').replace('shutdown_timeout: 20s', 'shutdown_timeout: 2s'));
   let agent: AgentProcess | null = await startAgent(down);
-  t.after(() => agent?.kill());
+  defer(t, 'kill the agent', () => agent?.kill());
   await waitFor('a failed send', () => agent!.stderr().includes('send failed; will retry'), 60_000, 50);
   assert.equal(await agent.stop(), 0);
   const said = agent.stderr();
