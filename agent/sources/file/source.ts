@@ -14,7 +14,7 @@ import type { CheckpointEntry } from './checkpoint-store.ts';
 import { findFiles, isIncluded, staticDir } from './discovery.ts';
 import { fingerprintMatches } from './fingerprint.ts';
 import { FileSourceTelemetry } from './telemetry.ts';
-import { Tailer } from './tailer.ts';
+import { Tailer, resolvedOf } from './tailer.ts';
 import type { StartFrom, TailerHost } from './tailer.ts';
 import { DirWatchSet } from './watcher.ts';
 import { WaitingQueue } from './waiting-queue.ts';
@@ -321,7 +321,7 @@ export class FileSource implements Source, TailerHost {
     // never seen before; a file we knew whose content changed is read from 0.
     else if (startup && candidates.length === 0) from = this.cfg.start_at === 'end' ? { kind: 'end', size } : { kind: 'beginning' };
     else from = { kind: 'beginning' };
-    const t = new Tailer(this, path, dev, ino, fh, from, now);
+    const t = new Tailer(this, path, dev, ino, fh, from, now, resolvedOf(path));
     this.tailers.set(key, t);
     this.byPath.set(path, t);
     this.telemetry.opened(path, match ? match.offset : from.kind === 'end' ? size : 0, from.kind, this.tailers.size);
