@@ -72,7 +72,7 @@ export class Agent {
       this.http = await startHttpServer(addr, this.registry, this.health, this.log)
         .catch((err: unknown) => { throw describeStartFailure(err, listen ? '--listen' : 'observe.listen', addr); });
       this.applyGuard(this.cfg.guard);
-      await this.startPipelines().catch((err: unknown) => { throw describeStartFailure(err, 'sources', ''); });
+      await this.startPipelines();
     } catch (err) {
       // Leave nothing behind that keeps the process alive or the data_dir locked.
       await this.stopPipelines(Date.now() + 2000).catch(() => undefined);
@@ -148,7 +148,11 @@ export class Agent {
       running.push({ pipeline, sources, sourceIds: pc.sources.map((c) => c.id), sink });
     }
     this.running = running;
-    for (const r of running) for (const s of r.sources) await s.start(r.pipeline);
+    for (const r of running) {
+      for (const [i, s] of r.sources.entries()) {
+        await s.start(r.pipeline).catch((err: unknown) => { throw describeStartFailure(err, `sources.${r.sourceIds[i]}`, ''); });
+      }
+    }
   }
 
   private async stopPipelines(deadline: number): Promise<void> {

@@ -53,6 +53,18 @@ test('a second agent on the same data_dir is refused naming the holder pid; the 
   assert.ok(third.stderr.includes(`EDGELOG_LISTEN: --listen ${first.http}: cannot listen (EADDRINUSE): address already in use`), third.stderr);
   assert.doesNotMatch(third.stderr, /unexpected failure/);
 
+  // A source's own listener on a taken address: the source's key is named.
+  const cfg3 = join(other, 'tcp.yaml');
+  writeFileSync(cfg3, `agent: { id: e2e-tcp, data_dir: ${JSON.stringify(join(other, 'state-tcp'))} }
+sources:
+  tcp_in: { type: tcp, address: ${JSON.stringify(first.http)} }
+sinks:
+  kafka: { type: kafka, brokers: [${JSON.stringify(kafka.bootstrap)}], topic: ${uniqueTopic('lock-tcp')} }
+`);
+  const fourth = await runToExit(cfg3, '127.0.0.1:0');
+  assert.equal(fourth.code, 1, fourth.stderr);
+  assert.ok(fourth.stderr.includes(`EDGELOG_LISTEN: sources.tcp_in ${first.http}: cannot listen (EADDRINUSE): address already in use`), fourth.stderr);
+
   // The first agent was never disturbed: new lines still arrive, once each.
   appendFileSync(log, 'after 1\n');
   await waitFor('the line written after the refusals', async () => (await readBack(kafka, topic, { idleMs: 500, timeoutMs: 10_000 })).some((r) => r.body.toString() === 'after 1'), 60_000, 200);

@@ -88,12 +88,16 @@ test('5,000 files with max_open_files 512: every line in Kafka, the backlog visi
     return writes > 0 && (waiting > 0 || seen.maxWaiting > 0);
   }, 180_000, 100).catch((err: Error) => { throw new Error(`${err.message} (last: ${last}; polled max waiting ${seen.maxWaiting})`); });
   assert.equal(await agent.stop(), 0);
+  const firstRun = agent.stderr();
   agent = await startAgent(cfg);
   await waitFor('every file read and acknowledged', async () => {
     const m = await agent!.metrics();
     return metricSum(m, 'edgelog_file_waiting_files') === 0 && metricSum(m, 'edgelog_file_checkpoint_lag_bytes') === 0;
   }, 300_000, 250);
   await obs.stop();
+  // The first run said once that files wait (then it would say so at most once a minute).
+  const said = firstRun.split('\n');
+  assert.equal(said.filter((l) => l.includes('"msg":"max_open_files reached: files wait for a handle')).length, 1, said.slice(0, 20).join('\n'));
   // The agent polls its checks every second: readiness follows the queue within a poll.
   await waitFor('/readyz without the waiting reason', async () => {
     const r = await (await fetch(`http://${agent!.http}/readyz`)).json() as { reasons: string[] };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, metricSum } from '../helpers/agent-process.ts';
 import { tempDir, writeAgentConfig, readBack, waitFor, sleep } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 for (const mode of ['rename', 'copytruncate'] as const) {
   test(`rotation every 100 ms by ${mode} under load loses no line`, async (t) => {
@@ -21,7 +22,7 @@ for (const mode of ['rename', 'copytruncate'] as const) {
       dir, include: [join(dir, 'app.log*')], bootstrap: kafka.bootstrap, topic,
       source: 'rotate_wait: 5s',
     }));
-    t.after(() => agent.kill());
+    defer(t, 'kill the agent', () => agent.kill());
     let fd = openSync(path, 'a');
     let seq = 0, gen = 0;
     const until = Date.now() + 6000;

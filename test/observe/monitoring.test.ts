@@ -13,6 +13,7 @@ import { Agent } from '../../agent/pipeline/agent.ts';
 import { silentLogger } from '../../agent/observe/log.ts';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 const dir = join(import.meta.dirname, '../../agent/observe/monitoring');
 const rulesFile = join(dir, 'edgelog-alerts.yml');
@@ -63,7 +64,7 @@ sinks:
 `);
   const agent = new Agent(cfg, { log: silentLogger });
   await agent.start('127.0.0.1:0');
-  t.after(() => agent.stop());
+  defer(t, 'stop the agent', () => agent.stop());
   const text = await (await fetch(`http://${agent.httpAddress}/metrics`)).text();
   const exported = new Set([...text.matchAll(/^# TYPE (edgelog_[a-z_]+) /gm)].map((m) => m[1]!));
   // Guard metrics need an attached guard: test/native/agent-guard.test.ts checks those on a real interface.

@@ -263,7 +263,9 @@ export class FileSource implements Source, TailerHost {
     if (entries.length === 0) return size === 0 && !this.hasRoom();
     let done = false;
     for (const e of entries) { e.seen_ms = now; if (e.offset === size) done = true; }
-    return done && entries.length === 1;
+    if (!done || entries.length !== 1) return false;
+    // remove_after needs the file open to delete it once idle: opened while there is room.
+    return this.cfg.remove_after_ms > 0 ? !this.hasRoom() : true;
   }
 
   /** Scan and fillFromQueue open files concurrently: a handle being opened counts before it exists. */

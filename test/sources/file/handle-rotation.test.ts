@@ -95,3 +95,26 @@ test('without waiting files an idle file keeps its handle', async (t) => {
   appendFileSync(join(dir, 'a.log'), 'a2\n');
   await waitFor(() => c.records.length === 2, 'appended line');
 });
+
+test('after a restart, files read to their end take no handle: the handles go to the files not yet read', async (t) => {
+  const dir = await tempDir(t);
+  for (let i = 0; i < 10; i++) writeFileSync(join(dir, `old${i}.log`), lines(`old${i}`, 2));
+  const first = makeSource(testConfig({ include: [join(dir, '*.log')], max_open_files: 20 }), makeCtx(join(dir, 'data')), t);
+  const c1 = new Collector();
+  await first.start(c1);
+  await waitFor(() => c1.records.length === 20, 'every old line');
+  await first.stop();
+  await first.drain(5000);
+  for (let i = 0; i < 5; i++) writeFileSync(join(dir, `new${i}.log`), lines(`new${i}`, 2));
+  // Five handles: were the ten read files opened again, the new ones would wait.
+  const second = makeSource(testConfig({ include: [join(dir, '*.log')], max_open_files: 5, close_idle: '20ms' }), makeCtx(join(dir, 'data')), t);
+  const c2 = new Collector();
+  await second.start(c2);
+  assert.equal(second.waitingFiles, 0);
+  await waitFor(() => c2.records.length === 10, 'every new line');
+  assert.ok(c2.bodies().every((b) => b.startsWith('new')), 'nothing read again');
+  // A read file that grows is opened again from its checkpoint (an idle new file makes room for it).
+  appendFileSync(join(dir, 'old3.log'), 'old3 grew\n');
+  await waitFor(() => c2.records.length === 11, 'the appended line');
+  assert.equal(c2.records[10]!.body.toString(), 'old3 grew');
+});
