@@ -12,7 +12,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 need_pkgs=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in clang llvm libbpf-dev liburing-dev libelf-dev zlib1g-dev bpftool iproute2 prometheus; do
+for p in clang llvm libbpf-dev liburing-dev libelf-dev zlib1g-dev bpftool iproute2; do
   have_pkg "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -21,9 +21,6 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null 2>&1 || true
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null \
       || log "warning: could not install ${need_pkgs[*]}; native helper and some tests will be skipped"
-    # prometheus is only wanted for promtool; never let its service run
-    if have_cmd systemctl; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
-    pkill -x prometheus >/dev/null 2>&1 || true
   else
     log "not root: skipping Debian packages ${need_pkgs[*]}"
   fi
@@ -44,6 +41,27 @@ if [ ${#rig_pkgs[@]} -gt 0 ]; then
   else
     log "not root: skipping Debian packages ${rig_pkgs[*]}"
   fi
+fi
+
+# --- promtool (the alert-rule tests) -------------------------------------------
+# Only the promtool binary, taken out of Debian's prometheus package into
+# .cache/promtool: installing the package would start (and enable) a
+# Prometheus service on the user's machine, and stopping it again could hit a
+# Prometheus the user runs. Nothing is installed and no process is touched.
+# The tests find it at .cache/bin/promtool (or on PATH).
+promtool=.cache/bin/promtool
+if [ ! -x "$promtool" ] && have_cmd apt-get && have_cmd dpkg-deb; then
+  dl=$(mktemp -d)
+  if ( cd "$dl" && apt-get download -q prometheus >/dev/null 2>&1 ) \
+    || { [ "$(id -u)" = 0 ] && apt-get update -qq >/dev/null 2>&1 && ( cd "$dl" && apt-get download -q prometheus >/dev/null 2>&1 ); }; then
+    rm -rf .cache/promtool && mkdir -p .cache/promtool .cache/bin
+    dpkg-deb -x "$dl"/prometheus_*.deb .cache/promtool
+    ln -sf ../promtool/usr/bin/promtool "$promtool"
+    log "promtool extracted from Debian's prometheus package into .cache/promtool (no service installed)"
+  else
+    log "warning: could not download Debian's prometheus package for promtool; the alert-rule test will be skipped"
+  fi
+  rm -rf "$dl"
 fi
 
 # --- npm dependencies (also the Node 24 runtime through the 'node' package) ----

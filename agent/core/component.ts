@@ -54,7 +54,15 @@ export interface Source {
   stop(): Promise<void>;
   /** Wait until everything emitted so far is acknowledged and checkpointed (or the timeout passes). */
   drain?(timeoutMs: number): Promise<void>;
+  /**
+   * Conditions for /readyz, polled by the agent: each named check with the
+   * reason it is degraded, or '' when it is fine (files waiting for a handle,
+   * checkpoints that cannot be written).
+   */
+  health?(): readonly SourceCheck[];
 }
+
+export interface SourceCheck { readonly check: string; readonly degraded: string }
 
 /**
  * Decoders and transforms. `process` works on a whole batch and appends what

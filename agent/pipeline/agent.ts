@@ -21,6 +21,8 @@ import { GuardController } from '../native/guard.ts';
 import { useNative } from '../native/capabilities.ts';
 import type { GuardConfig } from '../native/guard-config.ts';
 import { WorkerMetricsHub } from './workers/metrics-mirror.ts';
+import { DataDirLock } from '../config/data-dir-lock.ts';
+import { describeStartFailure } from './start-failure.ts';
 
 export interface AgentOptions {
   readonly log: Logger;
@@ -29,7 +31,7 @@ export interface AgentOptions {
   readonly listen?: string;
 }
 
-interface RunningPipeline { pipeline: Pipeline; sources: Source[]; sink: Sink }
+interface RunningPipeline { pipeline: Pipeline; sources: Source[]; sourceIds: string[]; sink: Sink }
 
 export class Agent {
   readonly health: Health;
@@ -43,6 +45,8 @@ export class Agent {
   private gcPauses: Histogram<'kind' | 'thread'> | null = null;
   private stopped: Promise<void> | null = null;
   private guard: GuardController | null = null;
+  /** Held from start to the end of stop: one agent per data_dir. */
+  private lock: DataDirLock | null = null;
   /** Mirrors the processing workers' metrics into the registry (one hub for the agent's life: counters survive reloads). */
   private readonly workerMetrics: WorkerMetricsHub;
 
@@ -60,11 +64,26 @@ export class Agent {
   get sinks(): ReadonlyMap<string, Sink> { return new Map(this.running.map((r) => [r.pipeline.id, r.sink])); }
 
   async start(listen?: string): Promise<void> {
-    await mkdir(this.cfg.agent.dataDir, { recursive: true });
-    this.observeGc();
-    this.http = await startHttpServer(listen ?? this.cfg.observe.listen, this.registry, this.health, this.log);
-    this.applyGuard(this.cfg.guard);
-    await this.startPipelines();
+    // Before anything is read or bound: a second agent on this data_dir exits here, naming the holder.
+    this.lock = DataDirLock.acquire(this.cfg.agent.dataDir);
+    try {
+      this.observeGc();
+      const addr = listen ?? this.cfg.observe.listen;
+      this.http = await startHttpServer(addr, this.registry, this.health, this.log)
+        .catch((err: unknown) => { throw describeStartFailure(err, listen ? '--listen' : 'observe.listen', addr); });
+      this.applyGuard(this.cfg.guard);
+      await this.startPipelines();
+    } catch (err) {
+      // Leave nothing behind that keeps the process alive or the data_dir locked.
+      await this.stopPipelines(Date.now() + 2000).catch(() => undefined);
+      this.closeGuard(false);
+      this.gc?.disconnect();
+      await this.http?.close();
+      this.http = null;
+      this.lock.release();
+      this.lock = null;
+      throw err;
+    }
     this.watch = setInterval(() => this.checkHealth(), 1000);
     this.watch.unref();
     this.health.markStarted();
@@ -81,8 +100,11 @@ export class Agent {
   async reload(next: AgentConfig): Promise<void> {
     if (this.stopped) throw new Error('agent is stopping');
     const t0 = Date.now();
+    // A new data_dir is locked before the running pipelines stop, so a refused reload changes nothing.
+    const newLock = next.agent.dataDir !== this.cfg.agent.dataDir ? DataDirLock.acquire(next.agent.dataDir) : null;
     this.health.set('reload', 'degraded', 'reloading config');
     await this.stopPipelines(Date.now() + next.agent.shutdownTimeoutMs);
+    if (newLock) { this.lock?.release(); this.lock = newLock; }
     this.cfg = next;
     this.applyGuard(next.guard);
     await mkdir(next.agent.dataDir, { recursive: true });
@@ -123,10 +145,14 @@ export class Agent {
       }
       const sources = pc.sources.map((c) => c.spec.create(c.config, ctx(c.id)) as Source);
       if (sink instanceof FailoverSink) this.streamFailoverEvents(pc.sink.id, sink);
-      running.push({ pipeline, sources, sink });
+      running.push({ pipeline, sources, sourceIds: pc.sources.map((c) => c.id), sink });
     }
     this.running = running;
-    for (const r of running) for (const s of r.sources) await s.start(r.pipeline);
+    for (const r of running) {
+      for (const [i, s] of r.sources.entries()) {
+        await s.start(r.pipeline).catch((err: unknown) => { throw describeStartFailure(err, `sources.${r.sourceIds[i]}`, ''); });
+      }
+    }
   }
 
   private async stopPipelines(deadline: number): Promise<void> {
@@ -136,6 +162,8 @@ export class Agent {
     await Promise.all(this.running.map((r) => r.pipeline.stop(Math.max(0, deadline - Date.now() - 500))));
     // 3. Let sources persist their final checkpoints.
     await Promise.all(this.running.flatMap((r) => r.sources.map((s) => s.drain?.(Math.max(100, deadline - Date.now())).catch(() => undefined))));
+    // A source that is gone (reload) no longer holds readiness down.
+    for (const r of this.running) r.sources.forEach((s, i) => { for (const c of s.health?.() ?? []) this.health.set(`source:${r.sourceIds[i]}/${c.check}`, 'ok', ''); });
     this.running = [];
   }
 
@@ -154,6 +182,8 @@ export class Agent {
     this.closeGuard(false);
     this.gc?.disconnect();
     await this.http?.close();
+    this.lock?.release();
+    this.lock = null;
     this.log.info('agent stopped');
   }
 
@@ -217,6 +247,9 @@ export class Agent {
       if (wf) this.health.set(`workers:${r.pipeline.id}`, 'degraded', wf);
       const h = r.sink.health?.();
       if (h) this.health.set(`sink:${r.pipeline.id}`, h.ready ? 'ok' : 'degraded', h.reason);
+      r.sources.forEach((s, i) => {
+        for (const c of s.health?.() ?? []) this.health.set(`source:${r.sourceIds[i]}/${c.check}`, c.degraded ? 'degraded' : 'ok', c.degraded);
+      });
     }
   }
 

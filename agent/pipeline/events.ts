@@ -14,7 +14,7 @@ export class PipelineEvents {
   private readonly recordsOut; private readonly bytesOut;
   private readonly dropped; private readonly sendErrors; private readonly retries;
   private readonly batchRecords; private readonly batchBytes; private readonly latency; private readonly latencySeries;
-  private readonly buffer; private readonly sinkUp;
+  private readonly buffer; private readonly sinkUp; private readonly leftAtShutdown;
   private failing = false;
   /** Optional observer of every acknowledged request (demo progress, drills). */
   tap: ((records: number, encodedBytes: number, observedMs: ArrayLike<number>, nowMs: number) => void) | null = null;
@@ -36,6 +36,8 @@ export class PipelineEvents {
     this.buffer = gauge(registry, 'edgelog_pipeline_buffer_bytes', 'Body bytes buffered or in flight in a pipeline.', ['component']);
     this.sinkUp = gauge(registry, 'edgelog_sink_up', '1 when the last send to the destination succeeded, 0 while it is failing.', ['component']);
     this.sinkUp.set({ component: id }, 1);
+    this.leftAtShutdown = counter(registry, 'edgelog_pipeline_unacknowledged_at_shutdown_records_total',
+      'Records still unacknowledged when the shutdown deadline passed; not discarded: they stay unacknowledged at their source, and file sources read them again on restart.', ['component']);
   }
 
   received(records: number, bytes: number): void {
@@ -69,6 +71,18 @@ export class PipelineEvents {
       this.log.error('send failed; will retry', { pipeline: this.id, code, retriable, attempt, backoff_ms: backoffMs, error: (err as Error)?.message });
     }
     this.failing = true;
+  }
+
+  /**
+   * The shutdown deadline passed with records not acknowledged. Nothing was
+   * thrown away: their sources never saw an ack, so a file source's checkpoint
+   * stays before them and the next run reads them again (a network source
+   * without a spool cannot, which its own docs say).
+   */
+  unacknowledgedAtShutdown(records: number, detail?: string): void {
+    this.leftAtShutdown.inc({ component: this.id }, records);
+    this.log.warn('shutdown deadline passed with records not yet acknowledged by the destination; they stay unacknowledged, so file sources read them again on the next start',
+      { pipeline: this.id, records, last_error: detail });
   }
 
   discarded(records: number, reason: string, detail?: string): void {

@@ -253,7 +253,7 @@ export class Pipeline implements Downstream {
     } catch (err) {
       // Only reached when shutting down with retries abandoned: leave the records
       // unacknowledged (their sources re-read them after restart) and release memory.
-      this.p.events.discarded(p.count, 'shutdown_unacknowledged', (err as Error).message);
+      this.p.events.unacknowledgedAtShutdown(p.count, (err as Error).message);
     }
     this.release(p.bodyBytes);
   }

@@ -12,6 +12,7 @@ import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, metricSum } from '../helpers/agent-process.ts';
 import { tempDir, writeAgentConfig, readBack, waitFor } from '../helpers/e2e.ts';
 import { splitLines } from '../../agent/verify/otlp-readback.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 test('binary garbage, invalid UTF-8 and a 10 MB line neither crash the agent nor block other lines', async (t) => {
   const kafka = await sharedKafka('A');
@@ -26,7 +27,7 @@ test('binary garbage, invalid UTF-8 and a 10 MB line neither crash the agent nor
   const goodLines = Array.from({ length: 1000 }, (_, i) => `good line ${i}`);
   writeFileSync(good, goodLines.join('\n') + '\n');
   const agent = await startAgent(writeAgentConfig({ dir, include: [join(dir, '*.log')], bootstrap: kafka.bootstrap, topic }));
-  t.after(() => agent.kill());
+  defer(t, 'kill the agent', () => agent.kill());
   await waitFor('good lines and the line after the big one delivered', async () => {
     const m = await agent.metrics();
     return metricSum(m, 'edgelog_file_checkpoint_lag_bytes') === 0 && metricSum(m, 'edgelog_file_acked_bytes_total') >= 10 * 1024 * 1024;

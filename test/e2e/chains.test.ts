@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, metricSum } from '../helpers/agent-process.ts';
 import { tempDir, readBack, waitFor } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 // Both ways the stages can run: on a processing thread (the default on two
 // or more cores) and on the main thread (worker_threads: 0).
@@ -45,7 +46,7 @@ pipelines:
   access: { sources: [access], decoders: [logfmt], transforms: [mask], sink: access_kafka }
 `);
   const agent = await startAgent(cfgFile);
-  t.after(() => agent.kill());
+  defer(t, 'kill the agent', () => agent.kill());
   await waitFor('both files checkpointed', async () => {
     const m = await agent.metrics();
     return metricSum(m, 'edgelog_file_checkpoint_lag_bytes') === 0 && metricSum(m, 'edgelog_file_acked_bytes_total') > 0

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defer } from '../helpers/cleanup.ts';
 import { tempDir } from '../helpers/e2e.ts';
 import { canUseNetns } from '../../agent/drill/netns.ts';
 
@@ -32,8 +33,16 @@ for (const { fault, engine } of cases) {
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
-    t.after(() => { if (child.exitCode === null) child.kill('SIGINT'); });
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    // Before the temp dir goes: SIGINT lets the drill stop its brokers; SIGKILL if it does not exit in time.
+    defer(t, 'stop the drill', async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGINT');
+      const hard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(hard);
+    }, 45_000);
+    const code = await exited;
     const summary = out.slice(out.indexOf('drill failover --fault'));
     for (const line of summary.split('\n').filter(Boolean)) t.diagnostic(line);
     assert.equal(code, 0, out.slice(-3000));

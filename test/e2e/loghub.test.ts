@@ -10,6 +10,7 @@ import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, metricSum } from '../helpers/agent-process.ts';
 import { tempDir, writeAgentConfig, readBack, waitFor } from '../helpers/e2e.ts';
 import { checkAgainstFiles, splitLines } from '../../agent/verify/otlp-readback.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 const loghub = resolve(import.meta.dirname, '../../../shared/data/loghub');
 
@@ -28,7 +29,7 @@ for (const threads of [0, 1]) test(`all twelve loghub samples arrive byte-exact,
   const expected = [...files.values()].reduce((a, b) => a + splitLines(b).length, 0);
 
   const agent = await startAgent(writeAgentConfig({ dir, include: [join(logs, '*.log')], bootstrap: kafka.bootstrap, topic, workerThreads: threads }));
-  t.after(() => agent.kill());
+  defer(t, 'kill the agent', () => agent.kill());
   // Terminated lines ship at once; the nine unterminated last lines after idle_flush (500 ms).
   await waitFor('every line acknowledged', async () => metricSum(await agent.metrics(), 'edgelog_component_sent_records_total') >= expected, 90_000, 250);
   assert.equal(await agent.stop(), 0);

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { startKafkaCluster, createTopic, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
 import { startAgent, metricSum } from '../helpers/agent-process.ts';
 import { tempDir, writeAgentConfig, readBack, waitFor, sleep } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 const OUTAGE_S = Number(process.env.EDGELOG_OUTAGE_SECONDS ?? 150);
 const RATE = 10_000; // lines per second during the outage
@@ -44,13 +45,13 @@ test(`broker down for ${OUTAGE_S} s under write load: nothing lost, reading held
   const kafkaDir = join(dir, 'kafka');
   mkdirSync(kafkaDir);
   let kafka: KafkaCluster = await startKafkaCluster({ name: 'outage', dataDir: kafkaDir });
-  t.after(() => kafka.stop());
+  defer(t, 'stop kafka', () => kafka.stop(), 90_000);
   const port = Number(kafka.bootstrap.split(':').pop());
   const topic = 'outage';
   await createTopic(kafka.bootstrap, topic, 1);
   const file = join(dir, 'app.log');
   const agent = await startAgent(writeAgentConfig({ dir, include: [file], bootstrap: kafka.bootstrap, topic, sink: 'retry: { max_backoff: 2s }' }));
-  t.after(() => agent.kill());
+  defer(t, 'kill the agent', () => agent.kill());
   const fd = openSync(file, 'a');
   let seq = 0;
   let written = 0;
@@ -62,7 +63,7 @@ test(`broker down for ${OUTAGE_S} s under write load: nothing lost, reading held
   const rss: Array<[number, number]> = [];
   const t0 = Date.now();
   const sampler = setInterval(() => rss.push([Math.round((Date.now() - t0) / 1000), +rssMb(agent.child.pid!).toFixed(1)]), 1000);
-  t.after(() => { clearInterval(writer); clearInterval(sampler); });
+  defer(t, 'stop the writer', () => { clearInterval(writer); clearInterval(sampler); });
 
   const readBytes = async () => metricSum(await agent.metrics(), 'edgelog_file_read_bytes_total');
   await waitFor('records delivered before the outage', async () => metricSum(await agent.metrics(), 'edgelog_component_sent_records_total') > 0, 60_000, 100);

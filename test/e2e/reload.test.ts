@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, metricSum } from '../helpers/agent-process.ts';
 import { tempDir, writeAgentConfig, readBack, waitFor, sleep } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 test('SIGHUP: invalid config rejected with the reason, valid config applied without loss or duplicates', async (t) => {
   const kafka = await sharedKafka('A');
@@ -19,7 +20,7 @@ test('SIGHUP: invalid config rejected with the reason, valid config applied with
   const base = { dir, include: [file], bootstrap: kafka.bootstrap, topic, logLevel: 'info' as const };
   const cfgFile = writeAgentConfig(base);
   const agent = await startAgent(cfgFile);
-  t.after(() => agent.kill());
+  defer(t, 'kill the agent', () => agent.kill());
   const fd = openSync(file, 'a');
   let seq = 0;
   const writer = setInterval(() => {
@@ -27,7 +28,7 @@ test('SIGHUP: invalid config rejected with the reason, valid config applied with
     for (let i = 0; i < 20; i++) s += `seq=${String(seq++).padStart(8, '0')} reload test line\n`;
     writeSync(fd, s);
   }, 10);
-  t.after(() => clearInterval(writer));
+  defer(t, 'stop the writer', () => clearInterval(writer));
   await sleep(1000);
 
   const good = readFileSync(cfgFile, 'utf8');

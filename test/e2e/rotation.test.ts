@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, metricSum } from '../helpers/agent-process.ts';
 import { tempDir, writeAgentConfig, readBack, waitFor, sleep } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 for (const mode of ['rename', 'copytruncate'] as const) {
   test(`${mode === 'rename' ? 'rotation every 100 ms by rename' : '20 copytruncate rotations, each counted,'} under load loses no line`, async (t) => {
@@ -26,7 +27,7 @@ for (const mode of ['rename', 'copytruncate'] as const) {
       dir, include: [mode === 'rename' ? join(dir, 'app.log*') : path], bootstrap: kafka.bootstrap, topic,
       source: 'rotate_wait: 5s',
     }));
-    t.after(() => agent.kill());
+    defer(t, 'kill the agent', () => agent.kill());
     let fd = openSync(path, 'a');
     let seq = 0, gen = 0, written = 0;
     const until = Date.now() + 6000;

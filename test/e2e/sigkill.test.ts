@@ -11,6 +11,7 @@ import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, metricSum, type AgentProcess } from '../helpers/agent-process.ts';
 import { tempDir, writeAgentConfig, readBack, waitFor, sleep } from '../helpers/e2e.ts';
 import { checkAgainstFiles } from '../../agent/verify/otlp-readback.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 const KILLS = 20;
 const RATE = 2000; // lines per second
@@ -36,14 +37,14 @@ test(`${KILLS} SIGKILLs of the agent mid-stream lose no line; duplicates stay wi
   // (it was libuv's own, and the test process aborted at exit).
   let open = true;
   const closeWriter = () => { clearInterval(writer); if (open) { open = false; closeSync(fd); } };
-  t.after(closeWriter);
+  defer(t, 'stop the writer', closeWriter);
   const cfg = writeAgentConfig({
     dir, include: [file], bootstrap: kafka.bootstrap, topic,
     source: `read_chunk_bytes: ${CHUNK}\ncheckpoint_interval: ${CHECKPOINT_MS}ms`,
     sink: `buffer: { max_bytes: ${BUFFER} }`,
   });
   let agent: AgentProcess | null = null;
-  t.after(() => agent?.kill());
+  defer(t, 'kill the agent', () => agent?.kill());
   for (let k = 0; k < KILLS; k++) {
     agent = await startAgent(cfg);
     await sleep(400 + Math.floor(Math.random() * 800));

@@ -3,7 +3,7 @@
 // by the real encoder, a raw protocol client for malformed-input tests.
 
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -15,10 +15,12 @@ import { silentLogger, createLogger } from '../../agent/observe/log.ts';
 import { OtlpProtoEncoder, otlpProtoDefaults } from '../../agent/encoders/otlp/otlp-proto.ts';
 import { FrameDecoder, encodeHello, type Frame } from '../../agent/forward/codec.ts';
 import { MAX_VERSION, MIN_VERSION } from '../../agent/forward/constants.ts';
+import { defer, removeDir } from '../helpers/cleanup.ts';
 
 export function makeCtx(t: TestContext, id: string, agentId = 'edge-1', registry = new Registry()): ComponentContext {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgelog-fwd-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  // Deferred first: runs after the sinks and sources a test defers (test/helpers/cleanup.ts), and never fails the cleanup.
+  defer(t, `remove ${dataDir}`, () => removeDir(dataDir));
   const log = process.env.FORWARD_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
   return { id, log, metrics: registry, dataDir, agentId, host: 'host-a', service: 'svc', site: 'site-1' };
 }

@@ -1,17 +1,23 @@
 // Shared pieces of the end-to-end suites: temp dirs, agent configs pointing at
 // the shared test broker, reading a topic back as OTLP records, polling.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { readLogsData, type ReadbackRecord } from '../../agent/verify/otlp-readback.ts';
 import type { TestKafka } from './kafka.ts';
 import { registerCodecs } from '../../agent/sinks/kafka/codecs.ts';
+import { defer, removeDir } from './cleanup.ts';
 
+/**
+ * A temp dir removed when the test ends: after every step deferred later
+ * (test/helpers/cleanup.ts), and without failing the cleanup when something
+ * still writes into it (then it goes at process exit).
+ */
 export function tempDir(t: TestContext, prefix = 'edgelog-e2e-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  defer(t, `remove ${dir}`, () => removeDir(dir));
   return dir;
 }
 

@@ -13,6 +13,7 @@ import { silentLogger } from '../../agent/observe/log.ts';
 import { freePort } from '../../agent/embedded-kafka/cluster.ts';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { tempDir, waitFor } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 test('failover shows on /readyz (degraded, with reasons) and as events on /health/stream', async (t) => {
   const kafka = await sharedKafka('B');
@@ -36,11 +37,11 @@ sinks:
     failover: { probe_interval: 200ms, failback_hold_down: 1h }
 `), { log: silentLogger });
   await agent.start('127.0.0.1:0');
-  t.after(() => agent.stop());
+  defer(t, 'stop the agent', () => agent.stop());
   const base = `http://${agent.httpAddress}`;
 
   const ac = new AbortController();
-  t.after(() => ac.abort());
+  defer(t, 'abort the stream', () => ac.abort());
   const res = await fetch(`${base}/health/stream`, { signal: ac.signal });
   assert.equal(res.headers.get('content-type'), 'text/event-stream');
   let text = '';

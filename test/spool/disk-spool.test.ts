@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { DiskSpool, appendedBefore } from '../../agent/pipeline/spool/disk-spool.ts';
 import { DiskFullError } from '../../agent/core/errors.ts';
 import { HEADER_BYTES, encodeHeader } from '../../agent/pipeline/spool/format.ts';
+import { defer, removeDir } from '../helpers/cleanup.ts';
 
 const rec = (i: number, pad = 0) => Buffer.from(`r${i}:` + 'p'.repeat(pad));
 const idOf = (b: Buffer) => Number(/^r(\d+):/.exec(b.toString('latin1'))![1]);
@@ -16,9 +17,9 @@ const opened: DiskSpool[] = [];
 /** A temp dir removed after the test, once every spool opened through openSpool() is closed. */
 async function tmp(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'edgelog-spool-'));
-  t.after(async () => {
-    for (const s of opened.splice(0)) await s.close();
-    await rm(d, { recursive: true, force: true });
+  // Deferred first (test/helpers/cleanup.ts): runs after a writer child is killed, and never fails the cleanup.
+  defer(t, `close spools, remove ${d}`, async () => {
+    try { for (const s of opened.splice(0)) await s.close(); } finally { await removeDir(d); }
   });
   return d;
 }
@@ -117,7 +118,7 @@ test('kill -9 during appends: every resolved append survives, in order, tail cut
   const dir = await tmp(t);
   for (let round = 0; round < 5; round++) {
     const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'spool-writer.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+    defer(t, 'kill the spool writer', () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
     let lastOk = -1;
     let buf = '';
     let lines = 0;

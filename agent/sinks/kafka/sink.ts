@@ -21,6 +21,8 @@ import { counter, gauge, histogram, latencyBuckets } from '../../observe/metrics
 import { kafkaSinkDefaults, validateKafkaSink, type KafkaSinkConfig } from './config.ts';
 import { createEngine } from './engines/create.ts';
 import { KafkaSendError } from './errors.ts';
+import { explainNotKafka } from './handshake-check.ts';
+import { rewordBrokerTooLarge } from './too-large-text.ts';
 import type { ProducerEngine, ProducerMessage } from './producer.ts';
 
 /** Metrics and log lines of the sink; each event is one method. */
@@ -94,6 +96,10 @@ export class KafkaSink implements Sink {
   private seq = 0;
   private closed = false;
   private lastError: EdgelogError | null = null;
+  /** Set while connecting when the bootstrap address answers, but not as Kafka (handshake-check.ts). */
+  private notKafka: string | null = null;
+  /** A metadata answer came once: the address is Kafka, the handshake check is skipped from then on. */
+  private answeredAsKafka = false;
   private hdrSource: Record<string, string> | null = null;
   private hdrSeq = -1;
   private hdr: Record<string, string> | undefined;
@@ -122,16 +128,25 @@ export class KafkaSink implements Sink {
     if (this.connected) return Promise.resolve();
     if (!this.connecting) {
       const session = this.session;
+      // Beside the client's connect: a port that is not Kafka is named in seconds, not after the client's timeout.
+      const check = (this.answeredAsKafka ? Promise.resolve(null) : explainNotKafka(this.cfg.brokers, this.cfg.tls !== null)).then((reason) => {
+        if (reason && !this.connected && reason !== this.notKafka) this.log.error('kafka sink: not a Kafka broker', { reason });
+        this.notKafka = this.connected ? null : reason;
+      });
       this.connecting = this.engine.connect().then(
         () => {
           this.connecting = null;
+          this.notKafka = null;
+          this.answeredAsKafka = true;
           if (session !== this.session) return this.ensureConnected();
           this.connected = true;
           this.events.connection(true, this.cfg.brokers);
         },
-        (err: unknown) => {
+        async (err: unknown) => {
           this.connecting = null;
+          await check;
           this.events.connection(false, this.cfg.brokers, err);
+          if (this.notKafka) throw new KafkaSendError('NOT_KAFKA', this.notKafka, true, err);
           throw this.engine.mapError(err, 0, this.maxMessageBytes).error;
         },
       );
@@ -155,7 +170,7 @@ export class KafkaSink implements Sink {
       if (size > largest) largest = size;
     }
     if (largest > this.maxMessageBytes) {
-      const e = new RecordTooLargeError(largest, this.maxMessageBytes);
+      const e = rewordBrokerTooLarge(new RecordTooLargeError(largest, this.maxMessageBytes), messages.length, bytes, largest, this.maxMessageBytes);
       this.events.failed(e, messages.length);
       throw e;
     }
@@ -178,7 +193,9 @@ export class KafkaSink implements Sink {
       await this.engine.send(this.topic, out, { acks: this.cfg.acks, compression: this.cfg.compression, timeoutMs: this.cfg.requestTimeoutMs });
     } catch (err) {
       const { error, resetProducer } = this.engine.mapError(err, largest, this.maxMessageBytes);
-      this.lastError = error;
+      // Too large is about these messages, not the destination's health: the pipeline splits or dead-letters them.
+      if (error instanceof RecordTooLargeError) rewordBrokerTooLarge(error, messages.length, bytes, largest, this.maxMessageBytes);
+      else this.lastError = error;
       this.events.failed(error, messages.length);
       if (resetProducer) await this.resetProducer((error as KafkaSendError).reason ?? error.code);
       throw error;
@@ -222,6 +239,8 @@ export class KafkaSink implements Sink {
    */
   async probe(): Promise<number> {
     const t0 = performance.now();
+    // Alongside, not after: a failed probe is not delayed. Once a broker answered as Kafka there is nothing to ask.
+    const check = this.answeredAsKafka ? Promise.resolve(null) : explainNotKafka(this.cfg.brokers, this.cfg.tls !== null, Math.min(3000, this.cfg.probeTimeoutMs));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, rej) => {
       timer = setTimeout(() => rej(new KafkaSendError('PROBE_TIMEOUT', `no metadata answer within ${this.cfg.probeTimeoutMs} ms`, true)), this.cfg.probeTimeoutMs);
@@ -229,6 +248,7 @@ export class KafkaSink implements Sink {
     try {
       const run = async (): Promise<number> => {
         const md = await this.engine.topicMetadata(this.topic);
+        this.answeredAsKafka = true;
         if (md.partitions === 0 || md.leaderless > 0) throw new KafkaSendError('LEADER_NOT_AVAILABLE', `topic ${this.topic} has a partition without leader`, true);
         return performance.now() - t0;
       };
@@ -236,6 +256,8 @@ export class KafkaSink implements Sink {
     } catch (err) {
       // Drop the metadata connection so the next probe starts from a fresh one.
       this.engine.resetMetadata();
+      const notKafka = await check;
+      if (notKafka) throw new KafkaSendError('NOT_KAFKA', notKafka, true, err);
       throw err instanceof EdgelogError ? err : this.engine.mapError(err, 0, this.maxMessageBytes).error;
     } finally {
       clearTimeout(timer);
@@ -244,6 +266,7 @@ export class KafkaSink implements Sink {
 
   health(): { ready: boolean; reason: string } {
     if (this.closed) return { ready: false, reason: 'closed' };
+    if (this.notKafka && !this.connected) return { ready: false, reason: this.notKafka };
     if (this.lastError) return { ready: false, reason: `last send failed: ${this.lastError.message}` };
     // Lazy connection: nothing known bad before the first send (as the forward sink counts it).
     if (!this.connected) return { ready: true, reason: this.connecting ? 'connecting' : 'idle: connects on first send' };

@@ -40,6 +40,8 @@ export class CheckpointStore {
   readonly file: string;
   private readonly log: Logger;
   private readonly entries = new Map<string, CheckpointEntry>();
+  /** `dev:ino` -> stream ids: discovery asks once per matched file per scan, which must not cost O(entries) at thousands of files. */
+  private readonly inodes = new Map<string, Set<string>>();
   private dirty = false;
   private writing: Promise<void> | null = null;
   /** Count of successful writes (tests and metrics). */
@@ -65,7 +67,7 @@ export class CheckpointStore {
       for (const e of parsed.checkpoints) {
         if (!isEntry(e)) continue;
         // Give every loaded entry a full grace period from now: the agent was down, not the file gone.
-        this.entries.set(e.stream_id, { ...e, seen_ms: nowMs });
+        this.put({ ...e, seen_ms: nowMs });
       }
     } catch (err) {
       const aside = `${this.file}.corrupt-${nowMs}`;
@@ -80,18 +82,40 @@ export class CheckpointStore {
 
   /** Entries for a device+inode (usually 0 or 1). */
   byInode(dev: string, ino: string): CheckpointEntry[] {
+    const ids = this.inodes.get(`${dev}:${ino}`);
+    if (!ids) return [];
     const out: CheckpointEntry[] = [];
-    for (const e of this.entries.values()) if (e.dev === dev && e.ino === ino) out.push(e);
+    for (const id of ids) { const e = this.entries.get(id); if (e) out.push(e); }
     return out;
   }
 
   set(e: CheckpointEntry): void {
-    this.entries.set(e.stream_id, e);
+    this.put(e);
     this.dirty = true;
   }
 
   delete(streamId: string): void {
-    if (this.entries.delete(streamId)) this.dirty = true;
+    if (this.remove(streamId)) this.dirty = true;
+  }
+
+  private put(e: CheckpointEntry): void {
+    const old = this.entries.get(e.stream_id);
+    if (old && (old.dev !== e.dev || old.ino !== e.ino)) this.remove(e.stream_id);
+    this.entries.set(e.stream_id, e);
+    const k = `${e.dev}:${e.ino}`;
+    let ids = this.inodes.get(k);
+    if (!ids) { ids = new Set(); this.inodes.set(k, ids); }
+    ids.add(e.stream_id);
+  }
+
+  private remove(streamId: string): boolean {
+    const e = this.entries.get(streamId);
+    if (!e) return false;
+    this.entries.delete(streamId);
+    const k = `${e.dev}:${e.ino}`;
+    const ids = this.inodes.get(k);
+    if (ids) { ids.delete(streamId); if (ids.size === 0) this.inodes.delete(k); }
+    return true;
   }
 
   markDirty(): void { this.dirty = true; }
@@ -100,7 +124,7 @@ export class CheckpointStore {
   forget(nowMs: number, afterMs: number): number {
     let n = 0;
     for (const [id, e] of this.entries) {
-      if (nowMs - e.seen_ms > afterMs) { this.entries.delete(id); n++; }
+      if (nowMs - e.seen_ms > afterMs) { this.remove(id); n++; }
     }
     if (n > 0) this.dirty = true;
     return n;
@@ -119,7 +143,9 @@ export class CheckpointStore {
       return true;
     } catch (err) {
       this.dirty = true; // try again next interval
-      throw new CheckpointError(`cannot write checkpoint file ${this.file}`, err);
+      // The cause goes into the message: "cannot write" alone leaves an operator guessing (full disk? permissions? read-only?).
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new CheckpointError(`cannot write checkpoint file ${this.file}: ${code ? `${code} (${(err as Error).message.replace(/^[A-Z]+: /, '').replace(/,.*$/, '')})` : (err as Error).message}`, err);
     } finally {
       this.writing = null;
     }

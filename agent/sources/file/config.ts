@@ -31,6 +31,12 @@ export interface FileSourceConfig {
   /** A checkpoint whose file has not been seen for this long is forgotten. */
   checkpoint_forget_after_ms: number;
   max_open_files: number;
+  /**
+   * While files wait for a handle (max_open_files reached), an open file idle
+   * this long whose lines are all acknowledged is let go to make room; it is
+   * opened again from its checkpoint when it grows (0 = never let go).
+   */
+  close_idle_ms: number;
   /** Skip files not modified for this long when they are discovered (0 = off). */
   ignore_older_ms: number;
   /** Delete a file once it is fully read, acknowledged and idle this long (0 = never). */
@@ -81,6 +87,12 @@ export const fileSourceDefaults: FileSourceConfig = {
   // Below the usual soft RLIMIT_NOFILE of 1024, leaving room for sockets
   // (Kafka, forward, /metrics) and the spool.
   max_open_files: 512,
+  // Filebeat closes a file after close_inactive (5m) whatever the load; we let
+  // go only while other files wait, and sooner: an acknowledged file costs
+  // one open and one fingerprint read to resume, while a waiting file may be
+  // deleted by retention before it is read. 10 s is two idle_flush periods, so
+  // a writer pausing between bursts keeps its handle.
+  close_idle_ms: 10_000,
   // Both off, as in Vector (ignore_older_secs and remove_after_secs unset):
   // skipping or deleting files is a choice the operator makes knowingly.
   ignore_older_ms: 0,
@@ -90,7 +102,7 @@ export const fileSourceDefaults: FileSourceConfig = {
 const keys = [
   'include', 'exclude', 'start_at', 'glob_interval', 'read_chunk_bytes', 'max_line_bytes', 'oversize',
   'idle_flush', 'rotate_wait', 'fingerprint_bytes', 'checkpoint_path', 'checkpoint_interval',
-  'checkpoint_forget_after', 'max_open_files', 'ignore_older', 'remove_after',
+  'checkpoint_forget_after', 'max_open_files', 'close_idle', 'ignore_older', 'remove_after',
 ] as const;
 
 export function validateFileSourceConfig(raw: unknown, path: string): FileSourceConfig {
@@ -116,6 +128,7 @@ export function validateFileSourceConfig(raw: unknown, path: string): FileSource
     checkpoint_interval_ms: readDuration(m, 'checkpoint_interval', path, d.checkpoint_interval_ms),
     checkpoint_forget_after_ms: readDuration(m, 'checkpoint_forget_after', path, d.checkpoint_forget_after_ms),
     max_open_files: readInt(m, 'max_open_files', path, d.max_open_files, 1, 1 << 20),
+    close_idle_ms: readDuration(m, 'close_idle', path, d.close_idle_ms),
     ignore_older_ms: readDuration(m, 'ignore_older', path, d.ignore_older_ms),
     remove_after_ms: readDuration(m, 'remove_after', path, d.remove_after_ms),
   };

@@ -5,7 +5,7 @@
 import { open } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ComponentContext, ComponentSpec, Downstream, Source } from '../../core/component.ts';
+import type { ComponentContext, ComponentSpec, Downstream, Source, SourceCheck } from '../../core/component.ts';
 import type { Logger } from '../../observe/log.ts';
 import { fileSourceDefaults, validateFileSourceConfig } from './config.ts';
 import type { FileSourceConfig } from './config.ts';
@@ -14,9 +14,11 @@ import type { CheckpointEntry } from './checkpoint-store.ts';
 import { findFiles, isIncluded, staticDir } from './discovery.ts';
 import { fingerprintMatches } from './fingerprint.ts';
 import { FileSourceTelemetry } from './telemetry.ts';
-import { Tailer } from './tailer.ts';
+import { Tailer, resolvedOf } from './tailer.ts';
 import type { StartFrom, TailerHost } from './tailer.ts';
 import { DirWatchSet } from './watcher.ts';
+import { WaitingQueue } from './waiting-queue.ts';
+import { CheckpointFailures } from './checkpoint-failures.ts';
 
 /** How long stop() waits for reads blocked by a full downstream before it lets them finish on their own. */
 const STOP_WAIT_MS = 2000;
@@ -41,11 +43,15 @@ export class FileSource implements Source, TailerHost {
   private scanTimer: NodeJS.Timeout | null = null;
   private ckptTimer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
+  private filling: Promise<void> | null = null;
+  /** Opens under way (reserved handles). */
+  private opening = 0;
   private rescanAgain = false;
   private inflight = 0;
   private drainWaiters: (() => void)[] = [];
-  /** Files matched but not opened because max_open_files was reached (last scan). */
-  deferred = 0;
+  /** Files matched but not opened because max_open_files was reached, longest-waiting first. */
+  private readonly waiting = new WaitingQueue();
+  private readonly ckptFailures: CheckpointFailures;
   /** Paths whose open failed (e.g. EACCES): logged once, counted on every retry. */
   private readonly openFailed = new Set<string>();
 
@@ -56,12 +62,27 @@ export class FileSource implements Source, TailerHost {
     const file = cfg.checkpoint_path || join(ctx.dataDir, 'checkpoints', `${ctx.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
     this.store = new CheckpointStore(file, this.log);
     this.telemetry = new FileSourceTelemetry(ctx.metrics, ctx.id, this.log);
+    this.ckptFailures = new CheckpointFailures(ctx.metrics, ctx.id, file, this.log);
     this.watches = new DirWatchSet((dir, event, name) => this.onDirEvent(dir, event, name));
   }
 
   get checkpointFile(): string { return this.store.file; }
   get openFiles(): number { return this.tailers.size; }
   get inFlightGroups(): number { return this.inflight; }
+  /** Files waiting for a handle (TailerHost: an idle tailer lets go only when someone waits). */
+  get waitingFiles(): number { return this.waiting.size; }
+
+  health(): SourceCheck[] {
+    const now = Date.now();
+    const n = this.waiting.size;
+    return [
+      {
+        check: 'waiting_files',
+        degraded: n === 0 ? '' : `${n} files wait for a handle (max_open_files ${this.cfg.max_open_files} open), oldest for ${Math.round(this.waiting.oldestAgeMs(now) / 1000)}s`,
+      },
+      { check: 'checkpoints', degraded: this.ckptFailures.degraded(now) },
+    ];
+  }
 
   async start(out: Downstream): Promise<void> {
     this.out = out;
@@ -80,6 +101,7 @@ export class FileSource implements Source, TailerHost {
     this.watches.close();
     for (const t of this.tailers.values()) t.wake();
     if (this.scanning) await this.scanning;
+    if (this.filling) await this.filling;
     const all = [...this.tailers.values()];
     // A tailer waiting in out.push() (downstream full, sink down) cannot finish
     // until the pipeline moves; the agent stops sources before it flushes the
@@ -147,14 +169,42 @@ export class FileSource implements Source, TailerHost {
     if (this.tailers.get(t.key) === t) this.tailers.delete(t.key);
     if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
     this.telemetry.released(t.path, reason, this.tailers.size);
-    if (this.deferred > 0) this.rescanSoon();
+    if (this.waiting.size > 0) this.fillFromQueue();
+  }
+
+  /**
+   * A handle was freed: give it to the file waiting longest at once, without
+   * waiting for the next glob over thousands of paths (the queue holds what
+   * the last scan found; a file gone since is simply skipped by openFile).
+   */
+  private fillFromQueue(): void {
+    if (this.filling || this.stopping) return;
+    this.filling = (async () => {
+      try {
+        while (!this.stopping && this.hasRoom()) {
+          const path = this.waiting.first();
+          if (path === undefined) break;
+          const atStartup = this.waiting.leave(path);
+          await this.openReserved(path, atStartup, Date.now());
+        }
+      } catch (err) {
+        this.telemetry.error('open', '(waiting queue)', err);
+      } finally {
+        this.filling = null;
+      }
+      const now = Date.now();
+      this.telemetry.waiting(this.waiting.size, this.waiting.oldestAgeMs(now), this.tailers.size, this.cfg.max_open_files, now);
+      this.syncWatches();
+    })();
   }
 
   async flushCheckpoints(): Promise<void> {
     try {
       if (await this.store.flush()) this.telemetry.checkpointWritten();
+      this.ckptFailures.succeeded();
     } catch (err) {
-      this.telemetry.error('checkpoint', this.store.file, err);
+      this.telemetry.errorRepeated('checkpoint');
+      this.ckptFailures.failed(err);
     }
   }
 
@@ -169,7 +219,7 @@ export class FileSource implements Source, TailerHost {
     const now = Date.now();
     const keyAt = new Map<string, string>();
     for (const f of found) keyAt.set(f.path, `${f.st.dev}:${f.st.ino}`);
-    let deferred = 0;
+    const wanted = new Set<string>();
     for (const f of found) {
       if (this.stopping) return;
       const key = keyAt.get(f.path)!;
@@ -181,14 +231,49 @@ export class FileSource implements Source, TailerHost {
         continue;
       }
       if (this.cfg.ignore_older_ms > 0 && now - Number(f.st.mtimeMs) > this.cfg.ignore_older_ms) continue;
-      if (this.tailers.size >= this.cfg.max_open_files) { deferred++; continue; }
-      await this.openFile(f.path, startup, now);
+      if (this.nothingToRead(String(f.st.dev), String(f.st.ino), Number(f.st.size), now)) continue;
+      wanted.add(f.path);
+      this.waiting.join(f.path, now, startup);
     }
-    this.deferred = deferred;
+    // Free handles go to the files waiting longest, whatever the glob order.
+    this.waiting.keepOnly(wanted);
+    for (const path of this.waiting.inOrder()) {
+      if (this.stopping) return;
+      if (!this.hasRoom()) break;
+      if (!this.waiting.has(path)) continue; // taken meanwhile by fillFromQueue
+      const atStartup = this.waiting.leave(path);
+      await this.openReserved(path, atStartup, now);
+    }
+    this.telemetry.waiting(this.waiting.size, this.waiting.oldestAgeMs(now), this.tailers.size, this.cfg.max_open_files, now);
     if (this.openFailed.size > 0) for (const p of this.openFailed) if (!keyAt.has(p)) this.openFailed.delete(p);
     const forgotten = this.store.forget(now, this.cfg.checkpoint_forget_after_ms);
     if (forgotten > 0) this.telemetry.checkpointsForgotten(forgotten);
     this.syncWatches();
+  }
+
+  /**
+   * A closed file needs no handle when every byte of it is acknowledged (its
+   * checkpoint is at its size: let go while idle, or read before a restart)
+   * or, while handles are short, when it is empty and unknown. It is opened again once it grows. Its
+   * checkpoint is kept alive meanwhile (the file is still here).
+   */
+  private nothingToRead(dev: string, ino: string, size: number, now: number): boolean {
+    const entries = this.store.byInode(dev, ino);
+    // An empty file is opened while there is room (it holds its place and start_at applies); under pressure it waits for bytes.
+    if (entries.length === 0) return size === 0 && !this.hasRoom();
+    let done = false;
+    for (const e of entries) { e.seen_ms = now; if (e.offset === size) done = true; }
+    if (!done || entries.length !== 1) return false;
+    // remove_after needs the file open to delete it once idle: opened while there is room.
+    return this.cfg.remove_after_ms > 0 ? !this.hasRoom() : true;
+  }
+
+  /** Scan and fillFromQueue open files concurrently: a handle being opened counts before it exists. */
+  private hasRoom(): boolean { return this.tailers.size + this.opening < this.cfg.max_open_files; }
+
+  private async openReserved(path: string, startup: boolean, now: number): Promise<void> {
+    this.opening++;
+    try { await this.openFile(path, startup, now); } finally { this.opening--; }
   }
 
   private renameTailer(t: Tailer, to: string): void {
@@ -238,7 +323,7 @@ export class FileSource implements Source, TailerHost {
     // never seen before; a file we knew whose content changed is read from 0.
     else if (startup && candidates.length === 0) from = this.cfg.start_at === 'end' ? { kind: 'end', size } : { kind: 'beginning' };
     else from = { kind: 'beginning' };
-    const t = new Tailer(this, path, dev, ino, fh, from, now);
+    const t = new Tailer(this, path, dev, ino, fh, from, now, resolvedOf(path));
     this.tailers.set(key, t);
     this.byPath.set(path, t);
     this.telemetry.opened(path, match ? match.offset : from.kind === 'end' ? size : 0, from.kind, this.tailers.size);

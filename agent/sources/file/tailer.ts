@@ -21,6 +21,7 @@
 // (`out.endStream(streamId)`), so stages holding lines of that stream
 // (multiline) ship them now instead of at their timeout.
 
+import { realpathSync } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
@@ -44,6 +45,8 @@ export interface TailerHost {
   readonly telemetry: FileSourceTelemetry;
   readonly out: Downstream;
   readonly stopping: boolean;
+  /** Files waiting for a handle: while there are any, an idle, acknowledged file lets go of its own. */
+  readonly waitingFiles: number;
   /** Something changed at a path (rotation seen): re-run discovery now. */
   rescanSoon(): void;
   /** The tailer let its file go. */
@@ -103,6 +106,8 @@ export class StreamGen {
 export class Tailer implements LineSink {
   readonly host: TailerHost;
   path: string;
+  /** The real path when `path` leads through a symlink (records carry it as log.file.path_resolved), else null. */
+  resolvedPath: string | null;
   readonly dev: string;
   readonly ino: string;
   readonly key: string;
@@ -129,9 +134,10 @@ export class Tailer implements LineSink {
   private woken = false;
   private loop: Promise<void> | null = null;
 
-  constructor(host: TailerHost, path: string, dev: string, ino: string, fh: FileHandle, startFrom: StartFrom, nowMs: number) {
+  constructor(host: TailerHost, path: string, dev: string, ino: string, fh: FileHandle, startFrom: StartFrom, nowMs: number, resolvedPath: string | null = null) {
     this.host = host;
     this.path = path;
+    this.resolvedPath = resolvedPath;
     this.dev = dev;
     this.ino = ino;
     this.key = `${dev}:${ino}`;
@@ -169,6 +175,7 @@ export class Tailer implements LineSink {
     if (path === this.path) return;
     this.host.telemetry.renamed(this.path, path);
     this.path = path;
+    this.resolvedPath = resolvedOf(path);
     if (this.gen) this.gen.entry.path = path;
     this.detached = false;
     this.host.store.markDirty();
@@ -309,6 +316,9 @@ export class Tailer implements LineSink {
     const stream = this.path;
     const streamId = gen.streamId;
     for (let i = 0; i < n; i++) records[i] = newRecord(this.bodies[i]!, source, stream, streamId, this.offsets[i]!, group, now);
+    const resolved = this.resolvedPath;
+    // One object per record: a transform may add to a record's attributes in place.
+    if (resolved !== null) for (let i = 0; i < n; i++) records[i]!.attributes = { [ATTR_PATH_RESOLVED]: resolved };
     group.add(n);
     const bytes = this.chunkBytes;
     this.bodies.length = 0;
@@ -373,6 +383,26 @@ export class Tailer implements LineSink {
           }
           wait = Math.min(wait, cfg.remove_after_ms - idle);
         }
+        // Make room for a waiting file: everything read here is acknowledged
+        // (the checkpoint is at the end) and nothing new came for close_idle.
+        // The file is opened again from that checkpoint when it grows.
+        if (cfg.close_idle_ms > 0 && this.host.waitingFiles > 0 && gen.committed >= size && this.readOffset >= size
+          && this.framer.pending === 0 && gen.acks.inFlight === 0) {
+          const idle = now - this.lastDataMs;
+          if (idle >= cfg.close_idle_ms) {
+            await this.release('idle');
+            return 0;
+          }
+          wait = Math.min(wait, cfg.close_idle_ms - idle);
+        }
+      } else if (size === 0 && cfg.close_idle_ms > 0 && this.host.waitingFiles > 0) {
+        // Still empty: nothing to lose by letting go; discovery opens it again once it has bytes.
+        const idle = now - this.lastDataMs;
+        if (idle >= cfg.close_idle_ms) {
+          await this.release('idle');
+          return 0;
+        }
+        wait = Math.min(wait, cfg.close_idle_ms - idle);
       }
     }
     if (this.gen && this.framer.pending > 0) {
@@ -470,3 +500,16 @@ export class Tailer implements LineSink {
 }
 
 function noop(): void {}
+
+/** OpenTelemetry semantic convention for the path of a file log after resolving symlinks. */
+export const ATTR_PATH_RESOLVED = 'log.file.path_resolved';
+
+/** The real path of `path` when it differs (a symlink on the way), else null. */
+export function resolvedOf(path: string): string | null {
+  try {
+    const real = realpathSync(path);
+    return real === path ? null : real;
+  } catch {
+    return null;
+  }
+}

@@ -30,6 +30,12 @@ export class FileSourceTelemetry {
   private readonly openFiles: Gauge<'component'>;
   private readonly errorsTotal: Counter<'component' | 'op'>;
   private readonly checkpointWrites: Counter<'component'>;
+  private readonly waitingFiles: Gauge<'component'>;
+  private readonly oldestWaiting: Gauge<'component'>;
+  /** While files wait for a handle: when it started and when we last said so (one line a minute at most). */
+  private waitingSince = 0;
+  private waitingLoggedMs = 0;
+  private waitingPeak = 0;
   /** Plain counters for tests and the demo summary (no registry scrape needed). */
   readonly counts = { records: 0, bytes: 0, oversize: 0, rotations: 0, truncations: 0, errors: 0 };
 
@@ -47,6 +53,10 @@ export class FileSourceTelemetry {
     this.openFiles = gauge(reg, 'edgelog_file_open_files', 'Files held open by the file source.', ['component']);
     this.errorsTotal = counter(reg, 'edgelog_file_errors_total', 'File source errors by operation (the source retries).', ['component', 'op']);
     this.checkpointWrites = counter(reg, 'edgelog_file_checkpoint_writes_total', 'Checkpoint file writes.', ['component']);
+    this.waitingFiles = gauge(reg, 'edgelog_file_waiting_files', 'Files matched by the globs that wait for a handle because max_open_files are open.', ['component']);
+    this.oldestWaiting = gauge(reg, 'edgelog_file_oldest_waiting_seconds', 'How long the file waiting longest for a handle has waited (0 when none waits).', ['component']);
+    this.waitingFiles.set({ component }, 0);
+    this.oldestWaiting.set({ component }, 0);
   }
 
   emitted(records: number, bytes: number): void {
@@ -98,7 +108,9 @@ export class FileSourceTelemetry {
     this.readBytes.remove({ component: this.component, path });
     this.ackedBytes.remove({ component: this.component, path });
     this.lagBytes.remove({ component: this.component, path });
-    this.log.info('released file', { path, reason });
+    // Idle files are let go by the thousand when many wait: one line each would drown the rest.
+    if (reason === 'idle') this.log.debug('released idle file to make room for a waiting one', { path });
+    else this.log.info('released file', { path, reason });
   }
 
   /** A tailed file changed its name (same identity): move its series. */
@@ -107,6 +119,30 @@ export class FileSourceTelemetry {
     this.ackedBytes.remove({ component: this.component, path: from });
     this.lagBytes.remove({ component: this.component, path: from });
     this.log.info('tailed file renamed', { from, to });
+  }
+
+  /**
+   * After each scan: how many files wait for a handle. Said once when waiting
+   * starts, then at most once a minute, and once when the queue is empty again.
+   */
+  waiting(count: number, oldestMs: number, open: number, maxOpen: number, nowMs: number): void {
+    this.waitingFiles.set({ component: this.component }, count);
+    this.oldestWaiting.set({ component: this.component }, oldestMs / 1000);
+    if (count > 0) {
+      this.waitingPeak = Math.max(this.waitingPeak, count);
+      if (this.waitingSince === 0) {
+        this.waitingSince = nowMs;
+        this.waitingLoggedMs = nowMs;
+        this.log.warn('max_open_files reached: files wait for a handle (idle, acknowledged files are let go after close_idle to make room)', { waiting: count, open, max_open_files: maxOpen });
+      } else if (nowMs - this.waitingLoggedMs >= 60_000) {
+        this.waitingLoggedMs = nowMs;
+        this.log.warn('files still waiting for a handle', { waiting: count, oldest_waiting_s: Math.round(oldestMs / 1000), open, max_open_files: maxOpen });
+      }
+    } else if (this.waitingSince !== 0) {
+      this.log.info('every waiting file got a handle', { waited_ms: nowMs - this.waitingSince, peak_waiting: this.waitingPeak });
+      this.waitingSince = 0;
+      this.waitingPeak = 0;
+    }
   }
 
   removedAfterRead(path: string): void {

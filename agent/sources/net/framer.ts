@@ -96,7 +96,8 @@ export class LineFramer implements Framer {
   }
 
   end(emit: EmitFrame): void {
-    if (this.held > 0 && !this.discarding) this.emitLine(Buffer.concat(this.parts, this.held), this.start, emit);
+    // Unterminated: its bytes as they are, a trailing CR included (without an LF it is data), as the file source ships a last line.
+    if (this.held > 0 && !this.discarding) emit(Buffer.concat(this.parts, this.held), this.start);
     this.parts = [];
     this.held = 0;
     this.partialSince = 0;

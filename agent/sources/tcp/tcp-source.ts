@@ -1,5 +1,6 @@
 // `tcp` source: newline-delimited lines over TCP, optionally TLS. One record
-// per line (body = the line's bytes, LF removed; CR too with strip_cr), stream
+// per line (body = the line's bytes, LF removed, and one CR before it unless
+// strip_cr is off: the same lines the file source makes of the same bytes), stream
 // = peer ip:port, streamId = listener + peer + accept time, offset = byte
 // position of the line in the connection. Peers cannot replay, so records go
 // through the disk spool when `spool` is set, else straight downstream with
@@ -20,7 +21,7 @@ export type { NetSource };
 export interface TcpSourceConfig extends NetListenConfig {
   /** Longest line; longer ones are skipped to their newline and counted (reason oversized). */
   max_line_bytes: number;
-  /** Remove one CR before the LF (CRLF senders). Off: lines arrive byte-exact. */
+  /** Remove one CR before the LF (CRLF senders), as the file source does. Off: lines keep it. */
   strip_cr: boolean;
 }
 
@@ -30,8 +31,11 @@ export const tcpDefaults: TcpSourceConfig = {
   address: '127.0.0.1:5170',
   // Vector socket source max_length 102400.
   max_line_bytes: 102_400,
-  // Vector's newline_delimited framing splits on LF only and keeps the bytes as they are.
-  strip_cr: false,
+  // On, as the file source: the same bytes make the same records whichever
+  // way they arrive, and a CRLF sender (Windows hosts, many network devices)
+  // does not leave a stray \r at the end of every body. (Vector's
+  // newline_delimited framing keeps the CR; Fluent Bit's tcp input strips it.)
+  strip_cr: true,
 };
 
 class TcpSource implements NetSource {

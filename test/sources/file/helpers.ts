@@ -2,7 +2,7 @@
 // collecting Downstream that acknowledges records (at once, held, delayed or
 // out of order), and polling with a deadline instead of fixed sleeps.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -10,6 +10,7 @@ import type { ComponentContext, Downstream } from '../../../agent/core/component
 import type { LogRecord } from '../../../agent/core/record.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
 import { FileSource } from '../../../agent/sources/file/source.ts';
+import { removeDir } from '../../helpers/cleanup.ts';
 import { fileSource } from '../../../agent/sources/file/index.ts';
 import type { FileSourceConfig } from '../../../agent/sources/file/config.ts';
 
@@ -22,11 +23,14 @@ export async function tempDir(t: HasAfter): Promise<string> {
   const entry = { dir, sources: [] as FileSource[] };
   tracked.set(t, entry);
   t.after(async () => {
-    for (const s of entry.sources) {
-      await s.stop();
-      await s.drain(0); // also ends the checkpoint timer, which would otherwise write into the removed dir
+    try {
+      for (const s of entry.sources) {
+        await s.stop();
+        await s.drain(0); // also ends the checkpoint timer, which would otherwise write into the removed dir
+      }
+    } finally {
+      await removeDir(dir);
     }
-    await rm(dir, { recursive: true, force: true });
   });
   return dir;
 }

@@ -1,5 +1,5 @@
 // Shared fixtures for the network source tests (loopback only).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -8,14 +8,15 @@ import { Registry } from 'prom-client';
 import type { ComponentContext, Downstream } from '../../../agent/core/component.ts';
 import type { LogRecord } from '../../../agent/core/record.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
+import { defer, removeDir } from '../../helpers/cleanup.ts';
 
 export interface TestCtx { ctx: ComponentContext; reg: Registry; dir: string }
 
 export async function makeCtx(t: { after: (fn: () => Promise<void> | void) => void }, id = 'net_in'): Promise<TestCtx> {
   const dir = await mkdtemp(join(tmpdir(), 'edgelog-net-'));
   const reg = new Registry();
-  const cleanup: (() => Promise<void>)[] = [];
-  t.after(async () => { for (const f of cleanup) await f(); await rm(dir, { recursive: true, force: true }); });
+  // Deferred first, so it runs after whatever the test defers later (sources stopped, children killed).
+  defer(t, `remove ${dir}`, () => removeDir(dir));
   return { ctx: { id, log: silentLogger, metrics: reg, dataDir: dir, agentId: 'test', host: 'testhost', service: 'edgelog', site: 'lab' }, reg, dir };
 }
 

@@ -4,11 +4,17 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { tcpSource } from '../../../agent/sources/tcp/tcp-source.ts';
 import { Collector, makeCtx, waitFor, connect, closed } from './helpers.ts';
+import { defer } from '../../helpers/cleanup.ts';
 
 test('tcp source with spool: SIGKILL with the destination down loses nothing the spool took; restart replays in order', { timeout: 60_000 }, async (t) => {
   const tc = await makeCtx(t, 'crashy');
   const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'spooled-tcp-agent.ts'), tc.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  const childExited = new Promise((r) => child.once('exit', r));
+  // Before the temp dir goes (deferred first by makeCtx): the child writes its spool there.
+  defer(t, 'kill the spooling child', async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await childExited;
+  }, 10_000);
   let port = 0;
   let spooled = 0;
   let buf = '';
@@ -29,12 +35,13 @@ test('tcp source with spool: SIGKILL with the destination down loses nothing the
   // every line went through the spool (the child saw it replayed) but the destination never acked
   await waitFor(() => spooled === n, `child spooled ${n} (has ${spooled})`);
   child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
+  await childExited;
   // the same source id and data dir in this process: the spool replays everything unacked, in order
   const out = new Collector();
   const src = tcpSource.create(tcpSource.validate({ address: '127.0.0.1:0', spool: { dir: 'spool', max_bytes: '64MiB' } }, 'sources.crashy'), tc.ctx);
+  // Deferred before start resolves, so a start that fails half-way is stopped too; runs before the temp dir goes.
+  defer(t, 'stop the restarted source', async () => { await src.stop(); await src.drain!(1000); }, 15_000);
   await src.start(out);
-  t.after(async () => { await src.stop(); await src.drain!(1000); });
   await waitFor(() => out.records.length === n, 'replay after restart');
   assert.deepEqual(out.records.map((r) => r.offset).slice(0, 3), [0, 9, 19]);
   const bodies = out.bodies();
