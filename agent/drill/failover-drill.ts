@@ -5,6 +5,21 @@
 // into region A and later repaired, and the drill reports detection,
 // failover and failback times, records lost, duplicates and the worst
 // end-to-end latency during the event. Lost records make it exit non-zero.
+//
+// Regions are single brokers or, with `brokers: 3`, production-shaped KRaft
+// clusters (three nodes, RF 3, min.insync.replicas 2; see
+// embedded-kafka/kraft-region.ts). Fault modes and what each must show:
+//   kill, freeze, blackhole  region A crashes / hangs / vanishes: failover, 0 lost
+//   flap       A stalls 1.5 s and answers 0.7 s, repeatedly (SIGSTOP/SIGCONT of
+//              every node): the gray-failure budget fails over within 5 s
+//   slow       A answers late: SIGSTOP/SIGCONT cycles of 800 ms stopped, 200 ms
+//              running (this kernel has no netem): failover within 5 s
+//   broker     one node of A (the partition leader) is SIGKILLed: a leader
+//              election inside A, no failover, 0 lost
+//   both       A and B frozen together, then resumed: the agent holds back
+//              (file source paused by backpressure), recovers by itself, 0 lost
+//   partition  A's bootstrap node answers but the nodes that lead its
+//              partitions are cut off (their path blackholed): failover, 0 lost
 
 import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +31,67 @@ import { createLogger, type Logger } from '../observe/log.ts';
 import { createRegistry } from '../observe/metrics.ts';
 import { FailoverSink, type FailoverEvent } from '../sinks/failover/failover-sink.ts';
 import { startKafkaCluster, consumeAll, createTopic, type KafkaCluster } from '../embedded-kafka/cluster.ts';
-import { canUseNetns, createRegionNet, type RegionNet } from './netns.ts';
+import { startKafkaRegion, type KafkaRegion } from '../embedded-kafka/kraft-region.ts';
+import { addNetPath, canUseNetns, createRegionNet, type NetPath, type RegionNet } from './netns.ts';
 
-export type Fault = 'kill' | 'freeze' | 'blackhole' | 'manual';
+export const faults = ['kill', 'freeze', 'blackhole', 'flap', 'slow', 'broker', 'both', 'partition', 'manual'] as const;
+export type Fault = (typeof faults)[number];
+
+/** What each mode must show; the verdict compares the run against it. */
+export interface Expectation {
+  /** Must traffic move to B (true), must it stay on A (false), or either (null)? */
+  readonly failover: boolean | null;
+  /** Circuit of A opened within this long after the fault started, ms. */
+  readonly detectWithinMs?: number;
+  readonly text: string;
+}
+
+export const expectations: Record<Fault, Expectation> = {
+  kill: { failover: true, text: 'failover to B, failback after repair, 0 lost' },
+  freeze: { failover: true, text: 'failover to B, failback after repair, 0 lost' },
+  blackhole: { failover: true, text: 'failover to B, failback after repair, 0 lost' },
+  flap: { failover: true, detectWithinMs: 5000, text: 'detected (gray-failure budget) and failed over within 5 s, 0 lost' },
+  slow: { failover: true, detectWithinMs: 5000, text: 'detected (gray-failure budget) and failed over within 5 s, 0 lost' },
+  broker: { failover: false, text: 'leader election inside A, no failover, 0 lost' },
+  // Both down: whichever region answers first may take the traffic for a while.
+  both: { failover: null, text: 'backpressure while both regions are down, automatic recovery, 0 lost' },
+  partition: { failover: true, text: 'failover to B (partition leaders unreachable), 0 lost' },
+  manual: { failover: true, text: 'failover to B, 0 lost' },
+};
+
+/** Faults that need nodes besides the bootstrap one. */
+const needsRegion: ReadonlySet<Fault> = new Set(['broker', 'partition']);
+
+/** One region as the drill drives it: a single broker or a KRaft region. */
+interface DrillRegion {
+  readonly bootstrap: string;
+  readonly startupMs: number;
+  createTopic(topic: string): Promise<void>;
+  signalAll(sig: NodeJS.Signals): void;
+  stop(): Promise<void>;
+  region: KafkaRegion | null;
+  single: KafkaCluster | null;
+}
+
+function wrapSingle(c: KafkaCluster): DrillRegion {
+  return {
+    bootstrap: c.bootstrap, startupMs: c.startupMs, region: null, single: c,
+    createTopic: (t) => createTopic(c.bootstrap, t),
+    signalAll(sig) { this.single!.kill(sig); },
+    stop() { return this.single!.stop(); },
+  };
+}
+
+function wrapRegion(r: KafkaRegion): DrillRegion {
+  return {
+    bootstrap: r.bootstrap, startupMs: r.startupMs, region: r, single: null,
+    // Partition leader on node 2, not the bootstrap node: `broker` kills the
+    // leader while the bootstrap stays up, `partition` cuts the leader's path.
+    createTopic: (t) => r.createTopic(t, 2),
+    signalAll: (sig) => r.killAll(sig),
+    stop: () => r.stop(),
+  };
+}
 
 export interface DrillOptions {
   readonly fault: Fault;
@@ -38,6 +111,10 @@ export interface DrillOptions {
   readonly clusters?: { a: string; b: string };
   /** Force loopback even when root. */
   readonly loopback?: boolean;
+  /** Nodes per region: 1 (a single broker) or 3 (KRaft, RF 3, min ISR 2). */
+  readonly brokers?: number;
+  /** Heap per node, MB. */
+  readonly heapMb?: number;
   readonly log: Logger;
   /** Progress lines for a person. */
   readonly say: (line: string) => void;
@@ -46,6 +123,15 @@ export interface DrillOptions {
 export interface DrillReport {
   fault: Fault;
   network: 'netns' | 'loopback' | 'external';
+  brokers_per_region: number;
+  heap_mb_per_broker: number;
+  expected: string;
+  /** Each check of the expectation: what, and whether the run met it. */
+  checks: Array<{ check: string; ok: boolean; detail: string }>;
+  verdict: 'PASS' | 'FAIL';
+  /** Which rule opened A's circuit first: gray budget, consecutive failures, slow probes (null: none). */
+  detection_rule: 'gray-budget' | 'failures' | 'slow-probes' | null;
+  gray_trips: number;
   written: number;
   delivered_unique: number;
   lost: number;
@@ -60,7 +146,8 @@ export interface DrillReport {
   hold_down_ms: number;
   max_latency_ms_during_event: number;
   p99_latency_ms_steady: number;
-  events: Array<{ t_ms: number; kind: string; detail: string }>;
+  events: Array<{ t_ms: number; kind: string; detail: string; cluster?: string; to?: string }>;
+  fault_window: [number, number];
   timeline: Array<{ t_s: number; acked_a: number; acked_b: number; max_latency_ms: number }>;
   settings: { rate: number; warmup_ms: number; fault_ms: number; probe_interval_ms: number; slow_ms: number; failure_threshold: number };
 }
@@ -71,7 +158,10 @@ const seqRe = new RegExp(`drill-seq=(\\d{${SEQ_WIDTH}})`, 'g');
 export async function runFailoverDrill(o: DrillOptions): Promise<DrillReport> {
   const dir = mkdtempSync(join(tmpdir(), 'edgelog-drill-'));
   const nets: RegionNet[] = [];
-  const clusters: { a: KafkaCluster | null; b: KafkaCluster | null } = { a: null, b: null };
+  const clusters: { a: DrillRegion | null; b: DrillRegion | null } = { a: null, b: null };
+  const brokers = o.brokers ?? 1;
+  const heapMb = o.heapMb ?? (brokers > 1 ? 256 : 512);
+  let leaderPath: NetPath | null = null;
   let agent: Agent | null = null;
   let writer: NodeJS.Timeout | null = null;
   const topic = 'edgelog-drill';
@@ -85,6 +175,7 @@ export async function runFailoverDrill(o: DrillOptions): Promise<DrillReport> {
       if (o.fault !== 'manual') throw new Error('with --clusters the drill cannot inject faults itself: use --fault manual and break region A by hand');
       bootA = o.clusters.a; bootB = o.clusters.b;
     } else {
+      if (needsRegion.has(o.fault) && brokers < 3) throw new Error(`--fault ${o.fault} needs three-node regions (--brokers 3)`);
       const nsOk = canUseNetns();
       if (!o.loopback && nsOk.ok) {
         network = 'netns';
@@ -94,23 +185,42 @@ export async function runFailoverDrill(o: DrillOptions): Promise<DrillReport> {
         const bNet = createRegionNet(`${tag}b`, 2 + (process.pid % 100) * 2);
         nets.push(bNet);
         o.say(`regions in network namespaces: A ${aNet.nsAddr} (${aNet.ns}), B ${bNet.nsAddr} (${bNet.ns})`);
-        [clusters.a, clusters.b] = await Promise.all([
-          startKafkaCluster({ name: 'A', host: aNet.nsAddr, port: 9092, netns: aNet.ns, dataDir: join(dir, 'kafka-a'), log: o.log }),
-          startKafkaCluster({ name: 'B', host: bNet.nsAddr, port: 9092, netns: bNet.ns, dataDir: join(dir, 'kafka-b'), log: o.log }),
-        ]);
+        if (brokers > 1) {
+          // Nodes 2.. of A listen on a second path into A's namespace, so `partition`
+          // can cut them off while node 1 (the bootstrap) still answers.
+          leaderPath = addNetPath(aNet, `${tag}p`, 201 + (process.pid % 50));
+          const aPath = leaderPath;
+          o.say(`region A nodes 2..${brokers} on ${aPath.nsAddr} (second path); ${brokers} nodes per region, ${heapMb} MB heap each`);
+          [clusters.a, clusters.b] = (await Promise.all([
+            startKafkaRegion({ name: 'A', nodes: brokers, hosts: [aNet.nsAddr, ...Array(brokers - 1).fill(aPath.nsAddr)], netns: aNet.ns, dataDir: join(dir, 'kafka-a'), heapMb, log: o.log }),
+            startKafkaRegion({ name: 'B', nodes: brokers, host: bNet.nsAddr, netns: bNet.ns, dataDir: join(dir, 'kafka-b'), heapMb, log: o.log }),
+          ])).map(wrapRegion);
+        } else {
+          [clusters.a, clusters.b] = (await Promise.all([
+            startKafkaCluster({ name: 'A', host: aNet.nsAddr, port: 9092, netns: aNet.ns, dataDir: join(dir, 'kafka-a'), heapMb, log: o.log }),
+            startKafkaCluster({ name: 'B', host: bNet.nsAddr, port: 9092, netns: bNet.ns, dataDir: join(dir, 'kafka-b'), heapMb, log: o.log }),
+          ])).map(wrapSingle);
+        }
       } else {
-        if (o.fault === 'blackhole') throw new Error(`blackhole needs network namespaces: ${nsOk.reason || 'loopback forced'}`);
+        if (o.fault === 'blackhole' || o.fault === 'partition') throw new Error(`${o.fault} needs network namespaces: ${nsOk.reason || 'loopback forced'}`);
         o.say(`regions on loopback (${nsOk.reason || 'loopback forced'})`);
-        [clusters.a, clusters.b] = await Promise.all([
-          startKafkaCluster({ name: 'A', dataDir: join(dir, 'kafka-a'), log: o.log }),
-          startKafkaCluster({ name: 'B', dataDir: join(dir, 'kafka-b'), log: o.log }),
-        ]);
+        if (brokers > 1) {
+          [clusters.a, clusters.b] = (await Promise.all([
+            startKafkaRegion({ name: 'A', nodes: brokers, dataDir: join(dir, 'kafka-a'), heapMb, log: o.log }),
+            startKafkaRegion({ name: 'B', nodes: brokers, dataDir: join(dir, 'kafka-b'), heapMb, log: o.log }),
+          ])).map(wrapRegion);
+        } else {
+          [clusters.a, clusters.b] = (await Promise.all([
+            startKafkaCluster({ name: 'A', dataDir: join(dir, 'kafka-a'), heapMb, log: o.log }),
+            startKafkaCluster({ name: 'B', dataDir: join(dir, 'kafka-b'), heapMb, log: o.log }),
+          ])).map(wrapSingle);
+        }
       }
       bootA = clusters.a.bootstrap; bootB = clusters.b.bootstrap;
       o.say(`region A kafka ${bootA} ready in ${clusters.a.startupMs} ms, region B kafka ${bootB} ready in ${clusters.b.startupMs} ms`);
     }
-    await createTopic(bootA, topic);
-    await createTopic(bootB, topic);
+    if (clusters.a && clusters.b) { await clusters.a.createTopic(topic); await clusters.b.createTopic(topic); }
+    else { await createTopic(bootA, topic); await createTopic(bootB, topic); }
 
     // --- agent ---------------------------------------------------------------------
     const probeIntervalMs = 500, slowMs = 2000, failureThreshold = 5;
@@ -143,7 +253,7 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
     const steadyLat: number[] = [];
     let faultAt = 0, repairedAt = 0, eventEnd = 0, maxEventLat = 0;
     sink.onEvent((e: FailoverEvent) => {
-      events.push({ t_ms: e.ts - t0, kind: e.kind, detail: e.kind === 'breaker' ? `${e.cluster}: ${e.from} -> ${e.to} (${e.reason})` : `${e.from} -> ${e.to} (${e.reason})` });
+      events.push({ t_ms: e.ts - t0, kind: e.kind, cluster: e.cluster, to: e.to, detail: e.kind === 'breaker' ? `${e.cluster}: ${e.from} -> ${e.to} (${e.reason})` : `${e.from} -> ${e.to} (${e.reason})` });
       o.say(`  [${((e.ts - t0) / 1000).toFixed(1)} s] ${e.kind} ${events.at(-1)!.detail}`);
     });
     sink.onDelivery((cluster: string, messages: EncodedMessage[]) => {
@@ -185,25 +295,61 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
     faultAt = Date.now();
     o.say(`[${((faultAt - t0) / 1000).toFixed(1)} s] fault: ${o.fault} region A`);
     events.push({ t_ms: faultAt - t0, kind: 'fault', detail: o.fault });
-    if (o.fault === 'kill') clusters.a!.kill('SIGKILL');
-    else if (o.fault === 'freeze') clusters.a!.kill('SIGSTOP');
+    let killedNode = 0;
+    let cycling: Promise<void> | null = null;
+    let cycleStop = false;
+    /** Stop/continue every node of A in a cycle until the fault window ends (flap, slow). */
+    const cycle = async (stoppedMs: number, runningMs: number): Promise<void> => {
+      while (!cycleStop) {
+        clusters.a!.signalAll('SIGSTOP');
+        await sleep(stoppedMs);
+        clusters.a!.signalAll('SIGCONT');
+        if (cycleStop) break;
+        await sleep(runningMs);
+      }
+    };
+    if (o.fault === 'kill') clusters.a!.signalAll('SIGKILL');
+    else if (o.fault === 'freeze') clusters.a!.signalAll('SIGSTOP');
     else if (o.fault === 'blackhole') aNet!.blackhole();
+    else if (o.fault === 'flap') cycling = cycle(1500, 700);
+    else if (o.fault === 'slow') cycling = cycle(800, 200);
+    else if (o.fault === 'both') { clusters.a!.signalAll('SIGSTOP'); clusters.b!.signalAll('SIGSTOP'); }
+    else if (o.fault === 'broker') {
+      const r = clusters.a!.region!;
+      killedNode = await r.leaderOf(topic).catch(() => 2);
+      if (killedNode < 1) killedNode = 2;
+      o.say(`  killing node ${killedNode} of A (leader of ${topic}/0)`);
+      r.nodes[killedNode - 1]!.kill('SIGKILL');
+    } else if (o.fault === 'partition') leaderPath!.blackhole();
     else o.say('manual fault: break region A now');
     await sleep(o.faultMs);
+    cycleStop = true;
+    if (cycling) await cycling;
 
     // --- repair ----------------------------------------------------------------------
     repairedAt = Date.now();
     events.push({ t_ms: repairedAt - t0, kind: 'repair', detail: o.fault });
     o.say(`[${((repairedAt - t0) / 1000).toFixed(1)} s] repair region A`);
-    if (o.fault === 'kill') {
-      clusters.a = await startKafkaCluster({
-        name: 'A', log: o.log, dataDir: join(dir, 'kafka-a'),
+    if (o.fault === 'kill' && clusters.a!.region) {
+      await Promise.all(clusters.a!.region.nodes.map((_, i) => clusters.a!.region!.restart(i + 1)));
+    } else if (o.fault === 'kill') {
+      clusters.a = wrapSingle(await startKafkaCluster({
+        name: 'A', log: o.log, dataDir: join(dir, 'kafka-a'), heapMb,
         ...(aNet ? { host: aNet.nsAddr, port: 9092, netns: aNet.ns } : { port: Number(bootA.split(':').pop()) }),
-      });
-    } else if (o.fault === 'freeze') clusters.a!.kill('SIGCONT');
+      }));
+    } else if (o.fault === 'freeze') clusters.a!.signalAll('SIGCONT');
     else if (o.fault === 'blackhole') aNet!.restore();
+    else if (o.fault === 'both') { clusters.a!.signalAll('SIGCONT'); clusters.b!.signalAll('SIGCONT'); }
+    else if (o.fault === 'broker') await clusters.a!.region!.restart(killedNode);
+    else if (o.fault === 'partition') leaderPath!.restore();
+    // Recovered: traffic on A, and every failover since the fault answered by a failback.
+    const recovered = (): boolean => {
+      if (sink.activeCluster !== 'A') return false;
+      const lastFailover = events.findLastIndex((e) => e.kind === 'failover');
+      return lastFailover === -1 || events.slice(lastFailover).some((e) => e.kind === 'failback');
+    };
     const failbackDeadline = Date.now() + o.failbackTimeoutMs;
-    while (Date.now() < failbackDeadline && !(sink.activeCluster === 'A' && events.some((e) => e.kind === 'failback'))) await sleep(100);
+    while (Date.now() < failbackDeadline && !recovered()) await sleep(100);
     eventEnd = Date.now();
     await sleep(2000);
 
@@ -245,7 +391,9 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
       } else dups += c - 1;
     }
 
-    const open = events.find((e) => e.kind === 'breaker' && e.detail.startsWith('A:') && e.detail.includes('-> open'));
+    const open = events.find((e) => e.kind === 'breaker' && e.cluster === 'A' && e.to === 'open' && e.t_ms >= faultAt - t0);
+    const detectionRule: DrillReport['detection_rule'] = !open ? null : open.detail.includes('gray failure') ? 'gray-budget' : open.detail.includes('consecutive probes slower') ? 'slow-probes' : 'failures';
+    const grayTrips = events.filter((e) => e.kind === 'breaker' && e.to === 'open' && e.detail.includes('gray failure')).length;
     // Failover: the last ack region A gave before region B's first ack after the fault.
     const firstB = acks.B!.find((x) => x >= faultAt);
     const lastA = firstB === undefined ? undefined : acks.A!.filter((x) => x <= firstB).at(-1);
@@ -254,11 +402,25 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
     const firstAAfterFailback = failback ? acks.A!.find((x) => x >= t0 + failback.t_ms) : undefined;
     steadyLat.sort((x, y) => x - y);
     const secs = [...perSecond.keys()].sort((x, y) => x - y);
+    const exp = expectations[o.fault];
+    const detectionMs = open ? open.t_ms - (faultAt - t0) : null;
+    const failedOver = events.some((e) => e.kind === 'failover' && e.t_ms >= faultAt - t0);
+    const checks: DrillReport['checks'] = [
+      { check: '0 lost', ok: lost === 0, detail: `${lost} lost` },
+      ...(exp.failover === null ? [] : [{ check: exp.failover ? 'failed over to B' : 'no failover', ok: failedOver === exp.failover, detail: failedOver ? 'failed over' : 'stayed on A' }]),
+      { check: 'recovered without an operator (traffic back on A)', ok: recovered(), detail: `active ${sink.activeCluster}` },
+    ];
+    if (exp.detectWithinMs !== undefined) {
+      checks.push({ check: `detected within ${exp.detectWithinMs / 1000} s`, ok: detectionMs !== null && detectionMs <= exp.detectWithinMs, detail: detectionMs === null ? 'not detected' : `${detectionMs} ms (${detectionRule})` });
+    }
     return {
-      fault: o.fault, network, written, delivered_unique: seen.size, lost, duplicates: dups, lost_ranges: lostRanges,
+      fault: o.fault, network, brokers_per_region: o.clusters ? 0 : brokers, heap_mb_per_broker: o.clusters ? 0 : heapMb,
+      expected: exp.text, checks, verdict: checks.every((c) => c.ok) ? 'PASS' : 'FAIL', detection_rule: detectionRule, gray_trips: grayTrips,
+      fault_window: [(faultAt - t0) / 1000, (repairedAt - t0) / 1000],
+      written, delivered_unique: seen.size, lost, duplicates: dups, lost_ranges: lostRanges,
       // Sequence numbers written per second give the time of any lost range.
       written_at_fault: Math.round(((faultAt - t0) / 1000) * o.rate), written_at_repair: Math.round(((repairedAt - t0) / 1000) * o.rate),
-      detection_ms: open ? open.t_ms - (faultAt - t0) : null,
+      detection_ms: detectionMs,
       failover_ms: firstB !== undefined && lastA !== undefined ? firstB - lastA : null,
       failback_ms: firstAAfterFailback !== undefined ? firstAAfterFailback - repairedAt : null,
       hold_down_ms: o.holdDownMs,
@@ -271,8 +433,9 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
   } finally {
     if (writer) clearInterval(writer);
     if (agent) await agent.stop().catch(() => undefined);
-    if (clusters.a) { try { clusters.a.kill('SIGCONT'); } catch { /* gone */ } }
+    for (const c of [clusters.a, clusters.b]) { try { c?.signalAll('SIGCONT'); } catch { /* gone */ } }
     await Promise.all([clusters.a?.stop(), clusters.b?.stop()].map((p) => p?.catch(() => undefined)));
+    leaderPath?.destroy();
     for (const n of nets) n.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -281,11 +444,13 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
 export function summarize(r: DrillReport): string {
   const ms = (v: number | null) => (v === null ? 'n/a' : `${(v / 1000).toFixed(2)} s`);
   return [
-    `drill failover --fault ${r.fault} (${r.network})`,
+    `drill failover --fault ${r.fault} (${r.network}, ${r.brokers_per_region} broker(s) per region)`,
+    `  expected: ${r.expected}`,
     `  written ${r.written}, delivered ${r.delivered_unique} unique, lost ${r.lost}, duplicates ${r.duplicates}`,
-    `  detection ${ms(r.detection_ms)}, failover ${ms(r.failover_ms)} (last ack on A -> first ack on B), failback ${ms(r.failback_ms)} (repair -> first ack on A, hold-down ${ms(r.hold_down_ms)})`,
+    `  detection ${ms(r.detection_ms)}${r.detection_rule ? ` by ${r.detection_rule}` : ''} (gray-budget trips ${r.gray_trips}), failover ${ms(r.failover_ms)} (last ack on A -> first ack on B), failback ${ms(r.failback_ms)} (repair -> first ack on A, hold-down ${ms(r.hold_down_ms)})`,
     `  max end-to-end latency during the event ${r.max_latency_ms_during_event} ms; steady p99 ${r.p99_latency_ms_steady} ms`,
-    `  verdict: ${r.lost === 0 ? 'PASS (no record lost)' : `FAIL (${r.lost} records lost)`}`,
+    ...r.checks.map((c) => `  ${c.ok ? 'ok  ' : 'MISS'} ${c.check}: ${c.detail}`),
+    `  verdict: ${r.verdict}${r.lost === 0 ? '' : ` (${r.lost} records lost)`}`,
   ].join('\n');
 }
 

@@ -29,6 +29,45 @@ export function canUseNetns(): { ok: boolean; reason: string } {
   return { ok: true, reason: '' };
 }
 
+/**
+ * A second, independent path into an existing namespace (its own veth pair and
+ * /30 from 10.213.<index>.0): services listening on its address can be cut off
+ * (blackhole) while the namespace's first address still answers.
+ */
+export interface NetPath {
+  readonly hostIf: string;
+  readonly hostAddr: string;
+  readonly nsAddr: string;
+  blackhole(): void;
+  restore(): void;
+  destroy(): void;
+}
+
+export function addNetPath(net: RegionNet, tag: string, index: number): NetPath {
+  const hostIf = `edl${tag}h`.slice(0, 15);
+  const nsIf = `edl${tag}n`.slice(0, 15);
+  const hostAddr = `10.213.${index}.1`;
+  const nsAddr = `10.213.${index}.2`;
+  try { ip('link', 'del', hostIf); } catch { /* none left over */ }
+  try {
+    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
+    ip('link', 'set', nsIf, 'netns', net.ns);
+    ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
+    ip('link', 'set', hostIf, 'up');
+    ip('netns', 'exec', net.ns, 'ip', 'addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
+    ip('netns', 'exec', net.ns, 'ip', 'link', 'set', nsIf, 'up');
+  } catch (err) {
+    try { ip('link', 'del', hostIf); } catch { /* never made */ }
+    throw err;
+  }
+  return {
+    hostIf, hostAddr, nsAddr,
+    blackhole: () => ip('neigh', 'replace', nsAddr, 'lladdr', '02:00:5e:10:00:01', 'dev', hostIf, 'nud', 'permanent'),
+    restore: () => { try { ip('neigh', 'del', nsAddr, 'dev', hostIf); } catch { /* already clean */ } },
+    destroy: () => { try { ip('link', 'del', hostIf); } catch { /* removed with the namespace */ } },
+  };
+}
+
 /** Creates namespace `edl-<tag>` with veth and a /30 from 10.213.<index>.0. */
 export function createRegionNet(tag: string, index: number): RegionNet {
   const ns = `edl-${tag}`.slice(0, 15);

@@ -5,6 +5,8 @@
 export interface Series { readonly name: string; readonly color: string; readonly points: ReadonlyArray<readonly [number, number]> }
 export interface Panel { readonly title: string; readonly unit: string; readonly series: readonly Series[]; readonly logScale?: boolean }
 export interface Marker { readonly x: number; readonly label: string; readonly color?: string }
+/** A shaded span of x (e.g. the fault window). */
+export interface Band { readonly x1: number; readonly x2: number; readonly label: string; readonly color?: string }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]!));
 
@@ -15,7 +17,7 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-export function renderChart(title: string, xLabel: string, panels: readonly Panel[], markers: readonly Marker[] = [], width = 900): string {
+export function renderChart(title: string, xLabel: string, panels: readonly Panel[], markers: readonly Marker[] = [], width = 900, bands: readonly Band[] = []): string {
   const ph = 200, top = 40, gap = 50, left = 70, right = 20;
   const height = top + panels.length * (ph + gap) + 10;
   const xs = panels.flatMap((p) => p.series.flatMap((s) => s.points.map((q) => q[0])));
@@ -46,11 +48,17 @@ export function renderChart(title: string, xLabel: string, panels: readonly Pane
       const y = sy(v);
       out.push(`<line x1="${left}" x2="${left + W}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${left - 5}" y="${y + 4}" text-anchor="end">${+v.toPrecision(3)}</text>`);
     }
-    for (const m of markers) {
+    for (const b of bands) {
+      const x1 = sx(b.x1), x2 = sx(b.x2);
+      out.push(`<rect x="${x1}" y="${y0}" width="${Math.max(1, x2 - x1)}" height="${ph}" fill="${b.color ?? '#fdd'}" fill-opacity="0.5"/>`);
+      if (i === 0) out.push(`<text x="${x1 + 3}" y="${y0 + ph - 4}" fill="#900">${esc(b.label)}</text>`);
+    }
+    markers.forEach((m, k) => {
       const x = sx(m.x);
       out.push(`<line x1="${x}" x2="${x}" y1="${y0}" y2="${y0 + ph}" stroke="${m.color ?? '#c00'}" stroke-dasharray="4 3"/>`);
-      if (i === 0) out.push(`<text x="${x + 3}" y="${y0 + 12}" fill="${m.color ?? '#c00'}">${esc(m.label)}</text>`);
-    }
+      // Staggered labels: breaker transitions come in quick succession.
+      if (i === 0) out.push(`<text x="${x + 3}" y="${y0 + 12 + (k % 6) * 12}" fill="${m.color ?? '#c00'}">${esc(m.label)}</text>`);
+    });
     p.series.forEach((s, j) => {
       if (s.points.length === 0) return;
       const d = s.points.map((q, k) => `${k ? 'L' : 'M'}${sx(q[0]).toFixed(1)},${sy(q[1]).toFixed(1)}`).join('');

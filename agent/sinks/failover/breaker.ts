@@ -74,6 +74,12 @@ export class CircuitBreaker {
     else this.success(now);
   }
 
+  /** Open the circuit on a verdict from outside the consecutive counters (the sink's gray-failure budget). */
+  trip(reason: string, now = Date.now()): void {
+    this.lastReason = reason;
+    this.open(reason, now);
+  }
+
   private open(reason: string, now: number): void {
     this.openedAt = now;
     if (this.state !== 'open') this.transition('open', reason);

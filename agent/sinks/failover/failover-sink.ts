@@ -18,6 +18,7 @@ import { EdgelogError, SinkSendError } from '../../core/errors.ts';
 import type { Logger } from '../../observe/log.ts';
 import { counter, gauge } from '../../observe/metrics.ts';
 import { CircuitBreaker, type BreakerConfig, type BreakerState } from './breaker.ts';
+import { GrayBudget, grayBudgetDefaults, type GrayBudgetConfig } from './gray-budget.ts';
 
 export interface ProbingSink extends Sink {
   /** Round trip to the cluster (e.g. a metadata request); resolves with latency ms, rejects on failure. */
@@ -41,6 +42,8 @@ export interface FailoverConfig {
   readonly breaker: BreakerConfig;
   readonly probeIntervalMs: number;
   readonly failbackHoldDownMs: number;
+  /** Sliding-window probe budget (gray failures); defaults when omitted. */
+  readonly gray?: GrayBudgetConfig;
 }
 
 export const failoverDefaults = {
@@ -67,7 +70,18 @@ class Abandoned extends Error {}
 
 export class FailoverSink implements Sink {
   readonly maxMessageBytes: number;
-  private readonly targets: Array<ClusterTarget & { breaker: CircuitBreaker; probing: number; opened: Promise<void>; fireOpened: () => void; failedRequest: EncodedMessage[] | null }>;
+  private readonly targets: Array<ClusterTarget & {
+    breaker: CircuitBreaker; gray: GrayBudget; probing: number;
+    /**
+     * Requests in flight on this cluster, each with the abandon callback that
+     * ends its race when the circuit opens. One entry per request, removed when
+     * it settles: nothing accumulates on a long-lived promise (racing every send
+     * against one shared `opened` promise kept a reaction per send alive until
+     * the circuit next opened, i.e. forever on a healthy cluster).
+     */
+    inflight: Set<() => void>;
+    failedRequest: EncodedMessage[] | null;
+  }>;
   private active: number;
   private readonly cfg: FailoverConfig;
   private readonly log: Logger;
@@ -75,6 +89,7 @@ export class FailoverSink implements Sink {
   private readonly listeners: Array<(e: FailoverEvent) => void> = [];
   private readonly deliveryListeners: Array<(cluster: string, messages: EncodedMessage[]) => void> = [];
   private readonly mState; private readonly mActive; private readonly mFailedOver; private readonly mTransitions; private readonly mAbandoned; private readonly mSwitches;
+  private readonly mGrayShare; private readonly mGrayTrips;
   private closed = false;
 
   constructor(targets: ClusterTarget[], cfg: FailoverConfig, registry: Registry, log: Logger, component: string) {
@@ -87,16 +102,17 @@ export class FailoverSink implements Sink {
     this.mTransitions = counter(registry, 'edgelog_sink_circuit_transitions_total', 'Circuit breaker transitions.', ['component', 'cluster', 'to']);
     this.mSwitches = counter(registry, 'edgelog_sink_failovers_total', 'Switches of the active cluster.', ['component', 'kind', 'to']);
     this.mAbandoned = counter(registry, 'edgelog_sink_failover_abandoned_records_total', 'Records of requests abandoned on a failing cluster and resent elsewhere (possible duplicates).', ['component', 'cluster']);
+    this.mGrayShare = gauge(registry, 'edgelog_sink_gray_bad_probe_share', 'Share of health probes slower than the gray-failure threshold (or failed) in the sliding window, per cluster (0..1).', ['component', 'cluster', 'region']);
+    this.mGrayTrips = counter(registry, 'edgelog_sink_gray_trips_total', 'Circuits opened by the gray-failure budget (repeated short stalls), per cluster.', ['component', 'cluster']);
+    const gray = cfg.gray ?? grayBudgetDefaults;
     const sorted = [...targets].sort((a, b) => a.priority - b.priority);
     this.targets = sorted.map((t) => {
-      let fire!: () => void;
       const entry = {
         ...t, probing: 0, failedRequest: null as EncodedMessage[] | null,
-        opened: new Promise<void>((r) => { fire = r; }),
-        fireOpened: () => {},
+        inflight: new Set<() => void>(),
+        gray: new GrayBudget(gray),
         breaker: null as unknown as CircuitBreaker,
       };
-      entry.fireOpened = fire;
       entry.breaker = new CircuitBreaker(cfg.breaker, (from, to, reason) => this.onBreaker(entry, from, to, reason, component));
       this.mState.set({ component, cluster: t.name, region: t.region }, 0);
       return entry;
@@ -140,7 +156,7 @@ export class FailoverSink implements Sink {
         await t.sink.resetSession?.('request failed on this cluster was delivered elsewhere');
       }
       try {
-        await Promise.race([t.sink.send(messages), t.opened.then(() => { throw new Abandoned(); })]);
+        await this.sendOrAbandon(t, messages);
         t.failedRequest = null;
         t.breaker.success();
         this.notifyDelivery(t.name, messages);
@@ -163,6 +179,23 @@ export class FailoverSink implements Sink {
       }
     }
     throw lastErr instanceof Error ? lastErr : new SinkSendError('no cluster available: every circuit is open', true);
+  }
+
+  /** The cluster's send, cut short with Abandoned when its circuit opens meanwhile. */
+  private sendOrAbandon(t: (typeof this.targets)[number], messages: EncodedMessage[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const abandon = (): void => { t.inflight.delete(abandon); reject(new Abandoned()); };
+      t.inflight.add(abandon);
+      t.sink.send(messages).then(
+        () => { t.inflight.delete(abandon); resolve(); },
+        (err: unknown) => { t.inflight.delete(abandon); reject(err); },
+      );
+    });
+  }
+
+  /** Per-cluster gray-failure state for /health and the drill report. */
+  grayState(): Array<{ cluster: string; bad: number; total: number; share: number; exhausted: boolean }> {
+    return this.targets.map((t) => { const v = t.gray.verdict(); return { cluster: t.name, bad: v.bad, total: v.total, share: v.share, exhausted: v.exhausted }; });
   }
 
   health(): { ready: boolean; reason: string } {
@@ -219,11 +252,21 @@ export class FailoverSink implements Sink {
     this.mTransitions.inc({ component, cluster: t.name, to });
     const fields = { cluster: t.name, region: t.region, from, to, reason };
     if (to === 'open') this.log.error('circuit opened', fields); else this.log.info('circuit changed', fields);
-    if (to === 'open') {
-      t.fireOpened();
-      t.opened = new Promise<void>((r) => { t.fireOpened = r; });
-    }
+    if (to === 'open') for (const abandon of [...t.inflight]) abandon();
     this.emit({ kind: 'breaker', cluster: t.name, from, to, reason, ts: Date.now() });
+  }
+
+  private recordGray(t: (typeof this.targets)[number], latencyMs: number | null): void {
+    if (this.closed) return;
+    const v = t.gray.record(latencyMs);
+    this.mGrayShare.set({ component: this.component, cluster: t.name, region: t.region }, v.share);
+    // Open once per exhausted window: the window starts afresh, so a region that
+    // keeps stalling opens the circuit again (and restarts the failback hold-down).
+    if (v.exhausted && t.breaker.state !== 'open') {
+      t.gray.reset();
+      this.mGrayTrips.inc({ component: this.component, cluster: t.name });
+      t.breaker.trip(v.reason);
+    }
   }
 
   private emit(e: FailoverEvent): void { for (const f of this.listeners) f(e); }
@@ -237,11 +280,17 @@ export class FailoverSink implements Sink {
       t.probing++;
       const started = Date.now();
       let settled = false;
+      // The gray budget gets its sample as soon as the probe is known slow (or when
+      // it answers earlier), so a stalled region is counted while it is stalled.
+      let grayDone = false;
+      const graySample = (latency: number | null): void => { if (!grayDone) { grayDone = true; clearTimeout(grayTimer); this.recordGray(t, latency); } };
+      const grayTimer = setTimeout(() => graySample(null), t.gray.slowMs + 1);
+      grayTimer.unref();
       const slowTimer = setTimeout(() => { if (!settled) { settled = true; t.probing--; t.breaker.probe(this.cfg.breaker.slowMs + 1); } }, this.cfg.breaker.slowMs + 1);
       slowTimer.unref();
       t.sink.probe().then(
-        () => { if (!settled) { settled = true; t.probing--; clearTimeout(slowTimer); t.breaker.probe(Date.now() - started); } },
-        () => { if (!settled) { settled = true; t.probing--; clearTimeout(slowTimer); t.breaker.probe(null); } },
+        () => { const ms = Date.now() - started; graySample(ms); if (!settled) { settled = true; t.probing--; clearTimeout(slowTimer); t.breaker.probe(ms); } },
+        () => { graySample(null); if (!settled) { settled = true; t.probing--; clearTimeout(slowTimer); t.breaker.probe(null); } },
       );
     }
   }

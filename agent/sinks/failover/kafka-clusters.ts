@@ -8,7 +8,8 @@
 //     - { name: a, region: eu-west-1, priority: 1, brokers: [kafka-a:9092] }
 //     - { name: b, region: eu-central-1, priority: 2, brokers: [kafka-b:9092], sasl: {...} }
 //   failover: { failure_threshold: 5, slow_probe_threshold: 5, slow_threshold: 2s,
-//               open_duration: 10s, probe_interval: 500ms, failback_hold_down: 30s }
+//               open_duration: 10s, probe_interval: 500ms, failback_hold_down: 30s,
+//               gray_window: 5s, gray_slow_threshold: 300ms, gray_max_bad_share: 0.4, gray_min_bad_probes: 4 }
 //
 // A cluster entry may override tls and sasl (regions often have their own
 // credentials). Bootstrap names are resolved by kafkajs on every new
@@ -16,11 +17,12 @@
 
 import { ConfigError } from '../../core/errors.ts';
 import type { ComponentContext, ComponentSpec, Sink } from '../../core/component.ts';
-import { join, readDuration, readInt, readMap, readOptString, type Raw } from '../../config/schema.ts';
+import { join, readDuration, readInt, readMap, readNumber, readOptString, type Raw } from '../../config/schema.ts';
 import { kafkaSink } from '../kafka/sink.ts';
 import type { KafkaSinkConfig } from '../kafka/config.ts';
 import { KafkaSink } from '../kafka/sink.ts';
 import { breakerDefaults } from './breaker.ts';
+import { grayBudgetDefaults } from './gray-budget.ts';
 import { FailoverSink, failoverDefaults, type FailoverConfig } from './failover-sink.ts';
 
 export interface KafkaClusterEntry {
@@ -60,7 +62,8 @@ function validate(raw: unknown, path: string): KafkaSinkSetup {
     const config = kafkaSink.validate(merged, cp);
     return { name, region, priority, config };
   });
-  const f = readMap(m.failover, join(path, 'failover'), ['failure_threshold', 'slow_probe_threshold', 'slow_threshold', 'open_duration', 'probe_interval', 'failback_hold_down']);
+  const f = readMap(m.failover, join(path, 'failover'), ['failure_threshold', 'slow_probe_threshold', 'slow_threshold', 'open_duration', 'probe_interval', 'failback_hold_down',
+    'gray_window', 'gray_slow_threshold', 'gray_max_bad_share', 'gray_min_bad_probes']);
   const fp = join(path, 'failover');
   const failover: FailoverConfig = {
     breaker: {
@@ -71,7 +74,15 @@ function validate(raw: unknown, path: string): KafkaSinkSetup {
     },
     probeIntervalMs: readDuration(f, 'probe_interval', fp, failoverDefaults.probeIntervalMs),
     failbackHoldDownMs: readDuration(f, 'failback_hold_down', fp, failoverDefaults.failbackHoldDownMs),
+    gray: {
+      windowMs: readDuration(f, 'gray_window', fp, grayBudgetDefaults.windowMs),
+      slowMs: readDuration(f, 'gray_slow_threshold', fp, grayBudgetDefaults.slowMs),
+      maxBadShare: readNumber(f, 'gray_max_bad_share', fp, grayBudgetDefaults.maxBadShare, 0.01, 1),
+      minBad: readInt(f, 'gray_min_bad_probes', fp, grayBudgetDefaults.minBad, 1, 1000),
+    },
   };
+  if (failover.gray!.windowMs < 100) throw new ConfigError(join(fp, 'gray_window'), 'at least 100ms', f.gray_window);
+  if (failover.gray!.slowMs < 1) throw new ConfigError(join(fp, 'gray_slow_threshold'), 'at least 1ms', f.gray_slow_threshold);
   if (failover.probeIntervalMs < 50) throw new ConfigError(join(fp, 'probe_interval'), 'at least 50ms', f.probe_interval);
   return { mode: 'failover', clusters, failover };
 }
