@@ -2,7 +2,8 @@
 // reason and the fix. Native features come from agent/native (BPF, tc,
 // io_uring, zero-copy, capabilities); Kafka reachability is checked here with
 // a metadata round trip to every cluster named on the command line or in the
-// config.
+// config (an address that answers but not as Kafka is named as such, see
+// agent/sinks/kafka/handshake-check.ts).
 
 import { parseArgs } from './args.ts';
 import { doctorReport, formatDoctor, type DoctorLine } from '../native/doctor.ts';
@@ -50,7 +51,13 @@ export async function main(argv: string[]): Promise<number> {
       lines.push({ feature: `kafka ${t.name}`, ok: true, reason: `metadata from ${t.config.brokers.join(',')} in ${Math.round(ms)} ms`, fix: '' });
     } catch (err) {
       kafkaOk = false;
-      lines.push({ feature: `kafka ${t.name}`, ok: false, reason: (err as Error).message, fix: `check that ${t.config.brokers.join(',')} is reachable from this host (DNS, firewall, TLS/SASL settings) and that topic ${t.config.topic} exists` });
+      const notKafka = (err as { reason?: string }).reason === 'NOT_KAFKA';
+      lines.push({
+        feature: `kafka ${t.name}`, ok: false, reason: (err as Error).message,
+        fix: notKafka
+          ? `point brokers at a Kafka listener (the host:port a broker advertises); ${t.config.brokers.join(',')} is some other service`
+          : `check that ${t.config.brokers.join(',')} is reachable from this host (DNS, firewall, TLS/SASL settings) and that topic ${t.config.topic} exists`,
+      });
     } finally {
       await sink.close().catch(() => undefined);
     }

@@ -79,6 +79,7 @@ test('not a Kafka broker: the sink says so in its health and its error, doctor s
   const doctor = await runCli(['doctor', '--brokers', imp.ssh]);
   assert.equal(doctor.code, 1, doctor.out);
   assert.ok(doctor.out.includes(`${imp.ssh} is not a Kafka broker: it answered a Kafka handshake (ApiVersions) with "SSH-2.0-OpenSSH_9.6 edgelog-test"`), doctor.out);
+  assert.ok(doctor.out.includes(`fix: point brokers at a Kafka listener (the host:port a broker advertises); ${imp.ssh} is some other service`), doctor.out);
   assert.doesNotMatch(doctor.out, /PROBE_TIMEOUT/);
 });
 

@@ -76,11 +76,14 @@ export class CheckpointFailures {
     this.log.info('checkpoint writes recovered', { file: this.file, code: f.code, failures: f.count, outage_ms: nowMs - f.since });
   }
 
-  /** The /readyz reason while writes fail, '' otherwise. */
-  degraded(nowMs = Date.now()): string {
+  /**
+   * The /readyz reason while writes fail, '' otherwise. Stable while the
+   * failure lasts (a changing text would be a health event and a log line
+   * per attempt); the count is in the metric, the start in the first log line.
+   */
+  degraded(): string {
     const f = this.failing;
     if (!f) return '';
-    const secs = Math.round((nowMs - f.since) / 1000);
-    return `cannot write checkpoints to ${this.file}: ${f.code}${hints[f.code] ? ` (${hints[f.code]})` : ''} for ${secs}s, ${f.count} failed attempts; a restart now reads again what was acknowledged since`;
+    return `cannot write checkpoints to ${this.file} since ${new Date(f.since).toISOString()}: ${f.code}${hints[f.code] ? ` (${hints[f.code]})` : ''}; retried every checkpoint_interval, and a restart now reads again what was acknowledged since`;
   }
 }

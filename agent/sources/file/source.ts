@@ -73,14 +73,14 @@ export class FileSource implements Source, TailerHost {
   get waitingFiles(): number { return this.waiting.size; }
 
   health(): SourceCheck[] {
-    const now = Date.now();
     const n = this.waiting.size;
     return [
       {
         check: 'waiting_files',
-        degraded: n === 0 ? '' : `${n} files wait for a handle (max_open_files ${this.cfg.max_open_files} open), oldest for ${Math.round(this.waiting.oldestAgeMs(now) / 1000)}s`,
+        // Stable while it lasts (a changing count would be a health event and a log line every second); the numbers are in the metrics.
+        degraded: n === 0 ? '' : `files wait for a handle (max_open_files ${this.cfg.max_open_files} open); how many and for how long: edgelog_file_waiting_files, edgelog_file_oldest_waiting_seconds`,
       },
-      { check: 'checkpoints', degraded: this.ckptFailures.degraded(now) },
+      { check: 'checkpoints', degraded: this.ckptFailures.degraded() },
     ];
   }
 
@@ -186,14 +186,14 @@ export class FileSource implements Source, TailerHost {
           if (path === undefined) break;
           const atStartup = this.waiting.leave(path);
           await this.openReserved(path, atStartup, Date.now());
+          this.reportWaiting();
         }
       } catch (err) {
         this.telemetry.error('open', '(waiting queue)', err);
       } finally {
         this.filling = null;
       }
-      const now = Date.now();
-      this.telemetry.waiting(this.waiting.size, this.waiting.oldestAgeMs(now), this.tailers.size, this.cfg.max_open_files, now);
+      this.reportWaiting();
       this.syncWatches();
     })();
   }
@@ -237,14 +237,18 @@ export class FileSource implements Source, TailerHost {
     }
     // Free handles go to the files waiting longest, whatever the glob order.
     this.waiting.keepOnly(wanted);
+    // Only the handles free now: handles freed while this runs go through
+    // fillFromQueue, so a scan (and start()) never waits for a backlog to drain.
+    let free = this.cfg.max_open_files - this.tailers.size - this.opening;
     for (const path of this.waiting.inOrder()) {
       if (this.stopping) return;
-      if (!this.hasRoom()) break;
+      if (free-- <= 0 || !this.hasRoom()) break;
       if (!this.waiting.has(path)) continue; // taken meanwhile by fillFromQueue
       const atStartup = this.waiting.leave(path);
       await this.openReserved(path, atStartup, now);
     }
-    this.telemetry.waiting(this.waiting.size, this.waiting.oldestAgeMs(now), this.tailers.size, this.cfg.max_open_files, now);
+    this.reportWaiting();
+    if (this.waiting.size > 0 && this.hasRoom()) this.fillFromQueue();
     if (this.openFailed.size > 0) for (const p of this.openFailed) if (!keyAt.has(p)) this.openFailed.delete(p);
     const forgotten = this.store.forget(now, this.cfg.checkpoint_forget_after_ms);
     if (forgotten > 0) this.telemetry.checkpointsForgotten(forgotten);
@@ -266,6 +270,12 @@ export class FileSource implements Source, TailerHost {
     if (!done || entries.length !== 1) return false;
     // remove_after needs the file open to delete it once idle: opened while there is room.
     return this.cfg.remove_after_ms > 0 ? !this.hasRoom() : true;
+  }
+
+  /** Gauges and the rate-limited log line: after every change of the queue, so a scrape sees the backlog as it drains. */
+  private reportWaiting(): void {
+    const now = Date.now();
+    this.telemetry.waiting(this.waiting.size, this.waiting.oldestAgeMs(now), this.tailers.size, this.cfg.max_open_files, now);
   }
 
   /** Scan and fillFromQueue open files concurrently: a handle being opened counts before it exists. */
@@ -326,7 +336,7 @@ export class FileSource implements Source, TailerHost {
     const t = new Tailer(this, path, dev, ino, fh, from, now, resolvedOf(path));
     this.tailers.set(key, t);
     this.byPath.set(path, t);
-    this.telemetry.opened(path, match ? match.offset : from.kind === 'end' ? size : 0, from.kind, this.tailers.size);
+    this.telemetry.opened(path, match ? match.offset : from.kind === 'end' ? size : 0, from.kind, this.tailers.size, this.waiting.size > 0);
     t.start();
   }
 

@@ -97,9 +97,11 @@ export class FileSourceTelemetry {
     this.log.info('file truncated; reading again from offset 0', { path, offset, size });
   }
 
-  opened(path: string, offset: number, how: string, open: number): void {
+  /** `busy`: files wait for handles, so files come and go by the thousand; one info line each would drown the rest. */
+  opened(path: string, offset: number, how: string, open: number, busy = false): void {
     this.openFiles.set({ component: this.component }, open);
-    this.log.info('tailing file', { path, offset, from: how });
+    if (busy) this.log.debug('tailing file', { path, offset, from: how });
+    else this.log.info('tailing file', { path, offset, from: how });
   }
 
   /** The file was let go: drop its per-path series. */
