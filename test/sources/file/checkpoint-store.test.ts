@@ -6,6 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointStore, type CheckpointEntry } from '../../../agent/sources/file/checkpoint-store.ts';
@@ -74,15 +75,50 @@ test('a failed write throws CheckpointError, keeps the change, and is written on
   assert.equal(onDisk(file).checkpoints[0]!.offset, 5);
 });
 
+/** Counts FileHandles Node had to close on garbage collection (each one a descriptor the code leaked). */
+function gcClosedHandles(t: { after: (fn: () => void) => void }): () => number {
+  let n = 0;
+  const on = (w: Error) => { if (/Closing file descriptor \d+ on garbage collection/.test(w.message)) n++; };
+  process.on('warning', on);
+  t.after(() => { process.off('warning', on); });
+  return () => n;
+}
+
 test('no file descriptor is left open per write', async (t) => {
   const dir = await tempDir(t);
   const s = new CheckpointStore(join(dir, 'ck.json'), capture().log);
+  const leaked = gcClosedHandles(t);
   const fds = () => readdirSync('/proc/self/fd').length;
   s.set(entry('a', 0));
   await s.flush();
   const before = fds();
-  for (let i = 1; i <= 30; i++) { s.set(entry('a', i)); await s.flush(); }
-  assert.ok(fds() <= before + 1, `fds ${before} -> ${fds()}`);
+  let most = before;
+  for (let i = 1; i <= 30; i++) { s.set(entry('a', i)); await s.flush(); most = Math.max(most, fds()); }
+  assert.ok(most <= before + 1, `fds ${before} -> up to ${most}`);
+  assert.equal(leaked(), 0);
+});
+
+test('a write that fails midway (disk full, 64 KiB tmpfs) leaves no temp file and no open descriptor, and succeeds once space frees', { timeout: 60_000 }, async (t) => {
+  if (process.getuid?.() !== 0) { t.skip('needs root to mount a tmpfs'); return; }
+  const dir = await tempDir(t);
+  const mnt = join(dir, `mnt-${process.pid}`);
+  mkdirSync(mnt);
+  try { execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]); } catch (e) { t.skip(`cannot mount tmpfs: ${(e as Error).message}`); return; }
+  try {
+    const leaked = gcClosedHandles(t);
+    const s = new CheckpointStore(join(mnt, 'ck.json'), capture().log);
+    for (let i = 0; i < 1500; i++) s.set(entry(`stream-${i}`, i)); // about 200 KB of JSON
+    const fds = readdirSync('/proc/self/fd').length;
+    await assert.rejects(s.flush(), (e: unknown) => e instanceof CheckpointError && /ENOSPC/.test(String((e as Error & { cause?: unknown }).cause)));
+    assert.deepEqual(readdirSync(mnt), [], 'the temp file was removed');
+    assert.equal(readdirSync('/proc/self/fd').length, fds, 'its descriptor was closed');
+    for (let i = 100; i < 1500; i++) s.delete(`stream-${i}`);
+    assert.equal(await s.flush(), true);
+    assert.equal(onDisk(join(mnt, 'ck.json')).checkpoints.length, 100);
+    assert.equal(leaked(), 0);
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
 });
 
 test('load: missing file is empty; entries get a fresh seen time; malformed entries are skipped', async (t) => {
