@@ -72,7 +72,7 @@ test('int64Bits and bigintBits: two\'s complement halves, wrapped modulo 2^64', 
 });
 
 test('utf8Len equals Buffer.byteLength (lone surrogates as U+FFFD), short and long strings', () => {
-  const samples = ['', 'a', 'é', '\u07ff', '\u0800', '€', '\uffff', '😀', 'a😀b', '\ud800', '\udc00', 'x\ud83dy', '\ud83d', '\ude00\ud83d', 'ascii only key', 'ü'.repeat(40), '😀'.repeat(20), 'k'.repeat(33)];
+  const samples = ['\u007f', '\u0080', '\udbff\udfff', '\udbff\udc00', '€\udc00', 'é\udc00', 'ab\udc00', '\ud7ff\udc00', '\ue000\udc00', '', 'a', 'é', '\u07ff', '\u0800', '€', '\uffff', '😀', 'a😀b', '\ud800', '\udc00', 'x\ud83dy', '\ud83d', '\ude00\ud83d', 'ascii only key', 'ü'.repeat(40), '😀'.repeat(20), 'k'.repeat(33)];
   for (const s of samples) assert.equal(utf8Len(s), Buffer.byteLength(s, 'utf8'), JSON.stringify(s));
 });
 

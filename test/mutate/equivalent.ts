@@ -138,6 +138,71 @@ const list: Equivalent[] = [
     file: 'agent/sources/file/checkpoint-store.ts', mutator: 'statement', after: ';', before: 'await fh.sync();',
     reason: 'durability only: without the fsync a power cut may lose the new checkpoint (the old one stays valid: re-reading, not loss); no test short of a power cut can see it',
   },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'while (hi !== 0) { lo = ((lo >>> 8) | (hi << 25)) >>> 0; hi >>>= 7; n++; }',
+    reason: 'only the length is computed: while hi is non-zero its shifted bits (hi << 25, at least bit 25) set the top bit, so losing one more low bit of lo never changes the count',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'export const bits = { lo: 1, hi: 0 };',
+    reason: 'scratch output, always written before it is read',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'export const bits = { lo: 0, hi: 1 };',
+    reason: 'scratch output, always written before it is read',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'const neg = v <= 0;',
+    reason: "for 0 the two's complement negation gives 0 again",
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'relational',
+    after: 'const neg = v >= 0;',
+    reason: "negating v and then taking the two's complement of the halves is the identity: a positive safe integer comes out unchanged",
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'const neg = v < 1;',
+    reason: 'for safe integers v < 1 is v <= 0, and 0 negates to 0',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'if (++lo > 0xffffffff) { lo = 0; if (++hi > 0xffffffff) hi = 1; }',
+    reason: 'hi overflows only when both halves were 0 before negation, i.e. v was 0, which is not negative',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'const dv = new DataView(new ArrayBuffer(9));',
+    reason: 'only the first 8 bytes are used',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: "if (n >= 32) return Buffer.byteLength(s, 'utf8');",
+    reason: 'performance only: the JS loop and Buffer.byteLength agree (tested); this picks which one runs for 32 units',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'relational',
+    after: "if (n <= 32) return Buffer.byteLength(s, 'utf8');",
+    reason: 'performance only: the JS loop and Buffer.byteLength agree on every string (tested)',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: "if (n > 33) return Buffer.byteLength(s, 'utf8');",
+    reason: 'performance only: the JS loop and Buffer.byteLength agree (tested)',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'else if (c >= 0xd800 && c <= 0xdbff && i + 1 <= n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { len += 2; i++; } // pair: 4 bytes for 2 units',
+    reason: 'at i + 1 === n, charCodeAt gives NaN, and NaN & 0xfc00 is 0, never 0xdc00',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'arithmetic',
+    after: 'else if (c >= 0xd800 && c <= 0xdbff && i - 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { len += 2; i++; } // pair: 4 bytes for 2 units',
+    reason: 'past the end charCodeAt gives NaN, and NaN & 0xfc00 is 0, never 0xdc00: the bound check is redundant',
+  },
 ];
 
 /** The reason a mutant is equivalent, or null. */
