@@ -91,7 +91,7 @@ test('KeyValue lists decode with the generated protobuf code to the same keys an
     ['s', 'value'], ['', 'empty key'], ['empty', ''], ['long', 'v'.repeat(200)], ['ü-key', 'wörld 😀'],
     ['t', true], ['f', false], ['zero', 0], ['small', 127], ['two', 128], ['i31', 0x7fffffff], ['i32', 0x80000000],
     ['neg', -1], ['negbig', -(2 ** 40)], ['max', Number.MAX_SAFE_INTEGER], ['min', Number.MIN_SAFE_INTEGER],
-    ['dbl', 1.5], ['nan', Number.NaN], ['huge', 2 ** 60], ['big', 2n ** 62n], ['bigneg', -(2n ** 63n)], ['bigover', 2n ** 64n],
+    ['dbl', 1.5], ['nan', Number.NaN], ['huge', 2 ** 60], ['big', 2n ** 62n], ['bigneg', -(2n ** 63n)], ['bigover', 2n ** 64n], ['big63', 2n ** 63n], ['bigunder', -(2n ** 63n) - 1n],
     ['obj', { a: 1, b: [2n] }], ['undef', undefined],
   ];
   // Many entries: the list grows past its initial capacity of 64.

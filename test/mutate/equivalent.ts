@@ -203,6 +203,76 @@ const list: Equivalent[] = [
     after: 'else if (c >= 0xd800 && c <= 0xdbff && i - 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { len += 2; i++; } // pair: 4 bytes for 2 units',
     reason: 'past the end charCodeAt gives NaN, and NaN & 0xfc00 is 0, never 0xdc00: the bound check is redundant',
   },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: "if (n <= 32) { for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i); } else buf.write(s, pos, n, 'latin1');",
+    reason: "performance only: ASCII is written byte by byte or by Buffer.write('latin1'), the same bytes either way",
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'relational',
+    after: "if (n >= 32) { for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i); } else buf.write(s, pos, n, 'latin1');",
+    reason: "performance only: ASCII is written byte by byte or by Buffer.write('latin1'), the same bytes either way",
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: "if (n < 33) { for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i); } else buf.write(s, pos, n, 'latin1');",
+    reason: "performance only: ASCII is written byte by byte or by Buffer.write('latin1'), the same bytes either way",
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'const K_BIGINT = 5; // bigint within int64',
+    reason: 'an internal tag: the switch reaches bigints through default whatever its value',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'private keyLen = new Int32Array(65);',
+    reason: 'capacity only: growth is driven by kind.length and copies every array',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'private valLen = new Int32Array(65);',
+    reason: 'capacity only: growth is driven by kind.length and copies every array',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'private anyLen = new Int32Array(65);',
+    reason: 'capacity only: growth is driven by kind.length and copies every array',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'private kvLen = new Int32Array(65);',
+    reason: 'capacity only: growth is driven by kind.length and copies every array',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'const cap = this.kind.length * 3;',
+    reason: 'performance only: the growth factor',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'let valLen = 1;',
+    reason: 'valLen is assigned for every kind that uses it (strings and integers); booleans and doubles never read it',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'if (v > 0 && v < 0x80000000) valLen = varintLen(v);',
+    reason: 'the 64-bit length of 0 is 1, the same as the 32-bit one',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'if (v >= 0 && v <= 0x80000000) valLen = varintLen(v);',
+    reason: 'varintLen(2^31) and the 64-bit length of 2^31 are both 5',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'relational',
+    after: 'if (v >= 0 && v >= 0x80000000) valLen = varintLen(v);',
+    reason: 'both branches compute the same length for non-negative values below 2^53 (the write side picks its own path)',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'if (v >= 1 && v < 0x80000000) valLen = varintLen(v);',
+    reason: 'the 64-bit length of 0 is 1, the same as the 32-bit one',
+  },
 ];
 
 /** The reason a mutant is equivalent, or null. */
