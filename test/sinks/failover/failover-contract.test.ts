@@ -22,6 +22,7 @@ class Cluster implements ProbingSink {
   got: string[] = [];
   closes = 0;
   closeFails = false;
+  resetSession?: (why: string) => Promise<void>;
   constructor(max = 1_000_000) { this.maxMessageBytes = max; }
   async send(messages: EncodedMessage[]): Promise<void> {
     if (this.fatal) throw new RecordTooLargeError(2_000_000, 1_000_000);
@@ -165,4 +166,61 @@ test('close closes every cluster once, even when one close fails', async () => {
   b.closeFails = true;
   await s.close();
   assert.deepEqual([a.closes, b.closes], [1, 1]);
+});
+
+test('a successful send resets the failure count: blips separated by successes never fail over', async (t) => {
+  const { a, b, s } = pair();
+  t.after(() => s.close());
+  for (let round = 0; round < 3; round++) {
+    a.down = true;
+    for (let i = 0; i < 4; i++) await assert.rejects(s.send(msg(`x${round}`)));
+    a.down = false;
+    await s.send(msg(`ok${round}`));
+  }
+  assert.equal(s.activeCluster, 'A');
+  assert.deepEqual(b.got, []);
+  assert.deepEqual(a.got, ['ok0', 'ok1', 'ok2']);
+});
+
+test('a request that failed once and then succeeded on the same cluster needs no fresh session for the next one', async (t) => {
+  let resets = 0;
+  const a = new Cluster();
+  a.resetSession = async () => { resets++; };
+  const { s } = pair({ a });
+  t.after(() => s.close());
+  const m1 = msg('m1');
+  a.down = true;
+  await assert.rejects(s.send(m1));
+  a.down = false;
+  await s.send(m1); // the pipeline retries the same request: no reset (idempotent retry)
+  await s.send(msg('m2'));
+  assert.equal(resets, 0);
+  assert.deepEqual(a.got, ['m1', 'm2']);
+});
+
+test('no failback while the primary circuit is still open, nor before the hold-down, even with a zero hold-down or a healthy primary', async (t) => {
+  // Zero hold-down, primary still open: traffic stays on B.
+  const p1 = pair({ cfg: { ...noProbes, failbackHoldDownMs: 0 } });
+  t.after(() => p1.s.close());
+  p1.a.down = true;
+  for (let i = 0; i < 4; i++) await assert.rejects(p1.s.send(msg('x')));
+  for (let i = 0; i < 5; i++) await p1.s.send(msg(`b${i}`));
+  assert.equal(p1.s.activeCluster, 'B');
+  assert.deepEqual(p1.b.got, ['b0', 'b1', 'b2', 'b3', 'b4'], 'the fifth failure (b0) moved to B; nothing went back to A');
+
+  // Primary healthy again (probes close its circuit) but the hold-down is an hour: traffic stays on B.
+  const p2 = pair({ cfg: { breaker: { failureThreshold: 5, slowThreshold: 5, slowMs: 2000, openDurationMs: 20 }, probeIntervalMs: 10, failbackHoldDownMs: 3_600_000 } });
+  t.after(() => p2.s.close());
+  p2.a.down = true;
+  for (let i = 0; i < 4; i++) await assert.rejects(p2.s.send(msg('x')));
+  await p2.s.send(msg('on B'));
+  p2.a.down = false;
+  const closedAgain: FailoverEvent[] = [];
+  p2.s.onEvent((e) => { if (e.kind === 'breaker' && e.cluster === 'A' && e.to === 'closed') closedAgain.push(e); });
+  const end = Date.now() + 20_000;
+  while (closedAgain.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(closedAgain.length, 1, 'A closed again');
+  await p2.s.send(msg('still B'));
+  assert.equal(p2.s.activeCluster, 'B');
+  assert.deepEqual(p2.b.got.slice(-1), ['still B']);
 });
