@@ -273,6 +273,60 @@ const list: Equivalent[] = [
     after: 'if (v >= 1 && v < 0x80000000) valLen = varintLen(v);',
     reason: 'the 64-bit length of 0 is 1, the same as the 32-bit one',
   },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'const a = Math.floor(m / 65537); // m = a * 2^16 + b',
+    reason: 'the split m = a * 2^16 + b stays exact for any integer a as long as b is computed from it (every intermediate below 2^53), so the sum is the same',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'const aHi = Math.floor(A / 65537);',
+    reason: 'A = aHi * 2^16 + aLo stays exact for any integer aHi, so high and low are the same',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'arithmetic',
+    after: 'out.low = (rest + carry * 4294967296) >>> 0;',
+    reason: 'carry * 2^32 is 0 modulo 2^32 whichever its sign: >>> 0 gives the same low half',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'if (n >= this.cap) this.grow(n);',
+    reason: 'performance only: grows one batch size earlier',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'arithmetic',
+    after: 'const cap = Math.max(n, this.cap / 2, 256);',
+    reason: 'capacity only: the per-record arrays are still at least n long',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'const cap = Math.max(n, this.cap * 3, 256);',
+    reason: 'capacity only: the per-record arrays are still at least n long',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'const cap = Math.max(n, this.cap * 2, 257);',
+    reason: 'capacity only: the per-record arrays are still at least n long',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'this.timeBits = new Uint32Array(cap * 3);',
+    reason: 'capacity only: the per-record arrays are still at least n long',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'this.obsBits = new Uint32Array(cap * 3);',
+    reason: 'capacity only: the per-record arrays are still at least n long',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: "if (typeof ns === 'bigint' && ns >= 0n) {",
+    reason: 'a time of 0n has both halves 0 and is skipped by the next check either way',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'statement', after: ';', before: 'this.cap = cap;',
+    reason: 'performance only: the arrays are reallocated for every batch instead of kept',
+  },
 ];
 
 /** The reason a mutant is equivalent, or null. */
