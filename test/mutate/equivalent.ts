@@ -327,6 +327,21 @@ const list: Equivalent[] = [
     file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'statement', after: ';', before: 'this.cap = cap;',
     reason: 'performance only: the arrays are reallocated for every batch instead of kept',
   },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'if (x > 0 && x < 0x80000000) return writeVarint(buf, pos, x);',
+    reason: 'both writers give the same bytes for 0 and for 2^31 (writeVarint is exact below 2^32)',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'if (x >= 0 && x <= 0x80000000) return writeVarint(buf, pos, x);',
+    reason: 'both writers give the same bytes for 0 and for 2^31 (writeVarint is exact below 2^32)',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'if (x >= 1 && x < 0x80000000) return writeVarint(buf, pos, x);',
+    reason: 'both writers give the same bytes for 0 and for 2^31 (writeVarint is exact below 2^32)',
+  },
 ];
 
 /** The reason a mutant is equivalent, or null. */

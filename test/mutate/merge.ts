@@ -38,13 +38,13 @@ for (const f of ins) {
 let total = 0, killedAll = 0, scoredAll = 0;
 const lines: string[] = [];
 for (const r of rows.values()) {
-  // cells: file, mutants, killed, timeout, survived, invalid, equivalent, score
+  // cells: file, mutants, killed, timeout, survived, invalid, equivalent, score; n: mutants .. equivalent
   const n = r.cells.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const still: string[] = [];
   for (const l of r.survivors) {
     const m = /^- (\S+):(\d+) (\w+) `(.*?)` -> `(.*?)`: `(.*)`$/.exec(l);
     const reason = m ? isEquivalent(m[1]!, { line: Number(m[2]), col: 0, mutator: m[3]!, original: m[4]!, replacement: m[5]!, before: '', after: m[6]!, prev: '' }) : null;
-    if (reason) { r.equivalents.push(`${l.replace(/: `.*`$/, '')}: ${reason}`); n[4]--; n[5]++; } else still.push(l);
+    if (reason) { r.equivalents.push(`${l.replace(/: `.*`$/, '')}: ${reason}`); n[3]--; n[5]++; } else still.push(l);
   }
   r.survivors = still;
   const killed = n[1] + n[2];
