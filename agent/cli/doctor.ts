@@ -15,7 +15,7 @@ import { kafkaSink } from '../sinks/kafka/sink.ts';
 import type { KafkaSinkSetup } from '../sinks/failover/kafka-clusters.ts';
 import type { KafkaSinkConfig } from '../sinks/kafka/config.ts';
 
-export const help = `usage: edgelog doctor [--config FILE] [--brokers HOST:PORT[,HOST:PORT...]] [--json]
+export const help = `usage: edgelog doctor [--config FILE] [--brokers HOST:PORT[,HOST:PORT...] [--topic NAME]] [--json]
 
 Reports what this host supports for edgelog: the native library, kernel,
 capabilities (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON), the BPF syscall, tc
@@ -25,15 +25,16 @@ Each missing feature comes with the reason and the fix. Exit 0 when every
 Kafka cluster answered (native features are optional: the agent falls back).
 
   --config FILE    check the Kafka clusters of this config
-  --brokers LIST   check this bootstrap list
+  --brokers LIST   check this bootstrap list (metadata for --topic, which must exist)
+  --topic NAME     the topic checked on --brokers (default edgelog)
   --json           print the report as JSON`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, { config: 'string', brokers: 'string', json: 'boolean' });
+  const { flags } = parseArgs(argv, { config: 'string', brokers: 'string', topic: 'string', json: 'boolean' });
   if (flags.help) { console.log(help); return 0; }
   const lines: DoctorLine[] = doctorReport();
   const targets: Array<{ name: string; config: KafkaSinkConfig }> = [];
-  if (flags.brokers) targets.push({ name: 'brokers', config: kafkaSink.validate({ brokers: String(flags.brokers).split(','), topic: 'edgelog' }, '--brokers') });
+  if (flags.brokers) targets.push({ name: 'brokers', config: kafkaSink.validate({ brokers: String(flags.brokers).split(','), topic: flags.topic ? String(flags.topic) : 'edgelog' }, '--brokers') });
   if (flags.config) {
     const cfg = loadConfigFile(String(flags.config));
     for (const p of cfg.pipelines) {

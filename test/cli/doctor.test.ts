@@ -1,7 +1,8 @@
 // `edgelog doctor`'s Kafka check and exit code, through the real CLI against a
-// real broker: exit 0 when every named cluster answers, 1 when one does not
-// (with the reason and the fix on that line), the clusters of a --config
-// checked as well as --brokers; without either, Kafka is reported unchecked.
+// real broker: exit 0 when every named cluster answers metadata for its topic,
+// 1 when one does not (with the reason and the fix on that line), the
+// clusters of a --config checked as well as --brokers; without either, Kafka
+// is reported unchecked.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sharedKafka } from '../helpers/kafka.ts';
+import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -52,9 +53,14 @@ test('doctor without --brokers or --config: exit 0, Kafka reported as not checke
   for (const l of r.lines) if (!l.ok) assert.ok(l.fix.length > 0, `${l.feature}: a missing feature names its fix`);
 });
 
-test('doctor --brokers on a live cluster: exit 0 with the metadata round trip', { timeout: 120_000 }, async () => {
+test('doctor --brokers --topic on a live cluster: exit 0 with the metadata round trip; a missing topic is exit 1 naming it', { timeout: 120_000 }, async () => {
   const k = await sharedKafka('A');
-  const r = await doctor(['--brokers', k.bootstrap]);
+  const topic = uniqueTopic('doctor');
+  const missing = await doctor(['--brokers', k.bootstrap, '--topic', topic]);
+  assert.equal(missing.code, 1, 'the topic does not exist yet');
+  assert.match(kafkaLines(missing.lines)[0]!.fix, new RegExp(`topic ${topic} exists`));
+  await k.createTopic(topic, 1);
+  const r = await doctor(['--brokers', k.bootstrap, '--topic', topic]);
   assert.equal(r.code, 0, r.stderr);
   const [l] = kafkaLines(r.lines);
   assert.equal(l!.feature, 'kafka brokers');
@@ -82,7 +88,9 @@ sinks:
     brokers: [${JSON.stringify(dead)}]
     topic: logs
 `);
-  const r = await doctor(['--config', cfg, '--brokers', k.bootstrap]);
+  const topic = uniqueTopic('doctor-live');
+  await k.createTopic(topic, 1);
+  const r = await doctor(['--config', cfg, '--brokers', k.bootstrap, '--topic', topic]);
   assert.equal(r.code, 1, 'one cluster did not answer');
   const lines = kafkaLines(r.lines);
   assert.deepEqual(lines.map((l) => [l.feature, l.ok]), [['kafka brokers', true], ['kafka out', false]]);

@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'nod
 import { join } from 'node:path';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { startAgent, metricSum } from '../helpers/agent-process.ts';
-import { tempDir, writeAgentConfig, readBack, waitFor, sleep } from '../helpers/e2e.ts';
+import { tempDir, writeAgentConfig, readBack, waitFor } from '../helpers/e2e.ts';
 import { defer } from '../helpers/cleanup.ts';
 
 test('SIGHUP: invalid config rejected with the reason, valid config applied without loss or duplicates', async (t) => {
@@ -29,21 +29,23 @@ test('SIGHUP: invalid config rejected with the reason, valid config applied with
     writeSync(fd, s);
   }, 10);
   defer(t, 'stop the writer', () => clearInterval(writer));
-  await sleep(1000);
+  const sent = async () => metricSum(await agent.metrics(), 'edgelog_component_sent_records_total');
+  await waitFor('shipping before the reload', async () => await sent() > 0, 60_000);
 
   const good = readFileSync(cfgFile, 'utf8');
   writeFileSync(cfgFile, good.replace('glob_interval: 100ms', 'glob_interval: soon'));
   agent.child.kill('SIGHUP');
   await waitFor('reload rejected', () => agent.stderr().includes('config reload rejected'), 10_000);
   assert.match(agent.stderr(), /sources\.files\.glob_interval: expected a duration/);
-  const before = metricSum(await agent.metrics(), 'edgelog_component_sent_records_total');
-  await sleep(500);
-  assert.ok(metricSum(await agent.metrics(), 'edgelog_component_sent_records_total') > before, 'still shipping on the old config');
+  const before = await sent();
+  // Still shipping on the old config: more records go out (a deadline, not a fixed wait).
+  await waitFor('still shipping on the old config', async () => await sent() > before, 60_000);
 
   writeFileSync(cfgFile, good.replace('id: e2e', 'id: e2e-reloaded'));
   agent.child.kill('SIGHUP');
   await waitFor('reload applied', () => agent.stderr().includes('config reloaded'), 30_000);
-  await sleep(1000);
+  const afterReload = await sent();
+  await waitFor('shipping on the new config', async () => await sent() > afterReload, 60_000);
   clearInterval(writer);
   closeSync(fd);
   const total = seq;

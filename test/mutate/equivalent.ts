@@ -134,6 +134,214 @@ const list: Equivalent[] = [
     file: 'agent/sources/file/line-framer.ts', mutator: 'constant', after: 'return i >= from ? i : -2;',
     reason: 'callers only test `lastNl >= pos`, false for any negative result',
   },
+  {
+    file: 'agent/sources/file/checkpoint-store.ts', mutator: 'statement', after: ';', before: 'await fh.sync();',
+    reason: 'durability only: without the fsync a power cut may lose the new checkpoint (the old one stays valid: re-reading, not loss); no test short of a power cut can see it',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'while (hi !== 0) { lo = ((lo >>> 8) | (hi << 25)) >>> 0; hi >>>= 7; n++; }',
+    reason: 'only the length is computed: while hi is non-zero its shifted bits (hi << 25, at least bit 25) set the top bit, so losing one more low bit of lo never changes the count',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'export const bits = { lo: 1, hi: 0 };',
+    reason: 'scratch output, always written before it is read',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'export const bits = { lo: 0, hi: 1 };',
+    reason: 'scratch output, always written before it is read',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'const neg = v <= 0;',
+    reason: "for 0 the two's complement negation gives 0 again",
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'relational',
+    after: 'const neg = v >= 0;',
+    reason: "negating v and then taking the two's complement of the halves is the identity: a positive safe integer comes out unchanged",
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'const neg = v < 1;',
+    reason: 'for safe integers v < 1 is v <= 0, and 0 negates to 0',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'if (++lo > 0xffffffff) { lo = 0; if (++hi > 0xffffffff) hi = 1; }',
+    reason: 'hi overflows only when both halves were 0 before negation, i.e. v was 0, which is not negative',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'const dv = new DataView(new ArrayBuffer(9));',
+    reason: 'only the first 8 bytes are used',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: "if (n >= 32) return Buffer.byteLength(s, 'utf8');",
+    reason: 'performance only: the JS loop and Buffer.byteLength agree (tested); this picks which one runs for 32 units',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'relational',
+    after: "if (n <= 32) return Buffer.byteLength(s, 'utf8');",
+    reason: 'performance only: the JS loop and Buffer.byteLength agree on every string (tested)',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: "if (n > 33) return Buffer.byteLength(s, 'utf8');",
+    reason: 'performance only: the JS loop and Buffer.byteLength agree (tested)',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'else if (c >= 0xd800 && c <= 0xdbff && i + 1 <= n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { len += 2; i++; } // pair: 4 bytes for 2 units',
+    reason: 'at i + 1 === n, charCodeAt gives NaN, and NaN & 0xfc00 is 0, never 0xdc00',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'arithmetic',
+    after: 'else if (c >= 0xd800 && c <= 0xdbff && i - 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { len += 2; i++; } // pair: 4 bytes for 2 units',
+    reason: 'past the end charCodeAt gives NaN, and NaN & 0xfc00 is 0, never 0xdc00: the bound check is redundant',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: "if (n <= 32) { for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i); } else buf.write(s, pos, n, 'latin1');",
+    reason: "performance only: ASCII is written byte by byte or by Buffer.write('latin1'), the same bytes either way",
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'relational',
+    after: "if (n >= 32) { for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i); } else buf.write(s, pos, n, 'latin1');",
+    reason: "performance only: ASCII is written byte by byte or by Buffer.write('latin1'), the same bytes either way",
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: "if (n < 33) { for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i); } else buf.write(s, pos, n, 'latin1');",
+    reason: "performance only: ASCII is written byte by byte or by Buffer.write('latin1'), the same bytes either way",
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'const K_BIGINT = 5; // bigint within int64',
+    reason: 'an internal tag: the switch reaches bigints through default whatever its value',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'private keyLen = new Int32Array(65);',
+    reason: 'capacity only: growth is driven by kind.length and copies every array',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'private valLen = new Int32Array(65);',
+    reason: 'capacity only: growth is driven by kind.length and copies every array',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'private anyLen = new Int32Array(65);',
+    reason: 'capacity only: growth is driven by kind.length and copies every array',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'private kvLen = new Int32Array(65);',
+    reason: 'capacity only: growth is driven by kind.length and copies every array',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'const cap = this.kind.length * 3;',
+    reason: 'performance only: the growth factor',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'let valLen = 1;',
+    reason: 'valLen is assigned for every kind that uses it (strings and integers); booleans and doubles never read it',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'if (v > 0 && v < 0x80000000) valLen = varintLen(v);',
+    reason: 'the 64-bit length of 0 is 1, the same as the 32-bit one',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'if (v >= 0 && v <= 0x80000000) valLen = varintLen(v);',
+    reason: 'varintLen(2^31) and the 64-bit length of 2^31 are both 5',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'relational',
+    after: 'if (v >= 0 && v >= 0x80000000) valLen = varintLen(v);',
+    reason: 'both branches compute the same length for non-negative values below 2^53 (the write side picks its own path)',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'if (v >= 1 && v < 0x80000000) valLen = varintLen(v);',
+    reason: 'the 64-bit length of 0 is 1, the same as the 32-bit one',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'const a = Math.floor(m / 65537); // m = a * 2^16 + b',
+    reason: 'the split m = a * 2^16 + b stays exact for any integer a as long as b is computed from it (every intermediate below 2^53), so the sum is the same',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'const aHi = Math.floor(A / 65537);',
+    reason: 'A = aHi * 2^16 + aLo stays exact for any integer aHi, so high and low are the same',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'arithmetic',
+    after: 'out.low = (rest + carry * 4294967296) >>> 0;',
+    reason: 'carry * 2^32 is 0 modulo 2^32 whichever its sign: >>> 0 gives the same low half',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'if (n >= this.cap) this.grow(n);',
+    reason: 'performance only: grows one batch size earlier',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'arithmetic',
+    after: 'const cap = Math.max(n, this.cap / 2, 256);',
+    reason: 'capacity only: the per-record arrays are still at least n long',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'const cap = Math.max(n, this.cap * 3, 256);',
+    reason: 'capacity only: the per-record arrays are still at least n long',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'const cap = Math.max(n, this.cap * 2, 257);',
+    reason: 'capacity only: the per-record arrays are still at least n long',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'this.timeBits = new Uint32Array(cap * 3);',
+    reason: 'capacity only: the per-record arrays are still at least n long',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'this.obsBits = new Uint32Array(cap * 3);',
+    reason: 'capacity only: the per-record arrays are still at least n long',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: "if (typeof ns === 'bigint' && ns >= 0n) {",
+    reason: 'a time of 0n has both halves 0 and is skipped by the next check either way',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'statement', after: ';', before: 'this.cap = cap;',
+    reason: 'performance only: the arrays are reallocated for every batch instead of kept',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'if (x > 0 && x < 0x80000000) return writeVarint(buf, pos, x);',
+    reason: 'both writers give the same bytes for 0 and for 2^31 (writeVarint is exact below 2^32)',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
+    after: 'if (x >= 0 && x <= 0x80000000) return writeVarint(buf, pos, x);',
+    reason: 'both writers give the same bytes for 0 and for 2^31 (writeVarint is exact below 2^32)',
+  },
+  {
+    file: 'agent/encoders/otlp/wire.ts', mutator: 'constant',
+    after: 'if (x >= 1 && x < 0x80000000) return writeVarint(buf, pos, x);',
+    reason: 'both writers give the same bytes for 0 and for 2^31 (writeVarint is exact below 2^32)',
+  },
 ];
 
 /** The reason a mutant is equivalent, or null. */

@@ -135,7 +135,10 @@ test('push waits while the buffer is above its high watermark and resumes below 
     const first = records(12);            // 120 bytes >= high watermark
     let released = false;
     const p = pipeline.push(first.recs).then(() => { released = true; });
-    await new Promise((r) => setTimeout(r, 50));
+    // Not a sleep: once the sink holds a send, the data has gone through the pipeline and still must not release the source.
+    const end = Date.now() + 15_000;
+    while (sink.calls === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(sink.calls > 0, 'the sink was called');
     assert.equal(released, false, 'source must wait while the sink holds the data');
     assert.ok(pipeline.bufferedBytes >= 100);
     sink.gate = null;
