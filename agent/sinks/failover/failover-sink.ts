@@ -224,7 +224,9 @@ export class FailoverSink implements Sink {
     const now = Date.now();
     for (let i = 0; i < this.active; i++) {
       const b = this.targets[i]!.breaker;
-      if (b.state === 'closed' && now - b.closedSince >= this.cfg.failbackHoldDownMs) {
+      // And not one bad probe in the gray window: a flapping region closes its
+      // circuit between stalls, which alone must not bring the traffic back.
+      if (b.state === 'closed' && now - b.closedSince >= this.cfg.failbackHoldDownMs && this.targets[i]!.gray.verdict(now).bad === 0) {
         this.switchTo(i, 'failback', `healthy for ${Math.round((now - b.closedSince) / 1000)} s`);
         return;
       }
