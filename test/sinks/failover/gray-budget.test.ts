@@ -9,6 +9,8 @@ import { GrayBudget, grayBudgetDefaults } from '../../../agent/sinks/failover/gr
 import { FailoverSink, type FailoverEvent, type ProbingSink } from '../../../agent/sinks/failover/failover-sink.ts';
 import { createRegistry } from '../../../agent/observe/metrics.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
+import { kafkaSinkWithFailover } from '../../../agent/sinks/failover/kafka-clusters.ts';
+import { ConfigError } from '../../../agent/core/errors.ts';
 
 const probeEvery = 500;
 
@@ -111,4 +113,15 @@ test('the failover sink opens a circuit on its gray budget, says so in the reaso
   const text = await registry.metrics();
   assert.match(text, /edgelog_sink_gray_trips_total\{component="g",cluster="A"\} [1-9]/);
   assert.match(text, /edgelog_sink_gray_bad_probe_share\{component="g",cluster="A",region="r1"\}/);
+});
+
+test('gray budget settings come from failover: in the kafka sink config; bad values name the key path', () => {
+  const base = { topic: 't', clusters: [{ name: 'a', brokers: ['127.0.0.1:1'] }, { name: 'b', brokers: ['127.0.0.1:2'] }] };
+  const setup = kafkaSinkWithFailover.validate({ ...base, failover: { gray_window: '8s', gray_slow_threshold: '250ms', gray_max_bad_share: 0.5, gray_min_bad_probes: 6 } }, 'sinks.k');
+  assert.equal(setup.mode, 'failover');
+  assert.deepEqual(setup.mode === 'failover' && setup.failover.gray, { windowMs: 8000, slowMs: 250, maxBadShare: 0.5, minBad: 6 });
+  const defaults = kafkaSinkWithFailover.validate(base, 'sinks.k');
+  assert.deepEqual(defaults.mode === 'failover' && defaults.failover.gray, grayBudgetDefaults);
+  assert.throws(() => kafkaSinkWithFailover.validate({ ...base, failover: { gray_max_bad_share: 2 } }, 'sinks.k'),
+    (e: unknown) => e instanceof ConfigError && e.path === 'sinks.k.failover.gray_max_bad_share');
 });
