@@ -125,3 +125,20 @@ test('gray budget settings come from failover: in the kafka sink config; bad val
   assert.throws(() => kafkaSinkWithFailover.validate({ ...base, failover: { gray_max_bad_share: 2 } }, 'sinks.k'),
     (e: unknown) => e instanceof ConfigError && e.path === 'sinks.k.failover.gray_max_bad_share');
 });
+
+test('a request stuck on a cluster that still answers probes opens its circuit after stuck_request and is resent on the next', async (t) => {
+  let hang = true;
+  const got: string[] = [];
+  const a: ProbingSink = { maxMessageBytes: 1e6, send: () => (hang ? new Promise(() => {}) : Promise.resolve()), probe: async () => 1, close: async () => {} };
+  const b: ProbingSink = { maxMessageBytes: 1e6, send: async (m) => { got.push(...m.map((x) => x.value.toString())); }, probe: async () => 1, close: async () => {} };
+  const cfg = { breaker: { failureThreshold: 5, slowThreshold: 5, slowMs: 2000, openDurationMs: 60_000 }, probeIntervalMs: 10, failbackHoldDownMs: 60_000, stuckRequestMs: 200 };
+  const s = new FailoverSink([{ name: 'A', region: 'r1', priority: 1, sink: a }, { name: 'B', region: 'r2', priority: 2, sink: b }], cfg, createRegistry(false), silentLogger, 's');
+  t.after(() => s.close());
+  const events: FailoverEvent[] = [];
+  s.onEvent((e) => events.push(e));
+  await s.send([{ key: null, value: Buffer.from('r1'), headers: {}, records: [] }]);
+  hang = false;
+  assert.deepEqual(got, ['r1'], 'delivered on B');
+  assert.equal(s.activeCluster, 'B');
+  assert.match(events.find((e) => e.kind === 'breaker' && e.to === 'open')!.reason, /request outstanding for more than 200 ms/);
+});
