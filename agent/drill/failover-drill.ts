@@ -130,7 +130,7 @@ export interface DrillReport {
   checks: Array<{ check: string; ok: boolean; detail: string }>;
   verdict: 'PASS' | 'FAIL';
   /** Which rule opened A's circuit first: gray budget, consecutive failures, slow probes (null: none). */
-  detection_rule: 'gray-budget' | 'failures' | 'slow-probes' | null;
+  detection_rule: 'gray-budget' | 'failures' | 'slow-probes' | 'stuck-request' | null;
   gray_trips: number;
   written: number;
   delivered_unique: number;
@@ -149,7 +149,7 @@ export interface DrillReport {
   events: Array<{ t_ms: number; kind: string; detail: string; cluster?: string; to?: string }>;
   fault_window: [number, number];
   timeline: Array<{ t_s: number; acked_a: number; acked_b: number; max_latency_ms: number }>;
-  settings: { rate: number; warmup_ms: number; fault_ms: number; probe_interval_ms: number; slow_ms: number; failure_threshold: number };
+  settings: { rate: number; warmup_ms: number; fault_ms: number; probe_interval_ms: number; slow_ms: number; failure_threshold: number; stuck_request_ms: number };
 }
 
 const SEQ_WIDTH = 9;
@@ -224,6 +224,10 @@ export async function runFailoverDrill(o: DrillOptions): Promise<DrillReport> {
 
     // --- agent ---------------------------------------------------------------------
     const probeIntervalMs = 500, slowMs = 2000, failureThreshold = 5;
+    // The drill's regions fence a dead node after 3 s (kraft-region.ts), so a
+    // request stuck for 5 s is not an election; the agent's default (10 s)
+    // assumes Kafka's default 9 s session timeout.
+    const stuckRequestMs = 5000;
     const logFile = join(dir, 'load.log');
     writeFileSync(logFile, '');
     const cfg = parseConfig(`
@@ -237,7 +241,7 @@ sinks:
 ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
       - { name: A, region: region-a, priority: 1, brokers: [${JSON.stringify(bootA)}] }
       - { name: B, region: region-b, priority: 2, brokers: [${JSON.stringify(bootB)}] }
-    failover: { probe_interval: ${probeIntervalMs}ms, slow_threshold: ${slowMs}ms, failure_threshold: ${failureThreshold}, open_duration: 5s, failback_hold_down: ${o.holdDownMs}ms }
+    failover: { probe_interval: ${probeIntervalMs}ms, slow_threshold: ${slowMs}ms, failure_threshold: ${failureThreshold}, open_duration: 5s, failback_hold_down: ${o.holdDownMs}ms, stuck_request: ${stuckRequestMs}ms }
 `);
     agent = new Agent(cfg, { log: o.log, registry: createRegistry(false) });
     await agent.start('127.0.0.1:0');
@@ -350,8 +354,10 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
     };
     const failbackDeadline = Date.now() + o.failbackTimeoutMs;
     while (Date.now() < failbackDeadline && !recovered()) await sleep(100);
-    eventEnd = Date.now();
     await sleep(2000);
+    // The event's latency counts every delivery up to here: records held back
+    // during the fault (no failover) arrive after the repair.
+    eventEnd = Date.now();
 
     // --- drain and count -------------------------------------------------------------
     clearInterval(writer);
@@ -392,7 +398,7 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
     }
 
     const open = events.find((e) => e.kind === 'breaker' && e.cluster === 'A' && e.to === 'open' && e.t_ms >= faultAt - t0);
-    const detectionRule: DrillReport['detection_rule'] = !open ? null : open.detail.includes('gray failure') ? 'gray-budget' : open.detail.includes('consecutive probes slower') ? 'slow-probes' : 'failures';
+    const detectionRule: DrillReport['detection_rule'] = !open ? null : open.detail.includes('gray failure') ? 'gray-budget' : open.detail.includes('consecutive probes slower') ? 'slow-probes' : open.detail.includes('request outstanding') ? 'stuck-request' : 'failures';
     const grayTrips = events.filter((e) => e.kind === 'breaker' && e.to === 'open' && e.detail.includes('gray failure')).length;
     // Failover: the last ack region A gave before region B's first ack after the fault.
     const firstB = acks.B!.find((x) => x >= faultAt);
@@ -428,7 +434,7 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
       p99_latency_ms_steady: steadyLat.length ? steadyLat[Math.min(steadyLat.length - 1, Math.floor(steadyLat.length * 0.99))]! : 0,
       events,
       timeline: secs.map((s) => ({ t_s: s, acked_a: perSecond.get(s)!.a, acked_b: perSecond.get(s)!.b, max_latency_ms: perSecond.get(s)!.maxLat })),
-      settings: { rate: o.rate, warmup_ms: o.warmupMs, fault_ms: o.faultMs, probe_interval_ms: probeIntervalMs, slow_ms: slowMs, failure_threshold: failureThreshold },
+      settings: { rate: o.rate, warmup_ms: o.warmupMs, fault_ms: o.faultMs, probe_interval_ms: probeIntervalMs, slow_ms: slowMs, failure_threshold: failureThreshold, stuck_request_ms: stuckRequestMs },
     };
   } finally {
     if (writer) clearInterval(writer);

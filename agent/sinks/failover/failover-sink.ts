@@ -42,6 +42,14 @@ export interface FailoverConfig {
   readonly breaker: BreakerConfig;
   readonly probeIntervalMs: number;
   readonly failbackHoldDownMs: number;
+  /**
+   * A request outstanding this long opens the circuit (and is resent on the
+   * next cluster): a cluster whose bootstrap answers probes but whose partition
+   * leaders cannot be reached hangs requests without failing them. Default
+   * 10 s: above Kafka's default broker.session.timeout.ms (9 s), so a leader
+   * election (requests wait until the dead leader is fenced) never trips it.
+   */
+  readonly stuckRequestMs?: number;
   /** Sliding-window probe budget (gray failures); defaults when omitted. */
   readonly gray?: GrayBudgetConfig;
 }
@@ -53,6 +61,7 @@ export const failoverDefaults = {
   // Fail back only after the primary was healthy for 30 s, so a flapping region
   // does not drag traffic back and forth (Route 53 failover uses similar settling).
   failbackHoldDownMs: 30_000,
+  stuckRequestMs: 10_000,
 };
 
 export interface FailoverEvent {
@@ -184,11 +193,15 @@ export class FailoverSink implements Sink {
   /** The cluster's send, cut short with Abandoned when its circuit opens meanwhile. */
   private sendOrAbandon(t: (typeof this.targets)[number], messages: EncodedMessage[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const abandon = (): void => { t.inflight.delete(abandon); reject(new Abandoned()); };
+      const stuckMs = this.cfg.stuckRequestMs ?? failoverDefaults.stuckRequestMs;
+      // One timer per request (per batch, not per record).
+      const stuck = setTimeout(() => t.breaker.trip(`request outstanding for more than ${stuckMs} ms (cluster answers probes but does not take writes)`), stuckMs);
+      stuck.unref();
+      const abandon = (): void => { clearTimeout(stuck); t.inflight.delete(abandon); reject(new Abandoned()); };
       t.inflight.add(abandon);
       t.sink.send(messages).then(
-        () => { t.inflight.delete(abandon); resolve(); },
-        (err: unknown) => { t.inflight.delete(abandon); reject(err); },
+        () => { clearTimeout(stuck); t.inflight.delete(abandon); resolve(); },
+        (err: unknown) => { clearTimeout(stuck); t.inflight.delete(abandon); reject(err); },
       );
     });
   }
@@ -224,7 +237,9 @@ export class FailoverSink implements Sink {
     const now = Date.now();
     for (let i = 0; i < this.active; i++) {
       const b = this.targets[i]!.breaker;
-      if (b.state === 'closed' && now - b.closedSince >= this.cfg.failbackHoldDownMs) {
+      // And not one bad probe in the gray window: a flapping region closes its
+      // circuit between stalls, which alone must not bring the traffic back.
+      if (b.state === 'closed' && now - b.closedSince >= this.cfg.failbackHoldDownMs && this.targets[i]!.gray.verdict(now).bad === 0) {
         this.switchTo(i, 'failback', `healthy for ${Math.round((now - b.closedSince) / 1000)} s`);
         return;
       }
@@ -253,6 +268,10 @@ export class FailoverSink implements Sink {
     const fields = { cluster: t.name, region: t.region, from, to, reason };
     if (to === 'open') this.log.error('circuit opened', fields); else this.log.info('circuit changed', fields);
     if (to === 'open') for (const abandon of [...t.inflight]) abandon();
+    // Samples from before the cluster recovered must not open it again: probes
+    // stuck during an outage are all bad, and would trip the budget once more
+    // right after the circuit closed.
+    if (to === 'closed') t.gray.reset();
     this.emit({ kind: 'breaker', cluster: t.name, from, to, reason, ts: Date.now() });
   }
 

@@ -9,7 +9,7 @@
 //     - { name: b, region: eu-central-1, priority: 2, brokers: [kafka-b:9092], sasl: {...} }
 //   failover: { failure_threshold: 5, slow_probe_threshold: 5, slow_threshold: 2s,
 //               open_duration: 10s, probe_interval: 500ms, failback_hold_down: 30s,
-//               gray_window: 5s, gray_slow_threshold: 300ms, gray_max_bad_share: 0.4, gray_min_bad_probes: 4 }
+//               stuck_request: 10s, gray_window: 5s, gray_slow_threshold: 300ms, gray_max_bad_share: 0.4, gray_min_bad_probes: 4 }
 //
 // A cluster entry may override tls and sasl (regions often have their own
 // credentials). Bootstrap names are resolved by kafkajs on every new
@@ -62,7 +62,7 @@ function validate(raw: unknown, path: string): KafkaSinkSetup {
     const config = kafkaSink.validate(merged, cp);
     return { name, region, priority, config };
   });
-  const f = readMap(m.failover, join(path, 'failover'), ['failure_threshold', 'slow_probe_threshold', 'slow_threshold', 'open_duration', 'probe_interval', 'failback_hold_down',
+  const f = readMap(m.failover, join(path, 'failover'), ['failure_threshold', 'slow_probe_threshold', 'slow_threshold', 'open_duration', 'probe_interval', 'failback_hold_down', 'stuck_request',
     'gray_window', 'gray_slow_threshold', 'gray_max_bad_share', 'gray_min_bad_probes']);
   const fp = join(path, 'failover');
   const failover: FailoverConfig = {
@@ -74,6 +74,7 @@ function validate(raw: unknown, path: string): KafkaSinkSetup {
     },
     probeIntervalMs: readDuration(f, 'probe_interval', fp, failoverDefaults.probeIntervalMs),
     failbackHoldDownMs: readDuration(f, 'failback_hold_down', fp, failoverDefaults.failbackHoldDownMs),
+    stuckRequestMs: readDuration(f, 'stuck_request', fp, failoverDefaults.stuckRequestMs),
     gray: {
       windowMs: readDuration(f, 'gray_window', fp, grayBudgetDefaults.windowMs),
       slowMs: readDuration(f, 'gray_slow_threshold', fp, grayBudgetDefaults.slowMs),
@@ -83,6 +84,7 @@ function validate(raw: unknown, path: string): KafkaSinkSetup {
   };
   if (failover.gray!.windowMs < 100) throw new ConfigError(join(fp, 'gray_window'), 'at least 100ms', f.gray_window);
   if (failover.gray!.slowMs < 1) throw new ConfigError(join(fp, 'gray_slow_threshold'), 'at least 1ms', f.gray_slow_threshold);
+  if (failover.stuckRequestMs! < 100) throw new ConfigError(join(fp, 'stuck_request'), 'at least 100ms', f.stuck_request);
   if (failover.probeIntervalMs < 50) throw new ConfigError(join(fp, 'probe_interval'), 'at least 50ms', f.probe_interval);
   return { mode: 'failover', clusters, failover };
 }

@@ -9,6 +9,8 @@ import { GrayBudget, grayBudgetDefaults } from '../../../agent/sinks/failover/gr
 import { FailoverSink, type FailoverEvent, type ProbingSink } from '../../../agent/sinks/failover/failover-sink.ts';
 import { createRegistry } from '../../../agent/observe/metrics.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
+import { kafkaSinkWithFailover } from '../../../agent/sinks/failover/kafka-clusters.ts';
+import { ConfigError } from '../../../agent/core/errors.ts';
 
 const probeEvery = 500;
 
@@ -111,4 +113,32 @@ test('the failover sink opens a circuit on its gray budget, says so in the reaso
   const text = await registry.metrics();
   assert.match(text, /edgelog_sink_gray_trips_total\{component="g",cluster="A"\} [1-9]/);
   assert.match(text, /edgelog_sink_gray_bad_probe_share\{component="g",cluster="A",region="r1"\}/);
+});
+
+test('gray budget settings come from failover: in the kafka sink config; bad values name the key path', () => {
+  const base = { topic: 't', clusters: [{ name: 'a', brokers: ['127.0.0.1:1'] }, { name: 'b', brokers: ['127.0.0.1:2'] }] };
+  const setup = kafkaSinkWithFailover.validate({ ...base, failover: { gray_window: '8s', gray_slow_threshold: '250ms', gray_max_bad_share: 0.5, gray_min_bad_probes: 6 } }, 'sinks.k');
+  assert.equal(setup.mode, 'failover');
+  assert.deepEqual(setup.mode === 'failover' && setup.failover.gray, { windowMs: 8000, slowMs: 250, maxBadShare: 0.5, minBad: 6 });
+  const defaults = kafkaSinkWithFailover.validate(base, 'sinks.k');
+  assert.deepEqual(defaults.mode === 'failover' && defaults.failover.gray, grayBudgetDefaults);
+  assert.throws(() => kafkaSinkWithFailover.validate({ ...base, failover: { gray_max_bad_share: 2 } }, 'sinks.k'),
+    (e: unknown) => e instanceof ConfigError && e.path === 'sinks.k.failover.gray_max_bad_share');
+});
+
+test('a request stuck on a cluster that still answers probes opens its circuit after stuck_request and is resent on the next', async (t) => {
+  let hang = true;
+  const got: string[] = [];
+  const a: ProbingSink = { maxMessageBytes: 1e6, send: () => (hang ? new Promise(() => {}) : Promise.resolve()), probe: async () => 1, close: async () => {} };
+  const b: ProbingSink = { maxMessageBytes: 1e6, send: async (m) => { got.push(...m.map((x) => x.value.toString())); }, probe: async () => 1, close: async () => {} };
+  const cfg = { breaker: { failureThreshold: 5, slowThreshold: 5, slowMs: 2000, openDurationMs: 60_000 }, probeIntervalMs: 10, failbackHoldDownMs: 60_000, stuckRequestMs: 200 };
+  const s = new FailoverSink([{ name: 'A', region: 'r1', priority: 1, sink: a }, { name: 'B', region: 'r2', priority: 2, sink: b }], cfg, createRegistry(false), silentLogger, 's');
+  t.after(() => s.close());
+  const events: FailoverEvent[] = [];
+  s.onEvent((e) => events.push(e));
+  await s.send([{ key: null, value: Buffer.from('r1'), headers: {}, records: [] }]);
+  hang = false;
+  assert.deepEqual(got, ['r1'], 'delivered on B');
+  assert.equal(s.activeCluster, 'B');
+  assert.match(events.find((e) => e.kind === 'breaker' && e.to === 'open')!.reason, /request outstanding for more than 200 ms/);
 });
