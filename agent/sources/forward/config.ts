@@ -3,6 +3,7 @@
 
 import { ConfigError } from '../../core/errors.ts';
 import { join, readBool, readBytes, readDuration, readInt, readMap, readOptString, readString } from '../../config/schema.ts';
+import { checkExposure, type Exposure } from '../net/exposure.ts';
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_FRAME_BYTES, DEFAULT_WINDOW } from '../../forward/constants.ts';
 
 export interface ForwardListenTls {
@@ -82,6 +83,10 @@ export const forwardSourceDefaults: ForwardSourceConfig = {
   relay_id: '',
 };
 
+export function forwardExposure(cfg: ForwardSourceConfig): Exposure {
+  return { host: parseListen(cfg.address, 'address').host, tls: cfg.tls !== null, authenticated: cfg.auth !== null || !!cfg.tls?.verify_client, insecure: cfg.insecure };
+}
+
 export function parseListen(address: string, path: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(address.trim());
   const port = m ? Number(m[2]) : -1;
@@ -137,6 +142,7 @@ export function validateForwardSource(raw: unknown, path: string): ForwardSource
     relay_id: readString(m, 'relay_id', path, d.relay_id),
   };
   if (cfg.max_frame_bytes > 0xffffffff) throw new ConfigError(join(path, 'max_frame_bytes'), 'at most 4 GiB - 1 (u32 length prefix)', m.max_frame_bytes);
+  checkExposure(forwardExposure(cfg), path, key, 'auth (or tls.verify_client)');
   if (cfg.max_batch_bytes > 0xffffffff) throw new ConfigError(join(path, 'max_batch_bytes'), 'at most 4 GiB - 1 (u32 raw length)', m.max_batch_bytes);
   return cfg;
 }

@@ -34,7 +34,8 @@ import { enforceIdentity } from './identity.ts';
 import { DecompressError, decompress, supportedCompressions } from '../../forward/compression.ts';
 import { PayloadError, decodeLogsData } from '../../forward/logs-decode.ts';
 import { ForwardMetrics } from '../../forward/metrics.ts';
-import { parseListen, type ForwardSourceConfig } from './config.ts';
+import { forwardExposure, parseListen, type ForwardSourceConfig } from './config.ts';
+import { warnIfExposed } from '../net/exposure.ts';
 
 interface Conn {
   readonly socket: net.Socket;
@@ -118,12 +119,7 @@ export class ForwardSource implements Source {
     const tlsOpts = this.cfg.tls ? this.loadTls() : null;
     this.secrets = this.cfg.auth ? this.loadSecrets() : null;
     this.budget = sharedBudget(this.cfg.memory_budget_bytes);
-    if (!isLoopback(host) && (!tlsOpts || (!this.secrets && !this.cfg.tls?.verify_client))) {
-      // validate refuses this unless `insecure: true`; say so at every start so it is never forgotten
-      this.log.warn('forward: INSECURE listener off loopback (no TLS and/or no authentication): anyone who reaches it can write as any agent', {
-        key: `sources.${this.ctx.id}.insecure`, address: this.cfg.address, tls: !!tlsOpts, auth: !!this.secrets || !!this.cfg.tls?.verify_client,
-      });
-    }
+    warnIfExposed(forwardExposure(this.cfg), `sources.${this.ctx.id}`, this.log);
     const server = tlsOpts ? tls.createServer(tlsOpts) : net.createServer();
     this.server = server;
     server.on('connection', (s: net.Socket) => this.onRaw(s));
@@ -529,10 +525,6 @@ export class ForwardSource implements Source {
 
 export function createForwardSource(cfg: ForwardSourceConfig, ctx: ComponentContext): ForwardSource {
   return new ForwardSource(cfg, ctx);
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** The agent id a verified client certificate stands for: its first DNS subjectAltName, else its CN. */
