@@ -53,11 +53,12 @@ export function sharedBudget(limitBytes: number): MemoryBudget {
 }
 
 /**
- * What one batch is charged: the compressed frame it holds, plus its expanded bytes,
- * plus the decoded records (record objects and attribute maps; an estimate of about as
- * much again as the bytes, kept deliberately on the high side: over-charging only makes
- * the relay apply backpressure earlier).
+ * What one batch is charged: the compressed frame it holds, plus three times its expanded
+ * size: gzip/zstd inflate into a list of chunks and concatenate them (two copies at the
+ * peak), and the decoded records (objects, attribute maps) cost about as much again.
+ * Over-charging only makes the relay apply backpressure earlier; under-charging would let
+ * memory exceed the budget.
  */
 export function batchCharge(payloadBytes: number, rawLength: number): number {
-  return payloadBytes + 2 * rawLength;
+  return payloadBytes + 3 * rawLength;
 }
