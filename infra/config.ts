@@ -203,6 +203,9 @@ export function relayConfigYaml(opts: {
     '  forward_in:',
     '    type: forward',
     `    address: 0.0.0.0:${opts.forwardPort}`,
+    // Internet-facing: TLS (the NLB passes TCP through) and per-agent HMAC auth; files provisioned with the instance.
+    '    tls: { cert_file: /etc/edgelog/tls/relay.pem, key_file: /etc/edgelog/tls/relay.key }',
+    '    auth: { secrets_file: /etc/edgelog/agents.secrets }',
     'sinks:',
     '  kafka_out:',
     '    type: kafka',
