@@ -11,7 +11,7 @@ import type { AgentConfig } from '../config/load.ts';
 import type { ComponentContext, Encoder, Processor, Sink, Source } from '../core/component.ts';
 import type { Logger } from '../observe/log.ts';
 import { Health } from '../observe/health.ts';
-import { startHttpServer, type HttpServerHandle } from '../observe/http-server.ts';
+import { startHealthServer, startHttpServer, type HttpServerHandle } from '../observe/http-server.ts';
 import { createRegistry, histogram } from '../observe/metrics.ts';
 import { DeadLetterFile } from './dead-letter.ts';
 import { PipelineEvents } from './events.ts';
@@ -38,6 +38,8 @@ export class Agent {
   private cfg: AgentConfig;
   private running: RunningPipeline[] = [];
   private http: HttpServerHandle | null = null;
+  /** The load balancer's /readyz-only port (observe.health_listen), when configured. */
+  private healthPort: HttpServerHandle | null = null;
   private watch: NodeJS.Timeout | null = null;
   private gc: PerformanceObserver | null = null;
   private gcPauses: Histogram<'kind' | 'thread'> | null = null;
@@ -63,6 +65,7 @@ export class Agent {
     await mkdir(this.cfg.agent.dataDir, { recursive: true });
     this.observeGc();
     this.http = await startHttpServer(listen ?? this.cfg.observe.listen, this.registry, this.health, this.log);
+    if (this.cfg.observe.healthListen) this.healthPort = await startHealthServer(this.cfg.observe.healthListen, this.health, this.log);
     this.applyGuard(this.cfg.guard);
     await this.startPipelines();
     this.watch = setInterval(() => this.checkHealth(), 1000);
@@ -154,6 +157,7 @@ export class Agent {
     this.closeGuard(false);
     this.gc?.disconnect();
     await this.http?.close();
+    await this.healthPort?.close();
     this.log.info('agent stopped');
   }
 
