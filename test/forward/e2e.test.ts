@@ -16,7 +16,8 @@ import { readBack, tempDir, waitFor, sleep } from '../helpers/e2e.ts';
 import { checkAgainstFiles, splitLines, type ReadbackRecord } from '../../agent/verify/otlp-readback.ts';
 import { capabilities } from '../../agent/native/capabilities.ts';
 
-const loghub = resolve(import.meta.dirname, '../../../shared/data/loghub');
+// EDGELOG_LOGHUB: the samples from a git worktree, where ../../../shared is not the shared data folder
+const loghub = process.env.EDGELOG_LOGHUB ?? resolve(import.meta.dirname, '../../../shared/data/loghub');
 const samples = ['Apache_2k.log', 'OpenSSH_2k.log', 'Linux_2k.log'];
 
 const uringSkip = (() => {
