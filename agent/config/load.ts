@@ -58,6 +58,8 @@ export interface AgentConfig {
   };
   readonly observe: {
     readonly listen: string;
+    /** Optional /readyz-only port for load balancer health checks. */
+    readonly healthListen?: string;
     readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
     readonly logFormat: 'json' | 'text';
   };
@@ -119,7 +121,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
 export function validateConfig(raw: unknown): AgentConfig {
   const top = readMap(raw, '', ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines', 'guard']);
   const a = readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout', 'worker_threads']);
-  const o = readMap(top.observe, 'observe', ['listen', 'log_level', 'log_format']);
+  const o = readMap(top.observe, 'observe', ['listen', 'health_listen', 'log_level', 'log_format']);
   const listen = readString(o, 'listen', 'observe', agentDefaults.listen);
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/.test(listen)) throw new ConfigError('observe.listen', 'host:port such as 127.0.0.1:9700', listen);
   const agent = {
@@ -131,8 +133,11 @@ export function validateConfig(raw: unknown): AgentConfig {
     shutdownTimeoutMs: readDuration(a, 'shutdown_timeout', 'agent', agentDefaults.shutdownTimeoutMs),
     workerThreads: readWorkerThreads(a.worker_threads),
   };
+  // health_listen: a separate port answering /readyz only (for a load balancer), so `listen` can stay on loopback.
+  const healthListen = readOptString(o, 'health_listen', 'observe');
+  if (healthListen !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/.test(healthListen)) throw new ConfigError('observe.health_listen', 'host:port such as 0.0.0.0:9701', healthListen);
   const observe = {
-    listen,
+    listen, healthListen,
     logLevel: readEnum(o, 'log_level', 'observe', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     logFormat: readEnum(o, 'log_format', 'observe', ['json', 'text'] as const, 'json'),
   };

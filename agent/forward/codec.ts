@@ -8,7 +8,7 @@
 // source counts (edgelog_forward_rejected_total{reason}).
 
 import {
-  BATCH_HEADER_BYTES, ErrorCode, FrameType, LENGTH_BYTES, MAX_STRING_BYTES, NACK_RETRIABLE, frameTypeName,
+  BATCH_HEADER_BYTES, ErrorCode, FrameType, LENGTH_BYTES, MAX_STRING_BYTES, NACK_RETRIABLE, NONCE_BYTES, PROOF_BYTES, frameTypeName,
 } from './constants.ts';
 
 export interface HelloFrame {
@@ -50,7 +50,12 @@ export interface NackFrame { type: typeof FrameType.NACK; sequence: bigint; code
 export interface HeartbeatFrame { type: typeof FrameType.HEARTBEAT | typeof FrameType.HEARTBEAT_ACK; timestamp: bigint }
 export interface GoawayFrame { type: typeof FrameType.GOAWAY; code: number; message: string }
 
-export type Frame = HelloFrame | HelloAckFrame | BatchFrame | AckFrame | NackFrame | HeartbeatFrame | GoawayFrame;
+/** Version 2: the receiver's random nonce (AUTH_CHALLENGE) and the sender's HMAC over it (AUTH_RESPONSE). */
+export interface AuthChallengeFrame { type: typeof FrameType.AUTH_CHALLENGE; nonce: Buffer }
+export interface AuthResponseFrame { type: typeof FrameType.AUTH_RESPONSE; proof: Buffer }
+
+export type Frame = HelloFrame | HelloAckFrame | BatchFrame | AckFrame | NackFrame | HeartbeatFrame | GoawayFrame
+  | AuthChallengeFrame | AuthResponseFrame;
 
 /** Why a byte stream was rejected. `reason` is the metric label; `code` goes into GOAWAY. */
 export class FrameError extends Error {
@@ -169,6 +174,16 @@ export function encodeGoaway(code: number, message: string): Buffer {
   return b;
 }
 
+function fixed32(type: number, bytes: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(LENGTH_BYTES + 1 + bytes.length);
+  header(b, type, bytes.length);
+  bytes.copy(b, 5);
+  return b;
+}
+
+export function encodeAuthChallenge(nonce: Buffer): Buffer { return fixed32(FrameType.AUTH_CHALLENGE, nonce); }
+export function encodeAuthResponse(proof: Buffer): Buffer { return fixed32(FrameType.AUTH_RESPONSE, proof); }
+
 // ---- decoding ---------------------------------------------------------------
 
 const bad = (what: string) => new FrameError('bad_length', ErrorCode.PROTOCOL, what);
@@ -246,14 +261,24 @@ export function parseFrame(type: number, body: Buffer): Frame {
       r.end();
       return { type, code, message };
     }
+    case FrameType.AUTH_CHALLENGE: {
+      const nonce = Buffer.from(r.bytes(NONCE_BYTES));
+      r.end();
+      return { type, nonce };
+    }
+    case FrameType.AUTH_RESPONSE: {
+      const proof = Buffer.from(r.bytes(PROOF_BYTES));
+      r.end();
+      return { type, proof };
+    }
   }
   throw new FrameError('unknown_type', ErrorCode.UNKNOWN_TYPE, `unknown frame type ${type}`);
 }
 
 /** Smallest legal body per type (used to reject a short frame from its header alone). */
-const minBody: Record<number, number> = { 1: 23, 2: 17, 3: 17, 4: 8, 5: 13, 6: 8, 7: 8, 8: 4 };
+const minBody: Record<number, number> = { 1: 23, 2: 17, 3: 17, 4: 8, 5: 13, 6: 8, 7: 8, 8: 4, 9: NONCE_BYTES, 10: PROOF_BYTES };
 /** Types whose body has exactly one size. */
-const fixedBody: Record<number, number> = { 4: 8, 6: 8, 7: 8 };
+const fixedBody: Record<number, number> = { 4: 8, 6: 8, 7: 8, 9: NONCE_BYTES, 10: PROOF_BYTES };
 
 /**
  * Incremental decoder for one connection. push() bytes as they arrive; it

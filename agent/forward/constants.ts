@@ -2,10 +2,16 @@
 // PROTOCOL.md in this folder is the normative description; every number here
 // is quoted there. Plain `as const` objects, not enums (type stripping).
 
-export const PROTOCOL_VERSION = 1;
-/** Versions this implementation speaks (inclusive). */
+export const PROTOCOL_VERSION = 2;
+/** Versions this implementation speaks (inclusive). Version 2 adds the authenticated handshake
+ *  (AUTH_CHALLENGE / AUTH_RESPONSE); a relay that requires authentication refuses version-1 agents. */
 export const MIN_VERSION = 1;
-export const MAX_VERSION = 1;
+export const MAX_VERSION = 2;
+/** First version with the AUTH_CHALLENGE / AUTH_RESPONSE exchange. */
+export const AUTH_VERSION = 2;
+/** Bytes of the receiver's nonce in AUTH_CHALLENGE and of the HMAC-SHA256 in AUTH_RESPONSE. */
+export const NONCE_BYTES = 32;
+export const PROOF_BYTES = 32;
 
 /** Bytes of the length prefix. The length counts the type byte and the body, not itself. */
 export const LENGTH_BYTES = 4;
@@ -19,11 +25,14 @@ export const FrameType = {
   HEARTBEAT: 0x06,
   HEARTBEAT_ACK: 0x07,
   GOAWAY: 0x08,
+  AUTH_CHALLENGE: 0x09,
+  AUTH_RESPONSE: 0x0a,
 } as const;
 export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType];
 
 export const frameTypeName: Record<number, string> = {
   1: 'hello', 2: 'hello_ack', 3: 'batch', 4: 'ack', 5: 'nack', 6: 'heartbeat', 7: 'heartbeat_ack', 8: 'goaway',
+  9: 'auth_challenge', 10: 'auth_response',
 };
 
 export const Compression = {
@@ -61,6 +70,14 @@ export const ErrorCode = {
   /** A frame other than HELLO came first, or HELLO came twice, or a frame type not allowed in this direction. */
   UNEXPECTED_FRAME: 15,
   HANDSHAKE_TIMEOUT: 16,
+  /** AUTH_RESPONSE did not prove the secret of the agent id in HELLO, or the client certificate names another agent. */
+  AUTH_FAILED: 17,
+  /** The relay requires the authenticated handshake (version 2) and the agent does not speak it. */
+  AUTH_REQUIRED: 18,
+  /** A record claims an agent identity other than the connection's authenticated one. */
+  IDENTITY_MISMATCH: 19,
+  /** A frame took longer than the receiver's frame deadline to arrive. */
+  FRAME_TIMEOUT: 20,
 } as const;
 
 export const errorCodeName: Record<number, string> = Object.fromEntries(

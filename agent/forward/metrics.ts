@@ -23,6 +23,9 @@ export class ForwardMetrics {
   private readonly nacksC;
   private readonly fallbackC;
   private readonly dupC;
+  private readonly budgetWaitsC;
+  /** Refusal log lines: at most one per reason per second, the rest counted (a flood must not flood the log). */
+  private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
 
   constructor(registry: Registry, component: string, log: Logger) {
     this.component = component;
@@ -37,6 +40,7 @@ export class ForwardMetrics {
     this.connectionsG = gauge(registry, 'edgelog_forward_connections', 'Open forward connections (sink: to relays; source: from agents).', ['component']);
     this.fallbackC = counter(registry, 'edgelog_forward_transport_fallbacks_total', 'Times the sink fell back from io_uring to Node net because io_uring could not be set up.', ['component']);
     this.dupC = counter(registry, 'edgelog_forward_duplicates_suppressed_total', 'Resent batches the relay recognised (same session and sequence) and did not push again: still pending or already done.', ['component', 'state']);
+    this.budgetWaitsC = counter(registry, 'edgelog_forward_budget_waits_total', 'Batches that waited (socket paused, no ACK) because the relay memory budget was full.', ['component']);
     this.nacksC = counter(registry, 'edgelog_forward_nacks_total', 'NACKs sent (source) or received (sink), by error code.', ['component', 'code']);
     // inc(0), not set(0): a reloaded component must not reset the count its predecessor's closing connections still hold
     this.connectionsG.inc({ component }, 0);
@@ -58,13 +62,29 @@ export class ForwardMetrics {
 
   rejected(reason: string, peer: string, detail: string): void {
     this.rejectedC.inc({ component: this.component, reason });
-    this.log.warn('forward: rejected input, closing connection', { reason, peer, detail });
+    const suppressed = this.throttle(reason);
+    if (suppressed >= 0) this.log.warn('forward: rejected input, closing connection', { reason, peer, detail, ...(suppressed > 0 ? { suppressed_since_last: suppressed } : {}) });
+  }
+
+  /** A refused batch that is answered with NACK, counted under the same metric as refused connections. */
+  rejectedBatch(reason: string): void { this.rejectedC.inc({ component: this.component, reason }); }
+
+  budgetWait(): void { this.budgetWaitsC.inc({ component: this.component }); }
+
+  /** -1: do not log (counted as suppressed); otherwise log, reporting how many were suppressed before. */
+  private throttle(reason: string): number {
+    const now = Date.now();
+    const e = this.lastLog.get(reason);
+    if (e && now - e.at < 1000) { e.suppressed++; return -1; }
+    const n = e?.suppressed ?? 0;
+    this.lastLog.set(reason, { at: now, suppressed: 0 });
+    return n;
   }
 
   /** Counts a rejected-batch reason without closing (NACKed batch). */
   nack(code: string, peer: string, detail: string): void {
     this.nacksC.inc({ component: this.component, code });
-    this.log.warn('forward: batch not accepted', { code, peer, detail });
+    if (this.throttle(`nack:${code}`) >= 0) this.log.warn('forward: batch not accepted', { code, peer, detail });
   }
 
   connect(endpoint: string, result: 'ok' | 'error', detail = ''): void {

@@ -2,6 +2,25 @@
 // unready with reasons; 200 for ready and degraded so a load balancer keeps a
 // degraded-but-working relay, 503 for unready), /health/stream (server-sent
 // events of state changes). Binds to loopback unless configured otherwise.
+// startHealthServer() is the load balancer's port: /readyz only, reasons
+// withheld (they name brokers and hosts), so the full server stays on loopback.
+//
+// Limits (a reachable port is attacked): headers must arrive within 10 s and a
+// whole request within 30 s (nginx client_header_timeout 60 s; a health or
+// metrics request is tiny), 256 connections, 64 /health/stream subscribers.
+
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const MAX_CONNECTIONS = 256;
+/** Server-sent-event subscribers held at once: dashboards and drills, not thousands. */
+export const MAX_STREAM_SUBSCRIBERS = 64;
+
+function harden(server: Server): void {
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.maxConnections = MAX_CONNECTIONS;
+  server.maxHeadersCount = 50;
+}
 
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -19,7 +38,7 @@ export async function startHttpServer(listen: string, registry: Registry, health
   const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
   const port = Number(listen.slice(i + 1));
   const streams = new Set<import('node:http').ServerResponse>();
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405).end(); return; }
     if (url === '/metrics') {
@@ -35,6 +54,7 @@ export async function startHttpServer(listen: string, registry: Registry, health
       return;
     }
     if (url === '/health/stream') {
+      if (streams.size >= MAX_STREAM_SUBSCRIBERS) { res.writeHead(503, { 'retry-after': '10' }).end('too many subscribers\n'); return; }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       const r = health.readiness();
       res.write(`event: state\ndata: ${JSON.stringify({ readiness: r.state, reasons: r.reasons })}\n\n`);
@@ -44,6 +64,7 @@ export async function startHttpServer(listen: string, registry: Registry, health
     }
     res.writeHead(404).end();
   });
+  harden(server);
   const onChange = (ev: HealthEvent) => { for (const s of streams) s.write(`event: change\ndata: ${JSON.stringify(ev)}\n\n`); };
   health.on('change', onChange);
   await new Promise<void>((resolve, reject) => {
@@ -62,5 +83,33 @@ export async function startHttpServer(listen: string, registry: Registry, health
       server.close(() => resolve());
       server.closeAllConnections();
     }),
+  };
+}
+
+/** The load balancer's health port: GET /readyz -> 200 or 503 with the state only; everything else 404. */
+export async function startHealthServer(listen: string, health: Health, log: Logger): Promise<HttpServerHandle> {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(listen.slice(i + 1));
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
+    const url = (req.url ?? '/').split('?')[0];
+    if ((req.method === 'GET' || req.method === 'HEAD') && url === '/readyz') {
+      const state = health.readiness().state;
+      res.writeHead(state === 'unready' ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: state }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  harden(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  const addr = server.address();
+  const address = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : listen;
+  log.info('health port listening (/readyz only)', { address });
+  return {
+    server, address,
+    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
   };
 }

@@ -11,7 +11,7 @@ import type { AgentConfig } from '../config/load.ts';
 import type { ComponentContext, Encoder, Processor, Sink, Source } from '../core/component.ts';
 import type { Logger } from '../observe/log.ts';
 import { Health } from '../observe/health.ts';
-import { startHttpServer, type HttpServerHandle } from '../observe/http-server.ts';
+import { startHealthServer, startHttpServer, type HttpServerHandle } from '../observe/http-server.ts';
 import { createRegistry, histogram } from '../observe/metrics.ts';
 import { DeadLetterFile } from './dead-letter.ts';
 import { PipelineEvents } from './events.ts';
@@ -40,6 +40,8 @@ export class Agent {
   private cfg: AgentConfig;
   private running: RunningPipeline[] = [];
   private http: HttpServerHandle | null = null;
+  /** The load balancer's /readyz-only port (observe.health_listen), when configured. */
+  private healthPort: HttpServerHandle | null = null;
   private watch: NodeJS.Timeout | null = null;
   private gc: PerformanceObserver | null = null;
   private gcPauses: Histogram<'kind' | 'thread'> | null = null;
@@ -71,6 +73,11 @@ export class Agent {
       const addr = listen ?? this.cfg.observe.listen;
       this.http = await startHttpServer(addr, this.registry, this.health, this.log)
         .catch((err: unknown) => { throw describeStartFailure(err, listen ? '--listen' : 'observe.listen', addr); });
+      const healthAddr = this.cfg.observe.healthListen;
+      if (healthAddr) {
+        this.healthPort = await startHealthServer(healthAddr, this.health, this.log)
+          .catch((err: unknown) => { throw describeStartFailure(err, 'observe.health_listen', healthAddr); });
+      }
       this.applyGuard(this.cfg.guard);
       await this.startPipelines();
     } catch (err) {
@@ -80,6 +87,8 @@ export class Agent {
       this.gc?.disconnect();
       await this.http?.close();
       this.http = null;
+      await this.healthPort?.close();
+      this.healthPort = null;
       this.lock.release();
       this.lock = null;
       throw err;
@@ -182,6 +191,8 @@ export class Agent {
     this.closeGuard(false);
     this.gc?.disconnect();
     await this.http?.close();
+    await this.healthPort?.close();
+    this.healthPort = null;
     this.lock?.release();
     this.lock = null;
     this.log.info('agent stopped');

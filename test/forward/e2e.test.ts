@@ -16,7 +16,8 @@ import { readBack, tempDir, waitFor, sleep } from '../helpers/e2e.ts';
 import { checkAgainstFiles, splitLines, type ReadbackRecord } from '../../agent/verify/otlp-readback.ts';
 import { capabilities } from '../../agent/native/capabilities.ts';
 
-const loghub = resolve(import.meta.dirname, '../../../shared/data/loghub');
+// EDGELOG_LOGHUB: the samples from a git worktree, where ../../../shared is not the shared data folder
+const loghub = process.env.EDGELOG_LOGHUB ?? resolve(import.meta.dirname, '../../../shared/data/loghub');
 const samples = ['Apache_2k.log', 'OpenSSH_2k.log', 'Linux_2k.log'];
 
 const uringSkip = (() => {
@@ -36,8 +37,15 @@ async function freePort(): Promise<number> {
   return p;
 }
 
+// Both ends authenticate as production relays do (PROTOCOL.md 6.1): the edge proves its secret.
+function writeSecrets(dir: string): void {
+  writeFileSync(join(dir, 'agents.secrets'), '# agent_id secret\nedge-e2e e2e-secret-of-the-edge-agent\n');
+  writeFileSync(join(dir, 'edge.secret'), 'e2e-secret-of-the-edge-agent\n');
+}
+
 function relayConfig(dir: string, port: number, kafka: TestKafka, topic: string, linger = ''): string {
   const file = join(dir, 'relay.yaml');
+  writeSecrets(dir);
   writeFileSync(file, `
 agent:
   id: relay-e2e
@@ -50,6 +58,8 @@ sources:
   agents:
     type: forward
     address: 127.0.0.1:${port}
+    auth:
+      secrets_file: ${JSON.stringify(join(dir, 'agents.secrets'))}
 sinks:
   kafka:
     type: kafka
@@ -81,6 +91,8 @@ sinks:
     type: forward
     endpoints: ["127.0.0.1:${port}"]
     transport: ${transport}
+    auth:
+      secret_file: ${JSON.stringify(join(dir, 'edge.secret'))}
     ack_timeout: 10s
     encoding:
       codec: otlp_proto

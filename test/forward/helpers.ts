@@ -88,7 +88,8 @@ export class RawClient {
     await new Promise<void>((resolve, reject) => { s.once('connect', () => resolve()); s.once('error', reject); });
     return new RawClient(s);
   }
-  hello(agentId = 'raw'): void {
+  // edge-1: the agent id encoder() writes into the records' resource (the relay refuses records claiming another id)
+  hello(agentId = 'edge-1'): void {
     this.socket.write(encodeHello({ minVersion: MIN_VERSION, maxVersion: MAX_VERSION, flags: 0, maxFrameBytes: 1 << 20, compressions: [0], sessionId: 1n, agentId }));
   }
   write(b: Buffer): void { this.socket.write(b); }

@@ -209,7 +209,8 @@ test('config errors name the key path', () => {
   assert.equal(d.transport, 'auto');
   assert.equal(d.endpoints[0]!.port, 24240);
   // the installed relay.yaml says `listen:`
-  assert.equal(forwardSource.validate({ listen: '0.0.0.0:24240' }, 'sources.r').address, '0.0.0.0:24240');
+  assert.equal(forwardSource.validate({ listen: '0.0.0.0:24240', insecure: true }, 'sources.r').address, '0.0.0.0:24240');
+  assert.throws(() => forwardSource.validate({ listen: '0.0.0.0:24240' }, 'sources.r'), /sources\.r\.listen: expected a loopback address, or tls and auth/);
   assert.equal(forwardSource.validate({}, 'sources.r').address, '127.0.0.1:24240');
   assert.throws(() => forwardSource.validate({ listen: 'a:1', address: 'b:2' }, 'sources.r'), /sources\.r\.listen/);
 });
@@ -260,12 +261,13 @@ test('backpressure: the relay reads nothing more from a connection while its pus
   assert.deepEqual(pushes, [10, 10, 10, 10]);
 });
 
-test('mutual TLS: the relay accepts only agents with a certificate from its CA', async (t) => {
+test('mutual TLS: the relay accepts only agents with a certificate from its CA that names the agent id', async (t) => {
   try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); } catch { t.skip('openssl not installed (needed to make test certificates)'); return; }
   const dir = makeCtx(t, 'mtls').dataDir;
   const o = (...a: string[]) => execFileSync('openssl', a, { cwd: dir, stdio: 'ignore' });
   o('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.pem');
-  for (const [name, san] of [['relay', 'DNS:relay.test'], ['agent', 'DNS:agent.test']] as const) {
+  // the agent's certificate names its agent id (the sink's ctx says edge-1); `other` belongs to another agent
+  for (const [name, san] of [['relay', 'DNS:relay.test'], ['agent', 'DNS:edge-1'], ['other', 'DNS:edge-2']] as const) {
     o('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
     writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
     o('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
@@ -279,6 +281,18 @@ test('mutual TLS: the relay accepts only agents with a certificate from its CA',
   assertSame(msgs, r.down.records);
   const anon = sink(t, [`127.0.0.1:${r.port}`], { tls: { ca_file: p('ca.pem'), server_name: 'relay.test' }, connect_timeout: '2s' });
   await assert.rejects(anon.send(msgs), (e: EdgelogError) => e.retriable);
+  // a valid certificate of edge-2 cannot push as edge-1
+  const borrowed = sink(t, [`127.0.0.1:${r.port}`], { tls: { ca_file: p('ca.pem'), cert_file: p('other.pem'), key_file: p('other.key'), server_name: 'relay.test' }, connect_timeout: '2s' });
+  await assert.rejects(borrowed.send(msgs), (e: EdgelogError) => /auth_failed|client certificate names edge-2/.test(e.message));
+  assert.equal(await metricValue(reg, 'edgelog_forward_rejected_total', { reason: 'identity_mismatch' }), 1);
+  // a certificate naming edge-1 but issued by a CA the relay does not trust: refused in the TLS handshake, counted
+  o('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=rogue-ca', '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.pem');
+  o('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=edge-1', '-keyout', 'rogue.key', '-out', 'rogue.csr');
+  writeFileSync(join(dir, 'rogue.ext'), 'subjectAltName=DNS:edge-1\n');
+  o('x509', '-req', '-in', 'rogue.csr', '-CA', 'rogue-ca.pem', '-CAkey', 'rogue-ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'rogue.ext', '-out', 'rogue.pem');
+  const rogue = sink(t, [`127.0.0.1:${r.port}`], { tls: { ca_file: p('ca.pem'), cert_file: p('rogue.pem'), key_file: p('rogue.key'), server_name: 'relay.test' }, connect_timeout: '2s' });
+  await assert.rejects(rogue.send(msgs));
+  await until('untrusted certificate counted', async () => (await metricValue(reg, 'edgelog_forward_rejected_total', { reason: 'tls_handshake' })) >= 1);
   assert.equal(r.down.records.length, 10);
 });
 

@@ -15,7 +15,8 @@ test('AWS relay config validates once MSK brokers replace the placeholder', () =
     .replace(KAFKA_BOOTSTRAP_PLACEHOLDER, 'b-1.msk.example:9096,b-2.msk.example:9096');
   const cfg = parseConfig(yaml, env);
   assert.equal(cfg.agent.role, 'relay');
-  assert.equal(cfg.observe.listen, '0.0.0.0:8686');
+  assert.equal(cfg.observe.listen, '127.0.0.1:9700');
+  assert.equal(cfg.observe.healthListen, '0.0.0.0:8686');
   const p = cfg.pipelines[0]!;
   assert.equal(p.sources[0]!.spec.type, 'forward');
   assert.equal(p.sink.spec.type, 'kafka');

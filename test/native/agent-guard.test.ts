@@ -37,7 +37,7 @@ guard:
   ports: [${port}]
   pin_maps: false
 sources:
-  udp_in: { type: syslog, mode: udp, address: "${net.hostAddr}:${port}" }
+  udp_in: { type: syslog, mode: udp, address: "${net.hostAddr}:${port}", insecure: true }
 sinks:
   kafka: { type: kafka, brokers: [${JSON.stringify(kafka.bootstrap)}], topic: ${topic} }
 `;

@@ -26,6 +26,8 @@ export interface ForwardSinkConfig {
   endpoints: Endpoint[];
   transport: TransportChoice;
   tls: ForwardTlsConfig | null;
+  /** The agent's secret for the relay's challenge (PROTOCOL.md 6.1): a file, or inline through ${ENV_VAR}. */
+  auth: { secret_file?: string; secret?: string } | null;
   compression: CompressionName;
   /** undefined = the codec's default level. */
   compression_level?: number;
@@ -48,6 +50,7 @@ export const forwardSinkDefaults: ForwardSinkConfig = {
   // node until io_uring measures faster on this workload (bench/results/forward.md); see transport.ts.
   transport: 'auto',
   tls: null,
+  auth: null,
   // zstd: about gzip's ratio on log text at several times its speed (zstd's published
   // benchmarks); edge uplinks are the scarce resource, so compress by default.
   compression: 'zstd',
@@ -79,7 +82,7 @@ export function parseEndpoint(s: string, path: string): Endpoint {
 
 export function validateForwardSink(raw: unknown, path: string): ForwardSinkConfig {
   const m = readMap(raw, path, [
-    'endpoints', 'transport', 'tls', 'compression', 'compression_level', 'window', 'max_frame_bytes', 'connect_timeout',
+    'endpoints', 'transport', 'tls', 'auth', 'compression', 'compression_level', 'window', 'max_frame_bytes', 'connect_timeout',
     'ack_timeout', 'heartbeat_interval', 'heartbeat_timeout', 'reconnect_attempts', 'probe_interval', 'failback_hold_down',
   ]);
   const d = forwardSinkDefaults;
@@ -96,12 +99,20 @@ export function validateForwardSink(raw: unknown, path: string): ForwardSinkConf
     };
     if (!!tls.cert_file !== !!tls.key_file) throw new ConfigError(join(tp, tls.cert_file ? 'key_file' : 'cert_file'), 'cert_file and key_file together (client certificate)');
   }
+  let auth: ForwardSinkConfig['auth'] = null;
+  if (m.auth !== undefined && m.auth !== null) {
+    const ap = join(path, 'auth');
+    const a = readMap(m.auth, ap, ['secret_file', 'secret']);
+    auth = { secret_file: readOptString(a, 'secret_file', ap), secret: readOptString(a, 'secret', ap) };
+    if (!auth.secret_file && !auth.secret) throw new ConfigError(join(ap, 'secret_file'), 'secret_file or secret (use ${ENV_VAR})');
+    if (auth.secret_file && auth.secret) throw new ConfigError(join(ap, 'secret'), 'either secret or secret_file, not both');
+  }
   const transport = readEnum(m, 'transport', path, ['auto', 'node', 'io_uring'] as const, d.transport);
   if (transport === 'io_uring' && tls) throw new ConfigError(join(path, 'transport'), 'auto or node when tls is set (io_uring sends plain TCP only)', transport);
   const compression = readEnum(m, 'compression', path, ['none', 'gzip', 'zstd', 'lz4'] as const, d.compression);
   const level = m.compression_level === undefined ? undefined : readInt(m, 'compression_level', path, 3, 1, compression === 'zstd' ? 22 : 9);
   const cfg: ForwardSinkConfig = {
-    endpoints, transport, tls, compression, compression_level: level,
+    endpoints, transport, tls, auth, compression, compression_level: level,
     window: readInt(m, 'window', path, d.window, 1, 1024),
     max_frame_bytes: readBytes(m, 'max_frame_bytes', path, d.max_frame_bytes, 64 * 1024),
     connect_timeout_ms: readDuration(m, 'connect_timeout', path, d.connect_timeout_ms),

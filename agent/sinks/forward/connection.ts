@@ -20,7 +20,8 @@ import { randomBytes } from 'node:crypto';
 import type { EncodedMessage } from '../../core/component.ts';
 import { EdgelogError, RecordTooLargeError } from '../../core/errors.ts';
 import type { Logger } from '../../observe/log.ts';
-import { FrameDecoder, encodeBatchHeader, encodeGoaway, encodeHeartbeat, encodeHello, type Frame } from '../../forward/codec.ts';
+import { FrameDecoder, encodeAuthResponse, encodeBatchHeader, encodeGoaway, encodeHeartbeat, encodeHello, type Frame } from '../../forward/codec.ts';
+import { authProof } from '../../forward/auth.ts';
 import { BATCH_HEADER_BYTES, ErrorCode, FrameType, MAX_VERSION, MIN_VERSION, compressionNames, errorCodeName } from '../../forward/constants.ts';
 import { compress, compressionId, supportedCompressions } from '../../forward/compression.ts';
 import type { ForwardMetrics } from '../../forward/metrics.ts';
@@ -116,6 +117,8 @@ export interface ConnectionOptions {
   /** Decided once per sink (may load the native library), awaited at the first connect. */
   readonly transport: Promise<TransportDecision>;
   readonly tlsOptions: tls.ConnectionOptions | null;
+  /** Secret proven to relays that challenge (null: the agent cannot authenticate). */
+  readonly secret?: Buffer | null;
   readonly metrics: ForwardMetrics;
   readonly log: Logger;
   /** Name resolution, called on every connect (default dns.lookup: /etc/hosts, then DNS, like every other client on the host). */
@@ -474,7 +477,16 @@ export class ForwardConnection {
         this.notify();
         return;
       }
-      if (f.type === FrameType.GOAWAY) { this.kill(c, new ForwardProtocolError(this.endpoint.text, `relay refused the handshake: ${errorCodeName[f.code] ?? f.code}: ${f.message}`, f.code !== ErrorCode.UNSUPPORTED_VERSION)); return; }
+      if (f.type === FrameType.AUTH_CHALLENGE) {
+        if (!this.o.secret) { this.kill(c, new ForwardProtocolError(this.endpoint.text, 'relay requires authentication and this sink has no auth.secret_file / auth.secret', false)); return; }
+        this.write(c, [encodeAuthResponse(authProof(this.o.secret, f.nonce, this.sessionId, this.o.agentId))], FrameType.AUTH_RESPONSE);
+        return;
+      }
+      if (f.type === FrameType.GOAWAY) {
+        const fatal = f.code === ErrorCode.UNSUPPORTED_VERSION || f.code === ErrorCode.AUTH_FAILED || f.code === ErrorCode.AUTH_REQUIRED;
+        this.kill(c, new ForwardProtocolError(this.endpoint.text, `relay refused the handshake: ${errorCodeName[f.code] ?? f.code}: ${f.message}`, !fatal));
+        return;
+      }
       this.kill(c, new ForwardProtocolError(this.endpoint.text, `expected HELLO_ACK, got frame type ${f.type}`, true));
       return;
     }

@@ -7,6 +7,7 @@
 
 import type { ComponentContext, ComponentSpec, EncodedMessage, Sink } from '../../core/component.ts';
 import { ForwardMetrics } from '../../forward/metrics.ts';
+import { loadSecret } from '../../forward/auth.ts';
 import { FailoverSink } from '../failover/failover-sink.ts';
 import { breakerDefaults, forwardSinkDefaults, validateForwardSink, type ForwardSinkConfig } from './config.ts';
 import { ForwardConnection } from './connection.ts';
@@ -47,12 +48,13 @@ class MultiEndpointSink extends FailoverSink implements ForwardSink {
 export function createForwardSink(cfg: ForwardSinkConfig, ctx: ComponentContext): ForwardSink {
   const metrics = new ForwardMetrics(ctx.metrics, ctx.id, ctx.log);
   const tlsOptions = cfg.tls ? loadClientTls(cfg.tls, `sinks.${ctx.id}`) : null;
+  const secret = cfg.auth ? loadSecret(cfg.auth.secret_file, cfg.auth.secret, `sinks.${ctx.id}.auth.${cfg.auth.secret_file ? 'secret_file' : 'secret'}`) : null;
   const transport = chooseTransport(cfg.transport, cfg, ctx.log).then((d) => {
     ctx.log.info('forward: send path', { transport: d.kind, reason: d.reason });
     return d;
   });
   const conns = cfg.endpoints.map((endpoint) => new ForwardConnection({
-    cfg, endpoint, agentId: ctx.agentId, transport, tlsOptions, metrics, log: ctx.log.child({ endpoint: endpoint.text }),
+    cfg, endpoint, agentId: ctx.agentId, transport, tlsOptions, secret, metrics, log: ctx.log.child({ endpoint: endpoint.text }),
   }));
   return conns.length === 1 ? new SingleEndpointSink(conns[0]!) : new MultiEndpointSink(conns, cfg, ctx);
 }

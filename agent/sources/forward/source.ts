@@ -24,20 +24,33 @@ import { ConfigError } from '../../core/errors.ts';
 import type { LogRecord } from '../../core/record.ts';
 import type { Logger } from '../../observe/log.ts';
 import {
-  FrameDecoder, FrameError, encodeAck, encodeGoaway, encodeHeartbeat, encodeHelloAck, encodeNack,
+  FrameDecoder, FrameError, encodeAck, encodeAuthChallenge, encodeGoaway, encodeHeartbeat, encodeHelloAck, encodeNack,
   type BatchFrame, type Frame, type HelloFrame,
 } from '../../forward/codec.ts';
-import { BATCH_HEADER_BYTES, ErrorCode, FrameType, MAX_VERSION, MIN_VERSION, errorCodeName } from '../../forward/constants.ts';
+import { AUTH_VERSION, BATCH_HEADER_BYTES, ErrorCode, FrameType, MAX_VERSION, MIN_VERSION, errorCodeName } from '../../forward/constants.ts';
+import { AgentSecrets, authProof, loadSecret, newNonce, parseSecretsFile, proofMatches, readSecretFile, sessionTag } from '../../forward/auth.ts';
+import { MemoryBudget, batchCharge, sharedBudget } from '../../forward/memory-budget.ts';
+import { enforceIdentity } from './identity.ts';
 import { DecompressError, decompress, supportedCompressions } from '../../forward/compression.ts';
 import { PayloadError, decodeLogsData } from '../../forward/logs-decode.ts';
 import { ForwardMetrics } from '../../forward/metrics.ts';
-import { parseListen, type ForwardSourceConfig } from './config.ts';
+import { forwardExposure, parseListen, type ForwardSourceConfig } from './config.ts';
+import { warnIfExposed } from '../net/exposure.ts';
 
 interface Conn {
   readonly socket: net.Socket;
   readonly peer: string;
   readonly decoder: FrameDecoder;
   hello: HelloFrame | null;
+  /** HELLO received, AUTH_RESPONSE awaited. */
+  pendingHello: HelloFrame | null;
+  nonce: Buffer | null;
+  /** The authenticated agent id (the claimed one when the relay runs without authentication). */
+  identity: string;
+  /** Remote address without port: the per-address connection count key. */
+  readonly addr: string;
+  /** When the frame now being assembled started arriving (0 = none in progress or we are not reading). */
+  frameSince: number;
   lastSeq: bigint;
   /** BATCHes pushed and not yet ACKed. */
   unacked: number;
@@ -84,6 +97,10 @@ export class ForwardSource implements Source {
   private drainWaiters: Array<() => void> = [];
   private readonly relayId: string;
   private readonly sessions = new Map<string, Session>();
+  private readonly perAddress = new Map<string, number>();
+  private secrets: AgentSecrets | null = null;
+  private budget: MemoryBudget | null = null;
+  private sweep: NodeJS.Timeout | null = null;
   address: { host: string; port: number } | null = null;
 
   constructor(cfg: ForwardSourceConfig, ctx: ComponentContext) {
@@ -100,6 +117,9 @@ export class ForwardSource implements Source {
     this.out = out;
     const { host, port } = parseListen(this.cfg.address, `sources.${this.ctx.id}.address`);
     const tlsOpts = this.cfg.tls ? this.loadTls() : null;
+    this.secrets = this.cfg.auth ? this.loadSecrets() : null;
+    this.budget = sharedBudget(this.cfg.memory_budget_bytes);
+    warnIfExposed(forwardExposure(this.cfg), `sources.${this.ctx.id}`, this.log);
     const server = tlsOpts ? tls.createServer(tlsOpts) : net.createServer();
     this.server = server;
     server.on('connection', (s: net.Socket) => this.onRaw(s));
@@ -114,12 +134,19 @@ export class ForwardSource implements Source {
     });
     const a = server.address() as net.AddressInfo;
     this.address = { host: a.address, port: a.port };
-    this.log.info('forward: listening', { address: `${a.address}:${a.port}`, tls: !!tlsOpts, window: this.cfg.window });
+    this.log.info('forward: listening', {
+      address: `${a.address}:${a.port}`, tls: !!tlsOpts, auth: this.secrets ? 'hmac' : 'none', client_cert: !!this.cfg.tls?.verify_client, window: this.cfg.window,
+    });
+    // One sweep for all connections (not a timer each): cuts senders whose frame is overdue.
+    const every = Math.max(50, Math.min(1000, Math.floor(this.cfg.frame_timeout_ms / 4)));
+    this.sweep = setInterval(() => this.sweepFrames(), every);
+    this.sweep.unref();
   }
 
   /** Stop accepting; tell every agent GOAWAY(shutting_down) and stop reading. ACKs keep flowing until drain(). */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.sweep) { clearInterval(this.sweep); this.sweep = null; }
     this.server?.close();
     for (const c of this.conns) {
       if (c.closing) continue;
@@ -162,17 +189,44 @@ export class ForwardSource implements Source {
     return o;
   }
 
+  private loadSecrets(): AgentSecrets {
+    const a = this.cfg.auth!;
+    const path = `sources.${this.ctx.id}.auth`;
+    const perAgent = a.secrets_file ? parseSecretsFile(readSecretFile(a.secrets_file, `${path}.secrets_file`), `${path}.secrets_file`) : new Map<string, Buffer>();
+    const site = a.shared_key_file || a.shared_key
+      ? loadSecret(a.shared_key_file, a.shared_key, `${path}.${a.shared_key_file ? 'shared_key_file' : 'shared_key'}`) : null;
+    return new AgentSecrets(perAgent, site);
+  }
+
+  /** Cut connections whose current frame has been arriving for longer than frame_timeout. */
+  private sweepFrames(): void {
+    const now = Date.now();
+    for (const c of this.conns) {
+      if (c.frameSince > 0 && !c.processing && !c.closing && now - c.frameSince > this.cfg.frame_timeout_ms) {
+        this.reject(c, 'frame_timeout', ErrorCode.FRAME_TIMEOUT, `frame not complete within ${this.cfg.frame_timeout_ms} ms (${c.decoder.buffered} bytes buffered)`);
+      }
+    }
+  }
+
   /** Connection cap on the raw socket, before TLS spends anything on it. */
   private onRaw(s: net.Socket): void {
     const peer = `${s.remoteAddress}:${s.remotePort}`;
     s.on('error', () => {});
-    if (this.stopping || this.raw >= this.cfg.max_connections) {
-      this.m.rejected(this.stopping ? 'shutting_down' : 'max_connections', peer, `${this.raw} connections open`);
+    const addr = s.remoteAddress ?? '';
+    const fromAddr = this.perAddress.get(addr) ?? 0;
+    if (this.stopping || this.raw >= this.cfg.max_connections || fromAddr >= this.cfg.max_connections_per_address) {
+      const reason = this.stopping ? 'shutting_down' : fromAddr >= this.cfg.max_connections_per_address ? 'max_connections_per_address' : 'max_connections';
+      this.m.rejected(reason, peer, `${this.raw} connections open, ${fromAddr} from ${addr}`);
       s.destroy();
       return;
     }
     this.raw++;
-    s.once('close', () => { this.raw--; });
+    this.perAddress.set(addr, fromAddr + 1);
+    s.once('close', () => {
+      this.raw--;
+      const n = (this.perAddress.get(addr) ?? 1) - 1;
+      if (n <= 0) this.perAddress.delete(addr); else this.perAddress.set(addr, n);
+    });
     if (!this.cfg.tls) this.onSocket(s);
   }
 
@@ -180,7 +234,8 @@ export class ForwardSource implements Source {
     if (socket.destroyed) return;
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     const c: Conn = {
-      socket, peer, decoder: new FrameDecoder(this.cfg.max_frame_bytes), hello: null, lastSeq: 0n, unacked: 0,
+      socket, peer, decoder: new FrameDecoder(this.cfg.max_frame_bytes), hello: null, pendingHello: null, nonce: null,
+      identity: '', addr: socket.remoteAddress ?? '', frameSince: 0, lastSeq: 0n, unacked: 0,
       queue: [], processing: false, closing: false, hsTimer: null,
     };
     this.conns.add(c);
@@ -220,7 +275,14 @@ export class ForwardSource implements Source {
       this.m.frame('in', f.type, f.type === FrameType.BATCH ? f.payload.length + BATCH_HEADER_BYTES : 0);
       c.queue.push(f);
     }
+    this.markFrame(c);
     if (c.queue.length > 0 && !c.processing) void this.pump(c);
+  }
+
+  /** Starts (or clears) the frame deadline: only after the handshake, and only while we are reading. */
+  private markFrame(c: Conn): void {
+    if (c.decoder.buffered === 0 || !c.hello) c.frameSince = 0;
+    else if (c.frameSince === 0) c.frameSince = Date.now();
   }
 
   /** Handles queued frames one at a time with the socket paused. */
@@ -242,12 +304,20 @@ export class ForwardSource implements Source {
       }
     } finally {
       c.processing = false;
+      // bytes that waited while we were busy start their deadline now, not when they arrived
+      c.frameSince = 0;
+      this.markFrame(c);
       if (!c.closing && !this.stopping) c.socket.resume();
     }
   }
 
   private async onFrame(c: Conn, f: Frame): Promise<void> {
     if (!c.hello) {
+      if (c.pendingHello) {
+        if (f.type !== FrameType.AUTH_RESPONSE) throw new FrameError('unexpected_frame', ErrorCode.UNEXPECTED_FRAME, `expected AUTH_RESPONSE, got type ${f.type}`);
+        this.onAuthResponse(c, f.proof);
+        return;
+      }
       if (f.type !== FrameType.HELLO) throw new FrameError('no_hello', ErrorCode.UNEXPECTED_FRAME, `first frame must be HELLO, got type ${f.type}`);
       this.onHello(c, f);
       return;
@@ -257,7 +327,7 @@ export class ForwardSource implements Source {
       case FrameType.HEARTBEAT: this.send(c, encodeHeartbeat(f.timestamp, true), FrameType.HEARTBEAT_ACK); return;
       case FrameType.HEARTBEAT_ACK: return;
       case FrameType.GOAWAY:
-        this.log.info('forward: agent said GOAWAY', { peer: c.peer, agent: c.hello.agentId, code: errorCodeName[f.code] ?? f.code, message: f.message });
+        this.log.info('forward: agent said GOAWAY', { peer: c.peer, agent: c.identity, code: errorCodeName[f.code] ?? f.code, message: f.message });
         return;
       default:
         throw new FrameError('unexpected_frame', ErrorCode.UNEXPECTED_FRAME, `frame type ${f.type} is not sent by agents`);
@@ -270,13 +340,51 @@ export class ForwardSource implements Source {
       throw new FrameError('unsupported_version', ErrorCode.UNSUPPORTED_VERSION, `agent speaks ${h.minVersion}..${h.maxVersion}, relay ${MIN_VERSION}..${MAX_VERSION}`);
     }
     if (h.maxFrameBytes < 64) throw new FrameError('bad_hello', ErrorCode.PROTOCOL, `agent max frame ${h.maxFrameBytes} below 64 bytes`);
+    if (h.agentId === '') throw new FrameError('bad_hello', ErrorCode.PROTOCOL, 'empty agent id');
+    // mTLS: the verified client certificate names the agent; HELLO must claim that same name.
+    if (this.cfg.tls?.verify_client) {
+      const certId = certIdentity(c.socket);
+      if (certId === null || certId !== h.agentId) {
+        throw new FrameError('identity_mismatch', ErrorCode.AUTH_FAILED, `client certificate names ${certId ?? 'nobody'}, HELLO claims ${h.agentId}`);
+      }
+    }
+    if (this.secrets) {
+      if (h.maxVersion < AUTH_VERSION) {
+        throw new FrameError('auth_required', ErrorCode.AUTH_REQUIRED, `this relay requires forward protocol version ${AUTH_VERSION} (authenticated handshake); the agent speaks ${h.minVersion}..${h.maxVersion}: upgrade the agent and configure auth`);
+      }
+      c.pendingHello = h;
+      c.nonce = newNonce();
+      this.send(c, encodeAuthChallenge(c.nonce), FrameType.AUTH_CHALLENGE);
+      return;
+    }
+    this.accept(c, h, version);
+  }
+
+  private onAuthResponse(c: Conn, proof: Buffer): void {
+    const h = c.pendingHello!;
+    const secret = this.secrets!.secretFor(h.agentId);
+    // No secret for this id: compare against a throwaway so timing does not reveal which ids exist.
+    const expected = authProof(secret ?? newNonce(), c.nonce!, h.sessionId, h.agentId);
+    c.pendingHello = null;
+    c.nonce = null;
+    if (!secret || !proofMatches(expected, proof)) {
+      throw new FrameError('auth_failed', ErrorCode.AUTH_FAILED, `authentication failed for agent ${h.agentId}${secret ? '' : ' (no secret configured for it)'}`);
+    }
+    this.accept(c, h, Math.min(MAX_VERSION, h.maxVersion));
+  }
+
+  private accept(c: Conn, h: HelloFrame, version: number): void {
     c.hello = h;
+    c.identity = h.agentId;
     if (c.hsTimer) { clearTimeout(c.hsTimer); c.hsTimer = null; }
     this.send(c, encodeHelloAck({
       version, flags: 0, maxFrameBytes: this.cfg.max_frame_bytes, window: this.cfg.window,
       compressions: supportedCompressions, relayId: this.relayId,
     }), FrameType.HELLO_ACK);
-    this.log.info('forward: agent connected', { peer: c.peer, agent: h.agentId, session: h.sessionId.toString(16), version });
+    this.log.info('forward: agent connected', {
+      peer: c.peer, agent: h.agentId, session: sessionTag(h.sessionId), version,
+      auth: this.secrets ? 'hmac' : this.cfg.tls?.verify_client ? 'client_cert' : 'none',
+    });
   }
 
   private async onBatch(c: Conn, b: BatchFrame): Promise<void> {
@@ -288,7 +396,7 @@ export class ForwardSource implements Source {
     }
     c.lastSeq = b.sequence;
     const seq = b.sequence;
-    const sess = this.session(c.hello!);
+    const sess = this.session(c.identity, c.hello!.sessionId);
     if (sess.done.has(seq)) {
       // resent after its ACK was lost: already in Kafka
       this.m.duplicate(c.peer, 'done');
@@ -306,23 +414,41 @@ export class ForwardSource implements Source {
     }
     if (!supportedCompressions.includes(b.compression)) return this.nack(c, b, ErrorCode.UNSUPPORTED_COMPRESSION, false, `compression id ${b.compression}`);
     if (b.rawLength > this.cfg.max_batch_bytes) return this.nack(c, b, ErrorCode.TOO_LARGE, false, `raw length ${b.rawLength} above ${this.cfg.max_batch_bytes}`);
+    // Admission before expansion: charge the declared size first; wait (socket paused, no ACK) while the budget is full.
+    const budget = this.budget!;
+    const charge = batchCharge(b.payload.length, b.rawLength);
+    if (!budget.fits(charge)) return this.nack(c, b, ErrorCode.TOO_LARGE, false, `batch needs ${charge} bytes of a ${budget.limit}-byte memory budget`);
+    const wait = budget.acquire(charge);
+    if (wait) { this.m.budgetWait(); await wait; }
+    let charged = true;
+    const refund = () => { if (charged) { charged = false; budget.release(charge); } };
+    if (c.closing) { refund(); return; } // ended while waiting: no ACK, the agent resends
     let raw: Buffer;
     try {
       raw = await decompress(b.compression, b.payload, b.rawLength);
     } catch (err) {
+      refund();
       return this.nack(c, b, ErrorCode.BAD_PAYLOAD, false, (err as DecompressError).message);
     }
-    if (c.closing) return; // connection ended meanwhile: no ACK, the agent resends
+    if (c.closing) { refund(); return; } // connection ended meanwhile: no ACK, the agent resends
     const pending: Pending = { conns: new Set([c]) };
-    const group = new AckGroup(0, () => this.onBatchDone(sess, seq, pending));
+    const group = new AckGroup(0, () => { refund(); this.onBatchDone(sess, seq, pending); });
     const records: LogRecord[] = [];
     try {
       decodeLogsData(raw, group, records, { keepResource: this.cfg.keep_resource });
     } catch (err) {
+      refund();
       return this.nack(c, b, ErrorCode.BAD_PAYLOAD, false, (err as PayloadError).message);
     }
     if (records.length !== b.recordCount) {
+      refund();
       return this.nack(c, b, ErrorCode.RECORD_COUNT_MISMATCH, false, `frame says ${b.recordCount} records, payload holds ${records.length}`);
+    }
+    const claimed = enforceIdentity(records, c.identity);
+    if (claimed !== null) {
+      refund();
+      this.m.rejectedBatch('identity_mismatch');
+      return this.nack(c, b, ErrorCode.IDENTITY_MISMATCH, false, `records claim agent ${claimed}, connection is authenticated as ${c.identity}`);
     }
     c.unacked++;
     this.totalUnacked++;
@@ -333,8 +459,9 @@ export class ForwardSource implements Source {
     await pushed;
   }
 
-  private session(h: HelloFrame): Session {
-    const key = `${h.agentId}\u0000${h.sessionId}`;
+  /** Sessions are keyed by the authenticated identity: another identity can neither resume nor poison them. */
+  private session(identity: string, sessionId: bigint): Session {
+    const key = `${identity}\u0000${sessionId}`;
     let s = this.sessions.get(key);
     if (s) {
       // most recently used last (Map keeps insertion order)
@@ -398,4 +525,15 @@ export class ForwardSource implements Source {
 
 export function createForwardSource(cfg: ForwardSourceConfig, ctx: ComponentContext): ForwardSource {
   return new ForwardSource(cfg, ctx);
+}
+
+/** The agent id a verified client certificate stands for: its first DNS subjectAltName, else its CN. */
+function certIdentity(socket: net.Socket): string | null {
+  const t = socket as tls.TLSSocket;
+  if (typeof t.getPeerCertificate !== 'function' || !t.authorized) return null;
+  const cert = t.getPeerCertificate();
+  const san = cert.subjectaltname?.split(',').map((x) => x.trim()).find((x) => x.startsWith('DNS:'));
+  if (san) return san.slice(4);
+  const cn = cert.subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : Array.isArray(cn) ? cn[0] ?? null : null;
 }

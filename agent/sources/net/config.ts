@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../../core/errors.ts';
 import { readMap, readString, readOptString, readBool, readInt, readDuration, readBytes, join, type Raw } from '../../config/schema.ts';
+import { checkExposure, type Exposure } from './exposure.ts';
 import { readSpoolConfig, type SpoolConfig } from '../../pipeline/spool/config.ts';
 
 export interface TlsConfig {
@@ -28,6 +29,8 @@ export interface NetListenConfig {
   max_buffer_bytes: number;
   /** Write records to a disk spool before acknowledging them internally; null = push straight downstream with backpressure. */
   spool: SpoolConfig | null;
+  /** Accept a public listener without TLS client authentication on purpose (warned at every start). */
+  insecure: boolean;
 }
 
 export const netDefaults: Omit<NetListenConfig, 'address'> = {
@@ -41,14 +44,15 @@ export const netDefaults: Omit<NetListenConfig, 'address'> = {
   // Our choice: 16 MiB bounds the source's memory however many peers send at once.
   max_buffer_bytes: 16 * 1024 * 1024,
   spool: null,
+  insecure: false,
 };
 
-export const netKeys = ['address', 'tls', 'max_connections', 'idle_timeout', 'frame_timeout', 'max_buffer_bytes', 'spool'] as const;
+export const netKeys = ['address', 'tls', 'max_connections', 'idle_timeout', 'frame_timeout', 'max_buffer_bytes', 'spool', 'insecure'] as const;
 
 export function readNetConfig(m: Raw, path: string, defaultAddress: string): NetListenConfig {
   const address = readString(m, 'address', path, defaultAddress);
   parseAddress(address, join(path, 'address'));
-  return {
+  const cfg: NetListenConfig = {
     address,
     tls: readTls(m.tls, join(path, 'tls')),
     max_connections: readInt(m, 'max_connections', path, netDefaults.max_connections, 1, 1_000_000),
@@ -56,7 +60,14 @@ export function readNetConfig(m: Raw, path: string, defaultAddress: string): Net
     frame_timeout_ms: readDuration(m, 'frame_timeout', path, netDefaults.frame_timeout_ms),
     max_buffer_bytes: readBytes(m, 'max_buffer_bytes', path, netDefaults.max_buffer_bytes, 64 * 1024),
     spool: m.spool === undefined || m.spool === null || m.spool === false ? null : readSpoolConfig(m.spool === true ? {} : m.spool, join(path, 'spool')),
+    insecure: readBool(m, 'insecure', path, netDefaults.insecure),
   };
+  checkExposure(netExposure(cfg), path, 'address', 'tls.verify_client (client certificates)');
+  return cfg;
+}
+
+export function netExposure(cfg: NetListenConfig): Exposure {
+  return { host: parseAddress(cfg.address, 'address').host, tls: cfg.tls !== null, authenticated: !!cfg.tls?.verify_client, insecure: cfg.insecure };
 }
 
 function readTls(raw: unknown, path: string): TlsConfig | null {

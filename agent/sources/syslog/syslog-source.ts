@@ -14,7 +14,8 @@ import { ConfigError } from '../../core/errors.ts';
 import { newRecord, type LogRecord } from '../../core/record.ts';
 import { readMap, readBool, readBytes, readEnum, join } from '../../config/schema.ts';
 import { SyslogDecoder } from '../../decoders/syslog.ts';
-import { netDefaults, netKeys, parseAddress, readNetConfig, type NetListenConfig } from '../net/config.ts';
+import { netDefaults, netKeys, parseAddress, readNetConfig, netExposure, type NetListenConfig } from '../net/config.ts';
+import { warnIfExposed } from '../net/exposure.ts';
 import { Delivery, openSpoolFor } from '../net/delivery.ts';
 import { NetEvents, type NetStats } from '../net/events.ts';
 import { NetListener, loadTls } from '../net/listener.ts';
@@ -79,6 +80,7 @@ class SyslogSource implements NetSource {
 
   async start(out: Downstream): Promise<void> {
     const { cfg, ctx } = this;
+    warnIfExposed(netExposure(cfg), `sources.${ctx.id}`, ctx.log);
     const tlsOpts = cfg.mode === 'tcp' ? loadTls(cfg, `sources.${ctx.id}`) : null;
     const spool = cfg.spool ? await openSpoolFor(cfg.spool, spoolDir(cfg.spool.dir, ctx), ctx.id, ctx.log, ctx.metrics) : null;
     this.delivery = new Delivery(out, spool, this.ev, ctx.log);

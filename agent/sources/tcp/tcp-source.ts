@@ -9,7 +9,8 @@
 import type { ComponentContext, ComponentSpec, Downstream } from '../../core/component.ts';
 import { newRecord } from '../../core/record.ts';
 import { readMap, readBool, readBytes } from '../../config/schema.ts';
-import { netDefaults, netKeys, readNetConfig, type NetListenConfig } from '../net/config.ts';
+import { netDefaults, netKeys, readNetConfig, netExposure, type NetListenConfig } from '../net/config.ts';
+import { warnIfExposed } from '../net/exposure.ts';
 import { Delivery, openSpoolFor } from '../net/delivery.ts';
 import { NetEvents, type NetStats } from '../net/events.ts';
 import { LineFramer } from '../net/framer.ts';
@@ -56,6 +57,7 @@ class TcpSource implements NetSource {
 
   async start(out: Downstream): Promise<void> {
     const { cfg, ctx } = this;
+    warnIfExposed(netExposure(cfg), `sources.${ctx.id}`, ctx.log);
     const tlsOpts = loadTls(cfg, `sources.${ctx.id}`);
     const spool = cfg.spool ? await openSpoolFor(cfg.spool, spoolDir(cfg.spool.dir, ctx), ctx.id, ctx.log, ctx.metrics) : null;
     this.delivery = new Delivery(out, spool, this.ev, ctx.log);
