@@ -22,7 +22,8 @@ export {
 } from 'cdktf';
 export type { IAspect } from 'cdktf';
 
-// --- AWS (hashicorp/aws 6.x through @cdktf/provider-aws 21.x) ---
+// --- AWS (hashicorp/aws 5.100.0 through @cdktf/provider-aws 20.1.0, pinned: the provider
+// version a Terraform mirror here can verify; see infra/README.md for moving to 6.x) ---
 export { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 export { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
 export { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
