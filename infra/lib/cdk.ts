@@ -47,7 +47,6 @@ export { MskReplicator } from '@cdktf/provider-aws/lib/msk-replicator/index.js';
 export { MskScramSecretAssociation } from '@cdktf/provider-aws/lib/msk-scram-secret-association/index.js';
 export { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
 export { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
-export { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password/index.js';
 export { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target/index.js';
 export { AppautoscalingPolicy } from '@cdktf/provider-aws/lib/appautoscaling-policy/index.js';
 export { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
