@@ -98,3 +98,16 @@ if [ -f native/Makefile ]; then
     log "no clang/gcc: native helper not built; the agent falls back to Node paths"
   fi
 fi
+
+# --- AWS emulator for the deploy rehearsal (test/infra/deploy-rehearsal.test.ts) ---
+# moto[server] (and boto3 for the read-back) in a venv under .cache/, pinned.
+moto_venv=.cache/moto-venv
+if [ ! -x "$moto_venv/bin/moto_server" ]; then
+  if have_cmd python3; then
+    log "installing moto[server] into $moto_venv"
+    python3 -m venv "$moto_venv" && "$moto_venv/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5' 'boto3==1.44.8' >/dev/null \
+      || log "warning: moto not installed; the deploy rehearsal will be skipped"
+  else
+    log "no python3: the deploy rehearsal will be skipped"
+  fi
+fi

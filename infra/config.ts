@@ -17,6 +17,12 @@ export interface AwsRegionConfig {
 }
 
 export interface EdgelogInfraConfig {
+  /**
+   * `demo`: placeholders (example.com zone, documentation CIDRs, no artifact
+   * sha256) are allowed, for synth, tests and the emulator rehearsal.
+   * `production`: synth refuses them (lib/deploy-settings.ts names the key).
+   */
+  readonly profile: 'demo' | 'production';
   readonly project: string;
   readonly environment: string;
   /** Tags (AWS) and labels (GCP) every resource must carry; policy-checked. */
@@ -88,13 +94,24 @@ export interface EdgelogInfraConfig {
     readonly subnetCidr: string;
     readonly kafkaVcpus: number;
     readonly kafkaMemoryGiB: number;
+    /** Must exist in every zone of `zones` (Arm: the release artifact is linux-arm64). */
     readonly machineType: string;
+    /** Boot disk type the machine series supports (C4A: Hyperdisk only). */
+    readonly bootDiskType: string;
+    /**
+     * Public IPv4 of the GCP relays' forwarding rule (`gcp` stack output
+     * `ingest-ip`), the last failover target. Configuration, not a state
+     * lookup: `global` deploys even when the GCP deploy failed.
+     */
+    readonly frontEndAddress?: string;
     readonly minReplicas: number;
     readonly maxReplicas: number;
   };
 }
 
 export const config: EdgelogInfraConfig = {
+  // Every value below that names a zone, a release or an address is a placeholder.
+  profile: 'demo',
   project: 'edgelog',
   environment: 'prod',
   tags: {
@@ -111,7 +128,19 @@ export const config: EdgelogInfraConfig = {
     brokers: [9092, 9094, 9096, 9098],
   },
   edgeCidrs: ['198.51.100.0/24', '203.0.113.0/24'],
-  route53HealthCheckerCidrs: ['15.177.0.0/18'],
+  // ip-ranges.json, service ROUTE53_HEALTHCHECKS (IPv4): the GLOBAL block and
+  // the regional checker ranges (Route 53 probes from several regions at once).
+  route53HealthCheckerCidrs: [
+    '15.177.0.0/18', // GLOBAL
+    '107.23.255.0/26', '54.243.31.192/26', // us-east-1
+    '54.183.255.128/26', '54.241.32.64/26', // us-west-1
+    '54.244.52.192/26', '54.245.168.0/26', // us-west-2
+    '54.228.16.0/26', '176.34.159.192/26', // eu-west-1
+    '54.232.40.64/26', '177.71.207.128/26', // sa-east-1
+    '54.248.220.0/26', '54.250.253.192/26', // ap-northeast-1
+    '54.251.31.128/26', '54.255.254.192/26', // ap-southeast-1
+    '54.252.79.128/26', '54.252.254.192/26', // ap-southeast-2
+  ],
   aws: {
     primary: {
       key: 'primary',
@@ -167,7 +196,11 @@ export const config: EdgelogInfraConfig = {
     // Managed Service for Apache Kafka: 3 vCPU minimum, 1-8 GiB per vCPU.
     kafkaVcpus: 3,
     kafkaMemoryGiB: 12,
-    machineType: 't2a-standard-2',
+    // C4A (Google Axion, Arm) is offered in europe-west1; T2A is not (us-central1, europe-west4, asia-southeast1 only).
+    machineType: 'c4a-standard-2',
+    bootDiskType: 'hyperdisk-balanced',
+    // RFC 5737 placeholder: set to the gcp stack's `ingest-ip` output.
+    frontEndAddress: '192.0.2.10',
     minReplicas: 2,
     maxReplicas: 10,
   },

@@ -14,6 +14,7 @@
 // early if the region we fail over to is itself unhealthy.
 
 import { CloudwatchLogGroup, Construct, FisExperimentTemplate, Fn, IamRole, IamRolePolicy } from '../lib/cdk.ts';
+import { awsProviderIn } from '../lib/aws-providers.ts';
 import { invariant } from '../lib/errors.ts';
 
 export interface DrillTemplateProps {
@@ -58,7 +59,9 @@ export class DrillTemplate extends Construct {
       `stop condition alarm is in ${props.stopConditionAlarm?.region}, the experiment in ${props.region}: FIS only reads alarms in its own region`,
     );
 
-    const logs = new CloudwatchLogGroup(this, 'logs', { region: props.region, name: `/edgelog/fis/${props.name}`, retentionInDays: 90 });
+    const provider = awsProviderIn(this, props.region);
+    const inRegion = provider ? { provider } : {};
+    const logs = new CloudwatchLogGroup(this, 'logs', { ...inRegion, name: `/edgelog/fis/${props.name}`, retentionInDays: 90 });
     this.role = new IamRole(this, 'role', {
       name: `${props.name}-fis`,
       assumeRolePolicy: Fn.jsonencode({
@@ -92,7 +95,7 @@ export class DrillTemplate extends Construct {
     const duration = `PT${minutes}M`;
     const resourceTag = tags.map(([key, value]) => ({ key, value }));
     this.template = new FisExperimentTemplate(this, 'template', {
-      region: props.region,
+      ...inRegion,
       description: `edgelog drill: cut the relays in ${props.region} for ${minutes} min (${action})`,
       roleArn: this.role.arn,
       stopCondition: props.stopConditionAlarm

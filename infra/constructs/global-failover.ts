@@ -24,6 +24,7 @@ import {
   Route53HealthCheck,
   Route53Record,
 } from '../lib/cdk.ts';
+import { awsProviderIn } from '../lib/aws-providers.ts';
 import { invariant } from '../lib/errors.ts';
 
 export interface AwsEntryPoint {
@@ -165,8 +166,9 @@ export class GlobalFailover extends Construct {
       failover('record-secondary', props.recordName, 'SECONDARY', nlb(props.secondary), hcSecondary.id);
     }
 
+    const metricsProvider = awsProviderIn(this, this.metricsRegion);
     this.secondaryUnhealthyAlarm = new CloudwatchMetricAlarm(this, 'secondary-unhealthy', {
-      region: this.metricsRegion,
+      ...(metricsProvider ? { provider: metricsProvider } : {}),
       alarmName: `${props.name}-${props.secondary.key}-unhealthy`,
       alarmDescription: 'The failover target is unhealthy: stop any drill against the primary region.',
       namespace: 'AWS/Route53',

@@ -9,7 +9,6 @@ import {
   AppautoscalingTarget,
   CloudwatchLogGroup,
   Construct,
-  DataAwsSecretsmanagerRandomPassword,
   Fn,
   KmsAlias,
   KmsKey,
@@ -18,6 +17,7 @@ import {
   MskScramSecretAssociation,
   SecretsmanagerSecret,
   SecretsmanagerSecretVersion,
+  TerraformStack,
 } from '../lib/cdk.ts';
 import { invariant } from '../lib/errors.ts';
 
@@ -213,15 +213,17 @@ export class KafkaCluster extends Construct {
           kmsKeyId: this.key.keyId,
           recoveryWindowInDays: 7,
         });
-        const password = new DataAwsSecretsmanagerRandomPassword(this, `scram-${user}-password`, {
-          passwordLength: 32,
-          excludePunctuation: true,
+        // The password is drawn by an ephemeral resource (Terraform >= 1.10) and
+        // written through the write-only attribute (>= 1.11): it is never stored in
+        // a plan or in state. cdktf 0.21 has no ephemeral construct, hence the raw block.
+        const ephemeralName = `${this.node.id}_scram_${user}`.replace(/[^A-Za-z0-9_]/g, '_');
+        TerraformStack.of(this).addOverride(`ephemeral.aws_secretsmanager_random_password.${ephemeralName}`, {
+          password_length: 32,
+          exclude_punctuation: true,
         });
-        // Write-only attribute on the secret; the generated password still sits in the
-        // data source's state, so the runbook rotates it after the first apply.
         versions.push(new SecretsmanagerSecretVersion(this, `scram-${user}-value`, {
           secretId: secret.id,
-          secretStringWo: Fn.jsonencode({ username: user, password: password.randomPassword }),
+          secretStringWo: `\${jsonencode({ username = ${JSON.stringify(user)}, password = ephemeral.aws_secretsmanager_random_password.${ephemeralName}.random_password })}`,
           secretStringWoVersion: 1,
         }));
         return secret.arn;

@@ -6,6 +6,7 @@
 // consumers keep their group offsets thanks to offset sync).
 
 import { Construct, Fn, IamRole, IamRolePolicy, MskClusterPolicy, MskReplicator } from '../lib/cdk.ts';
+import { awsProviderIn } from '../lib/aws-providers.ts';
 import { invariant } from '../lib/errors.ts';
 import type { KafkaCluster } from './kafka-cluster.ts';
 
@@ -57,9 +58,10 @@ export class KafkaReplication extends Construct {
     invariant(props.topics.length > 0, what, 'topics: nothing to replicate');
     invariant(props.name.length >= 1 && props.name.length <= 128, what, 'name: 1-128 characters');
 
-    // The policy lives on the source cluster, in the source region (provider v6 per-resource region).
+    // The policy lives on the source cluster, in the source region (an aliased provider there).
+    const sourceProvider = awsProviderIn(this, source.region);
     new MskClusterPolicy(this, 'source-policy', {
-      region: source.region,
+      ...(sourceProvider ? { provider: sourceProvider } : {}),
       clusterArn: source.cluster.cluster.arn,
       policy: Fn.jsonencode({
         Version: '2012-10-17',
@@ -122,8 +124,9 @@ export class KafkaReplication extends Construct {
       amazonMskCluster: { mskClusterArn: e.cluster.cluster.arn },
       vpcConfig: { subnetIds: [...e.subnetIds], securityGroupsIds: [...e.securityGroupIds] },
     });
+    const targetProvider = awsProviderIn(this, target.region);
     this.replicator = new MskReplicator(this, 'replicator', {
-      region: target.region,
+      ...(targetProvider ? { provider: targetProvider } : {}),
       replicatorName: props.name,
       description: `edgelog ${source.region} -> ${target.region}`,
       serviceExecutionRoleArn: this.role.arn,

@@ -76,7 +76,12 @@ export interface SecondCloudProps {
    */
   readonly machineType?: string;
   /**
-   * Boot image (arm64 for t2a). Ubuntu because its GCE images run cloud-init, which
+   * Boot disk type; must be one the machine series supports (C4A: hyperdisk-balanced only).
+   * @default 'hyperdisk-balanced'
+   */
+  readonly bootDiskType?: string;
+  /**
+   * Boot image (arm64 for c4a). Ubuntu because its GCE images run cloud-init, which
    * executes the `user-data` script once per instance (Debian GCE images only run startup-script).
    * @default 'ubuntu-os-cloud/ubuntu-2404-lts-arm64'
    */
@@ -203,9 +208,9 @@ export class SecondCloud extends Construct {
       project: props.project,
       region: props.region,
       namePrefix: `${props.name}-relay-`,
-      machineType: props.machineType ?? 't2a-standard-2',
+      machineType: props.machineType ?? 'c4a-standard-2',
       tags: [`${props.name}-relay`],
-      disk: [{ sourceImage: props.image ?? 'ubuntu-os-cloud/ubuntu-2404-lts-arm64', boot: true, autoDelete: true, diskSizeGb: 30, diskType: 'pd-balanced' }],
+      disk: [{ sourceImage: props.image ?? 'ubuntu-os-cloud/ubuntu-2404-lts-arm64', boot: true, autoDelete: true, diskSizeGb: 30, diskType: props.bootDiskType ?? 'hyperdisk-balanced' }],
       // No access_config: relays have no public IP; egress goes through Cloud NAT.
       networkInterface: [{ subnetwork: subnet.id }],
       metadata: {

@@ -22,7 +22,8 @@ export {
 } from 'cdktf';
 export type { IAspect } from 'cdktf';
 
-// --- AWS (hashicorp/aws 6.x through @cdktf/provider-aws 21.x) ---
+// --- AWS (hashicorp/aws 5.100.0 through @cdktf/provider-aws 20.1.0, pinned: the provider
+// version a Terraform mirror here can verify; see infra/README.md for moving to 6.x) ---
 export { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 export { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
 export { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
@@ -46,7 +47,6 @@ export { MskReplicator } from '@cdktf/provider-aws/lib/msk-replicator/index.js';
 export { MskScramSecretAssociation } from '@cdktf/provider-aws/lib/msk-scram-secret-association/index.js';
 export { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
 export { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
-export { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password/index.js';
 export { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target/index.js';
 export { AppautoscalingPolicy } from '@cdktf/provider-aws/lib/appautoscaling-policy/index.js';
 export { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';

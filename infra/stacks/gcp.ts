@@ -37,6 +37,7 @@ export class GcpStack extends EdgelogStack {
       kafkaVcpus: g.kafkaVcpus,
       kafkaMemoryGiB: g.kafkaMemoryGiB,
       machineType: g.machineType,
+      bootDiskType: g.bootDiskType,
       minReplicas: g.minReplicas,
       maxReplicas: g.maxReplicas,
     });

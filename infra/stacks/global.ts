@@ -1,13 +1,12 @@
 // Global entry point (Route 53 failover chain + Global Accelerator) and the
 // failover drill template. References the region stacks' NLBs and the GCP
-// stack's address.
+// stack's address (from config).
 
 import type { EdgelogInfraConfig } from '../config.ts';
 import { DrillTemplate } from '../constructs/drill-template.ts';
 import { GlobalFailover } from '../constructs/global-failover.ts';
 import { AwsProvider, Construct, TerraformOutput } from '../lib/cdk.ts';
 import { EdgelogStack } from '../lib/stack.ts';
-import type { GcpStack } from './gcp.ts';
 import { physicalName, policyFor } from './policy.ts';
 import type { RegionStack } from './region.ts';
 
@@ -15,7 +14,6 @@ export interface GlobalStackProps {
   readonly config: EdgelogInfraConfig;
   readonly primary: RegionStack;
   readonly secondary: RegionStack;
-  readonly gcp?: GcpStack;
 }
 
 export class GlobalStack extends EdgelogStack {
@@ -40,7 +38,8 @@ export class GlobalStack extends EdgelogStack {
       standbyRecordName: cfg.dns.standbyRecordName,
       primary: entry(props.primary),
       secondary: entry(props.secondary),
-      ...(props.gcp ? { tertiary: { key: 'gcp', ipAddress: props.gcp.cloud.address.address } } : {}),
+      // The GCP entry point from configuration, not from the gcp stack's state.
+      ...(cfg.gcp.frontEndAddress ? { tertiary: { key: 'gcp', ipAddress: cfg.gcp.frontEndAddress } } : {}),
       forwardPort: cfg.ports.forward,
       healthPort: cfg.ports.health,
     });

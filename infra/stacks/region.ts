@@ -18,6 +18,17 @@ export interface RegionStackProps {
   readonly replicateFrom?: RegionStack;
 }
 
+/** The relay YAML an AWS region's launch template carries (brokers filled in at apply). */
+export function awsRelayConfigYaml(cfg: EdgelogInfraConfig): string {
+  return relayConfigYaml({
+    forwardPort: cfg.ports.forward,
+    healthPort: cfg.ports.health,
+    brokers: KAFKA_BOOTSTRAP_PLACEHOLDER,
+    topic: cfg.kafka.topics[0]!,
+    sasl: 'scram',
+  });
+}
+
 export class RegionStack extends EdgelogStack {
   readonly region: AwsRegionConfig;
   readonly network: Network;
@@ -72,13 +83,7 @@ export class RegionStack extends EdgelogStack {
       healthPort: cfg.ports.health,
       instanceTags: { ...cfg.tags, 'edgelog:role': 'relay', 'edgelog:region-role': key },
       install: cfg.agent,
-      configYaml: relayConfigYaml({
-        forwardPort: cfg.ports.forward,
-        healthPort: cfg.ports.health,
-        brokers: KAFKA_BOOTSTRAP_PLACEHOLDER,
-        topic: cfg.kafka.topics[0],
-        sasl: 'scram',
-      }),
+      configYaml: awsRelayConfigYaml(cfg),
       kafkaBootstrap: this.kafka.bootstrapBrokersScram,
       kafkaClusterArn: this.kafka.cluster.arn,
       instanceType: cfg.relay.instanceType,

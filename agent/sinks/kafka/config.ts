@@ -12,9 +12,10 @@ import {
 import { codecAvailable, type Compression, compressions } from './codecs.ts';
 import { platformaticUnsupported } from './engines/platformatic.ts';
 import { engineNames, type EngineName } from './producer.ts';
+import { oauthTokenProviders, type KafkaOAuthConfig, type OAuthTokenProviderName } from './oauth/index.ts';
 
 export type Acks = 'all' | 'leader' | 'none';
-export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer';
 
 export interface KafkaTlsConfig {
   enabled: boolean;
@@ -32,6 +33,8 @@ export interface KafkaSaslConfig {
   /** Inline (usually `${ENV}`) password; exactly one of password / passwordFile. */
   password?: string;
   passwordFile?: string;
+  /** mechanism oauthbearer: where tokens come from (no username or password then). */
+  oauth?: KafkaOAuthConfig;
 }
 
 export interface KafkaClientRetry {
@@ -133,8 +136,21 @@ export function readTls(raw: unknown, path: string): KafkaTlsConfig | null {
 
 export function readSasl(raw: unknown, path: string): KafkaSaslConfig | null {
   if (raw === undefined || raw === null) return null;
-  const m = readMap(raw, path, ['mechanism', 'username', 'password', 'password_file']);
-  const mechanism = readEnum<SaslMechanism>(m, 'mechanism', path, ['plain', 'scram-sha-256', 'scram-sha-512'], 'scram-sha-512');
+  const m = readMap(raw, path, ['mechanism', 'username', 'password', 'password_file', 'token_provider', 'region', 'metadata_endpoint']);
+  const mechanism = readEnum<SaslMechanism>(m, 'mechanism', path, ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'], 'scram-sha-512');
+  if (mechanism === 'oauthbearer') {
+    for (const k of ['username', 'password', 'password_file']) {
+      if (m[k] !== undefined) throw new ConfigError(join(path, k), 'nothing with mechanism oauthbearer (tokens come from token_provider)');
+    }
+    const provider = readEnum<OAuthTokenProviderName>(m, 'token_provider', path, oauthTokenProviders, undefined as unknown as OAuthTokenProviderName);
+    if (!provider) throw new ConfigError(join(path, 'token_provider'), `one of ${oauthTokenProviders.join(', ')}`);
+    const region = readOptString(m, 'region', path);
+    const metadataEndpoint = readOptString(m, 'metadata_endpoint', path);
+    return { mechanism, username: '', oauth: { provider, ...(region ? { region } : {}), ...(metadataEndpoint ? { metadataEndpoint } : {}) } };
+  }
+  for (const k of ['token_provider', 'region', 'metadata_endpoint']) {
+    if (m[k] !== undefined) throw new ConfigError(join(path, k), 'only with mechanism oauthbearer');
+  }
   const username = readString(m, 'username', path);
   if (username === '') throw new ConfigError(join(path, 'username'), 'a non-empty user name');
   const password = readOptString(m, 'password', path);

@@ -10,7 +10,7 @@ import type { KafkaSinkConfig } from '../config.ts';
 import { mapKafkaError, type MappedError } from '../errors.ts';
 import { acksValue, type EngineHooks, type ProduceOptions, type ProducerEngine, type ProducerMessage, type TopicLeaders } from '../producer.ts';
 import { filterKafkajsTimerWarning } from '../warnings.ts';
-import { saslCredentials, tlsOptions } from './security.ts';
+import { saslCredentials, saslTokenProvider, tlsOptions } from './security.ts';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
 
@@ -28,7 +28,8 @@ export class KafkajsEngine implements ProducerEngine {
     filterKafkajsTimerWarning();
     this.cfg = cfg;
     this.hooks = hooks;
-    const sasl = saslCredentials(cfg);
+    const token = saslTokenProvider(cfg);
+    const sasl = token ? { mechanism: 'oauthbearer' as const, oauthBearerProvider: async () => ({ value: await token() }) } : saslCredentials(cfg);
     const base = {
       brokers: cfg.brokers,
       clientId: cfg.clientId,

@@ -31,7 +31,7 @@ import type { Compression } from '../codecs.ts';
 import type { KafkaSinkConfig, SaslMechanism } from '../config.ts';
 import { mapPlatformaticError, type MappedError } from '../errors.ts';
 import { acksValue, type EngineHooks, type ProduceOptions, type ProducerEngine, type ProducerMessage, type TopicLeaders } from '../producer.ts';
-import { saslCredentials, tlsOptions } from './security.ts';
+import { saslCredentials, saslTokenProvider, tlsOptions } from './security.ts';
 
 type PltModule = typeof import('@platformatic/kafka');
 
@@ -50,7 +50,7 @@ export function loadPlatformatic(): PltModule | string {
   return lib;
 }
 
-const saslNames: Record<SaslMechanism, string> = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' };
+const saslNames: Record<SaslMechanism, string> = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512', oauthbearer: 'OAUTHBEARER' };
 
 /**
  * Options this engine cannot honour on this host, as { key, expected } for a
@@ -108,6 +108,7 @@ export class PlatformaticEngine implements ProducerEngine {
     this.cfg = cfg;
     this.hooks = hooks;
     const sasl = saslCredentials(cfg);
+    const token = saslTokenProvider(cfg);
     const { initialBackoffMs, maxBackoffMs } = cfg.clientRetry;
     this.base = {
       clientId: cfg.clientId,
@@ -116,7 +117,9 @@ export class PlatformaticEngine implements ProducerEngine {
       requestTimeout: cfg.requestTimeoutMs,
       timeout: cfg.requestTimeoutMs,
       tls: tlsOptions(cfg),
-      sasl: sasl ? { mechanism: saslNames[sasl.mechanism], username: sasl.username, password: sasl.password } : undefined,
+      sasl: token
+        ? { mechanism: 'OAUTHBEARER', token }
+        : sasl ? { mechanism: saslNames[sasl.mechanism], username: sasl.username, password: sasl.password } : undefined,
       // Exponential backoff, as kafkajs's initialRetryTime/maxRetryTime (without its jitter).
       retryDelay: (_c: unknown, _op: string, attempt: number) => Math.min(maxBackoffMs, initialBackoffMs * 2 ** Math.max(0, attempt - 1)),
       autocreateTopics: true, // as kafkajs's allowAutoTopicCreation in the kafkajs engine
