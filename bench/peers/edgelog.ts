@@ -1,7 +1,8 @@
 // edgelog itself: `edgelog run --config` as a child (through
 // edgelog-entry.ts), file source -> otlp_proto -> kafka with lz4. Delivery
-// is read from its own metrics (one Kafka message carries many records):
-// records acknowledged by Kafka (edgelog_component_sent_records_total).
+// is polled from its own metrics (one Kafka message carries many records):
+// records acknowledged by Kafka (edgelog_component_sent_records_total); the
+// runner recounts them from Kafka after the run, as it does for every tool.
 
 import { fork } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -47,6 +48,9 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
     encoding: `otlp_proto LogsData batches, ${v.compression}`,
     // Each poll renders the agent's /metrics (CPU inside the agent): 100 ms keeps that under 1%.
     pollMs: 100,
+    batched: true,
+    // Acknowledged only once Kafka has the record; the checkpoint follows the acknowledgements.
+    atLeastOnce: true,
     async ensureInstalled() {
       if (!existsSync(join(repoRoot, 'node_modules/kafkajs'))) throw new Error('npm dependencies missing: run bash .ci/setup.sh');
     },
