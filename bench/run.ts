@@ -31,7 +31,7 @@ const argv = process.argv.slice(2);
 const flag = (k: string) => argv.includes(k);
 const opt = (k: string): string | undefined => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
 if (flag('--help')) {
-  console.log('usage: node bench/run.ts [--quick] [--only edgelog,edgelog-worker,edgelog-kafkajs,rsyslog,syslog-ng,kcat,otelcol,otelcol-persistent,edgelog-zstd] [--workloads json-200b,json-1kb,loghub] [--reps N] [--latency-seconds N] [--no-latency] [--no-profile] [--no-engines] [--out DIR]');
+  console.log('usage: node bench/run.ts [--quick] [--only edgelog,edgelog-worker,edgelog-kafkajs,rsyslog,syslog-ng,kcat,otelcol,otelcol-persistent,edgelog-zstd] [--workloads json-200b,json-1kb,loghub] [--reps N] [--lines N] [--latency-seconds N] [--no-latency] [--no-profile] [--no-engines] [--out DIR]');
   process.exit(0);
 }
 const quick = flag('--quick');
@@ -71,7 +71,9 @@ const allPeers: Peer[] = [
   edgelogPeer({ name: 'edgelog-zstd', compression: 'zstd' }),
 ];
 const peers = allPeers.filter((p) => (only ? only.includes(p.name) : !optIn.includes(p.name)));
-const wls = workloads(quick).filter((w) => !onlyWl || onlyWl.includes(w.name));
+// --lines N: every selected workload at N lines (a shorter run than the default sizes; say so beside its figures).
+const linesOverride = opt('--lines') ? Number(opt('--lines')) : undefined;
+const wls = workloads(quick).filter((w) => !onlyWl || onlyWl.includes(w.name)).map((w) => (linesOverride ? { ...w, lines: linesOverride } : w));
 
 async function main(): Promise<number> {
   const res: BenchResults = {

@@ -24,6 +24,8 @@ export interface EdgelogVariant {
   sinkExtra?: string;
   /** agent.worker_threads (unset: the product's default, auto). */
   workerThreads?: number;
+  /** Another checkout of the repository to run (bench/idle-rss.ts: the code before a change); default this one. */
+  root?: string;
 }
 
 function config(o: PeerRunOptions, v: EdgelogVariant): string {
@@ -74,7 +76,7 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       const args = ['run', '--config', conf, '--listen', '127.0.0.1:0'];
       await nodeBinaryReady();
       const outFd = openSync(join(o.dir, 'edgelog.out'), 'a');
-      const child = fork(entry, args, {
+      const child = fork(v.root ? join(v.root, 'bench/peers/edgelog-entry.ts') : entry, args, {
         execArgv, stdio: ['ignore', outFd, outFd, 'ipc'],
         env: { ...process.env, EDGELOG_BENCH_GC_FILE: gcFile },
       });
