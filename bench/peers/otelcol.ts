@@ -104,7 +104,9 @@ export function otelcolPeer(variant: { name: string; persistent: boolean }): Pee
       if (!existsSync(binary)) throw new Error(`otelcol-build.sh printed no binary (${binary})`);
     },
     version() {
-      try { return execFileSync(binary!, ['--version'], { encoding: 'utf8' }).trim() + (variant.persistent ? ' (file_storage queue)' : ' (defaults)'); } catch { return 'otelcol'; }
+      // The built distribution has no version of its own: name the builder release and its components.
+      const v = /otelcol\/([^/]+)\//.exec(binary ?? '')?.[1] ?? '?';
+      return `OpenTelemetry Collector ${v} (ocb build: filelog, batch, kafka, file_storage)${variant.persistent ? ', file_storage sending queue and filelog offsets' : ', defaults (in-memory queue)'}`;
     },
     async start(o): Promise<PeerProcess> {
       const port = await freePort();
