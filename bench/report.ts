@@ -20,6 +20,8 @@ export interface BenchResults {
   machine: Machine;
   versions: Record<string, string>;
   encodings: Record<string, string>;
+  /** Per tool: does its configuration deliver at least once across a crash of the tool. */
+  at_least_once: Record<string, boolean>;
   workloads: Array<{ name: string; title: string; lines: number; bytes: number; avg_line_bytes: number; source: string }>;
   tools: string[];
   skipped: Record<string, string>;
@@ -32,7 +34,7 @@ export interface BenchResults {
 
 export const TARGETS = { events_per_s: 150_000, vs_rsyslog: 1.5, p99_ms: 40, rss_mb: 200, gc_p99_ms: 3 };
 
-const colors: Record<string, string> = { edgelog: '#1f77b4', rsyslog: '#ff7f0e', 'syslog-ng': '#2ca02c', kcat: '#7f7f7f' };
+const colors: Record<string, string> = { edgelog: '#1f77b4', rsyslog: '#ff7f0e', 'syslog-ng': '#2ca02c', kcat: '#7f7f7f', otelcol: '#d62728', 'otelcol-persistent': '#ff9896' };
 const colorOf = (t: string, i: number) => colors[t] ?? ['#9467bd', '#8c564b', '#e377c2', '#17becf'][i % 4]!;
 
 const n0 = (v: number | undefined, d = 0) => (v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
@@ -46,6 +48,8 @@ function flat(c: Cell): Record<string, number | number[] | string | null> {
     events_per_s: r(s?.events_per_s, 0), mb_per_s: r(s?.mb_per_s), p50_ms: r(l?.p50_ms), p99_ms: r(l?.p99_ms), p999_ms: r(l?.p999_ms),
     cpu_s_per_gb: r(s?.cpu_s_per_gb), rss_mb: r(s?.rss_mb, 1), gc_p99_ms: r(s?.gc_p99_ms, 3), gc_worker_p99_ms: r(s?.gc_worker_p99_ms, 3),
     broker_cpu_s_per_gb: r(s?.broker_cpu_s_per_gb), latency_rate_events_per_s: r(l?.rate, 0),
+    kafka_records_per_s: r(s?.kafka_records_per_s, 0), kafka_records: s?.kafka_records ?? null, kafka_messages: s?.kafka_messages ?? null,
+    startup_s: r(s?.startup_s, 3), window_s: r(s?.window_s, 2),
     runs_events_per_s: s?.runs_events_per_s ?? null,
     latency_received: l?.received ?? null, latency_written: l?.written ?? null, ...(c.error ? { error: c.error } : {}),
   };
@@ -53,18 +57,35 @@ function flat(c: Cell): Record<string, number | number[] | string | null> {
 
 export function tableFor(res: BenchResults, wl: string): string {
   const rows: string[] = [];
-  rows.push('| tool | events/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU s/GB | peak RSS MB | GC p99 ms (main / worker) | vs rsyslog | vs kcat |');
-  rows.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  rows.push('| tool | at least once | events/s | Kafka records/s | MB/s | startup s | p50 ms | p99 ms | p99.9 ms | CPU s/GB | broker CPU s/GB | peak RSS MB | GC p99 ms (main / worker) | window s | vs rsyslog | vs otelcol |');
+  rows.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const rs = res.results.rsyslog?.[wl]?.saturation?.events_per_s;
-  const kc = res.results.kcat?.[wl]?.saturation?.events_per_s;
+  const oc = res.results.otelcol?.[wl]?.saturation?.events_per_s;
   for (const t of res.tools) {
     const c = res.results[t]?.[wl];
     if (!c) continue;
-    if (c.error && !c.saturation) { rows.push(`| ${t} | failed: ${c.error.split('\n')[0]!.slice(0, 120)} | | | | | | | | | |`); continue; }
+    const alo = res.at_least_once?.[t] ? 'yes' : 'no';
+    if (c.error && !c.saturation) { rows.push(`| ${t} | ${alo} | failed: ${c.error.split('\n')[0]!.slice(0, 120)} | | | | | | | | | | | | | |`); continue; }
     const s = c.saturation, l = c.latency;
-    rows.push(`| ${t} | ${n0(s?.events_per_s)} | ${n0(s?.mb_per_s, 1)} | ${n0(l?.p50_ms, 1)} | ${n0(l?.p99_ms, 1)} | ${n0(l?.p999_ms, 1)} | ${n0(s?.cpu_s_per_gb, 1)} | ${n0(s?.rss_mb, 0)} | ${s?.gc_p99_ms !== undefined ? n0(s.gc_p99_ms, 2) + (s.gc_worker_p99_ms !== undefined ? ` / ${n0(s.gc_worker_p99_ms, 2)}` : '') : '–'} | ${t === 'rsyslog' ? '1.00x' : ratio(s?.events_per_s, rs)} | ${t === 'kcat' ? '1.00x' : ratio(s?.events_per_s, kc)} |`);
+    rows.push(`| ${t} | ${alo} | ${n0(s?.events_per_s)} | ${n0(s?.kafka_records_per_s)} | ${n0(s?.mb_per_s, 1)} | ${n0(s?.startup_s, 2)} | ${n0(l?.p50_ms, 1)} | ${n0(l?.p99_ms, 1)} | ${n0(l?.p999_ms, 1)} | ${n0(s?.cpu_s_per_gb, 1)} | ${n0(s?.broker_cpu_s_per_gb, 1)} | ${n0(s?.rss_mb, 0)} | ${s?.gc_p99_ms !== undefined ? n0(s.gc_p99_ms, 2) + (s.gc_worker_p99_ms !== undefined ? ` / ${n0(s.gc_worker_p99_ms, 2)}` : '') : '–'} | ${n0(s?.window_s, 1)} | ${t === 'rsyslog' ? '1.00x' : ratio(s?.events_per_s, rs)} | ${t === 'otelcol' ? '1.00x' : ratio(s?.events_per_s, oc)} |`);
   }
   return rows.join('\n');
+}
+
+/** Issue 15's targets against the OpenTelemetry Collector, per workload the run measured. */
+function collectorTargets(res: BenchResults): string {
+  const rows = ['| workload | edgelog events/s vs otelcol (>= 1.25x) | vs otelcol-persistent (>= 2.5x) | peak RSS MB (<= 120) | GC p99 ms (<= 2) | CPU s/GB edgelog / otelcol (lower) |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
+  let any = false;
+  for (const w of res.workloads) {
+    const e = res.results.edgelog?.[w.name]?.saturation;
+    if (!e) continue;
+    any = true;
+    const o = res.results.otelcol?.[w.name]?.saturation, op = res.results['otelcol-persistent']?.[w.name]?.saturation;
+    const mark = (ok: boolean | null) => (ok === null ? '' : ok ? ' met' : ' **missed**');
+    const r1 = o ? e.events_per_s / o.events_per_s : null, r2 = op ? e.events_per_s / op.events_per_s : null;
+    rows.push(`| ${w.name} | ${r1 === null ? '–' : `${r1.toFixed(2)}x${mark(r1 >= 1.25)}`} | ${r2 === null ? '–' : `${r2.toFixed(2)}x${mark(r2 >= 2.5)}`} | ${n0(e.rss_mb)}${mark(e.rss_mb <= 120)} | ${e.gc_p99_ms === undefined ? '–' : `${n0(e.gc_p99_ms, 2)}${mark(e.gc_p99_ms <= 2)}`} | ${n0(e.cpu_s_per_gb, 1)} / ${n0(o?.cpu_s_per_gb, 1)}${o ? mark(e.cpu_s_per_gb < o.cpu_s_per_gb) : ''} |`);
+  }
+  return any ? rows.join('\n') : '_edgelog did not run: no target check._';
 }
 
 function targetsSection(res: BenchResults): string {
@@ -137,6 +158,10 @@ export function renderMarkdown(res: BenchResults): string {
   out.push('');
   out.push(targetsSection(res));
   out.push('');
+  out.push('## Issue 15 targets (edgelog default vs the OpenTelemetry Collector, same run)');
+  out.push('');
+  out.push(collectorTargets(res));
+  out.push('');
   for (const w of res.workloads) {
     out.push(`## ${w.title} (\`${w.name}\`)`);
     out.push('');
@@ -150,8 +175,8 @@ export function renderMarkdown(res: BenchResults): string {
     if (spread.length) out.push(`Saturation events/s of each repetition (median reported): ${spread.join('; ')}.`);
     const ld = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s ? `${t} ${s.load[0].toFixed(1)}→${s.load[1].toFixed(1)}` : null; }).filter(Boolean);
     if (ld.length) out.push(`1-minute load average at start→end of each saturation run (2 cores; above ~3 means other work competed for the CPU): ${ld.join(', ')}.`);
-    const bro = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s ? `${t} ${n0(s.broker_cpu_s_per_gb, 1)}` : null; }).filter(Boolean);
-    if (bro.length) out.push(`Broker CPU s/GB of input during each saturation window: ${bro.join(', ')}.`);
+    const cnt = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s ? `${t} ${n0(s.kafka_records)} in ${n0(s.kafka_messages)} messages` : null; }).filter(Boolean);
+    if (cnt.length) out.push(`Records counted in Kafka after the reported run (every tool read back alike): ${cnt.join('; ')}.`);
     out.push('');
   }
   out.push('![chart](chart.svg)');
@@ -169,7 +194,7 @@ export function renderMarkdown(res: BenchResults): string {
   const m = res.machine;
   out.push(`- nproc ${m.nproc}, memory ${m.memory_gb.toFixed(1)} GB, kernel ${m.kernel}, CPU ${m.cpu_model}`);
   out.push(`- Node ${m.node}; broker ${m.broker}`);
-  for (const [t, v] of Object.entries(res.versions)) out.push(`- ${t}: ${v} — ${res.encodings[t] ?? ''}`);
+  for (const [t, v] of Object.entries(res.versions)) out.push(`- ${t}: ${v} — ${res.encodings[t] ?? ''}; at least once: ${res.at_least_once?.[t] ? 'yes' : 'no'}`);
   for (const [t, why] of Object.entries(res.skipped)) out.push(`- ${t}: **skipped** (${why})`);
   out.push('');
   out.push('## Method');
@@ -215,7 +240,7 @@ export function writeResults(dir: string, res: BenchResults): void {
   }
   const json = {
     generated_at: res.generated_at, quick: res.quick, duration_s: Math.round(res.duration_s), command: res.command,
-    machine: res.machine, versions: res.versions, workloads: res.workloads, targets: TARGETS, skipped: res.skipped,
+    machine: res.machine, versions: res.versions, at_least_once: res.at_least_once, workloads: res.workloads, targets: TARGETS, skipped: res.skipped,
     tools,
     // Everything measured, minus the configs (they are in results.md).
     raw: JSON.parse(JSON.stringify(res.results, (k, v) => (k === 'config' ? undefined : v))),

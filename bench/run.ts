@@ -19,6 +19,7 @@ import { edgelogPeer } from './peers/edgelog.ts';
 import { rsyslog } from './peers/rsyslog.ts';
 import { syslogNg } from './peers/syslog-ng.ts';
 import { kcat } from './peers/kcat.ts';
+import { otelcolPeer } from './peers/otelcol.ts';
 import type { Peer } from './peers/types.ts';
 import { latency, saturation, type SaturationResult, type ScenarioContext } from './scenarios.ts';
 import { summarizeProfiles } from './profile.ts';
@@ -30,7 +31,7 @@ const argv = process.argv.slice(2);
 const flag = (k: string) => argv.includes(k);
 const opt = (k: string): string | undefined => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
 if (flag('--help')) {
-  console.log('usage: node bench/run.ts [--quick] [--only edgelog,edgelog-worker,edgelog-kafkajs,rsyslog,syslog-ng,kcat,edgelog-zstd] [--workloads json-200b,json-1kb,loghub] [--reps N] [--latency-seconds N] [--no-latency] [--no-profile] [--no-engines] [--out DIR]');
+  console.log('usage: node bench/run.ts [--quick] [--only edgelog,edgelog-worker,edgelog-kafkajs,rsyslog,syslog-ng,kcat,otelcol,otelcol-persistent,edgelog-zstd] [--workloads json-200b,json-1kb,loghub] [--reps N] [--lines N] [--latency-seconds N] [--no-latency] [--no-profile] [--no-engines] [--out DIR]');
   process.exit(0);
 }
 const quick = flag('--quick');
@@ -41,6 +42,13 @@ const outDir = opt('--out') ?? join(repoRoot, 'bench/results');
 const reps = Number(opt('--reps') ?? (quick ? 1 : 3));
 /** Lines/s above which the latency writer, not the tool, becomes the limit on two cores. */
 const LATENCY_RATE_CAP = 150_000;
+
+/** Fisher-Yates on a copy. */
+function shuffled<T>(xs: readonly T[]): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) { const j = Math.floor(Math.random() * (i + 1)); [a[i], a[j]] = [a[j]!, a[i]!]; }
+  return a;
+}
 
 const started = performance.now();
 const log = (s: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${s}`);
@@ -56,10 +64,16 @@ const allPeers: Peer[] = [
   edgelogPeer({ name: 'edgelog-worker', compression: 'lz4', workerThreads: 1 }),
   edgelogPeer({ name: 'edgelog-kafkajs', compression: 'lz4', sinkExtra: '    engine: kafkajs\n' }),
   rsyslog, syslogNg, kcat,
+  // The OpenTelemetry Collector writes the same OTLP messages: its defaults
+  // (in-memory queue) and its at-least-once configuration (file_storage).
+  otelcolPeer({ name: 'otelcol', persistent: false }),
+  otelcolPeer({ name: 'otelcol-persistent', persistent: true }),
   edgelogPeer({ name: 'edgelog-zstd', compression: 'zstd' }),
 ];
 const peers = allPeers.filter((p) => (only ? only.includes(p.name) : !optIn.includes(p.name)));
-const wls = workloads(quick).filter((w) => !onlyWl || onlyWl.includes(w.name));
+// --lines N: every selected workload at N lines (a shorter run than the default sizes; say so beside its figures).
+const linesOverride = opt('--lines') ? Number(opt('--lines')) : undefined;
+const wls = workloads(quick).filter((w) => !onlyWl || onlyWl.includes(w.name)).map((w) => (linesOverride ? { ...w, lines: linesOverride } : w));
 
 async function main(): Promise<number> {
   const res: BenchResults = {
@@ -69,13 +83,16 @@ async function main(): Promise<number> {
       nproc: availableParallelism(), memory_gb: totalmem() / 2 ** 30, kernel: release(), cpu_model: cpus()[0]?.model ?? 'unknown',
       node: process.version, broker: 'unknown',
     },
-    versions: {}, encodings: {}, workloads: [], tools: [], skipped: {}, results: {}, latency_seconds: latencySeconds,
+    versions: {}, encodings: {}, at_least_once: {}, workloads: [], tools: [], skipped: {}, results: {}, latency_seconds: latencySeconds,
     notes: [
       'Saturation: the workload file is complete before the tool starts; the run ends when every line is in Kafka. Throughput = records after the first Kafka message / (broker LogAppendTime of the last message - that of the first), i.e. the steady rate with the tool\'s start-up excluded; `events_per_s_wall` in latest.json counts from the spawn of the tool instead (edgelog pays ~0.5-1 s of Node start-up there).',
-      'Delivered: for the raw-line tools, the topic end offset (one line per message) via a Kafka admin ListOffsets; for edgelog (one OTLP LogsData with many records per message), its own `edgelog_component_sent_records_total` (records acknowledged by Kafka).',
-      'CPU s/GB: utime+stime from /proc/<pid>/stat between the first poll that sees a record in Kafka and the poll that sees the last (every 50 ms; edgelog 100 ms, as each poll renders its /metrics), per GB (1e9 B) of input lines; kcat runs under `bash -c \'kcat ...; times\'` and its exact total comes from `times`. The broker\'s CPU is not included (reported separately below each table).',
+      'Delivered, counted alike for every tool: after the tool stopped, the runner reads its topic back: the raw-line tools write one line per message (the topic end offset), edgelog and the OTel Collector write OTLP LogsData with many records per message, decoded record by record. A run with fewer records than lines fails. While the run is in progress, its end is detected from the end offset (raw-line tools), `edgelog_component_sent_records_total` (edgelog) and `otelcol_exporter_sent_log_records` (collector).',
+      'Kafka records/s: Kafka messages per second over the same window; edgelog and the collector pack hundreds to thousands of lines into one message, the raw-line tools one line each, so lines/s (events/s) compares delivery and Kafka records/s shows the broker\'s work. Broker CPU s/GB: the broker JVM\'s utime+stime over the same window per GB of input.',
+      'CPU s/GB: utime+stime from /proc/<pid>/stat (and children for wrappers) between the first poll that sees a record in Kafka and the poll that sees the last (every 50 ms; edgelog and the collector 100 ms, as each poll renders their /metrics), per GB (1e9 B) of input lines; the same window for every tool, kcat included (its start-up is not counted). The broker\'s CPU is not included (its own column).',
+      'Startup: seconds from the spawn of the tool to the broker\'s LogAppendTime of its first record (process start, config, connection, first batch acknowledged).',
+      'At least once: whether the configuration keeps every line it took until Kafka acknowledged it across a crash of the tool (edgelog: checkpoints follow acknowledgements; otelcol-persistent: file_storage for the sending queue and the filelog offsets). rsyslog (in-memory FixedArray queues), syslog-ng (no disk buffer), otelcol (in-memory queue) and kcat (no checkpoint) are not.',
       'Peak RSS: max of VmHWM/VmRSS from /proc/<pid>/status sampled every 50 ms (kcat: plus its 3 MB bash wrapper).',
-      'Saturation runs are repeated (3 times; --quick once) with the tools interleaved, and the median run (by events/s) is reported with all its figures; every run\'s events/s is in latest.json (`runs_events_per_s`).',
+      'Saturation runs are repeated (3 times; --quick once) with the tools interleaved in a new random order each repetition, and the median run (by events/s) is reported with all its figures; every run\'s events/s is in latest.json (`runs_events_per_s`).',
       'Latency: at min(half of the tool\'s median saturation rate, 150,000 lines/s): above that the writer process itself needs most of a core of the two. A separate writer process appends lines carrying their write time (ms, performance.timeOrigin + now) in 5 ms ticks; topics use message.timestamp.type=LogAppendTime, so the broker stamps arrival; latency = arrival - write time for every line read back (edgelog: each record of each decoded OTLP message). kcat reads a FIFO the writer appends to (`-l FIFO`).',
       'GC p99 (edgelog): every GC pause seen by a perf_hooks observer in the agent process during the saturation run (also exported as edgelog_runtime_gc_pause_seconds).',
       'Peers use their defaults except: lz4 and acks=all (like edgelog), rsyslog main/action queues FixedArray 100k with dequeue batches of 1024 and imfile in inotify mode, syslog-ng follow-freq(0.1) (default 1 s would add up to a second of latency) and flow-control.',
@@ -90,6 +107,7 @@ async function main(): Promise<number> {
         await p.ensureInstalled(log);
         res.versions[p.name] = p.version();
         res.encodings[p.name] = p.encoding;
+        res.at_least_once[p.name] = p.atLeastOnce === true;
         res.tools.push(p.name);
         res.results[p.name] = {};
         log(`${p.name}: ${res.versions[p.name]}`);
@@ -128,18 +146,21 @@ async function main(): Promise<number> {
     // --- runs -----------------------------------------------------------------------
     for (let wi = 0; wi < wls.length; wi++) {
       const w = wls[wi]!, f = files[wi]!;
-      // Saturation `reps` times, tools interleaved (a burst of other work on
-      // the machine then hits every tool alike); the median run is reported.
+      // Saturation `reps` times, tools interleaved in a new random order each
+      // repetition (a burst of other work on the machine, or a broker that
+      // warms up, then favours no tool); the median run is reported.
       const runs = new Map<string, SaturationResult[]>();
       for (let rep = 0; rep < reps; rep++) {
-        for (const p of runnable) {
+        const order = shuffled(runnable);
+        log(`${w.name}: repetition ${rep + 1}/${reps}, order ${order.map((p) => p.name).join(', ')}`);
+        for (const p of order) {
           const cell = (res.results[p.name]![w.name] ??= {});
           try {
             log(`${w.name} / ${p.name}: saturation ${rep + 1}/${reps} (${f.lines} lines)`);
             const s = await saturation(ctx, p, w, f);
             if (!runs.has(p.name)) runs.set(p.name, []);
             runs.get(p.name)!.push(s);
-            log(`  ${Math.round(s.events_per_s).toLocaleString('en-US')} events/s, ${s.mb_per_s.toFixed(1)} MB/s, ${s.cpu_s_per_gb.toFixed(1)} CPU s/GB, RSS ${s.rss_mb.toFixed(0)} MB${s.gc_p99_ms !== undefined ? `, GC p99 ${s.gc_p99_ms.toFixed(2)} ms` : ''}, load ${s.load[0]}`);
+            log(`  ${Math.round(s.events_per_s).toLocaleString('en-US')} events/s, ${Math.round(s.kafka_records_per_s).toLocaleString('en-US')} Kafka records/s, window ${s.window_s.toFixed(1)} s, startup ${s.startup_s.toFixed(2)} s, ${s.mb_per_s.toFixed(1)} MB/s, ${s.cpu_s_per_gb.toFixed(1)} CPU s/GB, RSS ${s.rss_mb.toFixed(0)} MB${s.gc_p99_ms !== undefined ? `, GC p99 ${s.gc_p99_ms.toFixed(2)} ms` : ''}, load ${s.load[0]}`);
           } catch (err) {
             cell.error = (err as Error).message;
             log(`  FAILED: ${cell.error.split('\n')[0]}`);

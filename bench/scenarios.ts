@@ -31,6 +31,14 @@ export interface SaturationResult {
   runs_events_per_s?: number[];
   /** 'broker': first/last message LogAppendTime; 'poll': the runner's polls (kcat consumer missing). */
   rate_source: string;
+  /** Records counted in the topic after the run (OTLP messages decoded record by record); the same count for every tool. */
+  kafka_records: number;
+  /** Kafka messages in the topic (edgelog and the collector pack many records into one). */
+  kafka_messages: number;
+  /** Kafka messages per second over the same window as events_per_s. */
+  kafka_records_per_s: number;
+  /** Seconds from the spawn of the tool to the broker's LogAppendTime of its first record. */
+  startup_s: number;
   cpu_s: number;
   cpu_s_per_gb: number;
   /** Broker JVM CPU per GB of input over the same window. */
@@ -101,10 +109,19 @@ export async function saturation(ctx: ScenarioContext, peer: Peer, wl: Workload,
     sampler.stop();
     await p.stop();
   }
+  // The end condition above is each tool's own view (its metrics or the end
+  // offset); what counts is what is in Kafka, read back the same way for
+  // every tool once it stopped.
+  const kafkaMessages = await ctx.kafka.endOffset(topic);
+  let kafkaRecords = kafkaMessages;
+  if (peer.batched) {
+    let seen = 0;
+    kafkaRecords = 0;
+    await ctx.kafka.consume(topic, (v) => { seen++; kafkaRecords += peer.writeTimes(v).length; }, () => seen >= kafkaMessages, { idleMs: 10_000 });
+  }
+  if (kafkaRecords < wf.lines) throw new Error(`${peer.name}: ${kafkaRecords} of ${wf.lines} records in Kafka after the run (${kafkaMessages} messages)`);
   const avg = wf.bytes / wf.lines;
-  // kcat exits by itself: its wrapper's `times` is exact for the whole run (start-up is negligible).
-  const finalCpu = p.finalCpu?.() ?? null;
-  const windowLines = finalCpu !== null ? wf.lines : wf.lines - n0;
+  const windowLines = wf.lines - n0;
   // Throughput from the broker's own clock: LogAppendTime of the first and
   // the last message, records after the first message over that span. Exact
   // to a millisecond whatever the polling interval (short runs need it).
@@ -114,20 +131,29 @@ export async function saturation(ctx: ScenarioContext, peer: Peer, wl: Workload,
   let rate = (wf.lines - n0) / Math.max(windowS, 1e-3);
   let rateSource = 'poll';
   let wall = wf.lines / ((tEnd - tSpawn) / 1000);
+  let msgRate = (kafkaMessages - 1) / Math.max(windowS, 1e-3);
+  let startup = (t0 - tSpawn) / 1000;
   if (first && last && last.ts > first.ts) {
     const firstRecords = Math.max(1, peer.writeTimes(first.value).length);
     windowS = (last.ts - first.ts) / 1000;
     rate = (wf.lines - firstRecords) / windowS;
+    msgRate = (kafkaMessages - 1) / windowS;
     rateSource = 'broker';
     wall = wf.lines / ((last.ts - spawnEpochMs) / 1000);
+    startup = (first.ts - spawnEpochMs) / 1000;
   }
-  const cpu = finalCpu ?? (cpuEnd - cpu0);
+  // Every tool, kcat included, over the same window: the first poll that saw a record to the poll that saw the last.
+  const cpu = cpuEnd - cpu0;
   const gc = gcPauses(dir);
   const res: SaturationResult = {
     events_per_s: rate,
     mb_per_s: (rate * avg) / 1e6,
     events_per_s_wall: wall,
     rate_source: rateSource,
+    kafka_records: kafkaRecords,
+    kafka_messages: kafkaMessages,
+    kafka_records_per_s: msgRate,
+    startup_s: startup,
     cpu_s: cpu,
     cpu_s_per_gb: cpu / ((windowLines * avg) / 1e9),
     broker_cpu_s_per_gb: (bEnd - b0) / (((wf.lines - n0) * avg) / 1e9),

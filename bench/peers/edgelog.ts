@@ -1,7 +1,8 @@
 // edgelog itself: `edgelog run --config` as a child (through
 // edgelog-entry.ts), file source -> otlp_proto -> kafka with lz4. Delivery
-// is read from its own metrics (one Kafka message carries many records):
-// records acknowledged by Kafka (edgelog_component_sent_records_total).
+// is polled from its own metrics (one Kafka message carries many records):
+// records acknowledged by Kafka (edgelog_component_sent_records_total); the
+// runner recounts them from Kafka after the run, as it does for every tool.
 
 import { fork } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,8 @@ export interface EdgelogVariant {
   sinkExtra?: string;
   /** agent.worker_threads (unset: the product's default, auto). */
   workerThreads?: number;
+  /** Another checkout of the repository to run (bench/idle-rss.ts: the code before a change); default this one. */
+  root?: string;
 }
 
 function config(o: PeerRunOptions, v: EdgelogVariant): string {
@@ -47,12 +50,15 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
     encoding: `otlp_proto LogsData batches, ${v.compression}`,
     // Each poll renders the agent's /metrics (CPU inside the agent): 100 ms keeps that under 1%.
     pollMs: 100,
+    batched: true,
+    // Acknowledged only once Kafka has the record; the checkpoint follows the acknowledgements.
+    atLeastOnce: true,
     async ensureInstalled() {
       if (!existsSync(join(repoRoot, 'node_modules/kafkajs'))) throw new Error('npm dependencies missing: run bash .ci/setup.sh');
     },
     version() {
       let rev = '';
-      try { rev = ` @ ${sh('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD']).trim()}`; } catch { /* not a git checkout */ }
+      try { rev = ` @ ${v.root ? `${v.name.split('@')[1] ?? 'another tree'}` : sh('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD']).trim()}`; } catch { /* not a git checkout */ }
       // The sink's engine: the product default unless the variant names one.
       const engine = v.sinkExtra?.includes('engine: kafkajs') ? 'kafkajs' : '@platformatic/kafka';
       try { return `edgelog ${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}${rev} (node ${process.version}, ${engine} ${JSON.parse(readFileSync(join(repoRoot, 'node_modules', engine, 'package.json'), 'utf8')).version}${v.workerThreads !== undefined ? `, worker_threads ${v.workerThreads}` : ''})`; } catch { return 'edgelog'; }
@@ -70,7 +76,7 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       const args = ['run', '--config', conf, '--listen', '127.0.0.1:0'];
       await nodeBinaryReady();
       const outFd = openSync(join(o.dir, 'edgelog.out'), 'a');
-      const child = fork(entry, args, {
+      const child = fork(v.root ? join(v.root, 'bench/peers/edgelog-entry.ts') : entry, args, {
         execArgv, stdio: ['ignore', outFd, outFd, 'ipc'],
         env: { ...process.env, EDGELOG_BENCH_GC_FILE: gcFile },
       });

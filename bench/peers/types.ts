@@ -25,8 +25,6 @@ export interface PeerProcess {
   delivered(): Promise<number>;
   /** Resolves when the process exited by itself (kcat at EOF). */
   readonly exited: Promise<void>;
-  /** CPU seconds measured by the tool's wrapper after exit (kcat), when available. */
-  finalCpu?(): number | null;
   /** Extra figures read before stop (edgelog: GC pause p99). */
   extra?(): Promise<Record<string, number>>;
   /** Graceful stop, then SIGKILL; idempotent. */
@@ -37,6 +35,10 @@ export interface Peer {
   readonly name: string;
   /** How it writes to Kafka (shown in the table). */
   readonly encoding: string;
+  /** Many records per Kafka message (OTLP LogsData): the runner decodes the topic to count them; otherwise one line per message. */
+  readonly batched?: boolean;
+  /** Delivery survives a crash of the tool (nothing acknowledged upstream is held only in memory). Shown in the results. */
+  readonly atLeastOnce?: boolean;
   /** How often the runner asks delivered() during saturation (default 50 ms). */
   readonly pollMs?: number;
   /** Installs what is missing (idempotent); throws when it cannot. */

@@ -12,7 +12,7 @@ const real: EdgelogInfraConfig = {
   ...config,
   profile: 'production',
   edgeCidrs: ['100.64.10.0/24'],
-  agent: { version: '0.1.0', artifactUrl: 'https://releases.acme-logs.net/edgelog-0.1.0-linux-arm64.tar.gz', artifactSha256: 'a'.repeat(64) },
+  agent: { version: '0.1.0', artifactUrl: 'https://releases.acme-logs.net/edgelog-0.1.0-linux-arm64.tar.gz', artifactSha256: 'a'.repeat(64), signingPublicKey: `RWQ${'A'.repeat(53)}` },
   dns: { zoneName: 'acme-logs.net', recordName: 'ingest.acme-logs.net', standbyRecordName: 'ingest-standby.acme-logs.net' },
   gcp: { ...config.gcp, frontEndAddress: '34.76.10.20' },
 };
@@ -20,7 +20,7 @@ const real: EdgelogInfraConfig = {
 test('the committed config is the demo profile and lists its placeholders', () => {
   assert.equal(config.profile, 'demo');
   assert.deepEqual(placeholderSettings(config).map(([path]) => path),
-    ['dns.zoneName', 'agent.artifactUrl', 'agent.artifactSha256', 'edgeCidrs.0', 'edgeCidrs.1', 'gcp.frontEndAddress']);
+    ['dns.zoneName', 'agent.artifactUrl', 'agent.artifactSha256', 'agent.signingPublicKey', 'edgeCidrs.0', 'edgeCidrs.1', 'gcp.frontEndAddress']);
 });
 
 test('production profile: each placeholder fails the synth with its key path', () => {
@@ -28,7 +28,8 @@ test('production profile: each placeholder fails the synth with its key path', (
   const cases: [string, Partial<EdgelogInfraConfig>][] = [
     ['dns.zoneName', { dns: { ...config.dns } }],
     ['agent.artifactUrl', { agent: { ...real.agent, artifactUrl: config.agent.artifactUrl } }],
-    ['agent.artifactSha256', { agent: { version: '0.1.0', artifactUrl: real.agent.artifactUrl } }],
+    ['agent.artifactSha256', { agent: { ...real.agent, artifactSha256: config.agent.artifactSha256 } }],
+    ['agent.signingPublicKey', { agent: { ...real.agent, signingPublicKey: config.agent.signingPublicKey } }],
     ['edgeCidrs.1', { edgeCidrs: ['100.64.10.0/24', '203.0.113.0/24'] }],
     ['gcp.frontEndAddress', { gcp: { ...config.gcp } }],
   ];

@@ -6,11 +6,13 @@
 //           producer writes (every Kafka client reads it);
 //   lz4:    `lz4-napi` (prebuilt), LZ4 frame format as Kafka's record batch v2 uses;
 //   zstd:   Node's own zlib zstd (Node >= 22.15 / 23.8): no package, nothing to download.
+// kafkajs and the codec packages are required on first use, not at import:
+// config validation imports this module, and an agent on engine platformatic
+// (its codecs are built in) never loads kafkajs, snappy or lz4-napi.
 
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import kafkajs from 'kafkajs';
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export const compressions: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -34,16 +36,26 @@ function tryLoad<T>(name: string): T | string {
   }
 }
 
-const snappyLib = tryLoad<SnappyLib>('snappy');
-const lz4Lib = tryLoad<Lz4Lib>('lz4-napi');
+type KafkajsModule = typeof import('kafkajs');
+let kafkajsLib: KafkajsModule | undefined;
+const kafkajs = (): KafkajsModule => (kafkajsLib ??= require('kafkajs') as KafkajsModule);
+let snappyCached: SnappyLib | string | undefined;
+let lz4Cached: Lz4Lib | string | undefined;
+const snappyLib = (): SnappyLib | string => (snappyCached ??= tryLoad<SnappyLib>('snappy'));
+const lz4Lib = (): Lz4Lib | string => (lz4Cached ??= tryLoad<Lz4Lib>('lz4-napi'));
+
+/** Whether a codec package is installed, without loading it (its native binding loads on first use). */
+export function codecInstalled(name: 'snappy' | 'lz4-napi'): boolean {
+  try { require.resolve(name); return true; } catch { return false; }
+}
 const zstdOk = typeof (zlib as { zstdCompress?: unknown }).zstdCompress === 'function';
 
 /** true, or why the codec cannot be used here. */
 export function codecAvailable(c: Compression): true | string {
   switch (c) {
     case 'none': case 'gzip': return true;
-    case 'snappy': return typeof snappyLib === 'string' ? snappyLib : true;
-    case 'lz4': return typeof lz4Lib === 'string' ? lz4Lib : true;
+    case 'snappy': { const l = snappyLib(); return typeof l === 'string' ? l : true; }
+    case 'lz4': { const l = lz4Lib(); return typeof l === 'string' ? l : true; }
     case 'zstd': return zstdOk ? true : `Node ${process.version} has no zlib zstd (needs >= 22.15)`;
   }
 }
@@ -103,16 +115,17 @@ let registered = false;
 export function registerCodecs(): void {
   if (registered) return;
   registered = true;
-  const { CompressionCodecs, CompressionTypes } = kafkajs;
+  const { CompressionCodecs, CompressionTypes } = kafkajs();
   const table = CompressionCodecs as unknown as Record<number, () => KafkajsCodec>;
-  if (typeof snappyLib !== 'string') { const c = snappyCodec(snappyLib); table[CompressionTypes.Snappy] = () => c; }
-  if (typeof lz4Lib !== 'string') { const c = lz4Codec(lz4Lib); table[CompressionTypes.LZ4] = () => c; }
+  const snappy = snappyLib(), lz4 = lz4Lib();
+  if (typeof snappy !== 'string') { const c = snappyCodec(snappy); table[CompressionTypes.Snappy] = () => c; }
+  if (typeof lz4 !== 'string') { const c = lz4Codec(lz4); table[CompressionTypes.LZ4] = () => c; }
   if (zstdOk) { const c = zstdCodec(); table[CompressionTypes.ZSTD] = () => c; }
 }
 
 /** kafkajs CompressionTypes value for a config name. */
 export function compressionType(c: Compression): number {
-  const t = kafkajs.CompressionTypes;
+  const t = kafkajs().CompressionTypes;
   switch (c) {
     case 'none': return t.None;
     case 'gzip': return t.GZIP;

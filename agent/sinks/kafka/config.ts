@@ -9,9 +9,13 @@ import { ConfigError } from '../../core/errors.ts';
 import {
   join, readBool, readBytes, readDuration, readEnum, readInt, readMap, readOptString, readString, readStringList, type Raw,
 } from '../../config/schema.ts';
-import { codecAvailable, type Compression, compressions } from './codecs.ts';
-import { platformaticUnsupported } from './engines/platformatic.ts';
-import { engineNames, type EngineName } from './producer.ts';
+import { codecAvailable, codecInstalled, type Compression, compressions } from './codecs.ts';
+// Only the leaf check of engine platformatic: config.ts imports no engine and
+// no module that imports config.ts back (the engines load lazily, create.ts).
+import { platformaticUnsupported } from './engines/platformatic-support.ts';
+
+export type EngineName = 'kafkajs' | 'platformatic';
+export const engineNames: readonly EngineName[] = ['kafkajs', 'platformatic'];
 import { oauthTokenProviders, type KafkaOAuthConfig, type OAuthTokenProviderName } from './oauth/index.ts';
 
 export type Acks = 'all' | 'leader' | 'none';
@@ -70,7 +74,11 @@ export interface KafkaSinkConfig {
  * project lists lz4 as its fastest codec. gzip (Node's zlib, always present)
  * is the fallback.
  */
-export const defaultCompression: Compression = codecAvailable('lz4') === true ? 'lz4' : 'gzip';
+// Checked without loading lz4-napi (engine platformatic has lz4 built in and
+// never loads it); engine kafkajs still loads the codec when the config is
+// validated, and a binding that does not load there is a ConfigError naming
+// `compression`.
+export const defaultCompression: Compression = codecInstalled('lz4-napi') ? 'lz4' : 'gzip';
 
 export const kafkaSinkDefaults: KafkaSinkConfig = {
   // Issue 3 item 5: kafkajs was the default, "switch only with numbers". The

@@ -19,11 +19,12 @@
 //     KafkaSendError reasons and RecordTooLargeError whatever the engine.
 
 import type { Compression } from './codecs.ts';
-import type { Acks, KafkaSinkConfig } from './config.ts';
+import type { Acks, EngineName, KafkaSinkConfig } from './config.ts';
 import type { MappedError } from './errors.ts';
 
-export type EngineName = 'kafkajs' | 'platformatic';
-export const engineNames: readonly EngineName[] = ['kafkajs', 'platformatic'];
+// The engine names live in config.ts (which imports nothing of the engines);
+// re-exported here where the tests have always found them.
+export { engineNames, type EngineName } from './config.ts';
 
 /** One message as the engine writes it. `headers` objects may be shared by many messages of a send. */
 export interface ProducerMessage {

@@ -25,54 +25,18 @@
 //   - it connects lazily: connect() is a metadata request for the topic (created
 //     if missing, as kafkajs does on first send), plus the producer id when idempotent.
 
-import { createRequire } from 'node:module';
 import type { ClusterMetadata, MessageToProduce, Admin, Producer, Partitioner } from '@platformatic/kafka';
 import type { Compression } from '../codecs.ts';
-import type { KafkaSinkConfig, SaslMechanism } from '../config.ts';
+import type { KafkaSinkConfig } from '../config.ts';
 import { mapPlatformaticError, type MappedError } from '../errors.ts';
 import { acksValue, type EngineHooks, type ProduceOptions, type ProducerEngine, type ProducerMessage, type TopicLeaders } from '../producer.ts';
+import { loadPlatformatic, saslNames } from './platformatic-support.ts';
 import { saslCredentials, saslTokenProvider, tlsOptions } from './security.ts';
 
+// Re-exported: tests and the bench reach them through the engine's module.
+export { loadPlatformatic, platformaticUnsupported } from './platformatic-support.ts';
+
 type PltModule = typeof import('@platformatic/kafka');
-
-const require = createRequire(import.meta.url);
-let lib: PltModule | string | undefined;
-
-/** The library, or why it does not load here (not installed, too old a Node). */
-export function loadPlatformatic(): PltModule | string {
-  if (lib === undefined) {
-    try {
-      lib = require('@platformatic/kafka') as PltModule;
-    } catch (e) {
-      lib = `package @platformatic/kafka failed to load: ${(e as Error).message.split('\n')[0]}`;
-    }
-  }
-  return lib;
-}
-
-const saslNames: Record<SaslMechanism, string> = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512', oauthbearer: 'OAUTHBEARER' };
-
-/**
- * Options this engine cannot honour on this host, as { key, expected } for a
- * ConfigError (null: all fine). Checked at validate time, never at first send.
- */
-export function platformaticUnsupported(cfg: Pick<KafkaSinkConfig, 'compression' | 'sasl' | 'idempotent' | 'clientRetry'>, l: PltModule | string = loadPlatformatic()): { key: string; expected: string } | null {
-  if (typeof l === 'string') return { key: 'engine', expected: `kafkajs (${l})` };
-  const codec = (l.compressionsAlgorithms as Record<string, { available?: boolean } | undefined>)[cfg.compression];
-  if (cfg.compression !== 'none' && (!codec || codec.available === false)) {
-    return { key: 'compression', expected: `a codec engine platformatic supports on this host (${cfg.compression} is not available in @platformatic/kafka under Node ${process.version})` };
-  }
-  if (cfg.idempotent && cfg.clientRetry.retries < 2) {
-    return { key: 'client_retry.retries', expected: 'at least 2 with engine platformatic and idempotent: true (the library turns 0 or 1 into unlimited retries, and a send to a dead cluster would never return)' };
-  }
-  if (cfg.sasl) {
-    const mechs = l.allowedSASLMechanisms as readonly string[];
-    if (!mechs.includes(saslNames[cfg.sasl.mechanism])) {
-      return { key: 'sasl.mechanism', expected: `a SASL mechanism engine platformatic supports (${mechs.join(', ')})` };
-    }
-  }
-  return null;
-}
 
 /**
  * Java-compatible placement: keyed -> toPositive(murmur2(key)) (the producer

@@ -1,0 +1,67 @@
+// The Kafka sink loads only the configured engine's client (issue 15 item 2):
+// on engine platformatic no kafkajs, snappy or lz4-napi enters the process
+// (about 26 MB of RSS on an idle agent), and the sink's modules import each
+// other without a cycle. Each case runs in a fresh Node process, with a load
+// hook recording every package module actually loaded (a resolve alone does
+// not count).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const kafkaDir = fileURLToPath(new URL('../../../agent/sinks/kafka/', import.meta.url));
+
+/** Packages loaded after validating a config for `engine` and building its engine through the sink's factory. */
+function packagesLoaded(engine: string): string[] {
+  const probe = `
+    import { registerHooks } from 'node:module';
+    const seen = new Set();
+    registerHooks({ load(url, ctx, next) {
+      const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(url);
+      if (m) seen.add(m[1]);
+      return next(url, ctx);
+    } });
+    const { kafkaSink } = await import(${JSON.stringify(join(kafkaDir, 'sink.ts'))});
+    const { createEngine } = await import(${JSON.stringify(join(kafkaDir, 'engines/create.ts'))});
+    const cfg = kafkaSink.validate({ brokers: ['127.0.0.1:9'], topic: 't', engine: ${JSON.stringify(engine)} }, 'sinks.k');
+    createEngine(cfg, { onDisconnect() {}, debug() {} });
+    process.stdout.write(JSON.stringify([...seen].sort()));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', timeout: 60_000 });
+  return JSON.parse(out) as string[];
+}
+
+test('engine platformatic: kafkajs, snappy and lz4-napi are never loaded', () => {
+  const pkgs = packagesLoaded('platformatic');
+  assert.ok(pkgs.includes('@platformatic/kafka'), `the configured engine is loaded (got ${pkgs.join(', ')})`);
+  for (const other of ['kafkajs', 'snappy', 'lz4-napi']) assert.ok(!pkgs.includes(other), `${other} loaded on engine platformatic: ${pkgs.join(', ')}`);
+});
+
+test('engine kafkajs: @platformatic/kafka is never loaded, the codecs kafkajs needs are', () => {
+  const pkgs = packagesLoaded('kafkajs');
+  assert.ok(pkgs.includes('kafkajs'), `the configured engine is loaded (got ${pkgs.join(', ')})`);
+  assert.ok(pkgs.includes('lz4-napi'), 'lz4 (the default codec) is registered with kafkajs');
+  assert.ok(!pkgs.includes('@platformatic/kafka'), `@platformatic/kafka loaded on engine kafkajs: ${pkgs.join(', ')}`);
+});
+
+test('the sink modules import each other without a cycle (type imports included)', () => {
+  const files = [...readdirSync(kafkaDir).map((f) => join(kafkaDir, f)), ...readdirSync(join(kafkaDir, 'engines')).map((f) => join(kafkaDir, 'engines', f))]
+    .filter((f) => f.endsWith('.ts'));
+  const edges = new Map<string, string[]>();
+  for (const f of files) {
+    const src = readFileSync(f, 'utf8');
+    const deps = [...src.matchAll(/^(?:import|export)\b[^;]*?from\s+'(\.[^']+)'/gms)].map((m) => resolve(dirname(f), m[1]!));
+    edges.set(f, deps.filter((d) => files.includes(d)));
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (f: string, path: string[]): void => {
+    if (state.get(f) === 'done') return;
+    if (state.get(f) === 'open') assert.fail(`import cycle: ${[...path.slice(path.indexOf(f)), f].map((p) => p.slice(kafkaDir.length)).join(' -> ')}`);
+    state.set(f, 'open');
+    for (const d of edges.get(f)!) visit(d, [...path, f]);
+    state.set(f, 'done');
+  };
+  for (const f of files) visit(f, []);
+});
