@@ -19,7 +19,6 @@ import type { ComponentContext, EncodedMessage, Encoder, Processor } from '../..
 import { newRecord, type LogRecord } from '../../core/record.ts';
 import { findSpec } from '../../registry.ts';
 import { createLogger } from '../../observe/log.ts';
-import { JoinedAck } from '../../transforms/multiline/joined-ack.ts';
 import { DeadLetterFile } from '../dead-letter.ts';
 import { StageChain, encodeFitting as fitMessages } from '../stage-chain.ts';
 import { batchColumns, tight, type WireBatch, type WireResult } from './wire.ts';
@@ -117,17 +116,19 @@ function rejectTooLarge(recs: LogRecord[]): void {
 
 /** The (ack id, count) runs of one record's acknowledgement; runs never reach back before `from` (the message's first). */
 function ackParts(ack: AckGroup, n: number, ids: number[], counts: number[], from: number): void {
-  if (ack instanceof RemoteAck) {
-    const last = ids.length - 1;
-    if (last >= from && ids[last] === ack.id) counts[last]! += n;
-    else { ids.push(ack.id); counts.push(n); }
-    return;
-  }
-  if (ack instanceof JoinedAck) {
-    for (let i = 0; i < ack.parts.length; i++) ackParts(ack.parts[i]!, ack.counts[i]!, ids, counts, from);
-    return;
-  }
-  throw new Error('record with an acknowledgement the worker did not hand out');
+  partIds = ids; partCounts = counts; partFrom = from;
+  ack.eachPart(n, addPart);
+}
+
+// addPart's target arrays, set by ackParts (one module-level callback: no closure per record).
+let partIds: number[] = [];
+let partCounts: number[] = [];
+let partFrom = 0;
+function addPart(part: AckGroup, count: number): void {
+  if (!(part instanceof RemoteAck)) throw new Error('record with an acknowledgement the worker did not hand out');
+  const last = partIds.length - 1;
+  if (last >= partFrom && partIds[last] === part.id) partCounts[last]! += count;
+  else { partIds.push(part.id); partCounts.push(count); }
 }
 
 function postResult(msgs: EncodedMessage[], splitSeq: number): void {
