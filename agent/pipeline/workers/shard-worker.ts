@@ -14,6 +14,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import { AckGroup } from '../../core/ack.ts';
+import { discardReason } from '../dead-letter.ts';
 import type { AckStatus } from '../../core/ack.ts';
 import type { ComponentContext, EncodedMessage, Encoder, Processor } from '../../core/component.ts';
 import { newRecord, type LogRecord } from '../../core/record.ts';
@@ -108,8 +109,12 @@ function encodeFitting(batch: LogRecord[], out: EncodedMessage[], rejects: LogRe
 
 /** Dead letter, written before the records are settled so a crash cannot lose one without a trace. */
 function rejectTooLarge(recs: LogRecord[]): void {
-  port.postMessage({ t: 'discarded', n: recs.length, reason: 'too_large', detail: `record of ${recs[0]!.body.length} bytes is larger than the destination accepts` });
-  pendingWrites = pendingWrites.then(() => deadLetter.write(recs, 'EDGELOG_RECORD_TOO_LARGE')).catch((e) => {
+  rejectRecords(recs, 'EDGELOG_RECORD_TOO_LARGE', `record of ${recs[0]!.body.length} bytes is larger than the destination accepts`);
+}
+
+function rejectRecords(recs: LogRecord[], code: string, detail: string): void {
+  port.postMessage({ t: 'discarded', n: recs.length, reason: discardReason(code), detail });
+  pendingWrites = pendingWrites.then(() => deadLetter.write(recs, code, detail)).catch((e) => {
     log.error('dead-letter write failed', { path: deadLetter.path, error: (e as Error).message });
   }).then(() => { for (const r of recs) r.ack.settle(1, 'rejected'); });
 }
@@ -255,7 +260,7 @@ port.on('message', (m: ToWorker) => {
       }
       case 'reject': {
         const rec = retained.get(m.result)?.[m.index]?.records[0];
-        if (rec) rejectTooLarge([rec]);
+        if (rec) rejectRecords([rec], m.code, m.detail);
         break;
       }
       case 'flush':
