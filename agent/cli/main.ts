@@ -3,6 +3,7 @@
 
 import { UsageError } from './args.ts';
 import { ConfigError, EdgelogError } from '../core/errors.ts';
+import { filterKafkajsTimerWarning } from '../sinks/kafka/warnings.ts';
 
 const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
   run: { summary: 'run the agent (edge or relay role) from a config file', load: () => import('./run.ts') },
@@ -25,14 +26,8 @@ export function usage(): string {
   ].join('\n');
 }
 
-// kafkajs schedules its request-queue check with a delay computed from an
-// absolute timestamp that can be negative; Node clamps it to 1 ms and warns on
-// every occurrence. The clamp is the intended behaviour, so drop that one warning.
-process.removeAllListeners('warning');
-process.on('warning', (w) => {
-  if (w.name === 'TimeoutNegativeWarning') return;
-  console.error(`(node) ${w.name}: ${w.message}`);
-});
+// Drop kafkajs's harmless negative-timeout warning before any command runs (why: sinks/kafka/warnings.ts).
+filterKafkajsTimerWarning();
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -33,6 +33,51 @@ export class AckGroup {
     if (this.pending === 0 && this.sealed) this.onDone(this);
     else if (this.pending < 0) throw new Error('AckGroup settled more often than records were added');
   }
+  /**
+   * The (group, count) pairs that `n` records of this acknowledgement stand
+   * for: this group itself for a plain one, its constituents for a composite.
+   * A worker thread uses it to name the acknowledgements it must report back
+   * without knowing which transform built a record.
+   */
+  eachPart(n: number, fn: (part: AckGroup, count: number) => void): void { fn(this, n); }
+}
+
+const noop = (): void => {};
+
+/**
+ * The acknowledgement of one record that stands for several counted records
+ * (a joined multiline group, N lines shipped as one record). Settling it
+ * settles every constituent with the same status; until then none is settled,
+ * so a source's OrderedAcks cannot move past a group that is not delivered.
+ * Consecutive constituents from one source chunk share an AckGroup and are
+ * kept as one (group, count) pair, so a 200-line stack trace read in one chunk
+ * costs one settle call.
+ */
+export class CompositeAck extends AckGroup {
+  readonly parts: AckGroup[];
+  readonly counts: number[];
+  constructor(parts: AckGroup[], counts: number[]) {
+    super(parts[0]!.token, noop);
+    this.parts = parts;
+    this.counts = counts;
+    this.pending = 1;
+    this.sealed = true;
+  }
+  override settle(n = 1, status: AckStatus = 'delivered'): void {
+    if (this.pending - n < 0) throw new Error('CompositeAck settled more often than once');
+    this.pending -= n;
+    if (status === 'rejected' || (status === 'dropped' && this.status === 'delivered')) this.status = status;
+    for (let i = 0; i < this.parts.length; i++) this.parts[i]!.settle(this.counts[i], status);
+  }
+  override eachPart(_n: number, fn: (part: AckGroup, count: number) => void): void {
+    for (let i = 0; i < this.parts.length; i++) this.parts[i]!.eachPart(this.counts[i]!, fn);
+  }
+  /** Records this one stands for. */
+  get lines(): number {
+    let n = 0;
+    for (let i = 0; i < this.counts.length; i++) n += this.counts[i]!;
+    return n;
+  }
 }
 
 /**

@@ -109,4 +109,21 @@ export interface Sink {
   close(): Promise<void>;
   /** Health of the destination for /readyz. */
   health?(): { ready: boolean; reason: string };
+  /**
+   * A sink that routes over several destinations (failover over clusters)
+   * reports each circuit transition, failover and failback here, so the agent
+   * turns them into health state without knowing the sink's class.
+   */
+  onEvent?(listener: (e: RouteEvent) => void): void;
+}
+
+/** A routing sink's state change: a circuit opened/closed, or traffic moved between destinations. */
+export interface RouteEvent {
+  readonly kind: 'breaker' | 'failover' | 'failback';
+  /** The destination whose circuit changed (breaker events). */
+  readonly cluster: string;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+  readonly ts: number;
 }

@@ -3,6 +3,65 @@
 // same work may succeed later (a dead broker) or never will (a record too large).
 // Modelled on the error hierarchies of undici and kafkajs.
 
+/**
+ * Every error code the agent reports, whether the same work may succeed later,
+ * and what the pipeline does with it. `retry`: back off and send again;
+ * `dead_letter`: the record can never be delivered, it goes to the dead-letter
+ * file with the code as its reason; `degrade`: the destination refuses
+ * everything of this kind (authorization, missing topic), the pipeline marks
+ * itself degraded with the reason and probes at the longest backoff (a
+ * failover sink opens that cluster's circuit first); `exit`: startup stops
+ * with the message; `report`: logged and counted where it happens.
+ */
+export const ERRORS = {
+  EDGELOG_CONFIG: { retriable: false, pipeline: 'exit' },
+  EDGELOG_CONFIG_READ: { retriable: false, pipeline: 'exit' },
+  EDGELOG_CONFIG_EOF: { retriable: false, pipeline: 'exit' },
+  EDGELOG_SINK_SEND: { retriable: true, pipeline: 'retry' },
+  EDGELOG_SINK_DENIED: { retriable: false, pipeline: 'degrade' },
+  EDGELOG_RECORD_INVALID: { retriable: false, pipeline: 'dead_letter' },
+  EDGELOG_RECORD_TOO_LARGE: { retriable: false, pipeline: 'dead_letter' },
+  EDGELOG_CHECKPOINT: { retriable: true, pipeline: 'report' },
+  EDGELOG_DISK_FULL: { retriable: true, pipeline: 'report' },
+  EDGELOG_NATIVE_UNAVAILABLE: { retriable: false, pipeline: 'report' },
+  EDGELOG_NATIVE_CALL: { retriable: false, pipeline: 'report' },
+  EDGELOG_NATIVE_LIB: { retriable: false, pipeline: 'report' },
+  EDGELOG_PROTOCOL: { retriable: false, pipeline: 'report' },
+  EDGELOG_FORWARD_CONNECT: { retriable: true, pipeline: 'retry' },
+  EDGELOG_FORWARD_CLOSED: { retriable: true, pipeline: 'retry' },
+  EDGELOG_FORWARD_TIMEOUT: { retriable: true, pipeline: 'retry' },
+  EDGELOG_FORWARD_NACK: { retriable: true, pipeline: 'retry' },
+  EDGELOG_FORWARD_PROTOCOL: { retriable: true, pipeline: 'retry' },
+  EDGELOG_FORWARD_ABANDONED: { retriable: true, pipeline: 'retry' },
+  EDGELOG_SPOOL_CLOSED: { retriable: false, pipeline: 'report' },
+  EDGELOG_SPOOL_LOCKED: { retriable: false, pipeline: 'exit' },
+  EDGELOG_SPOOL_IO: { retriable: true, pipeline: 'report' },
+  EDGELOG_SPOOL_CONFIG: { retriable: false, pipeline: 'exit' },
+  EDGELOG_URING_SEND: { retriable: true, pipeline: 'retry' },
+  EDGELOG_URING_SHORT_SEND: { retriable: true, pipeline: 'retry' },
+  EDGELOG_INSTALL: { retriable: false, pipeline: 'exit' },
+  EDGELOG_CLOUD_INIT: { retriable: false, pipeline: 'exit' },
+  EDGELOG_UNKNOWN: { retriable: true, pipeline: 'retry' },
+} as const satisfies Record<string, { retriable: boolean; pipeline: 'retry' | 'dead_letter' | 'degrade' | 'exit' | 'report' }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+export type PipelineAction = (typeof ERRORS)[ErrorCode]['pipeline'];
+
+/**
+ * What the pipeline does with a failure: by the table for a known code, and
+ * `retry` for anything else (a thrown non-EdgelogError is a bug or a
+ * transient fault; retrying with backoff never loses a record). A code whose
+ * table row says `retry` but whose instance says not retriable (a Kafka error
+ * the broker called permanent) is treated as a denied destination.
+ */
+export function pipelineAction(err: unknown): PipelineAction {
+  const code = (err as { code?: unknown } | null)?.code;
+  const row = typeof code === 'string' ? (ERRORS as Record<string, { pipeline: PipelineAction }>)[code] : undefined;
+  if (!row) return 'retry';
+  if (row.pipeline === 'retry' && (err as { retriable?: unknown }).retriable === false) return 'degrade';
+  return row.pipeline;
+}
+
 export class EdgelogError extends Error {
   readonly code: string;
   readonly retriable: boolean;
@@ -10,7 +69,7 @@ export class EdgelogError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
-    this.retriable = opts.retriable ?? false;
+    this.retriable = opts.retriable ?? (ERRORS as Record<string, { retriable: boolean }>)[code]?.retriable ?? false;
   }
 }
 
@@ -27,10 +86,13 @@ export class ConfigError extends EdgelogError {
   }
 }
 
-/** Kafka refused or failed a send; retriable unless the broker said it never will succeed. */
+/**
+ * The destination refused or failed a send; retriable unless it said it never
+ * will succeed. `code` EDGELOG_RECORD_INVALID when it refused the record itself.
+ */
 export class SinkSendError extends EdgelogError {
-  constructor(message: string, retriable: boolean, cause?: unknown) {
-    super('EDGELOG_SINK_SEND', message, { retriable, cause });
+  constructor(message: string, retriable: boolean, cause?: unknown, code: 'EDGELOG_SINK_SEND' | 'EDGELOG_SINK_DENIED' | 'EDGELOG_RECORD_INVALID' = 'EDGELOG_SINK_SEND') {
+    super(code, message, { retriable, cause });
   }
 }
 

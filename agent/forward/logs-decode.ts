@@ -21,10 +21,12 @@
 import protobuf from 'protobufjs/minimal.js';
 import type { AckGroup } from '../core/ack.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
+import { RESOURCE_ATTR_PREFIX } from '../core/relayed-resource.ts';
 
 const { Reader } = protobuf;
 
-export const RESOURCE_ATTR_PREFIX = 'edgelog.resource.';
+// The prefix lives in core so the edge encoder reads it without loading this decoder.
+export { RESOURCE_ATTR_PREFIX };
 // Attribute keys the edge encoder derives from record fields (agent/encoders/otlp/otlp-proto.ts).
 const A_FILE_PATH = 'log.file.path';
 const A_STREAM_ID = 'edgelog.stream_id';

@@ -58,7 +58,7 @@ export function runGuardStep(argv: readonly string[]): number {
     else { say(`unknown argument ${a}`); return 2; }
   }
   if (!config) { say('--config FILE is required'); return 2; }
-  let cfg;
+  let cfg: ReturnType<typeof loadConfigFile>;
   try { cfg = loadConfigFile(config); } catch (err) { say(`config ${config}: ${(err as Error).message}`); return 2; }
   const g = cfg.guard;
   if (!g.enabled) { say('no guard section enabled in the config; nothing to attach'); return 0; }

@@ -16,7 +16,6 @@ import { createRegistry, histogram } from '../observe/metrics.ts';
 import { DeadLetterFile } from './dead-letter.ts';
 import { PipelineEvents } from './events.ts';
 import { Pipeline } from './pipeline.ts';
-import { FailoverSink } from '../sinks/failover/failover-sink.ts';
 import { GuardController } from '../native/guard.ts';
 import { useNative } from '../native/capabilities.ts';
 import type { GuardConfig } from '../native/guard-config.ts';
@@ -153,7 +152,7 @@ export class Agent {
         });
       }
       const sources = pc.sources.map((c) => c.spec.create(c.config, ctx(c.id)) as Source);
-      if (sink instanceof FailoverSink) this.streamFailoverEvents(pc.sink.id, sink);
+      if (sink.onEvent) this.streamRouteEvents(pc.sink.id, sink.onEvent.bind(sink));
       running.push({ pipeline, sources, sourceIds: pc.sources.map((c) => c.id), sink });
     }
     this.running = running;
@@ -199,8 +198,8 @@ export class Agent {
   }
 
   /** Every circuit transition, failover and failback becomes a state change on /health/stream at once. */
-  private streamFailoverEvents(sinkId: string, sink: FailoverSink): void {
-    sink.onEvent((e) => {
+  private streamRouteEvents(sinkId: string, onEvent: NonNullable<Sink['onEvent']>): void {
+    onEvent((e) => {
       if (e.kind === 'breaker') {
         this.health.set(`circuit:${sinkId}/${e.cluster}`, e.to === 'closed' ? 'ok' : 'degraded', e.to === 'closed' ? '' : `circuit ${e.to}: ${e.reason}`);
       } else {

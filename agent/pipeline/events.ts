@@ -68,7 +68,9 @@ export class PipelineEvents {
     this.sinkUp.set({ component: this.id }, 0);
     // Log the first failure and then every 10th, so a long outage is visible without flooding.
     if (!this.failing || attempt % 10 === 0) {
-      this.log.error('send failed; will retry', { pipeline: this.id, code, retriable, attempt, backoff_ms: backoffMs, error: (err as Error)?.message });
+      // Not retriable here means the destination refuses everything of this kind (core/errors.ts, `degrade`).
+      const msg = retriable ? 'send failed; will retry' : 'destination refuses; pipeline degraded, probing at the longest backoff';
+      this.log.error(msg, { pipeline: this.id, code, retriable, attempt, backoff_ms: backoffMs, error: (err as Error)?.message });
     }
     this.failing = true;
   }

@@ -11,11 +11,11 @@
 
 import type { Downstream, EncodedMessage, Encoder, Processor, Sink } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
-import { RecordTooLargeError, EdgelogError } from '../core/errors.ts';
+import { RecordTooLargeError, pipelineAction, type EdgelogError } from '../core/errors.ts';
 import type { Logger } from '../observe/log.ts';
 import type { DeliveryConfig } from './config.ts';
 import { backoffMs } from './config.ts';
-import type { DeadLetterFile } from './dead-letter.ts';
+import { discardReason, type DeadLetterFile } from './dead-letter.ts';
 import type { PipelineEvents } from './events.ts';
 import { ShardPool, type RemoteMessage } from './workers/shard-pool.ts';
 import type { WorkerMetricsHub } from './workers/metrics-mirror.ts';
@@ -265,9 +265,9 @@ export class Pipeline implements Downstream {
 
   /** Written before the ack, so a crash cannot lose a record without a trace. */
   private async deadLetter(records: LogRecord[], err: EdgelogError): Promise<void> {
-    this.p.events.discarded(records.length, 'too_large', err.message);
+    this.p.events.discarded(records.length, discardReason(err.code), err.message);
     try {
-      await this.p.deadLetter.write(records, err.code);
+      await this.p.deadLetter.write(records, err.code, err.message);
     } catch (e) {
       // Counted above either way; a full disk must not stall delivery of everything else.
       this.p.log.error('dead-letter write failed', { path: this.p.deadLetter.path, error: (e as Error).message });
@@ -275,7 +275,15 @@ export class Pipeline implements Downstream {
     for (const r of records) r.ack.settle(1, 'rejected');
   }
 
-  /** Send until acknowledged. Retriable errors back off and retry forever (until shutdown's deadline). */
+  /**
+   * Send until acknowledged, by the error table (core/errors.ts): a retriable
+   * failure backs off and retries (until shutdown's deadline); a record the
+   * destination never accepts (too large, invalid) is found by halving the
+   * request and dead-lettered with its reason while the rest is delivered; a
+   * destination that refuses everything (authorization, missing topic) marks
+   * the pipeline degraded with that reason and is probed at the longest
+   * backoff. Other pipelines have their own senders, so they keep flowing.
+   */
   private async deliver(messages: EncodedMessage[]): Promise<void> {
     if (messages.length === 0) return;
     for (let attempt = 0; ; attempt++) {
@@ -284,11 +292,13 @@ export class Pipeline implements Downstream {
         this.acknowledge(messages);
         return;
       } catch (err) {
-        if (err instanceof RecordTooLargeError || (err as EdgelogError)?.code === 'EDGELOG_RECORD_TOO_LARGE') {
-          await this.deliverSplit(messages);
+        const action = pipelineAction(err);
+        if (action === 'dead_letter') {
+          await this.deliverSplit(messages, err as EdgelogError);
           return;
         }
-        const wait = backoffMs(attempt, this.p.delivery.retry);
+        // A denied destination will not change its mind within the backoff ramp: probe at the cap.
+        const wait = action === 'degrade' ? this.p.delivery.retry.maxBackoffMs : backoffMs(attempt, this.p.delivery.retry);
         this.p.events.sendFailed(err, attempt, wait);
         if (this.stopping && Date.now() + wait > this.abortAt) throw err;
         await new Promise((r) => setTimeout(r, wait));
@@ -296,8 +306,8 @@ export class Pipeline implements Downstream {
     }
   }
 
-  /** The destination refused as too large (its limit is below ours): halve and send in order. */
-  private async deliverSplit(messages: EncodedMessage[]): Promise<void> {
+  /** The destination refused a record (too large for its limit, or invalid): halve and send in order until the one refused record is found. */
+  private async deliverSplit(messages: EncodedMessage[], err: EdgelogError): Promise<void> {
     if (messages.length > 1) {
       const half = messages.length >> 1;
       await this.deliver(messages.slice(0, half));
@@ -310,12 +320,15 @@ export class Pipeline implements Downstream {
         const parts = await this.pool.split(only);
         if (parts) { await this.deliver(parts); return; }
       }
-      // The worker dead-letters it, counts it (discarded, too_large) and settles it as rejected.
-      this.pool.reject(only);
+      // The worker dead-letters it, counts it (discarded, by reason) and settles it as rejected.
+      this.pool.reject(only, err.code, err.message);
       return;
     }
     const recs = messages[0]!.records;
-    if (recs.length === 1) { await this.deadLetter(recs, new RecordTooLargeError(messages[0]!.value.length, this.p.sink.maxMessageBytes)); return; }
+    if (recs.length === 1) {
+      await this.deadLetter(recs, err instanceof RecordTooLargeError ? new RecordTooLargeError(messages[0]!.value.length, this.p.sink.maxMessageBytes) : err);
+      return;
+    }
     const half = recs.length >> 1;
     for (const part of [recs.slice(0, half), recs.slice(half)]) {
       const out: EncodedMessage[] = [];

@@ -8,7 +8,7 @@ import protobuf from 'protobufjs/minimal.js';
 import type { ComponentContext, EncodedMessage, Encoder } from '../../agent/core/component.ts';
 import type { AttrValue, LogRecord } from '../../agent/core/record.ts';
 import { KeyCache, type KeyMode } from '../../agent/encoders/key.ts';
-import { isRelayedResourceKey, resourceRuns } from '../../agent/forward/resource.ts';
+import { isRelayedResourceKey, resourceRuns } from '../../agent/core/relayed-resource.ts';
 import { otlp, type KeyValueProps } from '../../agent/encoders/otlp/codec.ts';
 
 export interface OtlpProtoConfig {

@@ -230,7 +230,7 @@ test('the worked example in PROTOCOL.md is what the codec writes', async () => {
 });
 
 test('resourceRuns groups relayed records by their sender resource', async () => {
-  const { resourceRuns, isRelayedResourceKey } = await import('../../agent/forward/resource.ts');
+  const { resourceRuns, isRelayedResourceKey } = await import('../../agent/core/relayed-resource.ts');
   const a = makeRecords(3).records, b = makeRecords(2).records;
   assert.equal(resourceRuns(a), null, 'edge records: no relayed resource');
   for (const r of a) r.attributes = { x: 1, 'edgelog.resource.host.name': 'h1', 'edgelog.resource.edgelog.agent.id': 'e1' };

@@ -140,7 +140,7 @@ export class NodeContainer {
     const queue = [this.#nspawn!.pid!];
     while (queue.length) {
       const pid = queue.shift()!;
-      let kids: string[] = [];
+      const kids: string[] = [];
       try {
         for (const tid of readdirSync(`/proc/${pid}/task`)) kids.push(...readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
       } catch { continue; }

@@ -39,7 +39,7 @@ import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '.
 import type { AttrValue, LogRecord } from '../../core/record.ts';
 import { readMap, readString, readStringMap } from '../../config/schema.ts';
 import { KeyCache, readKeyMode, type KeyMode } from '../key.ts';
-import { isRelayedResourceKey, resourceRuns } from '../../forward/resource.ts';
+import { isRelayedResourceKey, resourceRuns } from '../../core/relayed-resource.ts';
 import { bigintBits, bits, encodeKvs, KvList, utf8Len, varintLen, writeFixed64, writeString, writeVarint, writeVarint64 } from './wire.ts';
 
 export interface OtlpProtoConfig {

@@ -38,7 +38,7 @@ export type ToWorker =
   | { readonly t: 'end'; readonly streamId: string }
   | { readonly t: 'done'; readonly results: number[] }
   | { readonly t: 'split'; readonly seq: number; readonly result: number; readonly index: number }
-  | { readonly t: 'reject'; readonly result: number; readonly index: number }
+  | { readonly t: 'reject'; readonly result: number; readonly index: number; readonly code: string; readonly detail: string }
   | { readonly t: 'flush'; readonly seq: number }
   | { readonly t: 'metrics'; readonly seq: number };
 

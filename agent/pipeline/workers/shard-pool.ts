@@ -199,9 +199,9 @@ export class ShardPool implements MetricsSource {
     return msgs;
   }
 
-  /** A single record the destination refuses: the worker dead-letters it and settles it as rejected. */
-  reject(m: RemoteMessage): void {
-    this.send(this.shards[m.remote.worker]!, { t: 'reject', result: m.remote.result.id, index: m.remote.index });
+  /** A single record the destination refuses: the worker dead-letters it with the error's code as reason and settles it as rejected. */
+  reject(m: RemoteMessage, code: string, detail: string): void {
+    this.send(this.shards[m.remote.worker]!, { t: 'reject', result: m.remote.result.id, index: m.remote.index, code, detail });
     this.messageDone(m.remote);
     this.flushDone();
   }

@@ -14,12 +14,12 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import { AckGroup } from '../../core/ack.ts';
+import { discardReason } from '../dead-letter.ts';
 import type { AckStatus } from '../../core/ack.ts';
 import type { ComponentContext, EncodedMessage, Encoder, Processor } from '../../core/component.ts';
 import { newRecord, type LogRecord } from '../../core/record.ts';
 import { findSpec } from '../../registry.ts';
 import { createLogger } from '../../observe/log.ts';
-import { JoinedAck } from '../../transforms/multiline/joined-ack.ts';
 import { DeadLetterFile } from '../dead-letter.ts';
 import { StageChain, encodeFitting as fitMessages } from '../stage-chain.ts';
 import { batchColumns, tight, type WireBatch, type WireResult } from './wire.ts';
@@ -109,25 +109,31 @@ function encodeFitting(batch: LogRecord[], out: EncodedMessage[], rejects: LogRe
 
 /** Dead letter, written before the records are settled so a crash cannot lose one without a trace. */
 function rejectTooLarge(recs: LogRecord[]): void {
-  port.postMessage({ t: 'discarded', n: recs.length, reason: 'too_large', detail: `record of ${recs[0]!.body.length} bytes is larger than the destination accepts` });
-  pendingWrites = pendingWrites.then(() => deadLetter.write(recs, 'EDGELOG_RECORD_TOO_LARGE')).catch((e) => {
+  rejectRecords(recs, 'EDGELOG_RECORD_TOO_LARGE', `record of ${recs[0]!.body.length} bytes is larger than the destination accepts`);
+}
+
+function rejectRecords(recs: LogRecord[], code: string, detail: string): void {
+  port.postMessage({ t: 'discarded', n: recs.length, reason: discardReason(code), detail });
+  pendingWrites = pendingWrites.then(() => deadLetter.write(recs, code, detail)).catch((e) => {
     log.error('dead-letter write failed', { path: deadLetter.path, error: (e as Error).message });
   }).then(() => { for (const r of recs) r.ack.settle(1, 'rejected'); });
 }
 
 /** The (ack id, count) runs of one record's acknowledgement; runs never reach back before `from` (the message's first). */
 function ackParts(ack: AckGroup, n: number, ids: number[], counts: number[], from: number): void {
-  if (ack instanceof RemoteAck) {
-    const last = ids.length - 1;
-    if (last >= from && ids[last] === ack.id) counts[last]! += n;
-    else { ids.push(ack.id); counts.push(n); }
-    return;
-  }
-  if (ack instanceof JoinedAck) {
-    for (let i = 0; i < ack.parts.length; i++) ackParts(ack.parts[i]!, ack.counts[i]!, ids, counts, from);
-    return;
-  }
-  throw new Error('record with an acknowledgement the worker did not hand out');
+  partIds = ids; partCounts = counts; partFrom = from;
+  ack.eachPart(n, addPart);
+}
+
+// addPart's target arrays, set by ackParts (one module-level callback: no closure per record).
+let partIds: number[] = [];
+let partCounts: number[] = [];
+let partFrom = 0;
+function addPart(part: AckGroup, count: number): void {
+  if (!(part instanceof RemoteAck)) throw new Error('record with an acknowledgement the worker did not hand out');
+  const last = partIds.length - 1;
+  if (last >= partFrom && partIds[last] === part.id) partCounts[last]! += count;
+  else { partIds.push(part.id); partCounts.push(count); }
 }
 
 function postResult(msgs: EncodedMessage[], splitSeq: number): void {
@@ -254,7 +260,7 @@ port.on('message', (m: ToWorker) => {
       }
       case 'reject': {
         const rec = retained.get(m.result)?.[m.index]?.records[0];
-        if (rec) rejectTooLarge([rec]);
+        if (rec) rejectRecords([rec], m.code, m.detail);
         break;
       }
       case 'flush':

@@ -13,7 +13,7 @@
 // edgelog_sink_failover_abandoned_records_total so duplicates are bounded and visible.
 
 import type { Registry } from 'prom-client';
-import type { EncodedMessage, Sink } from '../../core/component.ts';
+import type { EncodedMessage, RouteEvent, Sink } from '../../core/component.ts';
 import { EdgelogError, SinkSendError } from '../../core/errors.ts';
 import type { Logger } from '../../observe/log.ts';
 import { counter, gauge } from '../../observe/metrics.ts';
@@ -64,14 +64,8 @@ export const failoverDefaults = {
   stuckRequestMs: 10_000,
 };
 
-export interface FailoverEvent {
-  readonly kind: 'breaker' | 'failover' | 'failback';
-  readonly cluster: string;
-  readonly from: string;
-  readonly to: string;
-  readonly reason: string;
-  readonly ts: number;
-}
+/** The sink contract's route event (core/component.ts), so the agent streams it without knowing this class. */
+export type FailoverEvent = RouteEvent;
 
 const stateValue: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 

@@ -16,12 +16,15 @@ export class KafkaSendError extends SinkSendError {
   /** Kafka error type (e.g. NOT_LEADER_OR_FOLLOWER) or kafkajs error name (e.g. KafkaJSConnectionError). */
   readonly reason: string;
   constructor(reason: string, message: string, retriable: boolean, cause?: unknown) {
-    super(`kafka: ${reason}: ${message}`, retriable, cause);
+    super(`kafka: ${reason}: ${message}`, retriable, cause, retriable ? 'EDGELOG_SINK_SEND' : invalidRecord.has(reason) ? 'EDGELOG_RECORD_INVALID' : 'EDGELOG_SINK_DENIED');
     this.reason = reason;
   }
 }
 
 const tooLarge = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** Permanent answers about the record itself (dead letter it); every other permanent one is about the destination. */
+const invalidRecord = new Set(['INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP']);
 
 /** The idempotent producer's session is broken; a new producer (new id/epoch) fixes it. */
 export const producerStateErrors = new Set([
@@ -34,7 +37,7 @@ const permanent = new Set([
   'TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
   'SASL_AUTHENTICATION_FAILED', 'UNSUPPORTED_SASL_MECHANISM', 'ILLEGAL_SASL_STATE',
   'UNSUPPORTED_COMPRESSION_TYPE', 'UNSUPPORTED_VERSION', 'UNSUPPORTED_FOR_MESSAGE_FORMAT',
-  'INVALID_RECORD', 'INVALID_TOPIC_EXCEPTION', 'INVALID_REQUIRED_ACKS', 'POLICY_VIOLATION', 'INVALID_CONFIG',
+  'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP', 'INVALID_TOPIC_EXCEPTION', 'INVALID_REQUIRED_ACKS', 'POLICY_VIOLATION', 'INVALID_CONFIG',
   'KafkaJSSASLAuthenticationError', 'KafkaJSNotImplemented', 'KafkaJSServerDoesNotSupportApiKey',
   // @platformatic/kafka's own (non-protocol) error codes that no retry changes
   'PLT_KFK_AUTHENTICATION', 'PLT_KFK_USER', 'PLT_KFK_UNSUPPORTED', 'PLT_KFK_UNSUPPORTED_API',

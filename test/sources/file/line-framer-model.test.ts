@@ -59,7 +59,7 @@ class Model {
       if (c !== '\n') {
         if (this.dropToLf) continue;
         this.seg += c;
-        if (this.seg.length === this.max + 2) this.oversized++, this.countedSeg = true;
+        if (this.seg.length === this.max + 2) { this.oversized++; this.countedSeg = true; }
         continue;
       }
       const end = base + i + 1;

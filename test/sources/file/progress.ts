@@ -10,7 +10,7 @@ const scans = new WeakMap<FileSource, { done: number }>();
 const flushes = new WeakMap<FileSource, { done: number }>();
 
 function countScans(src: FileSource): { done: number } {
-  let c = scans.get(src);
+  const c = scans.get(src);
   if (c) return c;
   const counter = { done: 0 };
   const s = src as unknown as { scan: (startup: boolean) => Promise<void> };
@@ -21,7 +21,7 @@ function countScans(src: FileSource): { done: number } {
 }
 
 function countFlushes(src: FileSource): { done: number } {
-  let c = flushes.get(src);
+  const c = flushes.get(src);
   if (c) return c;
   const counter = { done: 0 };
   const flush = src.store.flush.bind(src.store);

@@ -1,15 +1,17 @@
 // Relayed resources (PROTOCOL.md section 9): the relay carries the sender's
 // OTLP Resource attributes on each record as `edgelog.resource.<key>`. These
 // helpers are for an encoder that wants to lift them back into the Resource
-// of what it writes (agent/encoders/otlp would call resourceRuns() per
-// message and skip isRelayedResourceKey() keys among record attributes).
+// of what it writes (agent/encoders/otlp calls resourceRuns() per message and
+// skips isRelayedResourceKey() keys among record attributes). They live in
+// core, not in forward/, so an edge agent's encoder does not load the forward
+// decoder (and protobufjs) just to read a key prefix.
 // Cost on an edge agent, where no record carries them: one character check
 // per attribute key (records without attributes cost nothing).
 
-import type { AttrValue, LogRecord } from '../core/record.ts';
-import { RESOURCE_ATTR_PREFIX } from './logs-decode.ts';
+import type { AttrValue, LogRecord } from './record.ts';
 
-export { RESOURCE_ATTR_PREFIX };
+/** Attribute key prefix under which a relay carries the sender's Resource attributes. */
+export const RESOURCE_ATTR_PREFIX = 'edgelog.resource.';
 
 export function isRelayedResourceKey(key: string): boolean {
   return key.length > RESOURCE_ATTR_PREFIX.length && key.charCodeAt(0) === 101 /* e */ && key.startsWith(RESOURCE_ATTR_PREFIX);
