@@ -513,6 +513,8 @@ prune_releases() {
 
 # --- commands -----------------------------------------------------------------------------
 cmd_install() {
+  local was_guard=0
+  if [ -f "$ROOT$OPT/install.env" ] && grep -qx 'GUARD=1' "$ROOT$OPT/install.env"; then was_guard=1; fi
   load_env
   ROLE=${ROLE:-edge}; GUARD=${GUARD:-0}; SVC_USER=${SVC_USER:-edgelog}
   local old
@@ -539,6 +541,12 @@ cmd_install() {
   write_pending
   if [ "$CMD" = upgrade ]; then prune_releases; fi
   systemctl_live daemon-reload
+  # Turning the guard off: a pinned filter outlives the agent (by design), so
+  # take it off the interface here, before the restart, with the new release.
+  if [ "$was_guard" = 1 ] && [ "$GUARD" = 0 ] && [ "$LIVE" = 1 ] && [ -f "$ETC/edgelog.yaml" ]; then
+    act "$OPT/current/bin/edgelog" install guard --detach --config "$ETC/edgelog.yaml" \
+      || say "warning: the guard could not be detached; remove it with: tc filter del dev <interface> ingress"
+  fi
   if [ "$START" = 1 ]; then
     if [ "$CMD" = upgrade ]; then
       systemctl_live try-restart edgelog.service

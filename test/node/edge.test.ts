@@ -264,10 +264,18 @@ guard:
   await caps('edge + guard after reload');
   log(`guard: 50 denied datagrams dropped and counted, 50 passed after reload; journald ${lifted.length} lines since the reload`);
   assert.match(c.mustExec(['tc', 'filter', 'show', 'dev', 'host0', 'ingress']).stdout, /\S/, 'the guard filter is on host0');
-  const un = c.mustExec(['edgelog', 'install', 'uninstall', '--purge']);
-  assert.match(un.stderr, /edgelog-guard: detached from host0/);
-  assert.equal(c.mustExec(['tc', 'filter', 'show', 'dev', 'host0', 'ingress']).stdout.trim(), '', 'uninstall took the guard off the interface');
+
+  // --- 9. upgrade --no-guard: the pinned filter comes off the interface (it would outlive the agent otherwise) ---
+  const upNoGuard = c.mustExec(['edgelog', 'install', 'upgrade', '--from', inNode(tarB), '--no-guard']);
+  assert.match(upNoGuard.stderr, /edgelog-guard: detached from host0/);
+  await waitActive('upgrade --no-guard');
+  assert.equal(c.mustExec(['tc', 'filter', 'show', 'dev', 'host0', 'ingress']).stdout.trim(), '', 'upgrade --no-guard took the guard off the interface');
   assert.notEqual(c.exec(['test', '-e', '/sys/fs/bpf/edgelog/host0']).status, 0, 'pins removed');
+  assert.match(c.mustExec(['edgelog', 'install', 'status']).stdout, /guard: off/);
+  log('upgrade --no-guard: filter detached, pins removed, service active');
+  const un = c.mustExec(['edgelog', 'install', 'uninstall', '--purge']);
+  assert.doesNotMatch(un.stderr, /could not be detached/);
+  assert.equal(c.mustExec(['tc', 'filter', 'show', 'dev', 'host0', 'ingress']).stdout.trim(), '', 'nothing on the interface after uninstall');
 
   const seconds = Math.round((Date.now() - t0) / 1000);
   log(`rig total ${seconds} s; exposure edge ${exposureEdge}, edge+guard ${exposureGuard}; caps with guard ${JSON.stringify(capsGuard)}`);
