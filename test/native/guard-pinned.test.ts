@@ -44,7 +44,7 @@ test('guard attached by a privileged step; an agent with no capability updates r
 agent: { id: pinned-guard, data_dir: ${JSON.stringify(join(dir, 'state'))} }
 guard: { interface: ${net.hostIf}, deny: [], ports: [${port}], pin_root: ${JSON.stringify(pinRoot)} }
 sources:
-  udp_in: { type: syslog, mode: udp, address: "${net.hostAddr}:${port}" }
+  udp_in: { type: syslog, mode: udp, address: "${net.hostAddr}:${port}", insecure: true }
 sinks:
   out: { type: kafka, brokers: ["127.0.0.1:9"], topic: t }
 `);

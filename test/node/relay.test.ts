@@ -12,13 +12,14 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKafkaCluster, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
 import { signingKey } from '../install/helpers.ts';
 import { renderCloudInit, type CloudInitOptions } from '../../agent/install/cloud-init.ts';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.ts';
 import { NodeContainer, rigSkipReason } from './rig.ts';
 import { buildRelease, findLoghub, pause, StepChecks } from './checks.ts';
@@ -52,6 +53,19 @@ test('relay node under systemd fed by an edge agent: cloud-init install (tampere
   for (const tar of [tarA, tarB]) for (const f of [tar, `${tar}.sha256`, `${tar}.minisig`]) copyFileSync(f, join(c.root, 'root', f.split('/').pop()!));
   copyFileSync(key.pub, join(c.root, 'root/release.pub'));
   const inNode = (tar: string) => `/root/${tar.split('/').pop()}`;
+  // The relay listens off loopback, so TLS and agent authentication are required
+  // (`validate` refuses it otherwise). The certificate (IP SAN: the node's veth
+  // address) and the secrets file sit where the infra delivers them; here they are
+  // written before the installer creates the service user, so they are 0644
+  // (the infra writes them root:edgelog 0640).
+  const edgeId = `edge-for-${c.name}`;
+  const edgeSecret = randomBytes(24).toString('hex');
+  mkdirSync(join(c.root, 'etc/edgelog/tls'), { recursive: true });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=relay.rig',
+    '-addext', `subjectAltName=IP:${c.nodeAddr}`, '-keyout', join(c.root, 'etc/edgelog/tls/relay.key'), '-out', join(c.root, 'etc/edgelog/tls/relay.pem')], { stdio: 'ignore' });
+  chmodSync(join(c.root, 'etc/edgelog/tls/relay.key'), 0o644);
+  writeFileSync(join(c.root, 'etc/edgelog/agents.secrets'), `${edgeId} ${edgeSecret}\n`, { mode: 0o644 });
+  copyFileSync(join(c.root, 'etc/edgelog/tls/relay.pem'), join(dir, 'relay-ca.pem'));
 
   const relayPort = 24240;
   const relayConfig = (extra: string) => `
@@ -67,6 +81,8 @@ sources:
   edges:
     type: forward
     address: ${c.nodeAddr}:${relayPort}
+    tls: { cert_file: /etc/edgelog/tls/relay.pem, key_file: /etc/edgelog/tls/relay.key }
+    auth: { secrets_file: /etc/edgelog/agents.secrets }
 ${extra}
 sinks:
   kafka:
@@ -98,7 +114,7 @@ sinks:
   const edgeYaml = join(dir, 'edge.yaml');
   writeFileSync(edgeYaml, `
 agent:
-  id: edge-for-${c.name}
+  id: ${edgeId}
   data_dir: ${JSON.stringify(join(dir, 'edge-state'))}
   shutdown_timeout: 20s
 observe:
@@ -113,6 +129,8 @@ sinks:
   relay:
     type: forward
     endpoints: ["${c.nodeAddr}:${relayPort}"]
+    tls: { ca_file: ${JSON.stringify(join(dir, 'relay-ca.pem'))} }
+    auth: { secret: ${JSON.stringify(edgeSecret)} }
     ack_timeout: 10s
     encoding:
       codec: otlp_proto
