@@ -216,15 +216,16 @@ test('2,000 connections from one address: the per-address cap refuses the flood,
   const flood: net.Socket[] = [];
   t.after(() => { for (const s of flood) s.destroy(); });
   let closedByRelay = 0;
-  // Fire 2,000 connects at once; some sit in the kernel's SYN/accept queues and retry, so the
-  // test waits for most of them to be refused rather than for all 2,000.
+  // Fire 2,000 connects at once; some sit in the kernel's SYN/accept queues and retry (with the
+  // accept queue full, a client may count itself connected while the server side still waits in
+  // SYN_RECV for a minute), so the test waits for half of them to be refused, not for all 2,000.
   for (let i = 0; i < 2000; i++) {
     const s = net.connect({ host: '127.0.0.1', port: r.port, localAddress: '127.0.0.1' });
     flood.push(s);
     s.on('error', () => {});
     s.once('close', () => { closedByRelay++; });
   }
-  await until('the flood beyond the cap is refused', async () => (await metricValue(r.registry, 'edgelog_forward_rejected_total', { reason: 'max_connections_per_address' })) >= 1500, 60_000)
+  await until('the flood beyond the cap is refused', async () => (await metricValue(r.registry, 'edgelog_forward_rejected_total', { reason: 'max_connections_per_address' })) >= 1000, 60_000)
     .catch(async (e) => { throw new Error(`${e.message}: refused ${await metricValue(r.registry, 'edgelog_forward_rejected_total')} closed ${closedByRelay} open ${r.src.connections}`); });
   // The real agent connects from 127.0.0.2 while the 32 admitted flood sockets stay open. The sink
   // has no source-address option, so its bytes go through a hop that connects from 127.0.0.2.
