@@ -243,7 +243,7 @@ test('2,000 connections from one address: the per-address cap refuses the flood,
   const { records } = makeRecords(10, { body: (i) => Buffer.from(`legit ${i}`) });
   await viaHop.send(encode(records));
   assert.deepEqual(bodies(r.down), records.map((x) => x.body.toString()));
-  assert.ok(closedByRelay >= 1500);
+  assert.ok(closedByRelay >= 1000, `the relay closed ${closedByRelay} flood connections`);
   assert.ok(r.src.connections <= 32 + 1, `at most 32 flood connections held (${r.src.connections} open)`);
 });
 
