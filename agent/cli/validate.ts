@@ -1,5 +1,5 @@
 import { parseArgs } from './args.ts';
-import { loadConfigFile } from '../config/load.ts';
+import { loadConfigFile, type AgentConfig } from '../config/load.ts';
 import { ConfigError, ConfigErrors } from '../core/errors.ts';
 import { allSpecs } from '../registry.ts';
 
@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const file = (flags.config as string | undefined) ?? process.env.EDGELOG_CONFIG ?? '/etc/edgelog/edgelog.yaml';
-  let cfg;
+  let cfg: AgentConfig;
   try {
     cfg = loadConfigFile(file);
   } catch (err) {
