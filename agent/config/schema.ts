@@ -160,13 +160,17 @@ export function readStringMap(m: Raw, key: string, path: string): Record<string,
 }
 
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** A duration written as text; also the `pattern` of durations in the JSON Schema (agent/config/json-schema.ts). */
+export const durationPattern = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/;
+/** A size written as text (units in any case); also the `pattern` of sizes in the JSON Schema, which has no flags, hence the classes. */
+export const sizePattern = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgG][iI]?[bB]|[bB])?\s*$/;
 /** Duration as `250ms`, `5s`, `2m`, `1h` or a bare number of milliseconds. Returns ms. */
 export function readDuration(m: Raw, key: string, path: string, defMs: number): number {
   const v = m[key];
   if (v === undefined || v === null) return defMs;
   if (typeof v === 'number' && v >= 0) return v;
   if (typeof v === 'string') {
-    const x = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(v.trim());
+    const x = durationPattern.exec(v);
     if (x) return Math.round(Number(x[1]) * durationUnits[x[2]!]!);
   }
   throw new ConfigError(join(path, key), 'a duration such as 250ms, 5s, 2m', v);
@@ -180,7 +184,7 @@ export function readBytes(m: Raw, key: string, path: string, def: number, min = 
   let n: number | undefined;
   if (typeof v === 'number' && Number.isInteger(v)) n = v;
   else if (typeof v === 'string') {
-    const x = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(v.trim());
+    const x = sizePattern.exec(v);
     if (x) n = Math.round(Number(x[1]) * sizeUnits[(x[2] ?? 'b').toLowerCase()]!);
   }
   if (n === undefined || n < min) throw new ConfigError(join(path, key), `a size such as 64KiB or 1MB (at least ${min} bytes)`, v);
