@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -73,8 +74,14 @@ function completed(yaml: string): Raw {
 
 const errorsOf = (): string => ajv.errorsText(check.errors, { separator: '\n  ' });
 
-test('edgelog schema prints a draft 2020-12 schema naming every registered component type', () => {
+test('edgelog schema prints a draft 2020-12 schema naming every registered component type; --output writes the same', (t) => {
   assert.equal(printed.status, 0, printed.stderr);
+  const dir = mkdtempSync(join(tmpdir(), `edgelog-schema-${process.pid}-`));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'edgelog.schema.json');
+  const written = spawnSync(process.execPath, [mainTs, 'schema', '--output', out], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(written.status, 0, written.stderr);
+  assert.equal(readFileSync(out, 'utf8'), printed.stdout);
   assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
   const defs = schema.$defs as Record<string, unknown>;
   for (const s of allSpecs()) assert.ok(defs[`${s.kind}.${s.type}`], `no $defs entry for ${s.kind} ${s.type}`);

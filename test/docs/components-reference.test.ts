@@ -166,7 +166,7 @@ test("every documented enum lists exactly the validator's choices (the JSON Sche
   const context: Record<string, Raw> = { 'sink:kafka sasl.token_provider': { mechanism: 'oauthbearer' } };
   const problems: string[] = [];
   let checked = 0;
-  for (const [id, rows] of readReferenceTypes()) {
+  for (const [id, rows] of readSchemaReference()) {
     for (const row of rows) {
       const m = /^enum (`.*)$/.exec(row.type);
       if (!m || row.key.includes('[]')) continue;
@@ -192,7 +192,3 @@ test("every documented enum lists exactly the validator's choices (the JSON Sche
   t.diagnostic(`${checked} documented enums compared with the validators' choices`);
 });
 
-/** The reference's rows with their type column, by section (the JSON Schema generator's own reading of the page). */
-function readReferenceTypes(): Map<string, { key: string; type: string }[]> {
-  return readSchemaReference();
-}
