@@ -24,7 +24,8 @@ const mainTs = join(repo, 'agent/cli/main.ts');
 
 // The schema exactly as the command prints it.
 const printed = spawnSync(process.execPath, [mainTs, 'schema'], { encoding: 'utf8', timeout: 60_000 });
-const schema = JSON.parse(printed.stdout) as Record<string, unknown>;
+// Parsed only when the command worked, so a failure shows as the first test's message rather than a load error.
+const schema = (printed.status === 0 ? JSON.parse(printed.stdout) : { type: 'object' }) as Record<string, unknown>;
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
 const check = ajv.compile(schema);
 
