@@ -148,6 +148,13 @@ function objectOf(node: KeyNode, where: string, extra: Record<string, JsonSchema
   }
   const s: JsonSchema = { type: 'object', properties, additionalProperties: false };
   if (required.length > 0) s.required = required;
+  // "(required without clusters)": one of the two keys must be there.
+  const either = [...node.children].flatMap(([key, child]) => {
+    const m = /^\(required without (\w+)\)$/.exec(child.row?.def ?? '');
+    return m && node.children.has(m[1]!) ? [{ anyOf: [{ required: [key] }, { required: [m[1]!] }] }] : [];
+  });
+  if (either.length === 1) Object.assign(s, either[0]);
+  else if (either.length > 1) s.allOf = either;
   return s;
 }
 
