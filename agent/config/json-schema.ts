@@ -195,7 +195,7 @@ export function configJsonSchema(reference = readReference()): JsonSchema {
   const common = keyTree(section('sink-common'));
   const encodingRow = common.children.get('encoding')?.children.get('codec')?.row;
   const defaultCodec = encodingRow ? defaultOf(encodingRow.def)?.value : undefined;
-  const encoders = typeSchemaForChoice('encoder', typesOf('encoder'), 'codec', typeof defaultCodec === 'string' ? defaultCodec : undefined, defs, section);
+  const encoders = componentChosenBy('encoder', typesOf('encoder'), 'codec', typeof defaultCodec === 'string' ? defaultCodec : undefined, defs, section);
   const sinkCommon: Record<string, JsonSchema> = {};
   for (const [key, child] of common.children) {
     sinkCommon[key] = key === 'encoding' ? { ...encoders, description: child.row?.meaning } : keySchema(child, `sink-common.${key}`);
@@ -251,7 +251,7 @@ export function configJsonSchema(reference = readReference()): JsonSchema {
  * `encoding`: a map whose `codec` picks the encoder (default when absent) and
  * whose other keys are that encoder's.
  */
-function typeSchemaForChoice(kind: ComponentKind, types: string[], key: string, fallback: string | undefined, defs: Record<string, JsonSchema>, section: (id: string) => ReferenceRow[]): JsonSchema {
+function componentChosenBy(kind: ComponentKind, types: string[], key: string, fallback: string | undefined, defs: Record<string, JsonSchema>, section: (id: string) => ReferenceRow[]): JsonSchema {
   const allOf: JsonSchema[] = [];
   for (const type of types) {
     const id = sectionOf(kind, type);
