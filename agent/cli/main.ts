@@ -9,6 +9,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ main(arg
   run: { summary: 'run the agent (edge or relay role) from a config file', load: () => import('./run.ts') },
   demo: { summary: 'ship the loghub samples through an embedded Kafka and verify every line', load: () => import('./demo.ts') },
   validate: { summary: 'check a config file without running anything', load: () => import('./validate.ts') },
+  schema: { summary: 'print the JSON Schema of the config file (for editors)', load: () => import('./schema.ts') },
   doctor: { summary: 'report what this host supports (eBPF, io_uring, capabilities, Kafka reachability)', load: () => import('./doctor.ts') },
   drill: { summary: 'run failover drills (edgelog drill failover --fault kill|freeze|blackhole)', load: () => import('./drill.ts') },
   install: { summary: 'install, upgrade, roll back or remove edgelog on this node', load: () => import('./install.ts') },

@@ -16,9 +16,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { parseDocument } from 'yaml';
-import { ConfigError, EdgelogError } from '../core/errors.ts';
+import { ConfigError, ConfigErrors, EdgelogError } from '../core/errors.ts';
 import type { ComponentKind, ComponentSpec } from '../core/component.ts';
-import { join, readDuration, readEnum, readMap, readOptString, readString, readStringList, type Raw } from './schema.ts';
+import { closest, collectConfigErrors, join, noteConfigError, readDuration, readEnum, readMap, readOptString, readString, readStringList, type Raw } from './schema.ts';
 import { substituteEnv } from './env.ts';
 import { readDelivery, type DeliveryConfig } from '../pipeline/config.ts';
 import { findSpec, listTypes } from '../registry.ts';
@@ -118,105 +118,182 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   return validateConfig(raw);
 }
 
+/**
+ * Validates a whole config and reports every problem at once: unknown keys
+ * are noted per map (with the closest known key), and a component, section
+ * or key whose reader throws is noted and validation goes on with the next.
+ * One problem is thrown as that ConfigError; several as ConfigErrors (a
+ * ConfigError naming the first, whose message lists them all).
+ */
 export function validateConfig(raw: unknown): AgentConfig {
+  const { value, errors } = collectConfigErrors(() => validateSections(raw));
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) throw new ConfigErrors(errors);
+  return value!;
+}
+
+/** `fn`'s value, or `fallback` after noting the ConfigError it threw (only inside collectConfigErrors). */
+function attempt<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    noteConfigError(err);
+    return fallback;
+  }
+}
+
+const hostPort = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
+
+function validateSections(raw: unknown): AgentConfig {
   const top = readMap(raw, '', ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines', 'guard']);
-  const a = readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout', 'worker_threads']);
-  const o = readMap(top.observe, 'observe', ['listen', 'health_listen', 'log_level', 'log_format']);
-  const listen = readString(o, 'listen', 'observe', agentDefaults.listen);
-  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/.test(listen)) throw new ConfigError('observe.listen', 'host:port such as 127.0.0.1:9700', listen);
+  const a = attempt(() => readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout', 'worker_threads']), {});
+  const o = attempt(() => readMap(top.observe, 'observe', ['listen', 'health_listen', 'log_level', 'log_format']), {});
+  const listen = attempt(() => {
+    const l = readString(o, 'listen', 'observe', agentDefaults.listen);
+    if (!hostPort.test(l)) throw new ConfigError('observe.listen', 'host:port such as 127.0.0.1:9700', l);
+    return l;
+  }, agentDefaults.listen);
   const agent = {
-    id: readString(a, 'id', 'agent', hostname()),
-    dataDir: readString(a, 'data_dir', 'agent', agentDefaults.dataDir),
-    site: readString(a, 'site', 'agent', 'default'),
-    service: readString(a, 'service', 'agent', 'edgelog'),
-    role: readEnum(a, 'role', 'agent', ['edge', 'relay'] as const, 'edge'),
-    shutdownTimeoutMs: readDuration(a, 'shutdown_timeout', 'agent', agentDefaults.shutdownTimeoutMs),
-    workerThreads: readWorkerThreads(a.worker_threads),
+    id: attempt(() => readString(a, 'id', 'agent', hostname()), ''),
+    dataDir: attempt(() => readString(a, 'data_dir', 'agent', agentDefaults.dataDir), agentDefaults.dataDir),
+    site: attempt(() => readString(a, 'site', 'agent', 'default'), 'default'),
+    service: attempt(() => readString(a, 'service', 'agent', 'edgelog'), 'edgelog'),
+    role: attempt(() => readEnum(a, 'role', 'agent', ['edge', 'relay'] as const, 'edge'), 'edge' as const),
+    shutdownTimeoutMs: attempt(() => readDuration(a, 'shutdown_timeout', 'agent', agentDefaults.shutdownTimeoutMs), agentDefaults.shutdownTimeoutMs),
+    workerThreads: attempt(() => readWorkerThreads(a.worker_threads), 0),
   };
   // health_listen: a separate port answering /readyz only (for a load balancer), so `listen` can stay on loopback.
-  const healthListen = readOptString(o, 'health_listen', 'observe');
-  if (healthListen !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/.test(healthListen)) throw new ConfigError('observe.health_listen', 'host:port such as 0.0.0.0:9701', healthListen);
+  const healthListen = attempt(() => {
+    const h = readOptString(o, 'health_listen', 'observe');
+    if (h !== undefined && !hostPort.test(h)) throw new ConfigError('observe.health_listen', 'host:port such as 0.0.0.0:9701', h);
+    return h;
+  }, undefined);
   const observe = {
     listen, healthListen,
-    logLevel: readEnum(o, 'log_level', 'observe', ['debug', 'info', 'warn', 'error'] as const, 'info'),
-    logFormat: readEnum(o, 'log_format', 'observe', ['json', 'text'] as const, 'json'),
+    logLevel: attempt(() => readEnum(o, 'log_level', 'observe', ['debug', 'info', 'warn', 'error'] as const, 'info'), 'info' as const),
+    logFormat: attempt(() => readEnum(o, 'log_format', 'observe', ['json', 'text'] as const, 'json'), 'json' as const),
   };
 
-  const sources = readComponents(top.sources, 'sources', 'source');
-  const decoders = readComponents(top.decoders, 'decoders', 'processor');
-  const transforms = readComponents(top.transforms, 'transforms', 'processor');
-  const sinks = readSinks(top.sinks);
-  if (sources.size === 0) throw new ConfigError('sources', 'at least one source');
-  if (sinks.size === 0) throw new ConfigError('sinks', 'at least one sink');
+  // Ids whose component failed validation: a pipeline naming one is not reported again.
+  const failed = new Set<string>();
+  const sources = readComponents(top.sources, 'sources', 'source', failed);
+  const decoders = readComponents(top.decoders, 'decoders', 'processor', failed);
+  const transforms = readComponents(top.transforms, 'transforms', 'processor', failed);
+  const sinks = readSinks(top.sinks, failed);
+  const guard = attempt(() => validateGuardConfig(top.guard, 'guard'), undefined);
+  if (sources.size === 0 && !hasFailed(failed, 'sources')) noteConfigError(new ConfigError('sources', 'at least one source'));
+  if (sinks.size === 0 && !hasFailed(failed, 'sinks')) noteConfigError(new ConfigError('sinks', 'at least one sink'));
 
   const pipelines: PipelineConfig[] = [];
   if (top.pipelines === undefined || top.pipelines === null) {
-    if (sinks.size > 1) throw new ConfigError('pipelines', 'a pipelines section when more than one sink is configured');
-    pipelines.push({ id: 'default', sources: [...sources.values()], processors: [...decoders.values(), ...transforms.values()], sink: [...sinks.values()][0]! });
+    if (sinks.size + countFailed(failed, 'sinks') > 1) noteConfigError(new ConfigError('pipelines', 'a pipelines section when more than one sink is configured'));
+    else if (sinks.size === 1 && sources.size > 0) pipelines.push({ id: 'default', sources: [...sources.values()], processors: [...decoders.values(), ...transforms.values()], sink: [...sinks.values()][0]! });
   } else {
-    const pm = readMap(top.pipelines, 'pipelines');
+    const pm = attempt(() => readMap(top.pipelines, 'pipelines'), {});
     const usedSources = new Map<string, string>();
     for (const [name, v] of Object.entries(pm)) {
-      const path = join('pipelines', name);
-      const p = readMap(v, path, ['sources', 'decoders', 'transforms', 'sink']);
-      const pick = (key: string, table: Map<string, ComponentConfig>): ComponentConfig[] =>
-        readStringList(p, key, path, []).map((id, i) => {
-          const c = table.get(id);
-          if (!c) throw new ConfigError(join(join(path, key), i), `the id of a configured ${key.replace(/s$/, '')} (${[...table.keys()].join(', ') || 'none configured'})`, id);
-          return c;
-        });
-      const srcs = pick('sources', sources);
-      if (srcs.length === 0) throw new ConfigError(join(path, 'sources'), 'at least one source id');
-      for (const s of srcs) {
-        const other = usedSources.get(s.id);
-        // A source feeds one pipeline: its acknowledgements must come from one place.
-        if (other) throw new ConfigError(join(path, 'sources'), `source ${s.id} in one pipeline only (already in ${other})`);
-        usedSources.set(s.id, name);
-      }
-      const sinkId = readString(p, 'sink', path);
-      const sink = sinks.get(sinkId);
-      if (!sink) throw new ConfigError(join(path, 'sink'), `the id of a configured sink (${[...sinks.keys()].join(', ')})`, sinkId);
-      pipelines.push({ id: name, sources: srcs, processors: [...pick('decoders', decoders), ...pick('transforms', transforms)], sink });
+      const p = attempt(() => readPipeline(name, v, { sources, decoders, transforms, sinks }, failed, usedSources), undefined);
+      if (p) pipelines.push(p);
     }
   }
-  return { agent, observe, pipelines, guard: validateGuardConfig(top.guard, 'guard') };
+  return { agent, observe, pipelines, guard: guard! };
+}
+
+function hasFailed(failed: Set<string>, section: string): boolean {
+  return countFailed(failed, section) > 0;
+}
+
+function countFailed(failed: Set<string>, section: string): number {
+  return [...failed].filter((p) => p.startsWith(`${section}.`)).length;
+}
+
+interface Declared {
+  readonly sources: Map<string, ComponentConfig>;
+  readonly decoders: Map<string, ComponentConfig>;
+  readonly transforms: Map<string, ComponentConfig>;
+  readonly sinks: Map<string, SinkConfig>;
+}
+
+/** One pipeline; undefined (nothing more to say) when it names a component that already failed validation. */
+function readPipeline(name: string, v: unknown, d: Declared, failed: Set<string>, usedSources: Map<string, string>): PipelineConfig | undefined {
+  const path = join('pipelines', name);
+  const p = readMap(v, path, ['sources', 'decoders', 'transforms', 'sink']);
+  let incomplete = false;
+  const pick = (key: 'sources' | 'decoders' | 'transforms'): ComponentConfig[] => {
+    const table = d[key];
+    const out: ComponentConfig[] = [];
+    readStringList(p, key, path, []).forEach((id, i) => {
+      const c = table.get(id);
+      if (c) { out.push(c); return; }
+      if (failed.has(join(key, id))) { incomplete = true; return; }
+      throw new ConfigError(join(join(path, key), i), `the id of a configured ${key.replace(/s$/, '')} (${[...table.keys()].join(', ') || 'none configured'})`, id, closest(id, [...table.keys()]));
+    });
+    return out;
+  };
+  const srcs = pick('sources');
+  if (srcs.length === 0 && !incomplete) throw new ConfigError(join(path, 'sources'), 'at least one source id');
+  for (const s of srcs) {
+    const other = usedSources.get(s.id);
+    // A source feeds one pipeline: its acknowledgements must come from one place.
+    if (other) throw new ConfigError(join(path, 'sources'), `source ${s.id} in one pipeline only (already in ${other})`);
+    usedSources.set(s.id, name);
+  }
+  const processors = [...pick('decoders'), ...pick('transforms')];
+  const sinkId = readString(p, 'sink', path);
+  const sink = d.sinks.get(sinkId);
+  if (!sink) {
+    if (failed.has(join('sinks', sinkId))) return undefined;
+    throw new ConfigError(join(path, 'sink'), `the id of a configured sink (${[...d.sinks.keys()].join(', ')})`, sinkId, closest(sinkId, [...d.sinks.keys()]));
+  }
+  return incomplete ? undefined : { id: name, sources: srcs, processors, sink };
 }
 
 function readComponent(raw: unknown, path: string, kind: ComponentKind, strip: readonly string[] = []): ComponentConfig {
   const m = readMap(raw, path);
   const type = readString(m, 'type', path);
   const spec = findSpec(kind, type);
-  if (!spec) throw new ConfigError(join(path, 'type'), `one of ${listTypes(kind).join(', ')}`, type);
+  if (!spec) throw new ConfigError(join(path, 'type'), `one of ${listTypes(kind).join(', ')}`, type, closest(type, listTypes(kind)));
   const rest: Raw = {};
   for (const [k, v] of Object.entries(m)) if (k !== 'type' && !strip.includes(k)) rest[k] = v;
   const id = path.split('.').pop()!;
   return { id, path, spec, config: spec.validate(rest, path), raw: rest };
 }
 
-function readComponents(raw: unknown, section: string, kind: ComponentKind): Map<string, ComponentConfig> {
+/** Each component of a section; one that fails is noted (and its path put in `failed`) and the next is read. */
+function readComponents(raw: unknown, section: string, kind: ComponentKind, failed: Set<string>): Map<string, ComponentConfig> {
   const out = new Map<string, ComponentConfig>();
-  for (const [id, v] of Object.entries(readMap(raw, section))) out.set(id, readComponent(v, join(section, id), kind));
+  for (const [id, v] of Object.entries(attempt(() => readMap(raw, section), {}))) {
+    const c = attempt(() => readComponent(v, join(section, id), kind), undefined);
+    if (c) out.set(id, c);
+    else failed.add(join(section, id));
+  }
   return out;
 }
 
-function readSinks(raw: unknown): Map<string, SinkConfig> {
+/** Each sink: its own keys, its encoder and the pipeline's delivery keys are checked independently. */
+function readSinks(raw: unknown, failed: Set<string>): Map<string, SinkConfig> {
   const out = new Map<string, SinkConfig>();
-  for (const [id, v] of Object.entries(readMap(raw, 'sinks'))) {
+  for (const [id, v] of Object.entries(attempt(() => readMap(raw, 'sinks'), {}))) {
     const path = join('sinks', id);
-    const m = readMap(v, path);
-    const base = readComponent(m, path, 'sink', ['encoding', 'batch', 'buffer', 'retry']);
-    const enc = readMap(m.encoding, join(path, 'encoding'));
-    const encPath = join(path, 'encoding');
-    const codec = readOptString(enc, 'codec', encPath) ?? 'otlp_proto';
-    const encSpec = findSpec('encoder', codec);
-    if (!encSpec) throw new ConfigError(join(encPath, 'codec'), `one of ${listTypes('encoder').join(', ')}`, codec);
-    const encRest: Raw = {};
-    for (const [k, x] of Object.entries(enc)) if (k !== 'codec') encRest[k] = x;
-    out.set(id, {
-      ...base,
-      encoder: { id: `${id}.encoding`, path: encPath, spec: encSpec, config: encSpec.validate(encRest, encPath), raw: encRest },
-      delivery: readDelivery(m, path),
-    });
+    const m = attempt(() => readMap(v, path), undefined);
+    if (!m) { failed.add(path); continue; }
+    const base = attempt(() => readComponent(m, path, 'sink', ['encoding', 'batch', 'buffer', 'retry']), undefined);
+    const encoder = attempt(() => readEncoder(m, path, id), undefined);
+    const delivery = attempt(() => readDelivery(m, path), undefined);
+    if (!base || !encoder || !delivery) { failed.add(path); continue; }
+    out.set(id, { ...base, encoder, delivery });
   }
   return out;
+}
+
+function readEncoder(m: Raw, path: string, id: string): ComponentConfig {
+  const encPath = join(path, 'encoding');
+  const enc = readMap(m.encoding, encPath);
+  const codec = readOptString(enc, 'codec', encPath) ?? 'otlp_proto';
+  const encSpec = findSpec('encoder', codec);
+  if (!encSpec) throw new ConfigError(join(encPath, 'codec'), `one of ${listTypes('encoder').join(', ')}`, codec, closest(codec, listTypes('encoder')));
+  const encRest: Raw = {};
+  for (const [k, x] of Object.entries(enc)) if (k !== 'codec') encRest[k] = x;
+  return { id: `${id}.encoding`, path: encPath, spec: encSpec, config: encSpec.validate(encRest, encPath), raw: encRest };
 }

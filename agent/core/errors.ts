@@ -78,11 +78,31 @@ export class ConfigError extends EdgelogError {
   /** Dotted key path of the offending value, e.g. `sinks.kafka.batch.max_bytes`. */
   readonly path: string;
   readonly expected: string;
-  constructor(path: string, expected: string, got?: unknown) {
+  /** The accepted value closest to what was written (a misspelt key or enum value), when one is close. */
+  readonly suggestion: string | undefined;
+  constructor(path: string, expected: string, got?: unknown, suggestion?: string) {
     const shown = got === undefined ? '' : `, got ${describeValue(got)}`;
-    super('EDGELOG_CONFIG', `${path || '(root)'}: expected ${expected}${shown}`);
+    const hint = suggestion === undefined ? '' : ` (did you mean \`${suggestion}\`?)`;
+    super('EDGELOG_CONFIG', `${path || '(root)'}: expected ${expected}${shown}${hint}`);
     this.path = path;
     this.expected = expected;
+    this.suggestion = suggestion;
+  }
+}
+
+/**
+ * Every problem found in one config file (validation goes on past the first
+ * so one `edgelog validate` run names them all). It is a ConfigError whose
+ * path and expected are the first problem's, so callers that handle one
+ * ConfigError keep working; the message lists every problem, one a line.
+ */
+export class ConfigErrors extends ConfigError {
+  readonly errors: readonly ConfigError[];
+  constructor(errors: readonly ConfigError[]) {
+    const first = errors[0]!;
+    super(first.path, first.expected, undefined, first.suggestion);
+    this.errors = errors;
+    this.message = `${errors.length} problems:\n${errors.map((e) => `  ${e.message}`).join('\n')}`;
   }
 }
 

@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../observe/log.ts';
+import { gauge as registeredGauge } from '../observe/metrics.ts';
 import { NativeUnavailableError } from '../core/errors.ts';
 import { tryLoadNative, type NativeLib, Errno } from './lib.ts';
 
@@ -167,12 +168,7 @@ const AVAILABLE = 'edgelog_native_available';
  * (that is a fallback), the rest at debug.
  */
 export function reportCapabilities(report: CapabilityReport, log: Logger, registry: Registry, wanted: readonly Feature[] = []): void {
-  const gauge = (registry.getSingleMetric(AVAILABLE) as Gauge<'feature' | 'reason'> | undefined) ?? new Gauge({
-    name: AVAILABLE,
-    help: 'Native feature availability on this host (1 available, 0 not; reason says why).',
-    labelNames: ['feature', 'reason'],
-    registers: [registry],
-  });
+  const gauge = registeredGauge(registry, AVAILABLE, 'Native feature availability on this host (1 available, 0 not; reason says why).', ['feature', 'reason']);
   for (const [feature, s] of Object.entries(report) as [Feature, FeatureStatus][]) {
     gauge.set({ feature, reason: s.available ? 'ok' : s.reason.slice(0, 120) }, s.available ? 1 : 0);
     if (!s.available && wanted.includes(feature)) {

@@ -3,10 +3,11 @@
 // maps hold and changes only the difference, live (no reattach). Counters
 // are read on /metrics scrapes through a prom-client collect callback.
 
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../observe/log.ts';
 import { silentLogger } from '../observe/log.ts';
+import { counter } from '../observe/metrics.ts';
 import { loadNative, type External, type NativeLib, type Scratch } from './lib.ts';
 import { existsSync } from 'node:fs';
 import { effectiveCaps, hasCap, requireFeature } from './capabilities.ts';
@@ -289,16 +290,12 @@ type L = 'interface' | 'reason' | 'rule';
 function defineGuardMetrics(registry: Registry, set: Set<GuardController>): void {
   controllersAll.add(set);
   const mk = (name: string, help: string, fill: (c: Counter<L>, snap: Snapshot) => void) => {
-    if (registry.getSingleMetric(name)) return;
-    new Counter<L>({
-      name, help, labelNames: ['interface', 'reason', 'rule'], registers: [registry],
-      collect() {
-        this.reset();
-        for (const g of set) {
-          if (g.closed) continue;
-          try { fill(this, { ifname: g.ifname, counters: g.counters() }); } catch { /* a scrape never fails on one guard */ }
-        }
-      },
+    counter<L>(registry, name, help, ['interface', 'reason', 'rule'], function collect() {
+      this.reset();
+      for (const g of set) {
+        if (g.closed) continue;
+        try { fill(this, { ifname: g.ifname, counters: g.counters() }); } catch { /* a scrape never fails on one guard */ }
+      }
     });
   };
   const byReason = (drop: boolean, field: 'packets' | 'bytes') => (c: Counter<L>, s: Snapshot) => {

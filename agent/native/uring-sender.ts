@@ -17,8 +17,9 @@ import { read, writeSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { constants as osConstants } from 'node:os';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { EdgelogError } from '../core/errors.ts';
+import { counter } from '../observe/metrics.ts';
 import { loadNative, Errno, type External, type NativeLib, type Scratch } from './lib.ts';
 import { requireFeature, capabilities } from './capabilities.ts';
 
@@ -344,13 +345,9 @@ const allSenderSets = new Set<Set<SenderEntry>>();
 function defineUringMetrics(registry: Registry, set: Set<SenderEntry>): void {
   allSenderSets.add(set);
   const mk = (name: string, help: string, pick: (s: UringStats) => number) => {
-    if (registry.getSingleMetric(name)) return;
-    new Counter<'sink'>({
-      name, help, labelNames: ['sink'], registers: [registry],
-      collect() {
-        this.reset();
-        for (const e of set) if (!e.sender.closed) this.inc({ sink: e.sink }, pick(e.sender.stats()));
-      },
+    counter<'sink'>(registry, name, help, ['sink'], function collect() {
+      this.reset();
+      for (const e of set) if (!e.sender.closed) this.inc({ sink: e.sink }, pick(e.sender.stats()));
     });
   };
   mk('edgelog_uring_submissions_total', 'Sends submitted through io_uring.', (s) => s.submitted);

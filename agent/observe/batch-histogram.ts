@@ -6,6 +6,7 @@
 // reads it at scrape time; the text format is the same.
 
 import type { Registry } from 'prom-client';
+import { registered } from './metrics.ts';
 
 interface Series { labels: Record<string, string>; counts: Float64Array; sum: number; count: number }
 
@@ -68,9 +69,9 @@ export class BatchHistogram {
 
 /** Get-or-register on a registry (a reload must not register the name twice). */
 export function batchHistogram(r: Registry, name: string, help: string, buckets: readonly number[]): BatchHistogram {
-  const existing = r.getSingleMetric(name) as unknown;
-  if (existing instanceof BatchHistogram) return existing;
-  const h = new BatchHistogram(name, help, buckets);
-  r.registerMetric(h as never);
-  return h;
+  return registered(r, name, () => {
+    const h = new BatchHistogram(name, help, buckets);
+    r.registerMetric(h as never);
+    return h;
+  });
 }

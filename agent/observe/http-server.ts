@@ -15,11 +15,24 @@ const MAX_CONNECTIONS = 256;
 /** Server-sent-event subscribers held at once: dashboards and drills, not thousands. */
 export const MAX_STREAM_SUBSCRIBERS = 64;
 
-function harden(server: Server): void {
+/**
+ * Applies the limits, binds `listen` (host:port, `[v6]:port`) and resolves
+ * with the address bound (port 0 picks a free one); rejects when the bind fails.
+ */
+async function hardenAndListen(server: Server, listen: string): Promise<string> {
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.maxConnections = MAX_CONNECTIONS;
   server.maxHeadersCount = 50;
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(listen.slice(i + 1));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  const addr = server.address();
+  return typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : listen;
 }
 
 import { createServer, type Server } from 'node:http';
@@ -34,9 +47,6 @@ export interface HttpServerHandle {
 }
 
 export async function startHttpServer(listen: string, registry: Registry, health: Health, log: Logger): Promise<HttpServerHandle> {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
-  const port = Number(listen.slice(i + 1));
   const streams = new Set<import('node:http').ServerResponse>();
   const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
@@ -64,15 +74,9 @@ export async function startHttpServer(listen: string, registry: Registry, health
     }
     res.writeHead(404).end();
   });
-  harden(server);
+  const address = await hardenAndListen(server, listen);
   const onChange = (ev: HealthEvent) => { for (const s of streams) s.write(`event: change\ndata: ${JSON.stringify(ev)}\n\n`); };
   health.on('change', onChange);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
-  });
-  const addr = server.address();
-  const address = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : listen;
   log.info('http server listening', { address });
   return {
     server,
@@ -88,9 +92,6 @@ export async function startHttpServer(listen: string, registry: Registry, health
 
 /** The load balancer's health port: GET /readyz -> 200 or 503 with the state only; everything else 404. */
 export async function startHealthServer(listen: string, health: Health, log: Logger): Promise<HttpServerHandle> {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
-  const port = Number(listen.slice(i + 1));
   const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if ((req.method === 'GET' || req.method === 'HEAD') && url === '/readyz') {
@@ -100,13 +101,7 @@ export async function startHealthServer(listen: string, health: Health, log: Log
     }
     res.writeHead(404).end();
   });
-  harden(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
-  });
-  const addr = server.address();
-  const address = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : listen;
+  const address = await hardenAndListen(server, listen);
   log.info('health port listening (/readyz only)', { address });
   return {
     server, address,

@@ -11,15 +11,27 @@ export function createRegistry(defaults = true): Registry {
   return r;
 }
 
-/** Get-or-create so that two components (or a reload) never double-register a name. */
-export function counter<L extends string>(r: Registry, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-  return (r.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [r] });
+/**
+ * The metric registered as `name` on `r`, or the one `make` creates and
+ * registers: get-or-create, so that two components (or a reload) never
+ * register a name twice. The one place the agent does this; counter, gauge,
+ * histogram and batchHistogram are this with a constructor.
+ */
+export function registered<M>(r: Registry, name: string, make: () => M): M {
+  return (r.getSingleMetric(name) as M | undefined) ?? make();
+}
+
+/** `collect`: computed at scrape time (prom-client calls it with the metric as `this`); kept from the first registration. */
+type Collect<M> = (this: M) => void | Promise<void>;
+
+export function counter<L extends string>(r: Registry, name: string, help: string, labelNames: readonly L[] = [], collect?: Collect<Counter<L>>): Counter<L> {
+  return registered(r, name, () => new Counter<L>({ name, help, labelNames: [...labelNames], registers: [r], ...(collect ? { collect } : {}) }));
 }
 export function gauge<L extends string>(r: Registry, name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
-  return (r.getSingleMetric(name) as Gauge<L> | undefined) ?? new Gauge({ name, help, labelNames, registers: [r] });
+  return registered(r, name, () => new Gauge<L>({ name, help, labelNames: [...labelNames], registers: [r] }));
 }
 export function histogram<L extends string>(r: Registry, name: string, help: string, buckets: number[], labelNames: readonly L[] = []): Histogram<L> {
-  return (r.getSingleMetric(name) as Histogram<L> | undefined) ?? new Histogram({ name, help, labelNames, buckets, registers: [r] });
+  return registered(r, name, () => new Histogram<L>({ name, help, labelNames: [...labelNames], buckets, registers: [r] }));
 }
 
 // Latency buckets in seconds: dense around the 10-100 ms band where the

@@ -3,7 +3,10 @@
 // in it (keys found by asking the validators, test/docs/config-keys.ts; a
 // documented key the code does not accept is reported), and every default written as a
 // single backticked value equal to the effective default (validated both ways
-// and compared), which in turn equals the spec's `defaults`.
+// and compared), which in turn equals the spec's `defaults`; and every
+// documented enum is exactly the validator's list of choices. Together these
+// make the JSON Schema built from this page (`edgelog schema`) agree with
+// the validators on keys, defaults and enum values.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { allSpecs } from '../../agent/registry.ts';
+import { readReference as readSchemaReference } from '../../agent/config/json-schema.ts';
 import { acceptedKeys, clone, mapAt, type Raw, type Target } from './config-keys.ts';
 import { minimalConfigs, sectionOf, setByMinimal, targets } from './targets.ts';
 
@@ -154,3 +158,37 @@ test('the component READMEs link to the reference', () => {
     assert.match(text, /\]\(\.\.\/COMPONENTS\.md(#[\w-]+)?\)/, `agent/${dir}/README.md links to ../COMPONENTS.md`);
   }
 });
+
+test("every documented enum lists exactly the validator's choices (the JSON Schema's enums are these)", (t) => {
+  // A value no enum holds makes readEnum name its choices: `expected one of a, b, c`.
+  const bogus = '__not_a_choice__';
+  // Keys read only when a sibling says so: the sibling's value, set in the same map.
+  const context: Record<string, Raw> = { 'sink:kafka sasl.token_provider': { mechanism: 'oauthbearer' } };
+  const problems: string[] = [];
+  let checked = 0;
+  for (const [id, rows] of readSchemaReference()) {
+    for (const row of rows) {
+      const m = /^enum (`.*)$/.exec(row.type);
+      if (!m || row.key.includes('[]')) continue;
+      const documented = [...m[1]!.matchAll(/`([^`]*)`/g)].map((x) => (x[1] === "''" ? '' : x[1]!)).sort();
+      const segs = row.key.split('.');
+      let told: string[] | null = null;
+      for (const target of bySection.get(id) ?? []) {
+        const raw = clone(target.minimal);
+        const parent = mapAt(mapAt(raw, target.root), segs.slice(0, -1));
+        Object.assign(parent, clone(context[`${id} ${row.key}`] ?? {}));
+        parent[segs[segs.length - 1]!] = bogus;
+        const r = tryValidate(target, raw);
+        const choices = r.ok ? null : /: expected one of (.*), got "__not_a_choice__"/.exec(r.err);
+        if (choices) { told = choices[1]!.split(', ').sort(); break; }
+      }
+      if (!told) { problems.push(`${id} \`${row.key}\`: the validator did not refuse an undocumented value with its list of choices`); continue; }
+      checked++;
+      if (!isDeepStrictEqual(told, documented)) problems.push(`${id} \`${row.key}\`: documented ${documented.join(', ')}; the validator takes ${told.join(', ')}`);
+    }
+  }
+  assert.deepEqual(problems, [], problems.join('\n'));
+  assert.ok(checked >= 25, `only ${checked} enums were checkable`);
+  t.diagnostic(`${checked} documented enums compared with the validators' choices`);
+});
+

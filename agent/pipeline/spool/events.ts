@@ -2,8 +2,9 @@
 // it bumps the in-process stats (read by tests and /readyz), the Prometheus
 // metric and writes the log line, so the three never disagree.
 
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from '../../observe/log.ts';
+import { counter, gauge } from '../../observe/metrics.ts';
 
 export interface SpoolStats {
   appended: number;
@@ -22,12 +23,11 @@ interface Metrics {
 }
 
 function metricsOn(reg: Registry): Metrics {
-  const get = <T>(name: string, make: () => T): T => (reg.getSingleMetric(name) as T | undefined) ?? make();
   return {
-    size: get('edgelog_spool_size_bytes', () => new Gauge({ name: 'edgelog_spool_size_bytes', help: 'Bytes of spool segment files on disk.', labelNames: ['spool'], registers: [reg] })),
-    records: get('edgelog_spool_records_total', () => new Counter({ name: 'edgelog_spool_records_total', help: 'Records through the spool by operation (append, replay, drop_oldest).', labelNames: ['spool', 'op'], registers: [reg] })),
-    torn: get('edgelog_spool_torn_tail_total', () => new Counter({ name: 'edgelog_spool_torn_tail_total', help: 'Torn segment tails found and cut when opening the spool.', labelNames: ['spool'], registers: [reg] })),
-    errors: get('edgelog_spool_errors_total', () => new Counter({ name: 'edgelog_spool_errors_total', help: 'Spool I/O errors by code (ENOSPC, crc, ...).', labelNames: ['spool', 'code'], registers: [reg] })),
+    size: gauge(reg, 'edgelog_spool_size_bytes', 'Bytes of spool segment files on disk.', ['spool']),
+    records: counter(reg, 'edgelog_spool_records_total', 'Records through the spool by operation (append, replay, drop_oldest).', ['spool', 'op']),
+    torn: counter(reg, 'edgelog_spool_torn_tail_total', 'Torn segment tails found and cut when opening the spool.', ['spool']),
+    errors: counter(reg, 'edgelog_spool_errors_total', 'Spool I/O errors by code (ENOSPC, crc, ...).', ['spool', 'code']),
   };
 }
 

@@ -2,19 +2,12 @@
 // line and the counter can never disagree. Per-path series are removed when a
 // file is let go, so label cardinality is bounded by max_open_files.
 
-import { Counter, Gauge } from 'prom-client';
-import type { Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from '../../observe/log.ts';
+import { counter, gauge } from '../../observe/metrics.ts';
 import type { OversizeAction } from './config.ts';
 
 export type RotationKind = 'rename' | 'delete';
-
-function counter<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
-  return (reg.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter<L>({ name, help, labelNames: [...labelNames], registers: [reg] });
-}
-function gauge<L extends string>(reg: Registry, name: string, help: string, labelNames: readonly L[]): Gauge<L> {
-  return (reg.getSingleMetric(name) as Gauge<L> | undefined) ?? new Gauge<L>({ name, help, labelNames: [...labelNames], registers: [reg] });
-}
 
 export class FileSourceTelemetry {
   private readonly component: string;

@@ -3,8 +3,9 @@
 // repeats, so log lines for bad input are rate-limited per reason; counters
 // always count.
 
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from '../../observe/log.ts';
+import { counter, gauge } from '../../observe/metrics.ts';
 
 export type MalformedReason =
   | 'oversized' | 'bad_frame' | 'unparsed' | 'empty' | 'overflow' | 'tls_handshake' | 'spool_rejected';
@@ -30,12 +31,11 @@ interface Metrics {
 }
 
 function metricsOn(reg: Registry): Metrics {
-  const get = <T>(name: string, make: () => T): T => (reg.getSingleMetric(name) as T | undefined) ?? make();
   return {
-    malformed: get('edgelog_source_malformed_total', () => new Counter({ name: 'edgelog_source_malformed_total', help: 'Malformed, oversized or undeliverable input seen by a source, by reason.', labelNames: ['component', 'reason'], registers: [reg] })),
-    conns: get('edgelog_source_connections', () => new Gauge({ name: 'edgelog_source_connections', help: 'Connections of a network source by state (open, paused).', labelNames: ['component', 'state'], registers: [reg] })),
-    closed: get('edgelog_source_connections_closed_total', () => new Counter({ name: 'edgelog_source_connections_closed_total', help: 'Connections closed by a network source, by reason (peer, idle_timeout, frame_timeout, max_connections, bad_frame, error, shutdown).', labelNames: ['component', 'reason'], registers: [reg] })),
-    records: get('edgelog_source_net_records_total', () => new Counter({ name: 'edgelog_source_net_records_total', help: 'Records read by a network source.', labelNames: ['component'], registers: [reg] })),
+    malformed: counter(reg, 'edgelog_source_malformed_total', 'Malformed, oversized or undeliverable input seen by a source, by reason.', ['component', 'reason']),
+    conns: gauge(reg, 'edgelog_source_connections', 'Connections of a network source by state (open, paused).', ['component', 'state']),
+    closed: counter(reg, 'edgelog_source_connections_closed_total', 'Connections closed by a network source, by reason (peer, idle_timeout, frame_timeout, max_connections, bad_frame, error, shutdown).', ['component', 'reason']),
+    records: counter(reg, 'edgelog_source_net_records_total', 'Records read by a network source.', ['component']),
   };
 }
 

@@ -1,0 +1,125 @@
+// `edgelog schema` emits a JSON Schema that an independent validator (ajv,
+// draft 2020-12) uses the way an editor would: every example config in the
+// repository (installed defaults, the configs in the READMEs, the relay
+// config the infra renders) is accepted, and wrong configs (an unknown key,
+// a bad enum value, a key of another component type...) are rejected, each
+// also rejected by the agent's own validator, so the two agree.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../../agent/config/load.ts';
+import { ConfigError } from '../../agent/core/errors.ts';
+import { allSpecs } from '../../agent/registry.ts';
+import { relayConfigYaml, KAFKA_BOOTSTRAP_PLACEHOLDER } from '../../infra/config.ts';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const mainTs = join(repo, 'agent/cli/main.ts');
+
+// The schema exactly as the command prints it.
+const printed = spawnSync(process.execPath, [mainTs, 'schema'], { encoding: 'utf8', timeout: 60_000 });
+// Parsed only when the command worked, so a failure shows as the first test's message rather than a load error.
+const schema = (printed.status === 0 ? JSON.parse(printed.stdout) : { type: 'object' }) as Record<string, unknown>;
+// Strict (unknown keywords are errors) except strictRequired: `anyOf: [{ required: [brokers] }, { required: [clusters] }]`
+// names properties of the enclosing object, which JSON Schema allows and ajv's strict mode flags.
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+const check = ajv.compile(schema);
+
+type Raw = Record<string, unknown>;
+const sections = ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines', 'guard'];
+// What a fragment in a README leaves out (it shows one part of a config).
+const minimal: Raw = {
+  sources: { app: { type: 'file', include: ['/var/log/app/*.log'] } },
+  sinks: { kafka: { type: 'kafka', brokers: ['127.0.0.1:9092'] } },
+};
+// Values for the ${NAME} references in the examples, for the agent's own validator.
+const env = { KAFKA_PASSWORD: 'x', EDGELOG_KAFKA_PASSWORD: 'x', EDGELOG_KAFKA_USERNAME: 'relay', EDGELOG_KAFKA_BROKERS: '127.0.0.1:9092' };
+
+function markdownFiles(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'node_modules' || e.name.startsWith('.') || e.name === 'test') continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) markdownFiles(p, out);
+    else if (e.name.endsWith('.md')) out.push(p);
+  }
+  return out;
+}
+
+/** Every example config: the installed defaults, every YAML block in a README that is (part of) an agent config, the infra's relay configs. */
+function examples(): { name: string; yaml: string }[] {
+  const out: { name: string; yaml: string }[] = [];
+  const defaults = join(repo, 'agent/install/defaults');
+  for (const f of readdirSync(defaults).filter((f) => f.endsWith('.yaml'))) out.push({ name: `agent/install/defaults/${f}`, yaml: readFileSync(join(defaults, f), 'utf8') });
+  for (const file of markdownFiles(repo)) {
+    const blocks = [...readFileSync(file, 'utf8').matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)].map((m) => m[1]!);
+    blocks.forEach((yaml, i) => {
+      const doc = parseYaml(yaml) as unknown;
+      // A block whose top-level keys are config sections (not, say, a Kubernetes manifest).
+      if (doc && typeof doc === 'object' && Object.keys(doc).every((k) => sections.includes(k))) out.push({ name: `${relative(repo, file)} block ${i + 1}`, yaml });
+    });
+  }
+  for (const sasl of ['scram', 'plain'] as const) {
+    out.push({ name: `infra relay config (${sasl})`, yaml: relayConfigYaml({ forwardPort: 24240, healthPort: 8686, brokers: KAFKA_BOOTSTRAP_PLACEHOLDER, topic: 'logs', sasl }).replace(KAFKA_BOOTSTRAP_PLACEHOLDER, 'b-1.example:9096') });
+  }
+  return out;
+}
+
+function completed(yaml: string): Raw {
+  const doc = (parseYaml(yaml) ?? {}) as Raw;
+  return { ...(doc.sources ? {} : { sources: minimal.sources }), ...(doc.sinks ? {} : { sinks: minimal.sinks }), ...doc };
+}
+
+const errorsOf = (): string => ajv.errorsText(check.errors, { separator: '\n  ' });
+
+test('edgelog schema prints a draft 2020-12 schema naming every registered component type; --output writes the same', (t) => {
+  assert.equal(printed.status, 0, printed.stderr);
+  const dir = mkdtempSync(join(tmpdir(), `edgelog-schema-${process.pid}-`));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'edgelog.schema.json');
+  const written = spawnSync(process.execPath, [mainTs, 'schema', '--output', out], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(written.status, 0, written.stderr);
+  assert.equal(readFileSync(out, 'utf8'), printed.stdout);
+  assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+  const defs = schema.$defs as Record<string, unknown>;
+  for (const s of allSpecs()) assert.ok(defs[`${s.kind}.${s.type}`], `no $defs entry for ${s.kind} ${s.type}`);
+});
+
+test('every example config in the repository validates against the schema (and with the agent)', (t) => {
+  const all = examples();
+  // The defaults, the READMEs' configs and the infra's: a walk that found none would prove nothing.
+  assert.ok(all.length >= 9, all.map((e) => e.name).join(', '));
+  for (const ex of all) {
+    const raw = completed(ex.yaml);
+    assert.ok(check(raw), `${ex.name} is rejected by the JSON Schema:\n  ${errorsOf()}`);
+    assert.doesNotThrow(() => parseConfig(JSON.stringify(raw), env), `${ex.name} is rejected by the agent`);
+  }
+  t.diagnostic(`${all.length} examples: ${all.map((e) => e.name).join('; ')}`);
+});
+
+const wrong: { name: string; raw: Raw; at: string }[] = [
+  { name: 'a misspelt key in a source', raw: { ...minimal, sources: { app: { type: 'file', include: ['/x/*.log'], glob_intervall: '1s' } } }, at: '/sources/app' },
+  { name: 'a bad enum value', raw: { ...minimal, sources: { app: { type: 'file', include: ['/x/*.log'], oversize: 'splitt' } } }, at: '/sources/app/oversize' },
+  { name: 'a misspelt top-level section', raw: { ...minimal, observ: {} }, at: '' },
+  { name: 'an unknown key in a nested map', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], tls: { ca_fil: '/ca.pem' } } } }, at: '/sinks/kafka/tls' },
+  { name: 'an unknown component type', raw: { ...minimal, sinks: { kafka: { type: 'kafak', brokers: ['b:9092'] } } }, at: '/sinks/kafka/type' },
+  { name: "a key of another type's component", raw: { ...minimal, sources: { app: { type: 'tcp', include: ['/x/*.log'] } } }, at: '/sources/app' },
+  { name: "a key of another encoder", raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], encoding: { codec: 'raw', scope_name: 'x' } } } }, at: '/sinks/kafka/encoding' },
+  { name: 'a malformed duration', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], batch: { timeout: '5 sec' } } } }, at: '/sinks/kafka/batch/timeout' },
+  { name: 'a missing required key', raw: { ...minimal, sources: { app: { type: 'file' } } }, at: '/sources/app' },
+  { name: 'no sinks', raw: { sources: minimal.sources }, at: '' },
+  { name: 'a kafka sink with neither brokers nor clusters', raw: { ...minimal, sinks: { kafka: { type: 'kafka', topic: 'logs' } } }, at: '/sinks/kafka' },
+];
+
+for (const w of wrong) {
+  test(`the schema rejects ${w.name}, as the agent does`, () => {
+    assert.equal(check(w.raw), false, `${w.name} was accepted by the JSON Schema`);
+    assert.ok(check.errors!.some((e) => e.instancePath === w.at), `no error at ${w.at || '(root)'}:\n  ${errorsOf()}`);
+    assert.throws(() => parseConfig(JSON.stringify(w.raw), {}), ConfigError);
+  });
+}
