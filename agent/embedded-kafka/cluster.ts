@@ -61,7 +61,8 @@ export interface KafkaClusterOptions {
    */
   tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   /**
-   * Also listen with SASL_PLAINTEXT + OAUTHBEARER, validated by the broker
+   * Also listen with SASL + OAUTHBEARER (SASL_SSL when `tls` is given, with
+   * its certificate, else SASL_PLAINTEXT), validated by the broker
    * (oauth-validator.ts): `mskIam` accepts only MSK IAM tokens signed with
    * this secret (`mskIamBootstrap`); `gcp` accepts Google Managed Kafka's
    * token wrapper around an RS256 JWT that verifies against `jwksUrl`
@@ -248,7 +249,12 @@ function brokerProps(o: ListenerPlan, extra: Record<string, string | number | bo
     const lower = l.name.toLowerCase();
     listeners.push(`${l.name}://${o.host}:${l.port}`);
     advertised.push(`${l.name}://${o.host}:${l.port}`);
-    protocols.push(`${l.name}:SASL_PLAINTEXT`);
+    // With tls given, over TLS as the clouds offer it (MSK 9098, GCP 9092 are SASL_SSL).
+    protocols.push(`${l.name}:${o.tls ? 'SASL_SSL' : 'SASL_PLAINTEXT'}`);
+    if (o.tls) {
+      security[`listener.name.${lower}.ssl.keystore.type`] = 'PEM';
+      security[`listener.name.${lower}.ssl.keystore.location`] = o.tls.keystore;
+    }
     security[`listener.name.${lower}.sasl.enabled.mechanisms`] = 'OAUTHBEARER';
     // The broker logs itself in on every SASL listener; the default (unsecured) login needs a subject.
     const opts = Object.entries({ unsecuredLoginStringClaim_sub: 'broker', ...l.jaasOptions }).map(([k, v]) => `${k}="${v}"`).join(' ');
