@@ -9,6 +9,7 @@
 
 import kafkajs, { type SASLOptions } from 'kafkajs';
 import type { KafkaSinkConfig } from './config.ts';
+import { KafkaSendError } from './errors.ts';
 import { oauthBearerSasl } from './engines/kafkajs-oauthbearer.ts';
 import { saslCredentials, saslTokenProvider, tlsOptions } from './engines/security.ts';
 import { filterKafkajsTimerWarning } from './warnings.ts';
@@ -24,6 +25,20 @@ export interface TopicOutcome {
   created: boolean;
   /** Partition count the topic has now. */
   partitions: number;
+}
+
+/**
+ * kafkajs reports a refused creation as "Topic creation errors" with the
+ * broker's reasons inside; the sink's error names the broker's reason and the
+ * layout asked for (a layout the cluster cannot hold is a config problem, not
+ * a transient one).
+ */
+function topicError(topic: string, spec: CreateTopicConfig, err: unknown): KafkaSendError {
+  const inner = (err as { errors?: { type?: string; message?: string; retriable?: boolean }[] }).errors?.[0];
+  const reason = inner?.type ?? (err as { type?: string }).type ?? 'CREATE_TOPIC_FAILED';
+  const why = inner?.message ?? (err as Error).message;
+  const layout = `partitions ${spec.partitions}, replication_factor ${spec.replicationFactor}, min_insync_replicas ${spec.minInsyncReplicas}`;
+  return new KafkaSendError(reason, `create_topic ${topic} (${layout}): ${why}`, inner?.retriable ?? false, err);
 }
 
 export async function ensureTopic(cfg: KafkaSinkConfig, spec: CreateTopicConfig): Promise<TopicOutcome> {
@@ -42,16 +57,21 @@ export async function ensureTopic(cfg: KafkaSinkConfig, spec: CreateTopicConfig)
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const created = await admin.createTopics({
-      topics: [{
-        topic: cfg.topic,
-        numPartitions: spec.partitions,
-        replicationFactor: spec.replicationFactor,
-        configEntries: [{ name: 'min.insync.replicas', value: String(spec.minInsyncReplicas) }],
-      }],
-      waitForLeaders: true,
-      timeout: cfg.requestTimeoutMs,
-    });
+    let created: boolean;
+    try {
+      created = await admin.createTopics({
+        topics: [{
+          topic: cfg.topic,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicationFactor,
+          configEntries: [{ name: 'min.insync.replicas', value: String(spec.minInsyncReplicas) }],
+        }],
+        waitForLeaders: true,
+        timeout: cfg.requestTimeoutMs,
+      });
+    } catch (err) {
+      throw topicError(cfg.topic, spec, err);
+    }
     const md = await admin.fetchTopicMetadata({ topics: [cfg.topic] });
     return { created, partitions: md.topics[0]?.partitions.length ?? 0 };
   } finally {

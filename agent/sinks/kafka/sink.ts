@@ -159,6 +159,7 @@ export class KafkaSink implements Sink {
           await check;
           this.events.connection(false, this.cfg.brokers, err);
           if (this.notKafka) throw new KafkaSendError('NOT_KAFKA', this.notKafka, true, err);
+          if (err instanceof KafkaSendError) throw err; // create_topic's own, already explained
           throw this.engine.mapError(err, 0, this.maxMessageBytes).error;
         },
       );

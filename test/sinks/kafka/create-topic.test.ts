@@ -9,6 +9,7 @@ import kafkajs from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { EncodedMessage } from '../../../agent/core/component.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
+import { KafkaSendError } from '../../../agent/sinks/kafka/errors.ts';
 import { KafkaSink, kafkaSink } from '../../../agent/sinks/kafka/sink.ts';
 import { loadPlatformatic } from '../../../agent/sinks/kafka/engines/platformatic.ts';
 import { engineNames } from '../../../agent/sinks/kafka/producer.ts';
@@ -52,6 +53,18 @@ test('create_topic makes the topic before the first record and tolerates an exis
     await second.sink.send(msg('second'));
     assert.equal((await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length, 3);
     assert.equal((await second.metrics.getSingleMetric('edgelog_kafka_topic_partitions_mismatch')!.get()).values[0]?.value, 1);
+
+    // A layout the cluster cannot hold (3 replicas on 1 broker): the send fails with a sink error naming it, no crash.
+    const impossible = new KafkaSink(kafkaSink.validate({
+      engine, brokers: [kafka.bootstrap], topic: uniqueTopic(`create-impossible-${engine}`), client_retry: { retries: 2 },
+      create_topic: { partitions: 1, replication_factor: 3, min_insync_replicas: 2 },
+    }, 'sinks.k'), { id: 'k', log: silentLogger, metrics: new Registry(), agentId: 'a1' });
+    sinks.push(impossible);
+    await assert.rejects(impossible.send(msg('never')), (e: unknown) => {
+      assert.ok(e instanceof KafkaSendError, `${engine}: ${String(e)}`);
+      assert.match(e.message, /replication/i);
+      return true;
+    });
 
     const got = await kafka.consumeAll(topic);
     assert.deepEqual(got.map((m) => m.value!.toString()).sort(), ['first', 'second']);
