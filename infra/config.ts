@@ -59,6 +59,11 @@ export interface EdgelogInfraConfig {
     readonly maxVolumeGiB: number;
     /** Topics the relays write; replicated with identical names (active-passive). */
     readonly topics: readonly string[];
+    /**
+     * Layout of those topics, made by the relays' Kafka sink (`create_topic`)
+     * before the first record: MSK and GCP Managed Kafka do not auto-create.
+     */
+    readonly topicLayout: { readonly partitions: number; readonly replicationFactor: number; readonly minInsyncReplicas: number };
     readonly scramUsers: readonly string[];
   };
   readonly relay: {
@@ -164,6 +169,9 @@ export const config: EdgelogInfraConfig = {
     volumeGiB: 1000,
     maxVolumeGiB: 4000,
     topics: ['edgelog.logs'],
+    // Three replicas over three AZs, two in sync: one broker lost keeps acks=all writes going.
+    // 12 partitions: spread over 3 brokers, room for 12 parallel consumers.
+    topicLayout: { partitions: 12, replicationFactor: 3, minInsyncReplicas: 2 },
     scramUsers: ['relay'],
   },
   relay: {
@@ -219,18 +227,19 @@ export function relayConfigYaml(opts: {
   readonly brokers: string;
   readonly topic: string;
   /**
-   * How the relay authenticates to Kafka: `scram` (MSK SCRAM-SHA-512, user
-   * `relay`, password from EDGELOG_KAFKA_PASSWORD) or `plain` (GCP Managed
-   * Kafka SASL/PLAIN: service account and key from EDGELOG_KAFKA_USERNAME /
-   * EDGELOG_KAFKA_PASSWORD). Secrets come from /etc/edgelog/edgelog.env,
-   * never from this file. The agent's config schema validates this output
-   * (test/infra/relay-config.test.ts).
+   * How the relay authenticates to Kafka, with no secret anywhere: SASL
+   * OAUTHBEARER with tokens from the instance's metadata server:
+   * `aws-msk-iam` (MSK IAM, SigV4 token from the instance role; port 9098)
+   * or `gcp-metadata` (GCP Managed Kafka, the VM service account's token).
+   * The agent's config schema validates this output, and a real relay ships
+   * with it into an OAUTHBEARER broker (test/infra/relay-config.test.ts).
    */
-  readonly sasl: 'scram' | 'plain';
+  readonly tokenProvider: 'aws-msk-iam' | 'gcp-metadata';
+  /** The topic's layout, created by the sink before the first record (config.kafka.topicLayout). */
+  readonly topicLayout: EdgelogInfraConfig['kafka']['topicLayout'];
 }): string {
-  const sasl = opts.sasl === 'scram'
-    ? '{ mechanism: scram-sha-512, username: relay, password: "${EDGELOG_KAFKA_PASSWORD}" }'
-    : '{ mechanism: plain, username: "${EDGELOG_KAFKA_USERNAME}", password: "${EDGELOG_KAFKA_PASSWORD}" }';
+  const sasl = `{ mechanism: oauthbearer, token_provider: ${opts.tokenProvider} }`;
+  const t = opts.topicLayout;
   return [
     '# edgelog relay: forward in, Kafka out. Rendered by infra/config.ts.',
     'agent:',
@@ -257,6 +266,7 @@ export function relayConfigYaml(opts: {
     `    topic: ${opts.topic}`,
     '    tls: { enabled: true }',
     `    sasl: ${sasl}`,
+    `    create_topic: { partitions: ${t.partitions}, replication_factor: ${t.replicationFactor}, min_insync_replicas: ${t.minInsyncReplicas} }`,
     '    encoding: { codec: otlp_proto }',
     '',
   ].join('\n');

@@ -22,7 +22,7 @@ export const skipAllowList: readonly SkipCategory[] = [
   { name: 'no tmpfs mount', pattern: /cannot mount tmpfs/i },
   {
     name: 'host tool missing',
-    pattern: /\b(openssl|promtool|systemd-analyze|setpriv|useradd|unshare|python3|java|gcc|clang)\b[^;]*\b(not installed|not available|unavailable|not on PATH)|no C test binaries/i,
+    pattern: /\b(openssl|promtool|systemd-analyze|setpriv|useradd|unshare|python3|java|javac|gcc|clang)\b[^;]*\b(not installed|not available|unavailable|not on PATH)|no C test binaries/i,
   },
   { name: 'host permissions', pattern: /not executable by other users/i },
   { name: 'no loghub data', pattern: /loghub samples not found|no samples at .*loghub|expected 12 loghub samples/i },

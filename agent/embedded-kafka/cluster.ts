@@ -22,6 +22,7 @@ import type { Kafka as KafkaClient, LogEntry, logCreator } from 'kafkajs';
 import { silentLogger, type Logger } from '../observe/log.ts';
 import { filterKafkajsTimerWarning } from '../sinks/kafka/warnings.ts';
 import { registerCodecs } from '../sinks/kafka/codecs.ts';
+import { compileOAuthValidator, OAUTH_VALIDATOR_CLASS, type MskIamValidation } from './oauth-validator.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -59,6 +60,15 @@ export interface KafkaClusterOptions {
    * `tlsBootstrap`. With clientCaFile, client certificates signed by it are required.
    */
   tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  /**
+   * Also listen with SASL + OAUTHBEARER (SASL_SSL when `tls` is given, with
+   * its certificate, else SASL_PLAINTEXT), validated by the broker
+   * (oauth-validator.ts): `mskIam` accepts only MSK IAM tokens signed with
+   * this secret (`mskIamBootstrap`); `gcp` accepts Google Managed Kafka's
+   * token wrapper around an RS256 JWT that verifies against `jwksUrl`
+   * (`gcpOAuthBootstrap`).
+   */
+  oauth?: { mskIam?: MskIamValidation; gcp?: { jwksUrl: string } };
   /** Extra broker properties (override the defaults below). */
   props?: Record<string, string | number | boolean>;
   /** How long to wait for the broker to answer metadata, ms. */
@@ -73,6 +83,10 @@ export interface KafkaCluster {
   readonly saslBootstrap?: string;
   /** `host:port` of the TLS listener when tls was given. */
   readonly tlsBootstrap?: string;
+  /** `host:port` of the OAUTHBEARER listener for MSK IAM tokens when oauth.mskIam was given. */
+  readonly mskIamBootstrap?: string;
+  /** `host:port` of the OAUTHBEARER listener for GCP tokens when oauth.gcp was given. */
+  readonly gcpOAuthBootstrap?: string;
   /** Pid of the broker JVM. */
   readonly pid: number;
   readonly dataDir: string;
@@ -200,6 +214,7 @@ interface ListenerPlan {
   host: string; port: number; controllerPort: number; dataDir: string;
   sasl?: { port: number; users: Record<string, string> };
   tls?: { port: number; keystore: string; clientCaFile?: string };
+  oauth?: { name: string; port: number; jaasOptions: Record<string, string> }[];
 }
 
 function brokerProps(o: ListenerPlan, extra: Record<string, string | number | boolean>): string {
@@ -229,6 +244,23 @@ function brokerProps(o: ListenerPlan, extra: Record<string, string | number | bo
       security['listener.name.ssl.ssl.truststore.location'] = o.tls.clientCaFile;
       security['listener.name.ssl.ssl.client.auth'] = 'required';
     }
+  }
+  for (const l of o.oauth ?? []) {
+    const lower = l.name.toLowerCase();
+    listeners.push(`${l.name}://${o.host}:${l.port}`);
+    advertised.push(`${l.name}://${o.host}:${l.port}`);
+    // With tls given, over TLS as the clouds offer it (MSK 9098, GCP 9092 are SASL_SSL).
+    protocols.push(`${l.name}:${o.tls ? 'SASL_SSL' : 'SASL_PLAINTEXT'}`);
+    if (o.tls) {
+      security[`listener.name.${lower}.ssl.keystore.type`] = 'PEM';
+      security[`listener.name.${lower}.ssl.keystore.location`] = o.tls.keystore;
+    }
+    security[`listener.name.${lower}.sasl.enabled.mechanisms`] = 'OAUTHBEARER';
+    // The broker logs itself in on every SASL listener; the default (unsecured) login needs a subject.
+    const opts = Object.entries({ unsecuredLoginStringClaim_sub: 'broker', ...l.jaasOptions }).map(([k, v]) => `${k}="${v}"`).join(' ');
+    security[`listener.name.${lower}.oauthbearer.sasl.jaas.config`] = `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ${opts};`;
+    security[`listener.name.${lower}.oauthbearer.sasl.server.callback.handler.class`] = OAUTH_VALIDATOR_CLASS;
+    if (l.jaasOptions.jwksUrl) security['sasl.oauthbearer.jwks.endpoint.url'] = l.jaasOptions.jwksUrl;
   }
   const props: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
@@ -429,9 +461,21 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
     writeFileSync(keystore, readFileSync(opts.tls.keyFile, 'utf8').trimEnd() + '\n' + readFileSync(opts.tls.certFile, 'utf8'), { mode: 0o600 });
     plan.tls = { port: await extraPort(3), keystore, clientCaFile: opts.tls.clientCaFile };
   }
+  const extraJvm: string[] = [];
+  let extraCp = '';
+  if (opts.oauth?.mskIam || opts.oauth?.gcp) {
+    extraCp = `:${compileOAuthValidator(jarsDir)}`;
+    plan.oauth = [];
+    if (opts.oauth.mskIam) plan.oauth.push({ name: 'OAUTH_MSK', port: await extraPort(4), jaasOptions: { mode: 'msk-iam', ...opts.oauth.mskIam } });
+    if (opts.oauth.gcp) {
+      plan.oauth.push({ name: 'OAUTH_GCP', port: await extraPort(5), jaasOptions: { mode: 'gcp', jwksUrl: opts.oauth.gcp.jwksUrl } });
+      // Kafka 4.x fetches no OAuth URL that this system property does not list (default: none).
+      extraJvm.push(`-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${opts.oauth.gcp.jwksUrl}`);
+    }
+  }
   writeFileSync(configFile, brokerProps(plan, opts.props ?? {}));
-  const cp = `${jarsDir}/*`;
-  const jvm = jvmArgs(heapMb, logFile);
+  const cp = `${jarsDir}/*${extraCp}`;
+  const jvm = [...jvmArgs(heapMb, logFile), ...extraJvm];
   const bootstrap = `${host}:${port}`;
   const t0 = performance.now();
 
@@ -523,7 +567,9 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
   return {
     name, bootstrap, pid: proc.pid!,
     saslBootstrap: plan.sasl ? `${host}:${plan.sasl.port}` : undefined,
-    tlsBootstrap: plan.tls ? `${host}:${plan.tls.port}` : undefined, dataDir, logFile, startupMs,
+    tlsBootstrap: plan.tls ? `${host}:${plan.tls.port}` : undefined,
+    mskIamBootstrap: listenerAddress(plan, 'OAUTH_MSK'),
+    gcpOAuthBootstrap: listenerAddress(plan, 'OAUTH_GCP'), dataDir, logFile, startupMs,
     createTopic: (topic: string, partitions = 1) => createTopic(bootstrap, topic, partitions, log),
     consumeAll: (topic: string, o?: ConsumeOptions) => consumeAll(bootstrap, topic, o),
     stop,
@@ -531,6 +577,11 @@ async function startOnce(opts: KafkaClusterOptions): Promise<KafkaCluster> {
       if (exited === null) proc.kill(signal);
     },
   };
+}
+
+function listenerAddress(plan: ListenerPlan, name: string): string | undefined {
+  const l = plan.oauth?.find((x) => x.name === name);
+  return l ? `${plan.host}:${l.port}` : undefined;
 }
 
 function hasBrokerJar(dir: string): boolean {

@@ -40,7 +40,7 @@ export interface NetworkProps {
   readonly healthPort: number;
   /**
    * Broker ports relays may use.
-   * @default [9096] (MSK SASL/SCRAM over TLS: what the relays' kafkajs producer speaks)
+   * @default [9098] (MSK IAM over TLS: the relays' SASL/OAUTHBEARER with an MSK IAM token)
    */
   readonly clientBrokerPorts?: readonly number[];
   /**
@@ -74,7 +74,7 @@ export class Network extends Construct {
       invariant(!isAnywhere(c), what, `${c} would open relay ports to the whole internet; list the edge sites' ranges`);
     }
     invariant(props.forwardPort !== props.healthPort, what, 'forwardPort and healthPort must differ');
-    const brokerPorts = props.clientBrokerPorts ?? [9096];
+    const brokerPorts = props.clientBrokerPorts ?? [9098];
     const natMode = props.natGateways ?? 'per-az';
 
     this.vpc = new Vpc(this, 'vpc', {

@@ -344,7 +344,8 @@ export class RelayFleet extends Construct {
           {
             Sid: 'KafkaTopics',
             Effect: 'Allow',
-            Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+            // CreateTopic: the sink's create_topic makes the topic before the first record.
+            Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:CreateTopic'],
             Resource: `${Fn.replace(props.kafkaClusterArn, ':cluster/', ':topic/')}/*`,
           },
           {

@@ -6,6 +6,18 @@ import { Construct, GoogleProvider, TerraformOutput } from '../lib/cdk.ts';
 import { EdgelogStack } from '../lib/stack.ts';
 import { physicalName, policyFor } from './policy.ts';
 
+/** The relay YAML the GCP instance template carries. */
+export function gcpRelayConfigYaml(cfg: EdgelogInfraConfig): string {
+  return relayConfigYaml({
+    forwardPort: cfg.ports.forward,
+    healthPort: cfg.ports.health,
+    brokers: gcpKafkaBootstrap(`${physicalName(cfg, 'gcp')}-kafka`, cfg.gcp.region, cfg.gcp.project),
+    topic: cfg.kafka.topics[0]!,
+    tokenProvider: 'gcp-metadata',
+    topicLayout: cfg.kafka.topicLayout,
+  });
+}
+
 export class GcpStack extends EdgelogStack {
   readonly cloud: SecondCloud;
 
@@ -26,13 +38,7 @@ export class GcpStack extends EdgelogStack {
       edgeCidrs: cfg.edgeCidrs,
       healthCheckerCidrs: cfg.route53HealthCheckerCidrs,
       install: cfg.agent,
-      configYaml: relayConfigYaml({
-        forwardPort: cfg.ports.forward,
-        healthPort: cfg.ports.health,
-        brokers: gcpKafkaBootstrap(`${name}-kafka`, g.region, g.project),
-        topic: cfg.kafka.topics[0],
-        sasl: 'plain',
-      }),
+      configYaml: gcpRelayConfigYaml(cfg),
       topic: cfg.kafka.topics[0],
       kafkaVcpus: g.kafkaVcpus,
       kafkaMemoryGiB: g.kafkaMemoryGiB,

@@ -25,7 +25,8 @@ export function awsRelayConfigYaml(cfg: EdgelogInfraConfig): string {
     healthPort: cfg.ports.health,
     brokers: KAFKA_BOOTSTRAP_PLACEHOLDER,
     topic: cfg.kafka.topics[0]!,
-    sasl: 'scram',
+    tokenProvider: 'aws-msk-iam',
+    topicLayout: cfg.kafka.topicLayout,
   });
 }
 
@@ -84,7 +85,8 @@ export class RegionStack extends EdgelogStack {
       instanceTags: { ...cfg.tags, 'edgelog:role': 'relay', 'edgelog:region-role': key },
       install: cfg.agent,
       configYaml: awsRelayConfigYaml(cfg),
-      kafkaBootstrap: this.kafka.bootstrapBrokersScram,
+      // IAM listener (9098): the relays authenticate with their instance role, no secret.
+      kafkaBootstrap: this.kafka.bootstrapBrokersIam,
       kafkaClusterArn: this.kafka.cluster.arn,
       instanceType: cfg.relay.instanceType,
       imageId: cfg.relay.imageId,

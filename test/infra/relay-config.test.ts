@@ -1,36 +1,148 @@
-// The relay config the infra renders into user data is a valid agent config:
-// the agent's own schema accepts it (after the apply-time broker substitution
-// on AWS), with secrets taken from the environment.
+// The relay config the infra renders into user data, taken as it is: the
+// agent's schema accepts it, and a real relay (`edgelog run`) started with it
+// ships edge records into a real broker through SASL/OAUTHBEARER, on AWS with
+// an MSK IAM token and on GCP with a Managed Kafka token, each validated by
+// the broker (agent/embedded-kafka/oauth-validator.ts). Only what must point
+// at this test's loopback parts is replaced (addresses, file paths); each
+// replaced string must occur in the YAML, so a changed mechanism, key or path
+// in the infra fails here. Token sources are faked at the HTTP boundary
+// (test/sinks/kafka/oauth-fakes.ts), pointed at by the clouds' own env
+// overrides, not by the YAML.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { relayConfigYaml, KAFKA_BOOTSTRAP_PLACEHOLDER, gcpKafkaBootstrap } from '../../infra/config.ts';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { config, KAFKA_BOOTSTRAP_PLACEHOLDER } from '../../infra/config.ts';
+import { awsRelayConfigYaml } from '../../infra/stacks/region.ts';
+import { gcpRelayConfigYaml } from '../../infra/stacks/gcp.ts';
 import { parseConfig } from '../../agent/config/load.ts';
-import { ConfigError } from '../../agent/core/errors.ts';
+import { freePort, startKafkaCluster, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
+import { oauthValidatorUnavailable } from '../../agent/embedded-kafka/oauth-validator.ts';
+import { forwardSink, type ForwardSink } from '../../agent/sinks/forward/index.ts';
+import { startAgent, type AgentProcess } from '../helpers/agent-process.ts';
+import { tempDir } from '../helpers/e2e.ts';
+import { encode, makeCtx, makeRecords } from '../forward/helpers.ts';
+import { startFakeCloud, type FakeCloud } from '../sinks/kafka/oauth-fakes.ts';
 
-const env = { EDGELOG_KAFKA_USERNAME: 'relay@project.iam.gserviceaccount.com', EDGELOG_KAFKA_PASSWORD: 'not-a-real-secret' };
+type SinkSetup = { config: { brokers: string[]; sasl: { mechanism: string; oauth?: { provider: string } }; tls: unknown; createTopic: unknown; topic: string } };
 
-test('AWS relay config validates once MSK brokers replace the placeholder', () => {
-  const yaml = relayConfigYaml({ forwardPort: 24240, healthPort: 8686, brokers: KAFKA_BOOTSTRAP_PLACEHOLDER, topic: 'logs', sasl: 'scram' })
-    .replace(KAFKA_BOOTSTRAP_PLACEHOLDER, 'b-1.msk.example:9096,b-2.msk.example:9096');
-  const cfg = parseConfig(yaml, env);
+const layout = config.kafka.topicLayout;
+const designedCreateTopic = { partitions: layout.partitions, replicationFactor: layout.replicationFactor, minInsyncReplicas: layout.minInsyncReplicas };
+
+test('AWS relay config: OAUTHBEARER with MSK IAM tokens over TLS, create_topic as designed, no secret', () => {
+  const yaml = awsRelayConfigYaml(config).replace(KAFKA_BOOTSTRAP_PLACEHOLDER, 'b-1.msk.example:9098,b-2.msk.example:9098');
+  const cfg = parseConfig(yaml, {});
   assert.equal(cfg.agent.role, 'relay');
-  assert.equal(cfg.observe.listen, '127.0.0.1:9700');
-  assert.equal(cfg.observe.healthListen, '0.0.0.0:8686');
+  assert.equal(cfg.observe.healthListen, `0.0.0.0:${config.ports.health}`);
   const p = cfg.pipelines[0]!;
   assert.equal(p.sources[0]!.spec.type, 'forward');
-  assert.equal(p.sink.spec.type, 'kafka');
-  const setup = p.sink.config as { mode: string; config: { brokers: string[]; sasl: { mechanism: string; password?: string }; tls: unknown } };
-  assert.deepEqual(setup.config.brokers, ['b-1.msk.example:9096', 'b-2.msk.example:9096']);
-  assert.equal(setup.config.sasl.mechanism, 'scram-sha-512');
-  assert.equal(setup.config.sasl.password, env.EDGELOG_KAFKA_PASSWORD);
-  assert.ok(setup.config.tls);
-  assert.equal(yaml.includes(env.EDGELOG_KAFKA_PASSWORD), false, 'no secret in the rendered file');
+  const sink = (p.sink.config as SinkSetup).config;
+  assert.deepEqual(sink.brokers, ['b-1.msk.example:9098', 'b-2.msk.example:9098']);
+  assert.equal(sink.sasl.mechanism, 'oauthbearer');
+  assert.equal(sink.sasl.oauth?.provider, 'aws-msk-iam');
+  assert.ok(sink.tls);
+  assert.deepEqual(sink.createTopic, designedCreateTopic);
+  assert.doesNotMatch(yaml, /password|\$\{/, 'nothing secret, nothing from the environment');
 });
 
-test('GCP relay config validates; without the secret env the error names the key path', () => {
-  const yaml = relayConfigYaml({ forwardPort: 24240, healthPort: 8686, brokers: gcpKafkaBootstrap('edgelog-kafka', 'europe-west1', 'proj'), topic: 'logs', sasl: 'plain' });
-  const cfg = parseConfig(yaml, env);
-  assert.equal((cfg.pipelines[0]!.sink.config as { config: { sasl: { mechanism: string } } }).config.sasl.mechanism, 'plain');
-  assert.throws(() => parseConfig(yaml, {}), (e: unknown) => e instanceof ConfigError && e.path === 'sinks.kafka_out.sasl.username');
+test('GCP relay config: OAUTHBEARER with metadata-server tokens over TLS, create_topic as designed', () => {
+  const cfg = parseConfig(gcpRelayConfigYaml(config), {});
+  const sink = (cfg.pipelines[0]!.sink.config as SinkSetup).config;
+  assert.match(sink.brokers[0]!, /^bootstrap\..*\.managedkafka\..*\.cloud\.goog:9092$/);
+  assert.equal(sink.sasl.mechanism, 'oauthbearer');
+  assert.equal(sink.sasl.oauth?.provider, 'gcp-metadata');
+  assert.ok(sink.tls);
+  assert.deepEqual(sink.createTopic, designedCreateTopic);
+});
+
+/** `yaml` with each `from` replaced by its `to`; every `from` must occur (else the infra changed what this test relies on). */
+function localize(yaml: string, replacements: [string, string][]): string {
+  let out = yaml;
+  for (const [from, to] of replacements) {
+    assert.ok(out.includes(from), `the infra relay YAML still contains ${JSON.stringify(from)}`);
+    out = out.split(from).join(to);
+  }
+  return out;
+}
+
+test('a relay started with the infra YAML ships edge records into a broker through OAUTHBEARER (AWS and GCP)', async (t) => {
+  const noJavac = oauthValidatorUnavailable();
+  if (noJavac) { t.skip(noJavac); return; }
+  try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); } catch { t.skip('openssl not installed (needed for the certificates)'); return; }
+  const dir = tempDir(t, 'edgelog-infra-relay-');
+  const ssl = (args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }); };
+  // One CA for the broker and the relays; both serve 127.0.0.1.
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=edgelog-test-ca']);
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:relay.test\n');
+  ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext']);
+  const secret = 'edge-1-secret-for-the-infra-relay-test';
+  writeFileSync(join(dir, 'agents.secrets'), `edge-1 ${secret}\n`, { mode: 0o600 });
+
+  const aws = { region: 'us-east-1', accessKeyId: 'ASIAINFRARELAY', secretAccessKey: 'infra-relay-role-secret', sessionToken: 'infra-session' };
+  let cloud: FakeCloud | null = null;
+  let cluster: KafkaCluster | null = null;
+  const relays: AgentProcess[] = [];
+  t.after(async () => {
+    await Promise.allSettled(relays.map((r) => r.kill()));
+    await cluster?.stop();
+    await cloud?.close();
+  });
+  cloud = await startFakeCloud({ aws, gcp: { email: 'relay@edgelog-prod.iam.gserviceaccount.com', ttlSeconds: 3600 } });
+  cluster = await startKafkaCluster({
+    name: 'infra-relay', heapMb: 256,
+    tls: { certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key') },
+    oauth: { mskIam: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey, region: aws.region }, gcp: { jwksUrl: cloud.jwksUrl } },
+  });
+  const topic = config.kafka.topics[0]!;
+  // The designed layout needs 3 brokers; this one has 1. The topic exists as
+  // designed (partitions), so the relays' create_topic takes its idempotent path.
+  await cluster.createTopic(topic, layout.partitions);
+
+  const runRelay = async (name: string, yaml: string, bootstrap: string): Promise<number> => {
+    const forwardPort = await freePort();
+    const healthPort = await freePort();
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, localize(yaml, [
+      ['data_dir: /var/lib/edgelog', `data_dir: ${JSON.stringify(join(dir, `${name}-state`))}`],
+      [`health_listen: 0.0.0.0:${config.ports.health}`, `health_listen: 127.0.0.1:${healthPort}`],
+      [`address: 0.0.0.0:${config.ports.forward}`, `address: 127.0.0.1:${forwardPort}`],
+      ['/etc/edgelog/tls/relay.pem', join(dir, 'server.pem')],
+      ['/etc/edgelog/tls/relay.key', join(dir, 'server.key')],
+      ['/etc/edgelog/agents.secrets', join(dir, 'agents.secrets')],
+      [name === 'aws' ? KAFKA_BOOTSTRAP_PLACEHOLDER : /bootstrap\.[^\]]*:9092/.exec(yaml)![0], bootstrap],
+    ]));
+    relays.push(await startAgent(file, {
+      // The broker's certificate is signed by this test's CA; the YAML keeps `tls: { enabled: true }` (system CAs).
+      NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
+      // The clouds' own metadata endpoint overrides (the relay's providers honour them).
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: cloud!.endpoint,
+      GCE_METADATA_HOST: cloud!.endpoint.replace(/^http:\/\//, ''),
+    }));
+    return forwardPort;
+  };
+  const edge = (port: number): ForwardSink => {
+    const s = forwardSink.create(forwardSink.validate({
+      endpoints: [`127.0.0.1:${port}`], tls: { ca_file: join(dir, 'ca.pem'), server_name: 'relay.test' }, connect_timeout: '5s', auth: { secret },
+    }, 'sinks.fwd'), makeCtx(t, 'fwd', 'edge-1', new Registry())) as ForwardSink;
+    t.after(() => s.close());
+    return s;
+  };
+
+  const awsPort = await runRelay('aws', awsRelayConfigYaml(config), cluster.mskIamBootstrap!);
+  const gcpPort = await runRelay('gcp', gcpRelayConfigYaml(config), cluster.gcpOAuthBootstrap!);
+  await edge(awsPort).send(encode(makeRecords(5, { body: (i) => Buffer.from(`via aws relay ${i}`) }).records));
+  await edge(gcpPort).send(encode(makeRecords(5, { body: (i) => Buffer.from(`via gcp relay ${i}`) }).records));
+  assert.ok(cloud.issued.awsCredentials >= 1 && cloud.issued.gcpTokens >= 1, 'each relay took its token from its metadata server');
+
+  // The relays acknowledge the edge only after Kafka did: everything is there now.
+  const got = await cluster.consumeAll(topic);
+  const text = got.map((m) => m.value!.toString('latin1')).join('\n');
+  for (let i = 0; i < 5; i++) {
+    assert.ok(text.includes(`via aws relay ${i}`), `aws record ${i} in Kafka`);
+    assert.ok(text.includes(`via gcp relay ${i}`), `gcp record ${i} in Kafka`);
+  }
 });

@@ -9,7 +9,7 @@ import { config, gcpKafkaBootstrap, KAFKA_BOOTSTRAP_PLACEHOLDER, relayConfigYaml
 import { physicalName } from '../../infra/stacks/policy.ts';
 import { synthAll, tempEdgelogApp, type Json } from './fixtures.ts';
 
-const EC2_RE = /^\$\{base64encode\(replace\(base64decode\("([A-Za-z0-9+/=]+)"\), "([^"]+)", (aws_msk_cluster\.[A-Za-z0-9_-]+)\.bootstrap_brokers_sasl_scram\)\)\}$/;
+const EC2_RE = /^\$\{base64encode\(replace\(base64decode\("([A-Za-z0-9+/=]+)"\), "([^"]+)", (aws_msk_cluster\.[A-Za-z0-9_-]+)\.bootstrap_brokers_sasl_iam\)\)\}$/;
 const GCE_RE = /^\$\{base64decode\("([A-Za-z0-9+/=]+)"\)\}$/;
 
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
@@ -32,7 +32,7 @@ test('relay launch templates boot with renderCloudInit(relay) output; Terraform 
     assert.ok(tf.resource.aws_msk_cluster[cluster.split('.')[1]], `${key}: ${cluster} is in this stack`);
 
     const relayYaml = (brokers: string) =>
-      relayConfigYaml({ forwardPort: config.ports.forward, healthPort: config.ports.health, brokers, topic: config.kafka.topics[0], sasl: 'scram' });
+      relayConfigYaml({ forwardPort: config.ports.forward, healthPort: config.ports.health, brokers, topic: config.kafka.topics[0], tokenProvider: 'aws-msk-iam', topicLayout: config.kafka.topicLayout });
     const expected = renderCloudInit({
       role: 'relay',
       version: config.agent.version,
@@ -46,7 +46,7 @@ test('relay launch templates boot with renderCloudInit(relay) output; Terraform 
     assert.equal(script.split(KAFKA_BOOTSTRAP_PLACEHOLDER).length, 2, 'the placeholder occurs exactly once');
 
     // What Terraform's replace() yields equals rendering with the real brokers directly.
-    const brokers = 'b-1.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9096,b-2.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9096';
+    const brokers = 'b-1.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9098,b-2.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9098';
     assert.equal(
       script.replace(KAFKA_BOOTSTRAP_PLACEHOLDER, brokers),
       renderCloudInit({ role: 'relay', version: config.agent.version, artifactUrl: config.agent.artifactUrl, artifactSha256: config.agent.artifactSha256, signingPublicKey: config.agent.signingPublicKey, configYaml: relayYaml(brokers) }),
@@ -71,7 +71,8 @@ test('GCP relays boot with renderCloudInit(relay) output, carried as a base64 li
       healthPort: config.ports.health,
       brokers: gcpKafkaBootstrap(`${name}-kafka`, config.gcp.region, config.gcp.project),
       topic: config.kafka.topics[0],
-      sasl: 'plain',
+      tokenProvider: 'gcp-metadata',
+      topicLayout: config.kafka.topicLayout,
     }),
   });
   assert.equal(decode(m[1]), expected);

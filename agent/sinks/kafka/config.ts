@@ -16,6 +16,7 @@ import { platformaticUnsupported } from './engines/platformatic-support.ts';
 
 export type EngineName = 'kafkajs' | 'platformatic';
 export const engineNames: readonly EngineName[] = ['kafkajs', 'platformatic'];
+import type { CreateTopicConfig } from './create-topic.ts';
 import { oauthTokenProviders, type KafkaOAuthConfig, type OAuthTokenProviderName } from './oauth/index.ts';
 
 export type Acks = 'all' | 'leader' | 'none';
@@ -65,7 +66,12 @@ export interface KafkaSinkConfig {
   headers: boolean;
   /** Upper bound for probe() (health checks), ms. */
   probeTimeoutMs: number;
+  /** Create the topic before the first record (create-topic.ts); null: the topic must exist or the broker auto-creates it. */
+  createTopic: CreateTopicConfig | null;
 }
+
+/** Defaults of `create_topic` keys: three replicas, two in sync, as the relay regions are designed. */
+export const createTopicDefaults: CreateTopicConfig = { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2 };
 
 /**
  * Default compression: lz4 when its codec loads (lz4-napi, prebuilt). On log
@@ -110,6 +116,7 @@ export const kafkaSinkDefaults: KafkaSinkConfig = {
   headers: true,
   // Failover counts probes slower than 2 s; 5 s caps a probe of a hung broker.
   probeTimeoutMs: 5_000,
+  createTopic: null,
 };
 
 const hostPort = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
@@ -168,11 +175,26 @@ export function readSasl(raw: unknown, path: string): KafkaSaslConfig | null {
   return { mechanism, username, password, passwordFile };
 }
 
+export function readCreateTopic(raw: unknown, path: string): CreateTopicConfig | null {
+  if (raw === undefined || raw === null || raw === false) return null;
+  const d = createTopicDefaults;
+  const m = raw === true ? {} : readMap(raw, path, ['partitions', 'replication_factor', 'min_insync_replicas']);
+  const c: CreateTopicConfig = {
+    partitions: readInt(m, 'partitions', path, d.partitions, 1, 100_000),
+    replicationFactor: readInt(m, 'replication_factor', path, d.replicationFactor, 1, 32_767),
+    minInsyncReplicas: readInt(m, 'min_insync_replicas', path, d.minInsyncReplicas, 1, 32_767),
+  };
+  if (c.minInsyncReplicas > c.replicationFactor) {
+    throw new ConfigError(join(path, 'min_insync_replicas'), `at most replication_factor (${c.replicationFactor}): acks all could never succeed`, c.minInsyncReplicas);
+  }
+  return c;
+}
+
 export function validateKafkaSink(raw: unknown, path: string): KafkaSinkConfig {
   const d = kafkaSinkDefaults;
   const m = readMap(raw, path, [
     'engine', 'brokers', 'topic', 'client_id', 'acks', 'idempotent', 'compression', 'max_message_bytes', 'request_timeout',
-    'connect_timeout', 'client_retry', 'tls', 'sasl', 'headers', 'probe_timeout',
+    'connect_timeout', 'client_retry', 'tls', 'sasl', 'headers', 'probe_timeout', 'create_topic',
   ]);
   const brokers = readStringList(m, 'brokers', path, []);
   if (brokers.length === 0) throw new ConfigError(join(path, 'brokers'), 'a list of host:port (at least one)');
@@ -216,6 +238,7 @@ export function validateKafkaSink(raw: unknown, path: string): KafkaSinkConfig {
     sasl: readSasl(m.sasl, join(path, 'sasl')),
     headers: readBool(m, 'headers', path, d.headers),
     probeTimeoutMs: readDuration(m, 'probe_timeout', path, d.probeTimeoutMs),
+    createTopic: readCreateTopic(m.create_topic, join(path, 'create_topic')),
   };
   if (engine === 'platformatic') {
     // What the engine cannot honour is refused here, never ignored at run time.

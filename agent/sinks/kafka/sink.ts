@@ -21,6 +21,7 @@ import { counter, gauge, histogram, latencyBuckets } from '../../observe/metrics
 import { kafkaSinkDefaults, validateKafkaSink, type KafkaSinkConfig } from './config.ts';
 import { createEngine } from './engines/create.ts';
 import { KafkaSendError } from './errors.ts';
+import { ensureTopic } from './create-topic.ts';
 import { explainNotKafka } from './handshake-check.ts';
 import { rewordBrokerTooLarge } from './too-large-text.ts';
 import type { ProducerEngine, ProducerMessage } from './producer.ts';
@@ -35,6 +36,7 @@ class KafkaSinkEvents {
   private readonly mDuration;
   private readonly mErrors;
   private readonly mConnected;
+  private readonly mTopicMismatch;
 
   constructor(registry: Registry, log: Logger, component: string) {
     this.log = log;
@@ -45,6 +47,7 @@ class KafkaSinkEvents {
     this.mDuration = histogram(registry, 'edgelog_kafka_request_duration_seconds', 'Time from produce call to broker acknowledgement.', latencyBuckets, ['component']);
     this.mErrors = counter(registry, 'edgelog_kafka_errors_total', 'Failed Kafka produce calls by reason.', ['component', 'reason', 'retriable']);
     this.mConnected = gauge(registry, 'edgelog_kafka_connected', '1 while the producer is connected.', ['component']);
+    this.mTopicMismatch = gauge(registry, 'edgelog_kafka_topic_partitions_mismatch', '1 when the existing topic has another partition count than create_topic asks for.', ['component', 'topic']);
   }
 
   sent(messages: number, bytes: number, seconds: number): void {
@@ -67,6 +70,13 @@ class KafkaSinkEvents {
     if (up) this.log.info('kafka producer connected', { brokers });
     else if (err) this.log.warn('kafka producer connect failed', { brokers, error: (err as Error).message });
     else this.log.info('kafka producer disconnected', { brokers });
+  }
+
+  topic(topic: string, wanted: number, created: boolean, partitions: number): void {
+    const mismatch = partitions !== wanted;
+    this.mTopicMismatch.set({ component: this.component, topic }, mismatch ? 1 : 0);
+    if (created) this.log.info('kafka topic created', { topic, partitions });
+    else if (mismatch) this.log.warn('kafka topic exists with another partition count; left as is', { topic, partitions, create_topic_partitions: wanted });
   }
 
   producerReset(reason: string): void {
@@ -94,6 +104,7 @@ export class KafkaSink implements Sink {
   private connecting: Promise<void> | null = null;
   private connected = false;
   private seq = 0;
+  private topicEnsured = false;
   private closed = false;
   private lastError: EdgelogError | null = null;
   /** Set while connecting when the bootstrap address answers, but not as Kafka (handshake-check.ts). */
@@ -133,7 +144,8 @@ export class KafkaSink implements Sink {
         if (reason && !this.connected && reason !== this.notKafka) this.log.error('kafka sink: not a Kafka broker', { reason });
         this.notKafka = this.connected ? null : reason;
       });
-      this.connecting = this.engine.connect().then(
+      // The topic first: engine platformatic's connect is a metadata request that would auto-create it with broker defaults.
+      this.connecting = this.topicReady().then(() => this.engine.connect()).then(
         () => {
           this.connecting = null;
           this.notKafka = null;
@@ -147,11 +159,21 @@ export class KafkaSink implements Sink {
           await check;
           this.events.connection(false, this.cfg.brokers, err);
           if (this.notKafka) throw new KafkaSendError('NOT_KAFKA', this.notKafka, true, err);
+          if (err instanceof KafkaSendError) throw err; // create_topic's own, already explained
           throw this.engine.mapError(err, 0, this.maxMessageBytes).error;
         },
       );
     }
     return this.connecting;
+  }
+
+  /** With create_topic: make the topic once, before the first record (idempotent; a partition mismatch only warns). */
+  private async topicReady(): Promise<void> {
+    if (!this.cfg.createTopic || this.topicEnsured) return;
+    const spec = this.cfg.createTopic;
+    const r = await ensureTopic(this.cfg, spec);
+    this.topicEnsured = true;
+    this.events.topic(this.topic, spec.partitions, r.created, r.partitions);
   }
 
   /** Eagerly connect (optional; send() connects on demand). */

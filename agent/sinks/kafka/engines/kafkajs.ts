@@ -11,6 +11,7 @@ import { mapKafkaError, type MappedError } from '../errors.ts';
 import { acksValue, type EngineHooks, type ProduceOptions, type ProducerEngine, type ProducerMessage, type TopicLeaders } from '../producer.ts';
 import { filterKafkajsTimerWarning } from '../warnings.ts';
 import { saslCredentials, saslTokenProvider, tlsOptions } from './security.ts';
+import { oauthBearerSasl } from './kafkajs-oauthbearer.ts';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
 
@@ -29,7 +30,7 @@ export class KafkajsEngine implements ProducerEngine {
     this.cfg = cfg;
     this.hooks = hooks;
     const token = saslTokenProvider(cfg);
-    const sasl = token ? { mechanism: 'oauthbearer' as const, oauthBearerProvider: async () => ({ value: await token() }) } : saslCredentials(cfg);
+    const sasl = token ? oauthBearerSasl(token) : saslCredentials(cfg);
     const base = {
       brokers: cfg.brokers,
       clientId: cfg.clientId,

@@ -3,6 +3,11 @@
 // the JWT-shaped token the service expects (header alg GOOG_OAUTH2_TOKEN,
 // claims sub = the service account email, scope kafka; the access token in
 // the signature position), as Google's GcpLoginCallbackHandler builds it.
+// Source: Google's client-side handler com.google.cloud.hosted.kafka.auth.
+// GcpLoginCallbackHandler (managed-kafka-auth-login-handler) and the
+// kafka-auth-local-server in github.com/googleapis/managedkafka; the service
+// refuses a bare access token over OAUTHBEARER. The embedded test broker
+// checks this shape and the JWT inside (agent/embedded-kafka/README.md).
 
 const DEFAULT_METADATA = 'http://metadata.google.internal';
 
