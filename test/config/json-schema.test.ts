@@ -17,7 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../agent/config/load.ts';
 import { ConfigError } from '../../agent/core/errors.ts';
 import { allSpecs } from '../../agent/registry.ts';
-import { relayConfigYaml, KAFKA_BOOTSTRAP_PLACEHOLDER } from '../../infra/config.ts';
+import { config as infraConfig, relayConfigYaml, KAFKA_BOOTSTRAP_PLACEHOLDER } from '../../infra/config.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const mainTs = join(repo, 'agent/cli/main.ts');
@@ -64,8 +64,8 @@ function examples(): { name: string; yaml: string }[] {
       if (doc && typeof doc === 'object' && Object.keys(doc).every((k) => sections.includes(k))) out.push({ name: `${relative(repo, file)} block ${i + 1}`, yaml });
     });
   }
-  for (const sasl of ['scram', 'plain'] as const) {
-    out.push({ name: `infra relay config (${sasl})`, yaml: relayConfigYaml({ forwardPort: 24240, healthPort: 8686, brokers: KAFKA_BOOTSTRAP_PLACEHOLDER, topic: 'logs', sasl }).replace(KAFKA_BOOTSTRAP_PLACEHOLDER, 'b-1.example:9096') });
+  for (const tokenProvider of ['aws-msk-iam', 'gcp-metadata'] as const) {
+    out.push({ name: `infra relay config (${tokenProvider})`, yaml: relayConfigYaml({ forwardPort: 24240, healthPort: 8686, brokers: KAFKA_BOOTSTRAP_PLACEHOLDER, topic: 'logs', tokenProvider, topicLayout: infraConfig.kafka.topicLayout }).replace(KAFKA_BOOTSTRAP_PLACEHOLDER, 'b-1.example:9098') });
   }
   return out;
 }
