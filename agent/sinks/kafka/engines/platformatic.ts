@@ -28,7 +28,7 @@
 import type { ClusterMetadata, MessageToProduce, Admin, Producer, Partitioner } from '@platformatic/kafka';
 import type { Compression } from '../codecs.ts';
 import type { KafkaSinkConfig } from '../config.ts';
-import { mapPlatformaticError, type MappedError } from '../errors.ts';
+import { KafkaSendError, mapPlatformaticError, type MappedError } from '../errors.ts';
 import { acksValue, type EngineHooks, type ProduceOptions, type ProducerEngine, type ProducerMessage, type TopicLeaders } from '../producer.ts';
 import { loadPlatformatic, saslNames } from './platformatic-support.ts';
 import { saslCredentials, saslTokenProvider, tlsOptions } from './security.ts';
@@ -107,7 +107,14 @@ export class PlatformaticEngine implements ProducerEngine {
 
   async connect(): Promise<void> {
     const p = this.producer;
-    await p.metadata({ topics: [this.cfg.topic] });
+    const md = await p.metadata({ topics: [this.cfg.topic] });
+    // The library leaves internal topics (__consumer_offsets, ...) out of its metadata
+    // cache, and its send then throws a TypeError from a callback, which would take the
+    // process down (@platformatic/kafka 1.35.0, producer.js #performSend). Refuse here,
+    // as the permanent destination error kafkajs gets from the broker.
+    if (!md.topics.get(this.cfg.topic)) {
+      throw new KafkaSendError('INVALID_TOPIC_EXCEPTION', `topic ${this.cfg.topic} is internal to Kafka (or missing from the metadata answer); records cannot be produced to it`, false);
+    }
     if (this.cfg.idempotent && p.producerId === undefined) await p.initIdempotentProducer({});
   }
 
