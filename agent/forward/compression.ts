@@ -1,7 +1,7 @@
 // Payload compression for BATCH frames. gzip and zstd come from node:zlib
 // (run on libuv's thread pool, off the event loop); lz4 is the LZ4 block
 // format with a 4-byte little-endian uncompressed-size prefix (lz4-napi's
-// compress/uncompress; the same layout as python-lz4's block.compress with
+// compress/uncompressSync; the same layout as python-lz4's block.compress with
 // store_size=True). Decompression is bounded by the declared raw length so a
 // small frame cannot expand into gigabytes.
 
@@ -55,7 +55,12 @@ export async function decompress(id: number, payload: Buffer, rawLength: number)
         if (payload.length < 4) throw new DecompressError('lz4 payload shorter than its size prefix');
         const declared = payload.readUInt32LE(0);
         if (declared !== rawLength) throw new DecompressError(`lz4 size prefix ${declared} differs from the frame's raw length ${rawLength}`);
-        out = await lz4.uncompress(payload);
+        // uncompressSync, not uncompress: lz4-napi 2.10's async uncompress (and decompressFrame)
+        // never frees its output (+30 MiB RSS per 30 MiB batch, even after gc(); the bomb test
+        // in test/relay/relay-bomb.test.ts drove a relay to ~1 GiB with it). The sync call's
+        // Buffer is owned and counted by V8; lz4 decodes ~3 GB/s, so a 32 MiB batch holds the
+        // event loop ~10 ms, once per admitted batch.
+        out = lz4.uncompressSync(payload);
         break;
       }
       default: throw new DecompressError(`unknown compression id ${id}`);

@@ -24,6 +24,7 @@ export class ForwardMetrics {
   private readonly fallbackC;
   private readonly dupC;
   private readonly budgetWaitsC;
+  private readonly hostRewritesC;
   /** Refusal log lines: at most one per reason per second, the rest counted (a flood must not flood the log). */
   private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
 
@@ -41,6 +42,7 @@ export class ForwardMetrics {
     this.fallbackC = counter(registry, 'edgelog_forward_transport_fallbacks_total', 'Times the sink fell back from io_uring to Node net because io_uring could not be set up.', ['component']);
     this.dupC = counter(registry, 'edgelog_forward_duplicates_suppressed_total', 'Resent batches the relay recognised (same session and sequence) and did not push again: still pending or already done.', ['component', 'state']);
     this.budgetWaitsC = counter(registry, 'edgelog_forward_budget_waits_total', 'Batches that waited (socket paused, no ACK) because the relay memory budget was full.', ['component']);
+    this.hostRewritesC = counter(registry, 'edgelog_forward_host_name_rewritten_total', 'Relayed records whose claimed host.name differed from the authenticated identity: overwritten, the claim kept as edgelog.sender.host.name.', ['component']);
     this.nacksC = counter(registry, 'edgelog_forward_nacks_total', 'NACKs sent (source) or received (sink), by error code.', ['component', 'code']);
     // inc(0), not set(0): a reloaded component must not reset the count its predecessor's closing connections still hold
     this.connectionsG.inc({ component }, 0);
@@ -67,6 +69,7 @@ export class ForwardMetrics {
   }
 
   /** A refused batch that is answered with NACK, counted under the same metric as refused connections. */
+  hostNameRewritten(n: number): void { this.hostRewritesC.inc({ component: this.component }, n); }
   rejectedBatch(reason: string): void { this.rejectedC.inc({ component: this.component, reason }); }
 
   budgetWait(): void { this.budgetWaitsC.inc({ component: this.component }); }

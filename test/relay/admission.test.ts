@@ -22,6 +22,7 @@ import { authProof } from '../../agent/forward/auth.ts';
 import { compress } from '../../agent/forward/compression.ts';
 import { Compression, ErrorCode, FrameType } from '../../agent/forward/constants.ts';
 import { sharedBudget } from '../../agent/forward/memory-budget.ts';
+import { OtlpProtoEncoder, otlpProtoDefaults } from '../../agent/encoders/otlp/otlp-proto.ts';
 import { CollectingDownstream, RawClient, encode, makeCtx, makeRecords, metricValue, until } from '../forward/helpers.ts';
 
 const SECRET_A = 'secret-of-agent-edge-1-0123456789';
@@ -143,6 +144,29 @@ test('sessions belong to the identity that opened them: another identity reusing
   real.destroy();
 });
 
+test('host.name of relayed records is the authenticated identity: a differing claim is overwritten, kept as edgelog.sender.host.name and counted', async (t) => {
+  const r = await relay(t);
+  const c = await authedRaw(r.port, 'edge-2', SECRET_B, 42n);
+  // edge-2's real credential; its records claim to come from host shop-0042 (resource and record attribute)
+  const { records } = makeRecords(3, { body: (i) => Buffer.from(`claimed ${i}`) });
+  records[1]!.attributes = { 'host.name': 'shop-0042' };
+  const [m] = new OtlpProtoEncoder({ ...otlpProtoDefaults, key: 'none' }, { host: 'shop-0042', service: 'svc', site: 'site-1', agentId: 'edge-2' }).encode(records);
+  c.write(encodeBatch({ sequence: 1n, compression: 0, recordCount: 3, rawLength: m!.value.length, payload: m!.value }));
+  await c.waitFrame(FrameType.ACK);
+  // edge-2 sending under its own host name: nothing to rewrite
+  const [own] = new OtlpProtoEncoder({ ...otlpProtoDefaults, key: 'none' }, { host: 'edge-2', service: 'svc', site: 'site-1', agentId: 'edge-2' }).encode(makeRecords(2).records);
+  c.write(encodeBatch({ sequence: 2n, compression: 0, recordCount: 2, rawLength: own!.value.length, payload: own!.value }));
+  await until('second batch acknowledged', () => c.frames.filter((f) => f.type === FrameType.ACK).length === 2);
+  assert.equal(r.down.records.length, 5);
+  for (const rec of r.down.records) {
+    assert.equal(rec.attributes?.['edgelog.resource.host.name'], 'edge-2');
+    assert.equal(rec.attributes?.['host.name'], undefined, 'no record-level host.name claim survives');
+  }
+  assert.deepEqual(r.down.records.map((x) => x.attributes?.['edgelog.resource.edgelog.sender.host.name']), ['shop-0042', 'shop-0042', 'shop-0042', undefined, undefined]);
+  assert.equal(await metricValue(r.registry, 'edgelog_forward_host_name_rewritten_total'), 3);
+  c.destroy();
+});
+
 /** LogsData { resource_logs { scope_logs { log_records { body { string_value: <n x 'a'> } } } } } built by hand: one record of n bytes. */
 function hugeLogsData(n: number): Buffer {
   const tag = (field: number, wire: number) => Buffer.from([(field << 3) | wire]);
@@ -199,9 +223,9 @@ test('compression bombs from 64 connections (zstd, lz4, gzip) with the downstrea
   assert.ok(maxInUse <= budget.limit, 'the budget was never exceeded');
   // 64 x 30 MiB expanded at once would be 1.9 GiB (the issue measured 3.1 GiB); the budget admits two at a time
   assert.ok(grewMiB < 512, `RSS grew ${grewMiB.toFixed(0)} MiB during the outage (ceiling 512 MiB)`);
-  // While draining, 64 x 30 MiB pass through in quick succession and garbage outruns the GC for a
-  // while; that peak is reported above, and bounded here only loosely.
-  assert.ok(peak - before < 1024 * 1048576, `RSS stayed under +1 GiB while draining (${((peak - before) / 1048576).toFixed(0)} MiB)`);
+  // While draining, 64 x 30 MiB pass through in quick succession. This once reached +730 MiB: not
+  // GC lag but lz4-napi's async uncompress never freeing its output (agent/forward/compression.ts).
+  assert.ok(peak - before < 512 * 1048576, `RSS grew ${((peak - before) / 1048576).toFixed(0)} MiB while draining (ceiling 512 MiB)`);
   assert.deepEqual(down.small, records.map((x) => x.body.toString()), 'every legit record once, in order');
   for (const c of attackers) c.destroy();
 });

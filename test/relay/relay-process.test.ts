@@ -134,5 +134,85 @@ sinks:
   for (const r of back) {
     const id = r.resource['edgelog.agent.id'] ?? r.attributes['edgelog.resource.edgelog.agent.id'];
     assert.equal(id, 'edge-1');
+    // host.name is the authenticated identity too; the agent's own claim (host-a) is kept, labelled as such
+    assert.equal(r.resource['host.name'], 'edge-1');
+    assert.equal(r.resource['edgelog.sender.host.name'], 'host-a');
   }
+});
+
+test('a real mTLS + auth relay and Kafka: expired, untrusted and missing client certificates are refused with a log line and a counter; the real agent loses and duplicates nothing', async (t) => {
+  try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); } catch { t.skip('openssl not installed (needed for the relay certificate)'); return; }
+  const kafka = await sharedKafka('A');
+  const topic = uniqueTopic('relay-mtls');
+  await kafka.createTopic(topic, 1);
+  const dir = tempDir(t, 'edgelog-relay-mtls-');
+  const o = (...a: string[]) => execFileSync('openssl', a, { cwd: dir, stdio: 'ignore' });
+  const issue = (name: string, san: string, ca: string, days: string) => {
+    o('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
+    writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
+    // -days -1: valid until yesterday, an expired certificate that is otherwise perfect
+    o('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', days, '-extfile', `${name}.ext`, '-out', `${name}.pem`);
+  };
+  o('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=fleet-ca', '-keyout', 'ca.key', '-out', 'ca.pem');
+  o('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=rogue-ca', '-keyout', 'rogue-ca.key', '-out', 'rogue-ca.pem');
+  issue('relay', 'DNS:relay.test', 'ca', '1');
+  issue('good', 'DNS:edge-1', 'ca', '1');
+  issue('expired', 'DNS:edge-1', 'ca', '-1');
+  issue('rogue', 'DNS:edge-1', 'rogue-ca', '1');
+  writeFileSync(join(dir, 'agents.secrets'), `edge-1 ${SECRET_1}\n`);
+  const p = (f: string) => JSON.stringify(join(dir, f));
+  const port = await freePort();
+  const cfg = join(dir, 'relay.yaml');
+  writeFileSync(cfg, `
+agent:
+  id: relay-mtls
+  role: relay
+  data_dir: ${p('state')}
+observe:
+  log_level: info
+sources:
+  agents:
+    type: forward
+    address: 127.0.0.1:${port}
+    tls: { cert_file: ${p('relay.pem')}, key_file: ${p('relay.key')}, ca_file: ${p('ca.pem')}, verify_client: true }
+    auth: { secrets_file: ${p('agents.secrets')} }
+sinks:
+  kafka:
+    type: kafka
+    brokers: [${JSON.stringify(kafka.bootstrap)}]
+    topic: ${topic}
+    encoding:
+      codec: otlp_proto
+`);
+  const relay = await startAgent(cfg);
+  t.after(() => relay.kill());
+  // every one of them knows edge-1's secret: only the certificate differs
+  const sinkWith = (cert: string | null): ForwardSink => {
+    const s = forwardSink.create(forwardSink.validate({
+      endpoints: [`127.0.0.1:${port}`], connect_timeout: '5s', auth: { secret: SECRET_1 },
+      tls: { ca_file: join(dir, 'ca.pem'), server_name: 'relay.test', ...(cert ? { cert_file: join(dir, `${cert}.pem`), key_file: join(dir, `${cert}.key`) } : {}) },
+    }, 'sinks.fwd'), makeCtx(t, 'fwd', 'edge-1', new Registry())) as ForwardSink;
+    t.after(() => s.close());
+    return s;
+  };
+
+  const good = sinkWith('good');
+  const { records } = makeRecords(200, { body: (i) => Buffer.from(`legit line ${i}`) });
+  const msgs = encode(records, 10);
+  const streaming = (async () => { for (const m of msgs) await good.send([m]); })();
+  await assert.rejects(sinkWith('expired').send(encode(makeRecords(2).records)), /auth_failed: client certificate expired on /);
+  await assert.rejects(sinkWith('rogue').send(encode(makeRecords(2).records)), /auth_failed: client certificate not trusted/);
+  await assert.rejects(sinkWith(null).send(encode(makeRecords(2).records)), /auth_failed: client certificate required/);
+  await streaming;
+
+  const m = await relay.metrics();
+  assert.equal(metricSum(m, 'edgelog_forward_rejected_total', 'reason="client_cert_expired"'), 1);
+  assert.equal(metricSum(m, 'edgelog_forward_rejected_total', 'reason="client_cert_untrusted"'), 1);
+  assert.equal(metricSum(m, 'edgelog_forward_rejected_total', 'reason="client_cert_missing"'), 1);
+  assert.equal(await relay.stop(), 0);
+  const log = relay.stderr();
+  assert.match(log, /"reason":"client_cert_expired".*client certificate expired on .*subject CN=expired, issuer CN=fleet-ca/);
+  assert.match(log, /"reason":"client_cert_untrusted".*UNABLE_TO_VERIFY_LEAF_SIGNATURE.*issuer CN=rogue-ca/);
+  const back = await readBack(kafka, topic);
+  assert.deepEqual(back.map((r) => r.body.toString()), records.map((r) => r.body.toString()), 'every legit record exactly once, in order');
 });

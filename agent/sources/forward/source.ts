@@ -185,7 +185,12 @@ export class ForwardSource implements Source {
       handshakeTimeout: this.cfg.handshake_timeout_ms,
     };
     if (t.ca_file) o.ca = read(t.ca_file, 'ca_file');
-    if (t.verify_client) { o.requestCert = true; o.rejectUnauthorized = true; }
+    // The certificate is verified by OpenSSL, but the handshake is let through and a bad
+    // certificate refused right after (onSocket): a failed handshake only says "socket hang
+    // up" on this side (TLS 1.3 verifies the client after the client thinks it is done), so
+    // an operator could not tell an expired certificate from a scan, and the agent would see
+    // a reset instead of GOAWAY(AUTH_FAILED) with the reason.
+    if (t.verify_client) { o.requestCert = true; o.rejectUnauthorized = false; }
     return o;
   }
 
@@ -233,6 +238,16 @@ export class ForwardSource implements Source {
   private onSocket(socket: net.Socket): void {
     if (socket.destroyed) return;
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (this.cfg.tls?.verify_client) {
+      const refusal = clientCertRefusal(socket as tls.TLSSocket);
+      if (refusal) {
+        this.m.rejected(refusal.reason, peer, refusal.message);
+        // Nothing of the peer is read: GOAWAY says why (the agent logs it), then close.
+        socket.end(encodeGoaway(ErrorCode.AUTH_FAILED, refusal.message));
+        setTimeout(() => socket.destroy(), 200).unref();
+        return;
+      }
+    }
     const c: Conn = {
       socket, peer, decoder: new FrameDecoder(this.cfg.max_frame_bytes), hello: null, pendingHello: null, nonce: null,
       identity: '', addr: socket.remoteAddress ?? '', frameSince: 0, lastSeq: 0n, unacked: 0,
@@ -444,7 +459,7 @@ export class ForwardSource implements Source {
       refund();
       return this.nack(c, b, ErrorCode.RECORD_COUNT_MISMATCH, false, `frame says ${b.recordCount} records, payload holds ${records.length}`);
     }
-    const claimed = enforceIdentity(records, c.identity);
+    const claimed = enforceIdentity(records, c.identity, (n) => this.m.hostNameRewritten(n));
     if (claimed !== null) {
       refund();
       this.m.rejectedBatch('identity_mismatch');
@@ -525,6 +540,23 @@ export class ForwardSource implements Source {
 
 export function createForwardSource(cfg: ForwardSourceConfig, ctx: ComponentContext): ForwardSource {
   return new ForwardSource(cfg, ctx);
+}
+
+/**
+ * Why a TLS peer's client certificate is refused, or null when OpenSSL verified it against
+ * `ca_file`. Reasons (the `reason` label of edgelog_forward_rejected_total):
+ * client_cert_missing, client_cert_expired (also not yet valid), client_cert_untrusted
+ * (another CA, self-signed, bad signature, wrong purpose, ...).
+ */
+export function clientCertRefusal(t: tls.TLSSocket): { reason: string; message: string } | null {
+  if (t.authorized) return null;
+  const code = String(t.authorizationError ?? 'UNKNOWN');
+  const cert = t.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return { reason: 'client_cert_missing', message: 'client certificate required (none presented)' };
+  const who = `subject CN=${String(cert.subject?.CN ?? '?')}, issuer CN=${String(cert.issuer?.CN ?? '?')}, serial ${cert.serialNumber ?? '?'}`;
+  if (code === 'CERT_HAS_EXPIRED') return { reason: 'client_cert_expired', message: `client certificate expired on ${cert.valid_to} (${who})` };
+  if (code === 'CERT_NOT_YET_VALID') return { reason: 'client_cert_expired', message: `client certificate not valid before ${cert.valid_from} (${who})` };
+  return { reason: 'client_cert_untrusted', message: `client certificate not trusted: ${code} (${who})` };
 }
 
 /** The agent id a verified client certificate stands for: its first DNS subjectAltName, else its CN. */
