@@ -9,13 +9,16 @@
 // rehearsal (the test ran terraform through spawnSync, so the event loop never
 // read the pipe).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../../agent/embedded-kafka/cluster.ts';
 
 export const MOTO_VENV = join(import.meta.dirname, '..', '..', '..', '.cache', 'moto-venv');
-export const MOTO_SERVER = join(MOTO_VENV, 'bin', 'moto_server');
+// moto runs as `python -m moto.server`, not through the venv's `moto_server`
+// script: the script's #! line names the directory the venv was built in,
+// so a copied .cache/ would start another tree's python; bin/python finds its
+// venv from where it is.
 export const VENV_PYTHON = join(MOTO_VENV, 'bin', 'python');
 
 export interface Moto {
@@ -28,7 +31,9 @@ export interface Moto {
 
 /** Why moto cannot run here, or null. */
 export function motoMissing(): string | null {
-  return existsSync(MOTO_SERVER) ? null : `moto not installed: no server at ${MOTO_SERVER} (.ci/setup.sh installs it from PyPI with python3 -m venv)`;
+  if (!existsSync(VENV_PYTHON)) return `moto not installed: no venv at ${MOTO_VENV} (.ci/setup.sh builds it from PyPI with python3 -m venv)`;
+  const r = spawnSync(VENV_PYTHON, ['-c', 'import moto.server, boto3'], { encoding: 'utf8', timeout: 60_000 });
+  return r.status === 0 ? null : `moto not installed: ${VENV_PYTHON} cannot import moto.server and boto3 (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
 }
 
 /** Starts moto on 127.0.0.1 (a free port), logging to `logFile`; resolves once it answers. */
@@ -38,7 +43,7 @@ export async function startMoto(logFile: string, deadlineMs = 60_000): Promise<M
   // AWS managed policies (AmazonSSMManagedInstanceCore, attached to the relay
   // role) exist in moto only when it is asked to load them.
   const env = { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' };
-  const proc: ChildProcess = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', fd, fd], env });
+  const proc: ChildProcess = spawn(VENV_PYTHON, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   const logTail = (chars = 4000): string => {
     try { return readFileSync(logFile, 'utf8').slice(-chars); } catch { return ''; }
