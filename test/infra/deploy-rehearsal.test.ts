@@ -14,10 +14,10 @@
 // Skips (saying why) only without terraform >= 1.11, the provider mirror or moto.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test, type TestContext } from 'node:test';
+import { after, test } from 'node:test';
 import { buildApp } from '../../infra/app.ts';
 import { config } from '../../infra/config.ts';
 import { relayBootScript } from '../../infra/lib/user-data.ts';
@@ -43,18 +43,58 @@ interface Prepared {
   tf(s: StackName, args: string[], moto?: Moto): Promise<Run>;
   readonly validation: Record<StackName, Validation>;
   readonly seconds: number;
+  /** moto with the hosted zone and the inventory before any apply, started alongside init/validate (null when moto is missing). */
+  readonly emulator: Promise<Emulator> | null;
+}
+
+interface Emulator {
+  readonly moto: Moto;
+  py(args: string[]): Promise<string>;
+  readback(mode: 'details' | 'inventory'): Promise<Json>;
+  readonly before: Json;
+}
+
+const REGIONS = [...new Set(Object.values(AWS_STACKS))];
+
+async function startEmulator(base: string): Promise<Emulator> {
+  const moto = await startMoto(join(base, 'moto.log'));
+  const py = async (args: string[]): Promise<string> => {
+    const r = await run(VENV_PYTHON, args, base, process.env, 3 * 60_000);
+    assert.equal(r.status, 0, `${args.join(' ')}:\n${r.stderr.slice(-4000)}\n--- moto log tail ---\n${moto.logTail(2000)}`);
+    return r.stdout;
+  };
+  const readback = async (mode: 'details' | 'inventory') => JSON.parse(await py([READBACK, moto.endpoint, mode, ...REGIONS])) as Json;
+  try {
+    // The hosted zone exists before a deploy (the stacks look it up, never create it).
+    await py(['-c', `import boto3,sys; boto3.client('route53',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='x',aws_secret_access_key='x').create_hosted_zone(Name=sys.argv[2],CallerReference='rehearsal')`, moto.endpoint, config.dns.zoneName]);
+    return { moto, py, readback, before: await readback('inventory') };
+  } catch (e) {
+    await moto.stop();
+    throw e;
+  }
 }
 
 // Synth + init + validate once; the validate test asserts on it, the apply test builds on it.
 let prepared: Promise<Prepared> | undefined;
 let baseDir: string | undefined;
-after(() => { if (baseDir) rmSync(baseDir, { recursive: true, force: true }); });
+let emulator: Promise<Emulator> | null = null;
+after(async () => {
+  const e = await emulator?.catch(() => null);
+  await e?.moto.stop();
+  if (baseDir) rmSync(baseDir, { recursive: true, force: true });
+});
 
 function prepare(): Promise<Prepared> {
   prepared ??= (async () => {
     const t0 = performance.now();
     const base = mkdtempSync(join(tmpdir(), `edgelog-rehearsal-${process.pid}-`));
     baseDir = base;
+    // moto starts while Terraform initializes: its start and the baseline
+    // inventory cost nothing on the critical path.
+    if (!applySkip) {
+      emulator = startEmulator(base);
+      emulator.catch(() => undefined); // awaited (and reported) by the apply test
+    }
     const out = join(base, 'cdktf.out');
     buildApp({ outdir: out, stackTraces: false }).app.synth();
     const rc = join(base, 'terraformrc');
@@ -73,7 +113,7 @@ function prepare(): Promise<Prepared> {
       await tf(s, ['init', '-input=false']);
       validation[s] = JSON.parse((await tf(s, ['validate', '-json'])).stdout) as Validation;
     }));
-    return { base, dir, tf, validation, seconds: (performance.now() - t0) / 1000 };
+    return { base, dir, tf, validation, seconds: (performance.now() - t0) / 1000, emulator };
   })();
   return prepared;
 }
@@ -91,19 +131,8 @@ test('deploy rehearsal: terraform init from the mirror only, validate every AWS 
 test('deploy rehearsal: apply, read back and destroy the AWS stacks against moto', { skip: applySkip ?? false, timeout: 15 * 60_000 }, async (t) => {
   const p = await prepare();
   const t0 = performance.now();
-  const moto = await startMoto(join(p.base, 'moto.log'));
-  t.after(() => moto.stop());
-  const regions = [...new Set(Object.values(AWS_STACKS))];
-  const py = async (args: string[]): Promise<string> => {
-    const r = await run(VENV_PYTHON, args, p.base, process.env, 3 * 60_000);
-    assert.equal(r.status, 0, `${args.join(' ')}:\n${r.stderr.slice(-4000)}\n--- moto log tail ---\n${moto.logTail(2000)}`);
-    return r.stdout;
-  };
-  const readback = async (mode: 'details' | 'inventory') => JSON.parse(await py([READBACK, moto.endpoint, mode, ...regions])) as Json;
-
-  // The hosted zone exists before a deploy (the stacks look it up, never create it).
-  await py(['-c', `import boto3,sys; boto3.client('route53',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id='x',aws_secret_access_key='x').create_hosted_zone(Name=sys.argv[2],CallerReference='rehearsal')`, moto.endpoint, config.dns.zoneName]);
-  const before = await readback('inventory');
+  assert.ok(p.emulator, 'moto was started with the synth');
+  const { moto, readback, before } = await p.emulator;
 
   // Rehearsal copies: excluded resources out, stand-ins in, constant cross-stack outputs inlined.
   const copies = {} as Record<StackName, Json>;
@@ -271,19 +300,29 @@ test('deploy rehearsal: apply, read back and destroy the AWS stacks against moto
   assert.ok(fis[0].stopConditions.length > 0 && fis[0].stopConditions.every((c: any) => c.source === 'aws:cloudwatch:alarm' && alarmArns.includes(c.value)), 'FIS stops on the failover target alarm');
   assert.ok(Object.values(fis[0].targets).every((x: any) => x.resourceTags?.['edgelog:tier'] === 'relay'), 'FIS targets the relay tier only');
 
-  // Destroy: each stack once no other stack reads its state; afterwards the
-  // emulator holds exactly what it held before the apply. The destroy plans
-  // from the state the apply just wrote (-refresh=false): re-reading every
-  // resource from the emulator would check nothing the read-back has not.
-  const destroyDone = {} as Record<StackName, Promise<void>>;
-  const destroy = async (s: StackName): Promise<void> => {
-    await Promise.all(STACKS.filter((c) => needs[c].includes(s)).map((c) => destroyDone[c]));
+  // Destroy all stacks side by side; afterwards the emulator holds exactly
+  // what it held before the apply. A consumer's destroy still reads its
+  // producers' state (terraform_remote_state), which the producers' own
+  // destroys rewrite meanwhile, so it reads a copy taken now. Each destroy
+  // plans from the state the apply just wrote (-refresh=false): re-reading
+  // every resource from the emulator would check nothing the read-back has not.
+  const snapshots = join(p.base, 'state-after-apply');
+  mkdirSync(snapshots);
+  for (const s of STACKS) {
+    const reads = copies[s].data?.terraform_remote_state as Record<string, Json> | undefined;
+    if (!reads) continue;
+    for (const [key, read] of Object.entries(reads)) {
+      const copy = join(snapshots, `${s}-${key}.tfstate`);
+      copyFileSync(join(p.dir(s), read.config.path as string), copy);
+      read.config.path = copy;
+    }
+    writeFileSync(join(p.dir(s), 'cdk.tf.json'), JSON.stringify(copies[s], null, 2));
+  }
+  const destroyed = await Promise.allSettled(STACKS.map(async (s) => {
     const d0 = performance.now();
     await p.tf(s, ['destroy', '-input=false', '-auto-approve', '-refresh=false', '-parallelism=20'], moto);
     seconds[`destroy ${s}`] = Math.round((performance.now() - d0) / 1000);
-  };
-  for (const s of [...STACKS].reverse()) destroyDone[s] = destroy(s);
-  const destroyed = await Promise.allSettled(STACKS.map((s) => destroyDone[s]));
+  }));
   for (const r of destroyed) if (r.status === 'rejected') throw r.reason;
   const afterDestroy = await readback('inventory');
   assert.deepEqual(afterDestroy, before, 'destroy leaves nothing the apply created');
