@@ -101,11 +101,17 @@ fi
 
 # --- AWS emulator for the deploy rehearsal (test/infra/deploy-rehearsal.test.ts) ---
 # moto[server] (and boto3 for the read-back) in a venv under .cache/, pinned.
+# The check imports them through the venv's own python: a venv copied from
+# another directory keeps scripts whose #! lines point back there, so only
+# `bin/python -m ...` is used (here and in test/infra/rehearsal/moto.ts).
 moto_venv=.cache/moto-venv
-if [ ! -x "$moto_venv/bin/moto_server" ]; then
+moto_pins="moto[server]==5.2.5 boto3==1.44.8"
+if ! "$moto_venv/bin/python" -c 'import moto.server, boto3; assert moto.__version__ == "5.2.5"' >/dev/null 2>&1; then
   if have_cmd python3; then
-    log "installing moto[server] into $moto_venv"
-    python3 -m venv "$moto_venv" && "$moto_venv/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5' 'boto3==1.44.8' >/dev/null \
+    log "installing $moto_pins into $moto_venv"
+    rm -rf "$moto_venv"
+    # shellcheck disable=SC2086 # the pins are separate words on purpose
+    python3 -m venv "$moto_venv" && "$moto_venv/bin/python" -m pip install -q --disable-pip-version-check $moto_pins >/dev/null \
       || log "warning: moto not installed; the deploy rehearsal will be skipped"
   else
     log "no python3: the deploy rehearsal will be skipped"
