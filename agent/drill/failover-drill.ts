@@ -22,6 +22,7 @@
 //              partitions are cut off (their path blackholed): failover, 0 lost
 
 import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { countDelivery, readBackUntilComplete, SEQ_WIDTH, seqsIn, waitForFileAcknowledged } from './count-delivery.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EncodedMessage } from '../core/component.ts';
@@ -134,10 +135,21 @@ export interface DrillReport {
   gray_trips: number;
   written: number;
   delivered_unique: number;
+  /** Written but in neither region after the read-back (count-delivery.ts). */
   lost: number;
+  /** Of those, acknowledged by a cluster: a real loss. */
+  lost_acknowledged: number;
+  /** Of those, never acknowledged: the agent still held them when stopped. */
+  lost_unacknowledged: number;
   duplicates: number;
   /** Sequence ranges that never arrived (at most 20), to place a loss on the timeline. */
   lost_ranges: Array<[number, number]>;
+  /** The first missing sequence numbers (at most 50). */
+  missing_ids: number[];
+  /** Bytes of the load file not acknowledged when the agent was stopped (0 unless delivery stalled past its deadline). */
+  unacknowledged_bytes_at_stop: number;
+  /** Read-back passes over both regions until every line was seen (or the deadline). */
+  readback_passes: number;
   written_at_fault: number;
   written_at_repair: number;
   detection_ms: number | null;
@@ -152,8 +164,6 @@ export interface DrillReport {
   settings: { rate: number; warmup_ms: number; fault_ms: number; probe_interval_ms: number; slow_ms: number; failure_threshold: number; stuck_request_ms: number };
 }
 
-const SEQ_WIDTH = 9;
-const seqRe = new RegExp(`drill-seq=(\\d{${SEQ_WIDTH}})`, 'g');
 
 export async function runFailoverDrill(o: DrillOptions): Promise<DrillReport> {
   const dir = mkdtempSync(join(tmpdir(), 'edgelog-drill-'));
@@ -254,6 +264,8 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
     const perSecond = new Map<number, { a: number; b: number; maxLat: number }>();
     // Time of every acknowledged request, per cluster (one entry per request, not per record).
     const acks: Record<string, number[]> = { A: [], B: [] };
+    // Sequence numbers some cluster acknowledged: tells a real loss from a line never delivered.
+    const ackedSeqs = new Set<number>();
     const steadyLat: number[] = [];
     let faultAt = 0, repairedAt = 0, eventEnd = 0, maxEventLat = 0;
     sink.onEvent((e: FailoverEvent) => {
@@ -274,6 +286,7 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
           else if (!faultAt) steadyLat.push(lat);
         }
         if (cluster === 'A') b.a += m.records.length; else b.b += m.records.length;
+        seqsIn(m.value, (n) => ackedSeqs.add(n));
       }
       perSecond.set(sec, b);
       (acks[cluster] ??= []).push(now);
@@ -365,37 +378,27 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
     closeSync(fd);
     const written = seq;
     o.say(`writer stopped at ${written} lines; waiting for delivery`);
-    // Every line acknowledged (checkpoint at end of file) before the agent stops:
-    // a stop while a request is still being retried would leave records for the
-    // next start, which this drill does not make.
-    const deliverDeadline = Date.now() + 60_000;
-    while (Date.now() < deliverDeadline) {
-      const text = await agent.registry.metrics();
-      const lag = sumMetric(text, 'edgelog_file_checkpoint_lag_bytes');
-      if (lag === 0 && sumMetric(text, 'edgelog_file_acked_bytes_total') > 0) break;
-      await sleep(200);
-    }
+    // Every line acknowledged before the agent stops: a stop while a line is
+    // unread or still being retried would leave it for the next start, which
+    // this drill does not make. Compared with the file's size on disk, not the
+    // tailer's lag gauge (count-delivery.ts: that gauge read 0 with the last
+    // chunk unread and made a run report 40 lines lost).
+    const drained = await waitForFileAcknowledged(() => agent!.registry.metrics(), logFile, Date.now() + 90_000);
+    if (!drained.ok) o.say(`  agent acknowledged ${drained.acked} of ${drained.size} bytes by the deadline; stopping anyway`);
     await agent.stop();
     agent = null;
-    const seen = new Map<number, number>();
-    for (const boot of [bootA, bootB]) {
-      const msgs = await consumeAll(boot, topic, { idleMs: 15_000, timeoutMs: 60_000 });
-      for (const m of msgs) {
-        if (!m.value) continue;
-        // Bodies are plain strings inside the OTLP message; sequence tokens are unique.
-        for (const x of m.value.toString('latin1').matchAll(seqRe)) { const n = Number(x[1]); seen.set(n, (seen.get(n) ?? 0) + 1); }
+    // Both regions, until every written line is seen (a request abandoned on a
+    // hung region may still land there) or the deadline.
+    const readBack = await readBackUntilComplete(async () => {
+      const values: Buffer[] = [];
+      for (const boot of [bootA, bootB]) {
+        for (const m of await consumeAll(boot, topic, { idleMs: 15_000, timeoutMs: 60_000 })) if (m.value) values.push(m.value);
       }
-    }
-    let lost = 0, dups = 0;
-    const lostRanges: Array<[number, number]> = [];
-    for (let i = 0; i < written; i++) {
-      const c = seen.get(i) ?? 0;
-      if (c === 0) {
-        lost++;
-        const last = lostRanges.at(-1);
-        if (last && last[1] === i - 1) last[1] = i; else if (lostRanges.length < 20) lostRanges.push([i, i]);
-      } else dups += c - 1;
-    }
+      return values;
+    }, written, Date.now() + 60_000);
+    const count = countDelivery(written, readBack.seen, ackedSeqs);
+    const { lost } = count;
+    if (lost > 0) o.say(`  missing after ${readBack.passes} read-back passes: ${lost} (${count.lost_acknowledged} acknowledged by a cluster, ${count.lost_unacknowledged} never acknowledged), first ids ${count.missing_ids.slice(0, 10).join(', ')}`);
 
     const open = events.find((e) => e.kind === 'breaker' && e.cluster === 'A' && e.to === 'open' && e.t_ms >= faultAt - t0);
     const detectionRule: DrillReport['detection_rule'] = !open ? null : open.detail.includes('gray failure') ? 'gray-budget' : open.detail.includes('consecutive probes slower') ? 'slow-probes' : open.detail.includes('request outstanding') ? 'stuck-request' : 'failures';
@@ -412,7 +415,8 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
     const detectionMs = open ? open.t_ms - (faultAt - t0) : null;
     const failedOver = events.some((e) => e.kind === 'failover' && e.t_ms >= faultAt - t0);
     const checks: DrillReport['checks'] = [
-      { check: '0 lost', ok: lost === 0, detail: `${lost} lost` },
+      { check: '0 lost', ok: lost === 0, detail: lost === 0 ? '0 lost' : `${lost} lost (${count.lost_acknowledged} acknowledged by a cluster, ${count.lost_unacknowledged} never acknowledged; first ids ${count.missing_ids.slice(0, 10).join(', ')})` },
+      { check: 'every written line acknowledged before the agent stopped', ok: drained.ok, detail: `${drained.acked} of ${drained.size} bytes` },
       ...(exp.failover === null ? [] : [{ check: exp.failover ? 'failed over to B' : 'no failover', ok: failedOver === exp.failover, detail: failedOver ? 'failed over' : 'stayed on A' }]),
       { check: 'recovered without an operator (traffic back on A)', ok: recovered(), detail: `active ${sink.activeCluster}` },
     ];
@@ -423,7 +427,9 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
       fault: o.fault, network, brokers_per_region: o.clusters ? 0 : brokers, heap_mb_per_broker: o.clusters ? 0 : heapMb,
       expected: exp.text, checks, verdict: checks.every((c) => c.ok) ? 'PASS' : 'FAIL', detection_rule: detectionRule, gray_trips: grayTrips,
       fault_window: [(faultAt - t0) / 1000, (repairedAt - t0) / 1000],
-      written, delivered_unique: seen.size, lost, duplicates: dups, lost_ranges: lostRanges,
+      written, delivered_unique: count.delivered_unique, lost, lost_acknowledged: count.lost_acknowledged, lost_unacknowledged: count.lost_unacknowledged,
+      duplicates: count.duplicates, lost_ranges: count.lost_ranges, missing_ids: count.missing_ids,
+      unacknowledged_bytes_at_stop: Math.max(0, drained.size - drained.acked), readback_passes: readBack.passes,
       // Sequence numbers written per second give the time of any lost range.
       written_at_fault: Math.round(((faultAt - t0) / 1000) * o.rate), written_at_repair: Math.round(((repairedAt - t0) / 1000) * o.rate),
       detection_ms: detectionMs,
@@ -452,19 +458,10 @@ export function summarize(r: DrillReport): string {
   return [
     `drill failover --fault ${r.fault} (${r.network}, ${r.brokers_per_region} broker(s) per region)`,
     `  expected: ${r.expected}`,
-    `  written ${r.written}, delivered ${r.delivered_unique} unique, lost ${r.lost}, duplicates ${r.duplicates}`,
+    `  written ${r.written}, delivered ${r.delivered_unique} unique, lost ${r.lost}${r.lost ? ` (${r.lost_acknowledged} acknowledged, ${r.lost_unacknowledged} never acknowledged; ids ${r.missing_ids.slice(0, 10).join(', ')})` : ''}, duplicates ${r.duplicates} (read back in ${r.readback_passes} pass(es))`,
     `  detection ${ms(r.detection_ms)}${r.detection_rule ? ` by ${r.detection_rule}` : ''} (gray-budget trips ${r.gray_trips}), failover ${ms(r.failover_ms)} (last ack on A -> first ack on B), failback ${ms(r.failback_ms)} (repair -> first ack on A, hold-down ${ms(r.hold_down_ms)})`,
     `  max end-to-end latency during the event ${r.max_latency_ms_during_event} ms; steady p99 ${r.p99_latency_ms_steady} ms`,
     ...r.checks.map((c) => `  ${c.ok ? 'ok  ' : 'MISS'} ${c.check}: ${c.detail}`),
     `  verdict: ${r.verdict}${r.lost === 0 ? '' : ` (${r.lost} records lost)`}`,
   ].join('\n');
-}
-
-function sumMetric(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
 }

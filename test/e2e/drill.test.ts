@@ -1,14 +1,23 @@
-// `edgelog drill failover` for each fault mode (issues 4 and 16): zero records
-// lost in every mode, and each mode's expected outcome (failover or not,
-// detection within 5 s for flap and slow, recovery without an operator) as the
-// drill's own verdict. Runs the real CLI with short phases; the figures it
-// prints go to the test diagnostics. The issue-4 modes run on single-broker
-// regions (as before); the issue-16 modes on the default three-node regions.
+// `edgelog drill failover` in the suite (issues 4 and 16): zero records lost
+// and the mode's expected outcome (the drill's own verdict) for the modes that
+// prove distinct guarantees, in bounded time:
+//   freeze     a hung region (SIGSTOP: connections open, no answers): the
+//              request is abandoned and resent on B, failover, failback
+//   blackhole  a region whose path vanishes silently (no RST, no ICMP):
+//              detected without any answer from it, failback, 0 lost
+//   flap       repeated short stalls: the gray-failure budget detects within 5 s
+//   broker     one node of a three-node region dies: an election inside A, no failover
+// Every mode (kill, slow, both, partition, kafkajs too), three repetitions,
+// with the results table: `node bench/drill.ts` (bench/results/drill/).
+// freeze, blackhole and flap run on single-broker regions (a JVM each, not
+// three: the suite's time); broker needs the three-node region. Not kill: its
+// repair restarts a JVM (~90 s in the suite against ~60 s for freeze), and the
+// consecutive-failure rule it exercises is covered by test/sinks/failover/.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defer } from '../helpers/cleanup.ts';
 import { tempDir } from '../helpers/e2e.ts';
@@ -17,18 +26,12 @@ import { canUseNetns } from '../../agent/drill/netns.ts';
 const cli = join(import.meta.dirname, '../../agent/cli/main.ts');
 const netns = canUseNetns();
 
-// Every fault with the default engine (@platformatic/kafka); the hung-region
-// fault (freeze) also with kafkajs, since a hang is where client libraries
-// differ most.
 type Case = { fault: string; engine: string; brokers: number; failover: boolean | null };
 const cases: Case[] = [
-  ...(['kill', 'freeze', 'blackhole'] as const).map((fault) => ({ fault, engine: 'platformatic', brokers: 1, failover: true })),
-  { fault: 'freeze' as const, engine: 'kafkajs', brokers: 1, failover: true },
-  { fault: 'flap', engine: 'platformatic', brokers: 3, failover: true },
-  { fault: 'slow', engine: 'platformatic', brokers: 3, failover: true },
+  { fault: 'freeze', engine: 'platformatic', brokers: 1, failover: true },
+  { fault: 'blackhole', engine: 'platformatic', brokers: 1, failover: true },
+  { fault: 'flap', engine: 'platformatic', brokers: 1, failover: true },
   { fault: 'broker', engine: 'platformatic', brokers: 3, failover: false },
-  { fault: 'both', engine: 'platformatic', brokers: 3, failover: null },
-  { fault: 'partition', engine: 'platformatic', brokers: 3, failover: true },
 ];
 const needNetns = new Set(['blackhole', 'partition']);
 const only = process.env.EDGELOG_DRILL_FAULTS?.split(',');
@@ -60,6 +63,7 @@ for (const { fault, engine, brokers, failover } of cases) {
     const r = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(r.lost, 0);
     assert.ok(r.written > 0 && r.delivered_unique === r.written);
+    assert.equal(r.unacknowledged_bytes_at_stop, 0, 'every written line acknowledged before the agent stopped');
     assert.equal(typeof r.duplicates, 'number');
     assert.equal(r.verdict, 'PASS', JSON.stringify(r.checks));
     const failedOver = r.events.some((e: { kind: string }) => e.kind === 'failover');
@@ -74,12 +78,5 @@ for (const { fault, engine, brokers, failover } of cases) {
       assert.equal(r.detection_rule, 'gray-budget');
     }
     assert.match(readFileSync(chart, 'utf8'), /^<svg[\s\S]*<\/svg>$/);
-    // EDGELOG_DRILL_RESULTS=bench/results/drill keeps each report and chart (how the committed ones were made).
-    const keep = process.env.EDGELOG_DRILL_RESULTS;
-    if (keep) {
-      mkdirSync(keep, { recursive: true });
-      copyFileSync(json, join(keep, `${fault}-${engine}-${brokers}b.json`));
-      copyFileSync(chart, join(keep, `${fault}-${engine}-${brokers}b.svg`));
-    }
   });
 }
