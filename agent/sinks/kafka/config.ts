@@ -16,8 +16,14 @@ import { platformaticUnsupported } from './engines/platformatic-support.ts';
 
 export type EngineName = 'kafkajs' | 'platformatic';
 export const engineNames: readonly EngineName[] = ['kafkajs', 'platformatic'];
-import type { CreateTopicConfig } from './create-topic.ts';
 import { oauthTokenProviders, type KafkaOAuthConfig, type OAuthTokenProviderName } from './oauth/index.ts';
+
+/** create_topic: the layout made before the first record (create-topic.ts). */
+export interface CreateTopicConfig {
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
 
 export type Acks = 'all' | 'leader' | 'none';
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer';

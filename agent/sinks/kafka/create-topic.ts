@@ -8,17 +8,11 @@
 // whichever client produces), closed right after.
 
 import kafkajs, { type SASLOptions } from 'kafkajs';
-import type { KafkaSinkConfig } from './config.ts';
+import type { CreateTopicConfig, KafkaSinkConfig } from './config.ts';
 import { KafkaSendError } from './errors.ts';
 import { oauthBearerSasl } from './engines/kafkajs-oauthbearer.ts';
 import { saslCredentials, saslTokenProvider, tlsOptions } from './engines/security.ts';
 import { filterKafkajsTimerWarning } from './warnings.ts';
-
-export interface CreateTopicConfig {
-  partitions: number;
-  replicationFactor: number;
-  minInsyncReplicas: number;
-}
 
 export interface TopicOutcome {
   /** True when this call created the topic, false when it existed. */

@@ -21,7 +21,6 @@ import { counter, gauge, histogram, latencyBuckets } from '../../observe/metrics
 import { kafkaSinkDefaults, validateKafkaSink, type KafkaSinkConfig } from './config.ts';
 import { createEngine } from './engines/create.ts';
 import { KafkaSendError } from './errors.ts';
-import { ensureTopic } from './create-topic.ts';
 import { explainNotKafka } from './handshake-check.ts';
 import { rewordBrokerTooLarge } from './too-large-text.ts';
 import type { ProducerEngine, ProducerMessage } from './producer.ts';
@@ -171,6 +170,8 @@ export class KafkaSink implements Sink {
   private async topicReady(): Promise<void> {
     if (!this.cfg.createTopic || this.topicEnsured) return;
     const spec = this.cfg.createTopic;
+    // Loaded only with create_topic: it uses kafkajs's admin client, which engine platformatic otherwise never loads.
+    const { ensureTopic } = await import('./create-topic.ts');
     const r = await ensureTopic(this.cfg, spec);
     this.topicEnsured = true;
     this.events.topic(this.topic, spec.partitions, r.created, r.partitions);
