@@ -1,18 +1,18 @@
-// `edgelog drill failover` in the suite (issues 4 and 16): zero records lost
-// and the mode's expected outcome (the drill's own verdict) for the modes that
-// prove distinct guarantees, in bounded time:
+// `edgelog drill failover` in the suite (issues 4 and 16): every mode once with
+// default detection settings, zero records lost and the mode's expected outcome
+// (the drill's own verdict):
+//   kill       region A's broker killed: consecutive failures open the circuit, failover, failback
 //   freeze     a hung region (SIGSTOP: connections open, no answers): the
 //              request is abandoned and resent on B, failover, failback
 //   blackhole  a region whose path vanishes silently (no RST, no ICMP):
 //              detected without any answer from it, failback, 0 lost
 //   flap       repeated short stalls: the gray-failure budget detects within 5 s
+//   slow       A frozen 800 ms of every second: the gray-failure budget detects within 5 s
+//   both       both regions frozen: backpressure, recovery without an operator
 //   broker     one node of a three-node region dies: an election inside A, no failover
-// Every mode (kill, slow, both, partition, kafkajs too), three repetitions,
-// with the results table: `node bench/drill.ts` (bench/results/drill/).
-// freeze, blackhole and flap run on single-broker regions (a JVM each, not
-// three: the suite's time); broker needs the three-node region. Not kill: its
-// repair restarts a JVM (~90 s in the suite against ~60 s for freeze), and the
-// consecutive-failure rule it exercises is covered by test/sinks/failover/.
+//   partition  the path to A's partition leader vanishes (three-node region): failover
+// Three repetitions of each, the kafkajs engine too, and the results table:
+// `node bench/drill.ts` (bench/results/drill/).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,11 +27,18 @@ const cli = join(import.meta.dirname, '../../agent/cli/main.ts');
 const netns = canUseNetns();
 
 type Case = { fault: string; engine: string; brokers: number; failover: boolean | null };
+// Every mode once, with default detection settings and short durations (the issue's
+// must-show); single-broker regions wherever the mode allows (a three-node region costs
+// ~20 s more to start). Repetitions and the table live in `node bench/drill.ts`.
 const cases: Case[] = [
+  { fault: 'kill', engine: 'platformatic', brokers: 1, failover: true },
   { fault: 'freeze', engine: 'platformatic', brokers: 1, failover: true },
   { fault: 'blackhole', engine: 'platformatic', brokers: 1, failover: true },
   { fault: 'flap', engine: 'platformatic', brokers: 1, failover: true },
+  { fault: 'slow', engine: 'platformatic', brokers: 1, failover: true },
+  { fault: 'both', engine: 'platformatic', brokers: 1, failover: null },
   { fault: 'broker', engine: 'platformatic', brokers: 3, failover: false },
+  { fault: 'partition', engine: 'platformatic', brokers: 3, failover: true },
 ];
 const needNetns = new Set(['blackhole', 'partition']);
 const only = process.env.EDGELOG_DRILL_FAULTS?.split(',');
