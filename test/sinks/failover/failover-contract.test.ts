@@ -52,8 +52,8 @@ function pair(o: { a?: Cluster; b?: Cluster; cfg?: typeof noProbes } = {}) {
   return { a, b, s, reg, events };
 }
 
-test('defaults: probe every 500 ms, fail back after 30 s healthy', () => {
-  assert.deepEqual(failoverDefaults, { probeIntervalMs: 500, failbackHoldDownMs: 30_000 });
+test('defaults: probe every 500 ms, fail back after 30 s healthy, a request outstanding 10 s opens the circuit', () => {
+  assert.deepEqual(failoverDefaults, { probeIntervalMs: 500, failbackHoldDownMs: 30_000, stuckRequestMs: 10_000 });
 });
 
 test('at rest: the highest priority cluster is active, circuits closed, ready; the message limit is the smallest cluster limit', async (t) => {
