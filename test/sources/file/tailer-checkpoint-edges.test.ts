@@ -1,0 +1,72 @@
+// Checkpoint advancement at the tailer's edges, where a read yields bytes but
+// no line: the tail of a truncated oversize line (skipped bytes must still
+// move the checkpoint, or a restart would deliver the tail as a line of its
+// own), and a partial line still being written (nothing to acknowledge, and
+// no bookkeeping error either).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Collector, makeCtx, makeSource, tempDir, testConfig, waitFor } from './helpers.ts';
+import { afterCheckpointFlushes } from './progress.ts';
+
+function checkpointOffset(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { checkpoints: Array<{ offset: number }> }).checkpoints[0]?.offset;
+}
+
+test('the skipped tail of a truncated oversize line moves the checkpoint to its end; a restart delivers nothing of it', async (t) => {
+  const dir = await tempDir(t);
+  const log = join(dir, 'long.log');
+  // The line is 20 chunks long, so its tail arrives in reads that frame no line at all.
+  writeFileSync(log, `${'x'.repeat(10_240)}\n`);
+  const size = statSync(log).size;
+  const cfg = testConfig({ include: [log], read_chunk_bytes: 512, max_line_bytes: 1024, oversize: 'truncate' });
+  const dataDir = join(dir, 'data');
+  const a = makeSource(cfg, makeCtx(dataDir), t);
+  const ca = new Collector('immediate');
+  await a.start(ca);
+  await waitFor(() => checkpointOffset(a.checkpointFile) === size, 'checkpoint at the end of the long line');
+  assert.equal(ca.records.length, 1, 'the truncated head, once');
+  assert.equal(ca.records[0]!.body.length, 1024);
+  assert.equal(a.telemetry.counts.errors, 0);
+  await a.stop();
+  await a.drain(0);
+
+  // Restart from that checkpoint: nothing of the long line comes again.
+  const b = makeSource(cfg, makeCtx(dataDir), t);
+  const cb = new Collector('immediate');
+  await b.start(cb);
+  writeFileSync(log, 'next\n', { flag: 'a' });
+  await waitFor(() => cb.records.length >= 1, 'the next line');
+  assert.deepEqual(cb.bodies(), ['next']);
+});
+
+test('a partial line still being written acknowledges nothing and raises no bookkeeping error', async (t) => {
+  const dir = await tempDir(t);
+  const log = join(dir, 'partial.log');
+  writeFileSync(log, 'complete\npart');
+  // idle_flush an hour: the partial line stays held.
+  const ctx = makeCtx(join(dir, 'data'));
+  const src = makeSource(testConfig({ include: [log], read_chunk_bytes: 512, idle_flush: '1h' }), ctx, t);
+  const readBytes = async (): Promise<number> => (await ctx.metrics.getSingleMetric('edgelog_file_read_bytes_total')?.get())?.values.reduce((a, v) => a + v.value, 0) ?? 0;
+  const c = new Collector('immediate');
+  await src.start(c);
+  await waitFor(() => checkpointOffset(src.checkpointFile) === 'complete\n'.length, 'checkpoint after the complete line');
+  // More bytes of the same partial line: reads with no line in them.
+  for (const piece of ['ial', ' li', 'ne']) {
+    writeFileSync(log, piece, { flag: 'a' });
+    const want = statSync(log).size;
+    await waitFor(async () => (await readBytes()) >= want, `read up to ${want}`);
+  }
+  await afterCheckpointFlushes(src);
+  assert.equal(checkpointOffset(src.checkpointFile), 'complete\n'.length);
+  assert.deepEqual(c.bodies(), ['complete']);
+  assert.equal(src.telemetry.counts.errors, 0, 'no ack-token error for a read without a line');
+  writeFileSync(log, '\n', { flag: 'a' });
+  await waitFor(() => c.records.length === 2, 'the finished line');
+  assert.deepEqual(c.bodies(), ['complete', 'partial line']);
+  await waitFor(() => checkpointOffset(src.checkpointFile) === statSync(log).size, 'checkpoint at EOF');
+});
+
