@@ -43,6 +43,34 @@ test('the skipped tail of a truncated oversize line moves the checkpoint to its 
   assert.deepEqual(cb.bodies(), ['next']);
 });
 
+test('a truncated line whose head went out on the idle flush: the rest of it, newline included, still moves the checkpoint', async (t) => {
+  const dir = await tempDir(t);
+  const log = join(dir, 'slow-writer.log');
+  // A writer stalls mid-line past max_line_bytes: idle_flush emits the head, the rest is skipped when it comes.
+  writeFileSync(log, 'y'.repeat(5000));
+  const cfg = testConfig({ include: [log], read_chunk_bytes: 512, max_line_bytes: 1024, oversize: 'truncate' });
+  const dataDir = join(dir, 'data');
+  const a = makeSource(cfg, makeCtx(dataDir), t);
+  const ca = new Collector('immediate');
+  await a.start(ca);
+  await waitFor(() => ca.records.length === 1, 'the head, flushed while idle');
+  assert.equal(ca.records[0]!.body.length, 1024);
+  // The rest of the line arrives in reads that frame no line (the head was already emitted).
+  writeFileSync(log, `${'y'.repeat(3000)}\n`, { flag: 'a' });
+  const size = statSync(log).size;
+  await waitFor(() => checkpointOffset(a.checkpointFile) === size, 'checkpoint past the newline of the long line');
+  assert.equal(ca.records.length, 1);
+  await a.stop();
+  await a.drain(0);
+
+  const b = makeSource(cfg, makeCtx(dataDir), t);
+  const cb = new Collector('immediate');
+  await b.start(cb);
+  writeFileSync(log, 'next\n', { flag: 'a' });
+  await waitFor(() => cb.records.length >= 1, 'the next line');
+  assert.deepEqual(cb.bodies(), ['next'], 'no fragment of the long line after the restart');
+});
+
 test('a partial line still being written acknowledges nothing and raises no bookkeeping error', async (t) => {
   const dir = await tempDir(t);
   const log = join(dir, 'partial.log');
