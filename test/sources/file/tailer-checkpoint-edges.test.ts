@@ -52,6 +52,9 @@ test('a truncated line whose head went out on the idle flush: the rest of it, ne
   const dataDir = join(dir, 'data');
   const a = makeSource(cfg, makeCtx(dataDir), t);
   const ca = new Collector('immediate');
+  const pushed: number[] = [];
+  const push = ca.push.bind(ca);
+  ca.push = (batch) => { pushed.push(batch.length); return push(batch); };
   await a.start(ca);
   await waitFor(() => ca.records.length === 1, 'the head, flushed while idle');
   assert.equal(ca.records[0]!.body.length, 1024);
@@ -60,6 +63,7 @@ test('a truncated line whose head went out on the idle flush: the rest of it, ne
   const size = statSync(log).size;
   await waitFor(() => checkpointOffset(a.checkpointFile) === size, 'checkpoint past the newline of the long line');
   assert.equal(ca.records.length, 1);
+  assert.deepEqual(pushed, [1], 'a read that frames no line pushes nothing downstream');
   await a.stop();
   await a.drain(0);
 
