@@ -102,3 +102,30 @@ test('a partial line still being written acknowledges nothing and raises no book
   await waitFor(() => checkpointOffset(src.checkpointFile) === statSync(log).size, 'checkpoint at EOF');
 });
 
+
+test('acknowledged bytes and checkpoint lag (what lag alerts read) follow the acknowledged prefix exactly', async (t) => {
+  const dir = await tempDir(t);
+  const log = join(dir, 'metered.log');
+  let text = '';
+  for (let i = 0; i < 200; i++) text += `line ${i} ${'m'.repeat(i % 40)}\n`;
+  writeFileSync(log, text);
+  const size = statSync(log).size;
+  const ctx = makeCtx(join(dir, 'data'));
+  const src = makeSource(testConfig({ include: [log], read_chunk_bytes: 512 }), ctx, t);
+  const c = new Collector('hold');
+  await src.start(c);
+  await waitFor(() => c.records.length === 200, 'every line read');
+  const value = async (name: string): Promise<number | undefined> => (await ctx.metrics.getSingleMetric(name)?.get())?.values.find((v) => v.labels.path === log)?.value;
+  // Acknowledge the first half (whole chunks): both metrics reflect exactly that prefix.
+  const firstGroup = c.records[0]!.ack;
+  const groups = [...new Set(c.records.map((r) => r.ack))];
+  const half = groups.slice(0, Math.ceil(groups.length / 2));
+  for (const g of half) c.ackWhere((r) => r.ack === g);
+  const prefix = half.at(-1)!.token;
+  assert.ok(prefix > firstGroup.token && prefix < size);
+  await waitFor(async () => (await value('edgelog_file_acked_bytes_total')) === prefix, `acked bytes = ${prefix}`);
+  assert.equal(await value('edgelog_file_checkpoint_lag_bytes'), size - prefix);
+  c.ackAll();
+  await waitFor(async () => (await value('edgelog_file_acked_bytes_total')) === size, `acked bytes = ${size}`);
+  assert.equal(await value('edgelog_file_checkpoint_lag_bytes'), 0);
+});
