@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Collector, makeCtx, makeSource, tempDir, testConfig, waitFor } from './helpers.ts';
 import { afterCheckpointFlushes } from './progress.ts';
@@ -128,4 +128,27 @@ test('acknowledged bytes and checkpoint lag (what lag alerts read) follow the ac
   c.ackAll();
   await waitFor(async () => (await value('edgelog_file_acked_bytes_total')) === size, `acked bytes = ${size}`);
   assert.equal(await value('edgelog_file_checkpoint_lag_bytes'), 0);
+});
+
+test("a deleted file's late acknowledgements do not bring its metric series back", async (t) => {
+  const dir = await tempDir(t);
+  const log = join(dir, 'gone.log');
+  writeFileSync(log, 'one\ntwo\nthree\n');
+  const ctx = makeCtx(join(dir, 'data'));
+  const src = makeSource(testConfig({ include: [log] }), ctx, t);
+  const c = new Collector('hold');
+  await src.start(c);
+  await waitFor(() => c.records.length === 3, 'every line read');
+  const series = async (): Promise<number> => {
+    let n = 0;
+    for (const name of ['edgelog_file_read_bytes_total', 'edgelog_file_acked_bytes_total', 'edgelog_file_checkpoint_lag_bytes']) {
+      n += ((await ctx.metrics.getSingleMetric(name)?.get())?.values ?? []).filter((v) => v.labels.path === log).length;
+    }
+    return n;
+  };
+  assert.ok((await series()) > 0);
+  unlinkSync(log);
+  await waitFor(async () => (await series()) === 0, 'the file released after rotate_wait, its series removed');
+  assert.equal(c.ackAll(), 3);
+  assert.equal(await series(), 0, 'acks after release leave the series gone');
 });
