@@ -112,7 +112,8 @@ test('one send tries each cluster at most once, then hands the error back to the
   b.send_ = 'down';
   let aFailedAt = 0;
   a.beforeFailure = async () => { aFailedAt = Date.now(); };
-  b.beforeFailure = () => until("A's open period elapsed", () => Date.now() - aFailedAt > 30);
+  // Well past A's 20 ms open period, counted from before A's failure was even thrown.
+  b.beforeFailure = () => until("A's open period elapsed", () => Date.now() - aFailedAt > 150);
   await assert.rejects(s.send(msg('x')), /connection refused/);
   assert.deepEqual([a.sends, b.sends], [1, 1]);
 });
@@ -180,7 +181,8 @@ test('probes: with a slow-probe threshold of 1, one hung probe opens the circuit
   const { s, events } = sink({ A: a, B: b }, { ...quiet, probeIntervalMs: 10, breaker: { failureThreshold: 5, slowThreshold: 1, slowMs: 20, openDurationMs: hour } });
   t.after(() => s.close());
   await until('A opened on a slow probe', () => events.some((e) => e.kind === 'breaker' && e.cluster === 'A' && e.to === 'open'));
-  assert.equal(a.probes, 1, 'at most slowThreshold probes in flight');
+  // (After the verdict the slot is free again, so a second probe may already be out: the cap itself is tested below.)
+  assert.match(events.find((e) => e.kind === 'breaker' && e.to === 'open')!.reason, /1 consecutive probes slower than 20 ms/);
 });
 
 test('after close: probes stop, and a probe answered late changes nothing', async (t) => {
