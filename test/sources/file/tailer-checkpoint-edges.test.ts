@@ -152,3 +152,28 @@ test("a deleted file's late acknowledgements do not bring its metric series back
   assert.equal(c.ackAll(), 3);
   assert.equal(await series(), 0, 'acks after release leave the series gone');
 });
+
+test('copytruncate with content that starts the same: the new generation gets its own stream id (a consumer deduping on stream id + offset keeps both)', async (t) => {
+  const dir = await tempDir(t);
+  const log = join(dir, 'app.log');
+  // The first 256 bytes (the fingerprint) are the same before and after the truncation.
+  const header = `${'h'.repeat(299)}\n`;
+  writeFileSync(log, `${header}old 1\nold 2\n`);
+  const st = statSync(log, { bigint: true });
+  const src = makeSource(testConfig({ include: [log] }), makeCtx(join(dir, 'data')), t);
+  const c = new Collector('immediate');
+  await src.start(c);
+  await waitFor(() => c.records.length === 3, 'the first generation');
+  const first = c.records[0]!.streamId;
+  // The first generation's id is the file's identity and fingerprint, unsalted.
+  assert.match(first, new RegExp(`^${st.dev}:${st.ino}:[0-9a-f]+$`));
+  writeFileSync(log, `${header}n\n`); // truncated in place (same inode), shorter than what was read
+  await waitFor(() => c.records.length === 5, 'the second generation');
+  assert.deepEqual(c.bodies().slice(3), [header.slice(0, -1), 'n']);
+  const second = c.records[3]!.streamId;
+  assert.notEqual(second, first);
+  assert.equal(second, `${first}~1`);
+  // Same offsets, different ids: nothing of the new content collapses into the old.
+  assert.equal(c.records[3]!.offset, c.records[0]!.offset);
+  assert.ok(src.telemetry.counts.truncations >= 1);
+});
