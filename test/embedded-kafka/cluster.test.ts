@@ -92,7 +92,7 @@ test('private cluster: data survives a restart on the same dataDir; temp data is
   assert.deepEqual(got.map((m) => m.value!.toString()), ['a', 'b', 'c']);
   // a crashed broker (SIGKILL) still stops cleanly
   c.kill('SIGKILL');
-  await waitFor(() => !alive(c!.pid), 10_000);
+  assert.ok(await waitFor(() => !alive(c!.pid), 30_000), 'the killed broker process is gone');
   await c.stop();
   c = null;
 

@@ -328,6 +328,145 @@ const list: Equivalent[] = [
     reason: 'performance only: the arrays are reallocated for every batch instead of kept',
   },
   {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'const carry = Math.floor(rest / 4294967297);',
+    reason: 'the floors differ only where k*2^32 <= rest < k*(2^32+1), i.e. rest - k*2^32 < k <= 16; rest is a multiple of 64 (aLo*2^16 + b*10^6 with aLo a multiple of 64), so that means rest = k*2^32 exactly, which no (aLo, b) reaches (checked exhaustively over every aLo, b and k)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'arithmetic',
+    after: 'out.low = (rest - carry / 4294967296) >>> 0;',
+    reason: 'when carry >= 1, rest >= 2^32 and carry / 2^32 (at most 2^-27) is below half an ulp of rest, so the difference rounds back to rest; >>> 0 then gives rest mod 2^32, the same low half as rest - carry * 2^32',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boolean',
+    after: 'private relayed = true;',
+    reason: 'message() assigns relayed before measure() reads it',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'private recLen = new Int32Array(1);',
+    reason: 'first message: cap starts at 0, so message() calls grow() (which replaces every per-record array) before any is read',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'private flags = new Uint8Array(1);',
+    reason: 'first message: cap starts at 0, so message() calls grow() (which replaces every per-record array) before any is read',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'private sevTextLen = new Int32Array(1);',
+    reason: 'first message: cap starts at 0, so message() calls grow() (which replaces every per-record array) before any is read',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'private timeBits = new Uint32Array(1); // lo, hi per record',
+    reason: 'first message: cap starts at 0, so message() calls grow() (which replaces every per-record array) before any is read',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'private obsBits = new Uint32Array(1);',
+    reason: 'first message: cap starts at 0, so message() calls grow() (which replaces every per-record array) before any is read',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: "private attrEnd = new Int32Array(1); // end index of the record's entries in `attrs`",
+    reason: 'first message: cap starts at 0, so message() calls grow() (which replaces every per-record array) before any is read',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'private lastObservedMs = -2;',
+    reason: 'the initial observed bits are 0, which is also what msToNanoBits gives for -2 (every ms <= 0): a first record with observedMs -2 skipping the computation writes the same',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'statement',
+    after: ';',
+    before: 'this.lastObservedMs = r.observedMs;',
+    reason: 'performance only: without it every record recomputes its observed time bits (same bits)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'ai = run.end >= run.start ? this.attrEnd[run.end - 1]! : ai;',
+    reason: 'resourceRuns() never returns an empty run (end > start always), so the two conditions agree',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'if (sev !== 0) len += 1 + (sev <= 0 ? 10 : varintLen(sev >>> 0));',
+    reason: 'inside sev !== 0, sev <= 0 is sev < 0',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'if (sev !== 0) len += 1 + (sev < 1 ? 10 : varintLen(sev >>> 0));',
+    reason: 'severityNumber is always an integer (decoders map through severityFromNumber/Text, the forward decoder reads int32, workers carry a Uint8Array), so inside sev !== 0, sev < 1 is sev < 0',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'pos = sev <= 0 ? writeVarint64(buf, pos, sev >>> 0, 0xffffffff) : writeVarint(buf, pos, sev >>> 0);',
+    reason: 'inside sev !== 0, sev <= 0 is sev < 0',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'pos = sev < 1 ? writeVarint64(buf, pos, sev >>> 0, 0xffffffff) : writeVarint(buf, pos, sev >>> 0);',
+    reason: 'severityNumber is always an integer (see the measuring line), so inside sev !== 0, sev < 1 is sev < 0',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: "pos += buf.write(r.traceId, pos, 17, 'hex');",
+    reason: 'the trace id was checked to be 32 hex digits: it decodes to exactly 16 bytes whatever the limit above 16',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: "pos += buf.write(r.spanId, pos, 9, 'hex');",
+    reason: 'the span id was checked to be 16 hex digits: it decodes to exactly 8 bytes whatever the limit above 8',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'if (this.resourceCache.size > 1024) this.resourceCache.clear(); // bound memory if senders churn',
+    reason: 'memory only: the cache is cleared one entry later; entries are keyed by the full attribute text, so a hit is always right',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'if (this.resourceCache.size >= 1025) this.resourceCache.clear(); // bound memory if senders churn',
+    reason: 'memory only: the cache is cleared one entry later; entries are keyed by the full attribute text, so a hit is always right',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'statement',
+    after: ';',
+    before: 'this.resourceCache.set(key, b);',
+    reason: 'performance only: without caching, the relayed Resource is encoded again per run (same bytes)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'if (this.streamCache.size > 1024) this.streamCache.clear(); // bound memory if paths churn',
+    reason: 'memory only: the map is cleared one entry later; a hit is checked against stream id and source (tested)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'if (this.streamCache.size >= 1025) this.streamCache.clear(); // bound memory if paths churn',
+    reason: 'memory only: the map is cleared one entry later; a hit is checked against stream id and source (tested)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'statement',
+    after: ';',
+    before: 'this.streamCache.set(r.stream, e);',
+    reason: 'performance only: without the map, each stream change encodes the attributes again (same bytes)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'statement',
+    after: ';',
+    before: 'this.cStream = r.stream; this.cStreamId = r.streamId; this.cSource = r.source; this.cBytes = e.bytes;',
+    reason: 'performance only: without the last-stream shortcut every record goes through the map (same bytes; cBytes stays null, so the shortcut is never taken)',
+  },
+  {
+    file: 'agent/sinks/failover/failover-sink.ts', mutator: 'boundary',
+    after: "if (b.state === 'closed' && now - b.closedSince > this.cfg.failbackHoldDownMs && this.targets[i]!.gray.verdict(now).bad === 0) {",
+    reason: 'timing only: fails back one millisecond later',
+  },
+  {
+    file: 'agent/sources/file/tailer.ts', mutator: 'boundary',
+    after: 'if (end >= gen.lastToken) {',
+    reason: 'end === lastToken is only reachable with no lines (the framer moves consumed past every emitted line), and that case returned just above',
+  },
+  {
     file: 'agent/encoders/otlp/wire.ts', mutator: 'boundary',
     after: 'if (x > 0 && x < 0x80000000) return writeVarint(buf, pos, x);',
     reason: 'both writers give the same bytes for 0 and for 2^31 (writeVarint is exact below 2^32)',

@@ -13,14 +13,15 @@ export const targets: Target[] = [
   { file: 'agent/core/ack.ts', tests: ['test/core/ack.test.ts', 'test/sources/file/checkpoint-hole.test.ts'], strict: true },
   { file: 'agent/sinks/failover/breaker.ts', tests: ['test/sinks/failover/breaker.test.ts', 'test/sinks/failover/failover-sink.test.ts'], strict: true },
   { file: 'agent/pipeline/spool/format.ts', tests: ['test/spool/format-damage.test.ts', 'test/spool/disk-spool.test.ts'], strict: true },
-  { file: 'agent/pipeline/spool/replay.ts', tests: ['test/spool/replay.test.ts', 'test/spool/replay-contract.test.ts'] },
-  { file: 'agent/sinks/failover/failover-sink.ts', tests: ['test/sinks/failover/failover-contract.test.ts', 'test/sinks/failover/failover-sink.test.ts'] },
+  { file: 'agent/pipeline/spool/replay.ts', tests: ['test/spool/replay.test.ts', 'test/spool/replay-contract.test.ts', 'test/spool/replay-push-bound.test.ts'] },
+  { file: 'agent/sinks/failover/failover-sink.ts', tests: ['test/sinks/failover/failover-contract.test.ts', 'test/sinks/failover/failover-sink-contract.test.ts', 'test/sinks/failover/failover-sink.test.ts', 'test/sinks/failover/gray-budget.test.ts'] },
   { file: 'agent/sources/file/line-framer.ts', tests: ['test/sources/file/line-framer-model.test.ts', 'test/sources/file/line-framer.test.ts', 'test/sources/file/line-framer-consumed.test.ts'] },
   { file: 'agent/sources/file/checkpoint-store.ts', tests: ['test/sources/file/checkpoint-store.test.ts', 'test/sources/file/checkpoint.test.ts', 'test/sources/file/checkpoint-hole.test.ts'] },
   { file: 'agent/encoders/otlp/wire.ts', tests: ['test/encoders/otlp-wire.test.ts', 'test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts'] },
-  { file: 'agent/encoders/otlp/otlp-proto.ts', tests: ['test/encoders/otlp-time.test.ts', 'test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts'] },
+  { file: 'agent/encoders/otlp/otlp-proto.ts', tests: ['test/encoders/otlp-time.test.ts', 'test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts', 'test/encoders/otlp-stream-identity.test.ts'] },
   {
     file: 'agent/sources/file/tailer.ts',
-    tests: ['test/sources/file/source.test.ts', 'test/sources/file/rotation.test.ts', 'test/sources/file/checkpoint.test.ts', 'test/sources/file/checkpoint-hole.test.ts'],
+    // fastest first: a killed mutant stops at the first failing file
+    tests: ['test/sources/file/line-endings.test.ts', 'test/sources/file/tailer-checkpoint-edges.test.ts', 'test/sources/file/checkpoint-hole.test.ts', 'test/sources/file/checkpoint.test.ts', 'test/sources/file/rotation.test.ts', 'test/sources/file/source.test.ts'],
   },
 ];

@@ -171,11 +171,20 @@ test('multiline in a worker: a group spanning batches is joined; endStream relea
     const b2 = batchOf(['\tat a.b.C.e(C.java:2)', 'Caused by: java.io.IOException: x'], 's', 3);
     await pipeline.push(b1.recs);
     await pipeline.push(b2.recs);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(sink.bodies, ['first line'], 'the group is held (timeout 60 s)');
+    // One worker takes batches in order: once a later batch's first group is out, b2 was processed too.
+    const marker = batchOf(['marker 1', 'marker 2'], 't', 0);
+    await pipeline.push(marker.recs);
+    const end = Date.now() + 30_000;
+    while (!sink.bodies.includes('marker 1')) {
+      if (Date.now() > end) assert.fail(`marker never delivered: ${JSON.stringify(sink.bodies)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual(sink.bodies, ['first line', 'marker 1'], 'the group is held (timeout 60 s)');
     pipeline.endStream('id-s');
-    await Promise.all([b1.done, b2.done]);
-    assert.deepEqual(sink.bodies, ['first line', [head, '\tat a.b.C.d(C.java:1)', '\tat a.b.C.e(C.java:2)', 'Caused by: java.io.IOException: x'].join('\n')]);
+    pipeline.endStream('id-t');
+    await Promise.all([b1.done, b2.done, marker.done]);
+    assert.deepEqual(sink.bodies.filter((b) => !b.startsWith('marker')), ['first line', [head, '\tat a.b.C.d(C.java:1)', '\tat a.b.C.e(C.java:2)', 'Caused by: java.io.IOException: x'].join('\n')]);
+    assert.deepEqual(sink.bodies.filter((b) => b.startsWith('marker')), ['marker 1', 'marker 2']);
   } finally { await pipeline.stop(2000); cleanup(); }
 });
 

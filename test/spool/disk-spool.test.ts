@@ -178,9 +178,13 @@ test('block: append waits while full and resolves once acks free a segment', asy
     assert.ok(i < 10_000, 'spool never blocked');
   }
   assert.ok(s.sizeBytes <= 64 * 1024);
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(resolved, false, 'still waiting without acks');
+  // The append is parked on the space waiters (only an ack, a drop or a recycle wakes them);
+  // reading without acknowledging does disk I/O on the same spool and must not release it.
+  assert.equal(s.waitingForSpace, true);
   const first = (await s.read(200))!;
+  await new Promise((r) => setImmediate(r));
+  assert.equal(resolved, false, 'still waiting without acks');
+  assert.equal(s.waitingForSpace, true);
   s.ack(first.id);
   await blocked;
   const all = [...first.payloads, ...(await readAll(s))].map(idOf);
