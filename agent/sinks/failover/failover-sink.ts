@@ -155,8 +155,9 @@ export class FailoverSink implements Sink {
       // start a fresh producer session so the broker cannot mistake these records
       // for a retry of it (idempotent dedupe would drop them silently).
       if (t.failedRequest !== null && t.failedRequest !== messages) {
-        t.failedRequest = null;
+        // Cleared only once the reset succeeded: a failed reset is tried again on the next request.
         await t.sink.resetSession?.('request failed on this cluster was delivered elsewhere');
+        t.failedRequest = null;
       }
       try {
         await this.sendOrAbandon(t, messages);

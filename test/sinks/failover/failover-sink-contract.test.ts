@@ -319,3 +319,26 @@ test('logs: failing over and back at warn, a circuit opening at error, other tra
   assert.equal(lines[1]![2].region, 'r2');
   assert.match(String(lines[1]![2].reason), /connection refused/);
 });
+
+test('a producer-session reset that fails is tried again before the next records go out on that cluster', async (t) => {
+  const a = new Scripted();
+  let resets = 0;
+  let failNextReset = false;
+  (a as Scripted & { resetSession: (why: string) => Promise<void> }).resetSession = async () => {
+    resets++;
+    if (failNextReset) { failNextReset = false; throw new Error('reset refused'); }
+  };
+  const { s } = sink({ a }, quiet);
+  t.after(() => s.close());
+  a.send_ = 'down';
+  await assert.rejects(s.send(msg('m1')));
+  a.send_ = 'up';
+  failNextReset = true;
+  // Different records after a failed (possibly written) request: the session must be reset first.
+  await assert.rejects(s.send(msg('m2')), /reset refused/);
+  assert.equal(resets, 1);
+  assert.deepEqual(a.got, [], 'nothing sent on the old session');
+  await s.send(msg('m2'));
+  assert.equal(resets, 2, 'the failed reset was tried again before m2 went out');
+  assert.deepEqual(a.got, ['m2']);
+});
