@@ -22,7 +22,7 @@
 //              partitions are cut off (their path blackholed): failover, 0 lost
 
 import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
-import { countDelivery, readBackUntilComplete, SEQ_WIDTH, seqsIn, waitForFileAcknowledged } from './count-delivery.ts';
+import { countDelivery, type DeliveryCount, readBackUntilComplete, SEQ_WIDTH, seqsIn, waitForFileAcknowledged } from './count-delivery.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EncodedMessage } from '../core/component.ts';
@@ -121,7 +121,8 @@ export interface DrillOptions {
   readonly say: (line: string) => void;
 }
 
-export interface DrillReport {
+/** Delivery counts (lost, acknowledged or not, duplicates, missing ranges): count-delivery.ts. */
+export interface DrillReport extends DeliveryCount {
   fault: Fault;
   network: 'netns' | 'loopback' | 'external';
   brokers_per_region: number;
@@ -134,18 +135,6 @@ export interface DrillReport {
   detection_rule: 'gray-budget' | 'failures' | 'slow-probes' | 'stuck-request' | null;
   gray_trips: number;
   written: number;
-  delivered_unique: number;
-  /** Written but in neither region after the read-back (count-delivery.ts). */
-  lost: number;
-  /** Of those, acknowledged by a cluster: a real loss. */
-  lost_acknowledged: number;
-  /** Of those, never acknowledged: the agent still held them when stopped. */
-  lost_unacknowledged: number;
-  duplicates: number;
-  /** Sequence ranges that never arrived (at most 20), to place a loss on the timeline. */
-  lost_ranges: Array<[number, number]>;
-  /** The first missing sequence numbers (at most 50). */
-  missing_ids: number[];
   /** Bytes of the load file not acknowledged when the agent was stopped (0 unless delivery stalled past its deadline). */
   unacknowledged_bytes_at_stop: number;
   /** Read-back passes over both regions until every line was seen (or the deadline). */
