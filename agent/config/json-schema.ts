@@ -57,7 +57,7 @@ export function readReference(text = readFileSync(referenceFile, 'utf8')): Map<s
   return sections;
 }
 
-function sectionId(heading: string): string | null {
+export function sectionId(heading: string): string | null {
   let m = /^`([\w.-]+)` \((source|decoder|transform|encoder|sink)\)$/.exec(heading);
   if (m) return `${m[2]}:${m[1]}`;
   m = /^`(\w+)` \(top level\)$/.exec(heading);
