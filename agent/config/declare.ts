@@ -15,7 +15,8 @@
 // the YAML key it is read from (`fsync_interval`).
 
 import type { ReferenceRow } from './json-schema.ts';
-import { readBool, readBytes, readDuration, readEnum, readInt, readMap, readString, type Raw } from './schema.ts';
+import { ConfigError } from '../core/errors.ts';
+import { noteConfigError, readBool, readBytes, readDuration, readEnum, readInt, readMap, readString, type Raw } from './schema.ts';
 
 export interface Field<T> {
   /** The YAML key. */
@@ -59,7 +60,9 @@ export function section<F extends Fields>(fields: F, rules?: (cfg: Values<F>, m:
     defaults,
     read(raw, path) {
       const m = readMap(raw, path, keys);
-      const cfg = Object.fromEntries(entries.map(([name, f]) => [name, f.read(m, path)])) as Values<F>;
+      // Every bad key of the section is reported while a whole file is validated
+      // (the field takes its default and reading goes on); alone, the first throws.
+      const cfg = Object.fromEntries(entries.map(([name, f]) => [name, readOrNote(f, m, path)])) as Values<F>;
       rules?.(cfg, m, path);
       return cfg;
     },
@@ -67,6 +70,16 @@ export function section<F extends Fields>(fields: F, rules?: (cfg: Values<F>, m:
       return entries.map(([, f]) => ({ key: `${prefix}${f.key}`, type: f.type, def: f.defText, meaning: f.meaning }));
     },
   };
+}
+
+function readOrNote<T>(f: Field<T>, m: Raw, path: string): T {
+  try {
+    return f.read(m, path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    noteConfigError(err);
+    return f.def;
+  }
 }
 
 const tick = (s: string): string => `\`${s === '' ? "''" : s}\``;
@@ -79,8 +92,14 @@ export function flag(key: string, def: boolean, meaning: string): Field<boolean>
   return { key, type: 'bool', def, defText: tick(String(def)), meaning, read: (m, path) => readBool(m, key, path, def) };
 }
 
-export function int(key: string, def: number, min: number, max: number, meaning: string): Field<number> {
-  return { key, type: `int ${min}..${max}`, def, defText: tick(String(def)), meaning, read: (m, path) => readInt(m, key, path, def, min, max) };
+/** An integer; without `max` the reference says just `int` (the floor belongs in the meaning). */
+export function int(key: string, def: number, meaning: string, min = 0, max?: number): Field<number> {
+  return { key, type: max === undefined ? 'int' : `int ${min}..${max}`, def, defText: tick(String(def)), meaning, read: (m, path) => readInt(m, key, path, def, min, max) };
+}
+
+/** `f` with its default written as prose, for a default a rule derives from another key ("half of `max_bytes`"). */
+export function derivedDefault<T>(f: Field<T>, defText: string): Field<T> {
+  return { ...f, defText };
 }
 
 export function choice<const C extends string>(key: string, choices: readonly C[], def: C, meaning: string): Field<C> {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Section } from './declare.ts';
 import { sectionId } from './json-schema.ts';
 import { spoolSection } from '../pipeline/spool/config.ts';
+import { batchSection, bufferSection, retrySection } from '../pipeline/config.ts';
 
 interface Placement {
   /** Reference section id (json-schema.ts `sectionId`): `source:tcp`. */
@@ -22,6 +23,9 @@ interface Placement {
 export const placements: readonly Placement[] = [
   { section: 'source:tcp', prefix: 'spool.', decl: spoolSection as Section<unknown> },
   { section: 'source:syslog', prefix: 'spool.', decl: spoolSection as Section<unknown> },
+  { section: 'sink-common', prefix: 'batch.', decl: batchSection as Section<unknown> },
+  { section: 'sink-common', prefix: 'buffer.', decl: bufferSection as Section<unknown> },
+  { section: 'sink-common', prefix: 'retry.', decl: retrySection as Section<unknown> },
 ];
 
 export const referenceFile = fileURLToPath(new URL('../COMPONENTS.md', import.meta.url));

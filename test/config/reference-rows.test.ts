@@ -45,9 +45,10 @@ test('the spool declaration: an empty map gives the defaults; bad values are nam
   assert.equal(spoolSection.defaults.fsync_interval_ms, 500);
   // A small cap shrinks the default segment (max_bytes / 4), a cross-key rule of the declaration.
   assert.equal(spoolSection.read({ max_bytes: '1MiB' }, 'p').segment_bytes, 256 * 1024);
-  const { errors } = collectConfigErrors(() => spoolSection.read({ when_ful: 'block', fsync_intervall: '1s', when_full: 'drop_olde' }, 'sources.net.spool'));
+  const { errors } = collectConfigErrors(() => spoolSection.read({ when_ful: 'block', fsync_intervall: '1s', when_full: 'drop_olde', fsync_bytes: 'lots' }, 'sources.net.spool'));
   const lines = errors.map((e) => e.message);
-  assert.equal(lines.length, 3, lines.join('\n'));
+  assert.equal(lines.length, 4, lines.join('\n'));
+  assert.match(lines[3]!, /sources\.net\.spool\.fsync_bytes: expected a size/);
   assert.match(lines[0]!, /sources\.net\.spool\.when_ful: .*did you mean `when_full`/);
   assert.match(lines[1]!, /sources\.net\.spool\.fsync_intervall: .*did you mean `fsync_interval`/);
   assert.match(lines[2]!, /sources\.net\.spool\.when_full: expected one of block, drop_oldest.*did you mean `drop_oldest`/);
