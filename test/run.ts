@@ -5,8 +5,13 @@
 //      files), without any broker running;
 //   3. only if a selected file needs Kafka (it or a test module it imports
 //      reaches test/helpers/kafka.ts): start two independent Kafka clusters
-//      (regions A and B), shared through EDGELOG_TEST_KAFKA_A / _B, and run
-//      those files; stop the clusters (also on SIGINT/SIGTERM);
+//      (regions A and B, booting while tsc runs), shared through
+//      EDGELOG_TEST_KAFKA_A / _B, and run those files; stop the clusters (also
+//      on SIGINT/SIGTERM). Steps 2 and 3 run side by side as two lanes (each
+//      lane one file at a time, lines prefixed [local] / [kafka]): most of
+//      the suite's wall time is waiting (brokers, Terraform's fixed waits,
+//      systemd), so the lanes overlap waits; EDGELOG_TEST_LANES=1 runs them
+//      one after the other;
 //   4. fail the run when a test skipped itself for a reason that is not on
 //      the environment allow-list (test/skip-allow-list.ts).
 // The spec reporter streams to the terminal; a TAP copy of each phase goes
@@ -37,11 +42,31 @@ function findTests(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; done: Promise<number> } {
-  const child = spawn(cmd, args, { cwd: root, env, stdio: 'inherit' });
+const children = new Set<ChildProcess>();
+
+/** Copies `from` to `to` line by line, each line prefixed (two lanes write to one terminal). */
+function prefixLines(from: NodeJS.ReadableStream, to: NodeJS.WritableStream, prefix: string): void {
+  let rest = '';
+  from.setEncoding('utf8');
+  from.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    if (parts.length > 0) to.write(parts.map((l) => prefix + l).join('\n') + '\n');
+  });
+  from.on('end', () => { if (rest) to.write(prefix + rest + '\n'); });
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, prefix = ''): { child: ChildProcess; done: Promise<number> } {
+  const child = spawn(cmd, args, { cwd: root, env, stdio: prefix ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+  if (prefix) {
+    prefixLines(child.stdout!, process.stdout, prefix);
+    prefixLines(child.stderr!, process.stderr, prefix);
+  }
+  children.add(child);
   const done = new Promise<number>((res) => {
-    child.on('exit', (code, sig) => res(code ?? (sig ? 128 + 15 : 1)));
-    child.on('error', (e) => { process.stderr.write(`${cmd}: ${e.message}\n`); res(127); });
+    // 'close' (not 'exit'): the piped output is fully copied before the lane reports.
+    child.on('close', (code, sig) => { children.delete(child); res(code ?? (sig ? 128 + 15 : 1)); });
+    child.on('error', (e) => { children.delete(child); process.stderr.write(`${cmd}: ${e.message}\n`); res(127); });
   });
   return { child, done };
 }
@@ -50,12 +75,16 @@ const filters = process.argv.slice(2).map((f) => relative(root, resolve(f)) || '
 const files = findTests(join(root, 'test')).sort().filter((f) => filters.length === 0 || filters.some((x) => x === '.' || f === x || f.startsWith(x.endsWith('/') ? x : x + '/') || f.includes(x)));
 
 const clusters: KafkaCluster[] = [];
-let current: ChildProcess | null = null;
 let stopping = false;
+// The signal handler's cleanup; the main flow waits for it rather than exiting under it.
+let stopped: Promise<unknown> = Promise.resolve();
+// Set while the clusters boot, so that cleanup waits for a start in flight (or its JVMs would outlive the run).
+let clustersStarting: Promise<unknown> | null = null;
 let closing = '';
 const tapDir = mkdtempSync(join(tmpdir(), 'edgelog-test-run-'));
 
 async function cleanup(): Promise<void> {
+  await clustersStarting?.catch(() => {});
   await Promise.allSettled(clusters.map((c) => c.stop()));
   clusters.length = 0;
   rmSync(tapDir, { recursive: true, force: true });
@@ -66,8 +95,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`\n[run] ${sig}: stopping tests and Kafka\n`);
-    current?.kill('SIGTERM');
-    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    for (const c of children) c.kill('SIGTERM');
+    stopped = cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   });
 }
 
@@ -91,7 +120,7 @@ interface Skip { name: string; reason: string }
 interface PhaseResult { code: number; counts: Map<string, number>; skips: Skip[] }
 
 /** Runs node --test over `list` with a TAP copy; returns the exit code, the TAP counts and the skips. */
-async function runPhase(label: string, list: string[], extraEnv: NodeJS.ProcessEnv): Promise<PhaseResult> {
+async function runPhase(label: string, list: string[], extraEnv: NodeJS.ProcessEnv, prefix: string): Promise<PhaseResult> {
   const tap = join(tapDir, `${label}.tap`);
   const env = {
     ...process.env, ...extraEnv, KAFKAJS_NO_PARTITIONER_WARNING: '1',
@@ -109,10 +138,7 @@ async function runPhase(label: string, list: string[], extraEnv: NodeJS.ProcessE
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...list,
   ];
-  const t = run(process.execPath, args, env);
-  current = t.child;
-  const code = await t.done;
-  current = null;
+  const code = await run(process.execPath, args, env, prefix).done;
   const counts = new Map<string, number>();
   const skips: Skip[] = [];
   let text = '';
@@ -128,6 +154,7 @@ async function runPhase(label: string, list: string[], extraEnv: NodeJS.ProcessE
 }
 
 async function startClusters(): Promise<[KafkaCluster, KafkaCluster] | string> {
+  if (stopping) return 'stopping';
   const log = createLogger({ format: 'text', level: 'info' });
   const t0 = performance.now();
   const names = ['A', 'B'];
@@ -150,42 +177,50 @@ async function startClusters(): Promise<[KafkaCluster, KafkaCluster] | string> {
 }
 
 async function main(): Promise<number> {
+  if (files.length === 0) {
+    process.stdout.write(`no test files match ${filters.join(' ')}\n`);
+    return 1;
+  }
+  const withKafka = files.filter(needsKafka);
+  const without = files.filter((f) => !withKafka.includes(f));
+  const lanes = process.env.EDGELOG_TEST_LANES === '1' ? 1 : 2;
+
+  // The JVMs boot while tsc runs: both are mostly single-threaded at start.
+  if (withKafka.length > 0) step(`kafka: starting regions A and B for ${withKafka.length} file(s)`);
+  const clustersReady = withKafka.length > 0 ? startClusters() : null;
+  // A failed start is reported by the Kafka lane; never an unhandled rejection meanwhile.
+  clustersReady?.catch(() => {});
+  clustersStarting = clustersReady;
+
   step('typecheck: tsc --noEmit -p tsconfig.json');
-  const tsc = run(join(bin, 'tsc'), ['--noEmit', '-p', 'tsconfig.json']);
-  current = tsc.child;
-  const tscCode = await tsc.done;
+  const tscCode = await run(join(bin, 'tsc'), ['--noEmit', '-p', 'tsconfig.json']).done;
   if (tscCode !== 0) {
     process.stdout.write(`typecheck failed (exit ${tscCode})\n0 passed, 1 failed\n`);
     return 1;
   }
   process.stdout.write('typecheck ok\n');
 
-  if (files.length === 0) {
-    process.stdout.write(`no test files match ${filters.join(' ')}\n`);
-    return 1;
-  }
-
-  const withKafka = files.filter(needsKafka);
-  const without = files.filter((f) => !withKafka.includes(f));
-  const phases: PhaseResult[] = [];
-  let failed = false;
-  if (without.length > 0) {
-    step(`tests without Kafka: ${without.length} file(s)`);
+  const localLane = async (): Promise<PhaseResult[]> => {
+    if (without.length === 0) return [];
+    step(`tests without Kafka: ${without.length} file(s)${lanes > 1 ? ', lines prefixed [local]' : ''}`);
     // No broker addresses at all: a file that needs Kafka but was not detected fails here, loudly.
-    phases.push(await runPhase('no-kafka', without, { EDGELOG_TEST_KAFKA_A: '', EDGELOG_TEST_KAFKA_B: '' }));
-  }
-  if (withKafka.length > 0 && !stopping) {
-    step(`kafka: starting regions A and B for ${withKafka.length} file(s)`);
-    const started = await startClusters();
+    return [await runPhase('no-kafka', without, { EDGELOG_TEST_KAFKA_A: '', EDGELOG_TEST_KAFKA_B: '' }, lanes > 1 ? '[local] ' : '')];
+  };
+  const kafkaLane = async (): Promise<PhaseResult[]> => {
+    if (!clustersReady || stopping) return [];
+    const started = await clustersReady.catch((err: unknown) => `kafka failed to start: ${err}`);
     if (typeof started === 'string') {
       process.stdout.write(`${started}\n`);
-      phases.push({ code: 1, counts: new Map([['fail', 1]]), skips: [] });
-    } else {
-      step(`tests with Kafka: ${withKafka.length} file(s)`);
-      const [a, b] = started;
-      phases.push(await runPhase('kafka', withKafka, { EDGELOG_TEST_KAFKA_A: a.bootstrap, EDGELOG_TEST_KAFKA_B: b.bootstrap }));
+      return [{ code: 1, counts: new Map([['fail', 1]]), skips: [] }];
     }
-  }
+    step(`tests with Kafka: ${withKafka.length} file(s)${lanes > 1 ? ', lines prefixed [kafka]' : ''}`);
+    const [a, b] = started;
+    return [await runPhase('kafka', withKafka, { EDGELOG_TEST_KAFKA_A: a.bootstrap, EDGELOG_TEST_KAFKA_B: b.bootstrap }, lanes > 1 ? '[kafka] ' : '')];
+  };
+  const phases: PhaseResult[] = lanes > 1
+    ? (await Promise.all([localLane(), kafkaLane()])).flat()
+    : [...await localLane(), ...await kafkaLane()];
+  let failed = false;
   for (const p of phases) if (p.code !== 0) failed = true;
 
   const sum = (k: string): number => phases.reduce((n, p) => n + (p.counts.get(k) ?? 0), 0);
@@ -220,7 +255,8 @@ try {
   process.stderr.write(`[run] ${(err as Error).stack ?? String(err)}\n`);
   exitCode = 1;
 } finally {
-  if (!stopping) await cleanup();
+  if (stopping) await stopped;
+  else await cleanup();
 }
 if (closing) {
   step('summary');

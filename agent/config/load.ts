@@ -18,9 +18,10 @@ import { availableParallelism, hostname } from 'node:os';
 import { parseDocument } from 'yaml';
 import { ConfigError, ConfigErrors, EdgelogError } from '../core/errors.ts';
 import type { ComponentKind, ComponentSpec } from '../core/component.ts';
-import { closest, collectConfigErrors, join, noteConfigError, readDuration, readEnum, readMap, readOptString, readString, readStringList, type Raw } from './schema.ts';
+import { closest, collectConfigErrors, join, noteConfigError, readBytes, readDuration, readEnum, readMap, readOptString, readString, readStringList, type Raw } from './schema.ts';
 import { substituteEnv } from './env.ts';
 import { readDelivery, type DeliveryConfig } from '../pipeline/config.ts';
+import { DEAD_LETTER_MAX_BYTES_DEFAULT } from '../pipeline/dead-letter.ts';
 import { findSpec, listTypes } from '../registry.ts';
 import { validateGuardConfig, type GuardConfig } from '../native/guard-config.ts';
 
@@ -55,6 +56,8 @@ export interface AgentConfig {
     readonly shutdownTimeoutMs: number;
     /** Threads per pipeline for decode/transform/encode; 0 runs them on the main thread. */
     readonly workerThreads: number;
+    /** Each sink's dead-letter files together stay under this (pipeline/dead-letter.ts). */
+    readonly deadLetterMaxBytes: number;
   };
   readonly observe: {
     readonly listen: string;
@@ -147,7 +150,7 @@ const hostPort = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
 
 function validateSections(raw: unknown): AgentConfig {
   const top = readMap(raw, '', ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines', 'guard']);
-  const a = attempt(() => readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout', 'worker_threads']), {});
+  const a = attempt(() => readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout', 'worker_threads', 'dead_letter_max_bytes']), {});
   const o = attempt(() => readMap(top.observe, 'observe', ['listen', 'health_listen', 'log_level', 'log_format']), {});
   const listen = attempt(() => {
     const l = readString(o, 'listen', 'observe', agentDefaults.listen);
@@ -162,6 +165,8 @@ function validateSections(raw: unknown): AgentConfig {
     role: attempt(() => readEnum(a, 'role', 'agent', ['edge', 'relay'] as const, 'edge'), 'edge' as const),
     shutdownTimeoutMs: attempt(() => readDuration(a, 'shutdown_timeout', 'agent', agentDefaults.shutdownTimeoutMs), agentDefaults.shutdownTimeoutMs),
     workerThreads: attempt(() => readWorkerThreads(a.worker_threads), 0),
+    // At least 2 MiB: a 1 MiB record (the Kafka sink's default limit) must still fit half of it.
+    deadLetterMaxBytes: attempt(() => readBytes(a, 'dead_letter_max_bytes', 'agent', DEAD_LETTER_MAX_BYTES_DEFAULT, 2 * 1024 * 1024), DEAD_LETTER_MAX_BYTES_DEFAULT),
   };
   // health_listen: a separate port answering /readyz only (for a load balancer), so `listen` can stay on loopback.
   const healthListen = attempt(() => {

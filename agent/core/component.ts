@@ -18,6 +18,8 @@ export interface ComponentContext {
   readonly metrics: Registry;
   /** Writable directory for this agent's state (checkpoints, spool, dead letters). */
   readonly dataDir: string;
+  /** `agent.dead_letter_max_bytes`: each dead-letter file pair stays under it (default when absent). */
+  readonly deadLetterMaxBytes?: number;
   /** Agent identity, put on every record's resource (with host, service and site). */
   readonly agentId: string;
   readonly host: string;

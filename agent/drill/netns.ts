@@ -23,6 +23,24 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/**
+ * `preferred`, or the next 10.213.<n>.0/30 that no host interface holds. A /30
+ * already on the host (another drill running, or one killed before it could
+ * clean up) would give the host two routes to the same address and the
+ * broker would never be reached: a drill on a loaded CI machine once waited
+ * out its 120 s broker start that way.
+ */
+function freeIndex(preferred: number): number {
+  let out = '';
+  try { out = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }); } catch { return preferred; }
+  const used = new Set([...out.matchAll(/inet 10\.213\.(\d+)\./g)].map((m) => Number(m[1])));
+  for (let i = 0; i < 254; i++) {
+    const n = 1 + ((preferred - 1 + i) % 254);
+    if (!used.has(n)) return n;
+  }
+  throw new Error('no free /30 left in 10.213.0.0/16 for a drill namespace');
+}
+
 export function canUseNetns(): { ok: boolean; reason: string } {
   if (process.getuid?.() !== 0) return { ok: false, reason: 'not root: network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN' };
   try { execFileSync('ip', ['-V'], { stdio: 'ignore' }); } catch { return { ok: false, reason: 'iproute2 (ip) not installed' }; }
@@ -31,7 +49,7 @@ export function canUseNetns(): { ok: boolean; reason: string } {
 
 /**
  * A second, independent path into an existing namespace (its own veth pair and
- * /30 from 10.213.<index>.0): services listening on its address can be cut off
+ * free /30 from 10.213.0.0/16): services listening on its address can be cut off
  * (blackhole) while the namespace's first address still answers.
  */
 export interface NetPath {
@@ -43,12 +61,13 @@ export interface NetPath {
   destroy(): void;
 }
 
-export function addNetPath(net: RegionNet, tag: string, index: number): NetPath {
+export function addNetPath(net: RegionNet, tag: string, preferred: number): NetPath {
   const hostIf = `edl${tag}h`.slice(0, 15);
   const nsIf = `edl${tag}n`.slice(0, 15);
+  try { ip('link', 'del', hostIf); } catch { /* none left over */ }
+  const index = freeIndex(preferred);
   const hostAddr = `10.213.${index}.1`;
   const nsAddr = `10.213.${index}.2`;
-  try { ip('link', 'del', hostIf); } catch { /* none left over */ }
   try {
     ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
     ip('link', 'set', nsIf, 'netns', net.ns);
@@ -68,15 +87,16 @@ export function addNetPath(net: RegionNet, tag: string, index: number): NetPath 
   };
 }
 
-/** Creates namespace `edl-<tag>` with veth and a /30 from 10.213.<index>.0. */
-export function createRegionNet(tag: string, index: number): RegionNet {
+/** Creates namespace `edl-<tag>` with veth and a free /30 from 10.213.0.0/16 (`preferred` if free). */
+export function createRegionNet(tag: string, preferred: number): RegionNet {
   const ns = `edl-${tag}`.slice(0, 15);
   const hostIf = `edl${tag}h`.slice(0, 15);
   const nsIf = `edl${tag}n`.slice(0, 15);
-  const hostAddr = `10.213.${index}.1`;
-  const nsAddr = `10.213.${index}.2`;
   try { ip('netns', 'del', ns); } catch { /* none left over */ }
   try { ip('link', 'del', hostIf); } catch { /* none left over */ }
+  const index = freeIndex(preferred);
+  const hostAddr = `10.213.${index}.1`;
+  const nsAddr = `10.213.${index}.2`;
   let created = false;
   try {
     ip('netns', 'add', ns);

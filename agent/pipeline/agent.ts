@@ -4,7 +4,6 @@
 
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { Histogram, Registry } from 'prom-client';
 import type { AgentConfig } from '../config/load.ts';
@@ -13,7 +12,7 @@ import type { Logger } from '../observe/log.ts';
 import { Health } from '../observe/health.ts';
 import { startHealthServer, startHttpServer, type HttpServerHandle } from '../observe/http-server.ts';
 import { createRegistry, histogram } from '../observe/metrics.ts';
-import { DeadLetterFile } from './dead-letter.ts';
+import { deadLetterFor } from './dead-letter.ts';
 import { PipelineEvents } from './events.ts';
 import { Pipeline } from './pipeline.ts';
 import { GuardController } from '../native/guard.ts';
@@ -124,7 +123,7 @@ export class Agent {
   private async startPipelines(): Promise<void> {
     const a = this.cfg.agent;
     const ctx = (id: string): ComponentContext => ({
-      id, log: this.log.child({ component: id }), metrics: this.registry, dataDir: a.dataDir,
+      id, log: this.log.child({ component: id }), metrics: this.registry, dataDir: a.dataDir, deadLetterMaxBytes: a.deadLetterMaxBytes,
       agentId: a.id, host: hostname(), service: a.service, site: a.site,
     });
     const running: RunningPipeline[] = [];
@@ -136,7 +135,7 @@ export class Agent {
       const sink = pc.sink.spec.create(pc.sink.config, ctx(pc.sink.id)) as Sink;
       const pipeline = new Pipeline({
         id: pc.id, processors, encoder, sink, delivery: pc.sink.delivery,
-        deadLetter: new DeadLetterFile(join(a.dataDir, 'dead-letter', `${pc.sink.id}.jsonl`)),
+        deadLetter: deadLetterFor(ctx(pc.sink.id), pc.sink.id),
         events: new PipelineEvents(pc.id, this.registry, this.log.child({ pipeline: pc.id })),
         log: this.log.child({ pipeline: pc.id }),
       });
@@ -146,7 +145,7 @@ export class Agent {
           processors: pc.processors.map((c) => ({ id: c.id, path: c.path, type: c.spec.type, raw: c.raw })),
           encoder: { id: pc.sink.encoder.id, path: pc.sink.encoder.path, type: pc.sink.encoder.spec.type, raw: pc.sink.encoder.raw },
           hub: this.workerMetrics,
-          ctx: { dataDir: a.dataDir, agentId: a.id, host: hostname(), service: a.service, site: a.site },
+          ctx: { dataDir: a.dataDir, deadLetterMaxBytes: a.deadLetterMaxBytes, agentId: a.id, host: hostname(), service: a.service, site: a.site },
           logLevel: this.cfg.observe.logLevel, logFormat: this.cfg.observe.logFormat,
           onGc: (pauses) => { for (const [kind, ms] of pauses) this.gcPauses?.observe({ kind, thread: 'worker' }, ms / 1000); },
         });

@@ -41,7 +41,7 @@ export interface PipelineWorkers {
   readonly processors: WorkerComponent[];
   readonly encoder: WorkerComponent;
   readonly hub: WorkerMetricsHub;
-  readonly ctx: { dataDir: string; agentId: string; host: string; service: string; site: string };
+  readonly ctx: { dataDir: string; deadLetterMaxBytes?: number; agentId: string; host: string; service: string; site: string };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat: 'json' | 'text';
   /** Where the workers' GC pauses go (the agent's pause histogram). */

@@ -6,12 +6,11 @@
 // The file write is async and batched (one append per batch and reason); the
 // settle happens after it, so a crash before the write re-reads the line.
 
-import { join as joinPath } from 'node:path';
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
 import { ConfigError } from '../core/errors.ts';
 import { join, readMap, readStringList } from '../config/schema.ts';
-import { DeadLetterFile } from '../pipeline/dead-letter.ts';
+import { deadLetterFor, type DeadLetterFile } from '../pipeline/dead-letter.ts';
 import { FieldRef } from './field-ref.ts';
 import { StageStats } from './metrics.ts';
 
@@ -53,7 +52,7 @@ export class Validate implements Processor {
     this.required = cfg.required.map((f) => new FieldRef(f));
     this.typed = Object.keys(cfg.types).map((f) => new FieldRef(f));
     this.types = Object.values(cfg.types);
-    this.dlq = new DeadLetterFile(joinPath(ctx.dataDir, 'dead-letter', `${ctx.id}.jsonl`));
+    this.dlq = deadLetterFor(ctx, ctx.id);
     this.stats = new StageStats(ctx);
     this.ctx = ctx;
   }

@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import kafkajs from 'kafkajs';
-import { startKafkaCluster, createTopic, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
+import { startKafkaCluster, createTopic, freePort, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
 import { registerCodecs } from '../../agent/sinks/kafka/codecs.ts';
 import { readLogsData } from '../../agent/verify/otlp-readback.ts';
 import { forwardSink, type ForwardSink } from '../../agent/sinks/forward/index.ts';
@@ -30,6 +30,7 @@ import { metricSum, startAgent } from '../helpers/agent-process.ts';
 import { tempDir } from '../helpers/e2e.ts';
 import { defer } from '../helpers/cleanup.ts';
 import { RawClient, encode, makeCtx, makeRecords, until } from '../forward/helpers.ts';
+import { writeRelayYaml } from './relay-config.ts';
 
 const SECRET_GOOD = 'edge-1-secret-for-the-bomb-test';
 const SECRET_BAD = 'edge-2-secret-for-the-bomb-test';
@@ -114,34 +115,18 @@ test(`compression bombs from ${BOMBS} authenticated connections against a real r
   await createTopic(kafka.bootstrap, topic, 1);
 
   writeFileSync(join(dir, 'agents.secrets'), `edge-1 ${SECRET_GOOD}\nedge-2 ${SECRET_BAD}\n`, { mode: 0o600 });
-  const port = await new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); }); });
-  const cfg = join(dir, 'relay.yaml');
-  writeFileSync(cfg, `
-agent:
-  id: relay-bomb
-  role: relay
-  data_dir: ${JSON.stringify(join(dir, 'state'))}
-  shutdown_timeout: 20s
-observe:
-  log_level: info
-sources:
-  agents:
-    type: forward
-    address: 127.0.0.1:${port}
-    auth: { secrets_file: ${JSON.stringify(join(dir, 'agents.secrets'))} }
-    max_connections_per_address: 128
-sinks:
-  kafka:
-    type: kafka
-    brokers: [${JSON.stringify(kafka.bootstrap)}]
-    topic: ${topic}
-    retry: { max_backoff: 1s }
-    # zstd, not the default lz4: this test reads ~2 GiB back, and lz4-napi's frame decompression
-    # (the reader's codec) leaks its output (see agent/forward/compression.ts)
-    compression: zstd
-    encoding:
-      codec: otlp_proto
-`);
+  const port = await freePort();
+  const cfg = writeRelayYaml({
+    id: 'relay-bomb', dir, port, bootstrap: kafka.bootstrap, topic,
+    agent: ['shutdown_timeout: 20s'],
+    source: [`auth: { secrets_file: ${JSON.stringify(join(dir, 'agents.secrets'))} }`, 'max_connections_per_address: 128'],
+    sink: [
+      'retry: { max_backoff: 1s }',
+      // zstd, not the default lz4: this test reads ~2 GiB back, and lz4-napi's frame decompression
+      // (the reader's codec) leaks its output (see agent/forward/compression.ts)
+      'compression: zstd',
+    ],
+  });
   const relay = await startAgent(cfg);
   defer(t, 'kill the relay', () => relay.kill());
   const pid = relay.child.pid!;

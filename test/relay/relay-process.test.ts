@@ -22,6 +22,7 @@ import { authProof } from '../../agent/forward/auth.ts';
 import { ErrorCode, FrameType } from '../../agent/forward/constants.ts';
 import { freePort } from '../../agent/embedded-kafka/cluster.ts';
 import { encode, makeCtx, makeRecords, until } from '../forward/helpers.ts';
+import { writeRelayYaml } from './relay-config.ts';
 
 const SECRET_1 = 'edge-1-secret-for-the-process-test';
 const SECRET_2 = 'edge-2-secret-for-the-process-test';
@@ -54,28 +55,13 @@ test('a real TLS + auth relay and Kafka: unauthenticated, old, wrong-secret, unk
   const ca = readFileSync(join(dir, 'relay.pem'));
   writeFileSync(join(dir, 'agents.secrets'), `edge-1 ${SECRET_1}\nedge-2 ${SECRET_2}\n`);
   const port = await freePort();
-  const cfg = join(dir, 'relay.yaml');
-  writeFileSync(cfg, `
-agent:
-  id: relay-attack
-  role: relay
-  data_dir: ${JSON.stringify(join(dir, 'state'))}
-observe:
-  log_level: info
-sources:
-  agents:
-    type: forward
-    address: 127.0.0.1:${port}
-    tls: { cert_file: ${JSON.stringify(join(dir, 'relay.pem'))}, key_file: ${JSON.stringify(join(dir, 'relay.key'))} }
-    auth: { secrets_file: ${JSON.stringify(join(dir, 'agents.secrets'))} }
-sinks:
-  kafka:
-    type: kafka
-    brokers: [${JSON.stringify(kafka.bootstrap)}]
-    topic: ${topic}
-    encoding:
-      codec: otlp_proto
-`);
+  const cfg = writeRelayYaml({
+    id: 'relay-attack', dir, port, bootstrap: kafka.bootstrap, topic,
+    source: [
+      `tls: { cert_file: ${JSON.stringify(join(dir, 'relay.pem'))}, key_file: ${JSON.stringify(join(dir, 'relay.key'))} }`,
+      `auth: { secrets_file: ${JSON.stringify(join(dir, 'agents.secrets'))} }`,
+    ],
+  });
   const relay = await startAgent(cfg);
   t.after(() => relay.kill());
 
@@ -162,28 +148,13 @@ test('a real mTLS + auth relay and Kafka: expired, untrusted and missing client 
   writeFileSync(join(dir, 'agents.secrets'), `edge-1 ${SECRET_1}\n`);
   const p = (f: string) => JSON.stringify(join(dir, f));
   const port = await freePort();
-  const cfg = join(dir, 'relay.yaml');
-  writeFileSync(cfg, `
-agent:
-  id: relay-mtls
-  role: relay
-  data_dir: ${p('state')}
-observe:
-  log_level: info
-sources:
-  agents:
-    type: forward
-    address: 127.0.0.1:${port}
-    tls: { cert_file: ${p('relay.pem')}, key_file: ${p('relay.key')}, ca_file: ${p('ca.pem')}, verify_client: true }
-    auth: { secrets_file: ${p('agents.secrets')} }
-sinks:
-  kafka:
-    type: kafka
-    brokers: [${JSON.stringify(kafka.bootstrap)}]
-    topic: ${topic}
-    encoding:
-      codec: otlp_proto
-`);
+  const cfg = writeRelayYaml({
+    id: 'relay-mtls', dir, port, bootstrap: kafka.bootstrap, topic,
+    source: [
+      `tls: { cert_file: ${p('relay.pem')}, key_file: ${p('relay.key')}, ca_file: ${p('ca.pem')}, verify_client: true }`,
+      `auth: { secrets_file: ${p('agents.secrets')} }`,
+    ],
+  });
   const relay = await startAgent(cfg);
   t.after(() => relay.kill());
   // every one of them knows edge-1's secret: only the certificate differs

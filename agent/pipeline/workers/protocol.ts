@@ -25,6 +25,7 @@ export interface WorkerInit {
   readonly maxMessageBytes: number;
   readonly deadLetterPath: string;
   readonly dataDir: string;
+  readonly deadLetterMaxBytes?: number;
   readonly agentId: string;
   readonly host: string;
   readonly service: string;

@@ -10,6 +10,7 @@
 // answer from the destination can still be split.
 
 import { appendFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
@@ -20,7 +21,7 @@ import type { ComponentContext, EncodedMessage, Encoder, Processor } from '../..
 import { newRecord, type LogRecord } from '../../core/record.ts';
 import { findSpec } from '../../registry.ts';
 import { createLogger } from '../../observe/log.ts';
-import { DeadLetterFile } from '../dead-letter.ts';
+import { deadLetterFor } from '../dead-letter.ts';
 import { StageChain, encodeFitting as fitMessages } from '../stage-chain.ts';
 import { batchColumns, tight, type WireBatch, type WireResult } from './wire.ts';
 import { BodyRing, type RingRegion } from './body-ring.ts';
@@ -56,7 +57,7 @@ function postSettles(): void {
 const registry = new Registry();
 const log = createLogger({ level: init.logLevel, format: init.logFormat }, { pipeline: init.pipelineId, worker: init.index });
 const ctx = (id: string): ComponentContext => ({
-  id, log: log.child({ component: id }), metrics: registry, dataDir: init.dataDir,
+  id, log: log.child({ component: id }), metrics: registry, dataDir: init.dataDir, deadLetterMaxBytes: init.deadLetterMaxBytes,
   agentId: init.agentId, host: init.host, service: init.service, site: init.site,
 });
 function build<T>(c: { id: string; path: string; kind: 'processor' | 'encoder'; type: string; raw: unknown }): T {
@@ -66,7 +67,8 @@ function build<T>(c: { id: string; path: string; kind: 'processor' | 'encoder'; 
 }
 const processors: Processor[] = init.processors.map((c) => build<Processor>({ ...c, kind: 'processor' }));
 const encoder: Encoder = build<Encoder>({ ...init.encoder, kind: 'encoder' });
-const deadLetter = new DeadLetterFile(init.deadLetterPath);
+// The worker writes to the pipeline's file (deadLetterPath names the same file).
+const deadLetter = deadLetterFor(ctx(init.pipelineId), basename(init.deadLetterPath, '.jsonl'), init.deadLetterPath);
 const outRing = new BodyRing(init.outRing);
 const outRegions = new Map<number, RingRegion>();
 const { maxBytes, maxEvents, timeoutMs } = init.batch;
