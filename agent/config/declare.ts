@@ -16,7 +16,7 @@
 
 import type { ReferenceRow } from './json-schema.ts';
 import { ConfigError } from '../core/errors.ts';
-import { noteConfigError, readBool, readBytes, readDuration, readEnum, readInt, readMap, readString, type Raw } from './schema.ts';
+import { join, noteConfigError, readBool, readBytes, readDuration, readEnum, readInt, readMap, readOptString, readString, type Raw } from './schema.ts';
 
 export interface Field<T> {
   /** The YAML key. */
@@ -104,6 +104,24 @@ export function derivedDefault<T>(f: Field<T>, defText: string): Field<T> {
 
 export function choice<const C extends string>(key: string, choices: readonly C[], def: C, meaning: string): Field<C> {
   return { key, type: `enum ${choices.map(tick).join(', ')}`, def, defText: tick(def), meaning, read: (m, path) => readEnum(m, key, path, choices, def) };
+}
+
+const hostPortPattern = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
+
+function readHostPort(m: Raw, key: string, path: string, def: string | undefined, example: string): string | undefined {
+  const v = def === undefined ? readOptString(m, key, path) : readString(m, key, path, def);
+  if (v !== undefined && !hostPortPattern.test(v)) throw new ConfigError(join(path, key), `host:port such as ${example}`, v);
+  return v;
+}
+
+/** A listen address, `host:port` (`[v6]:port`). */
+export function address(key: string, def: string, example: string, meaning: string): Field<string> {
+  return { key, type: 'host:port', def, defText: tick(def), meaning, read: (m, path) => readHostPort(m, key, path, def, example)! };
+}
+
+/** An optional listen address: absent = off. */
+export function optAddress(key: string, example: string, meaning: string): Field<string | undefined> {
+  return { key, type: 'host:port', def: undefined, defText: '(none)', meaning, read: (m, path) => readHostPort(m, key, path, undefined, example) };
 }
 
 /** A duration in the file (`500ms`, `5s`), milliseconds in the code. */

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Section } from './declare.ts';
 import { sectionId } from './json-schema.ts';
+import { observeSection } from './observe-section.ts';
 import { spoolSection } from '../pipeline/spool/config.ts';
 import { batchSection, bufferSection, retrySection } from '../pipeline/config.ts';
 
@@ -21,6 +22,7 @@ interface Placement {
 
 /** Every declared section and where its rows go. */
 export const placements: readonly Placement[] = [
+  { section: 'top:observe', prefix: '', decl: observeSection as Section<unknown> },
   { section: 'source:tcp', prefix: 'spool.', decl: spoolSection as Section<unknown> },
   { section: 'source:syslog', prefix: 'spool.', decl: spoolSection as Section<unknown> },
   { section: 'sink-common', prefix: 'batch.', decl: batchSection as Section<unknown> },
