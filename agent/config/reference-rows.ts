@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Section } from './declare.ts';
 import { sectionId } from './json-schema.ts';
 import { observeSection } from './observe-section.ts';
+import { createTopicSection } from '../sinks/kafka/config.ts';
 import { spoolSection } from '../pipeline/spool/config.ts';
 import { batchSection, bufferSection, retrySection } from '../pipeline/config.ts';
 
@@ -25,6 +26,7 @@ export const placements: readonly Placement[] = [
   { section: 'top:observe', prefix: '', decl: observeSection as Section<unknown> },
   { section: 'source:tcp', prefix: 'spool.', decl: spoolSection as Section<unknown> },
   { section: 'source:syslog', prefix: 'spool.', decl: spoolSection as Section<unknown> },
+  { section: 'sink:kafka', prefix: 'create_topic.', decl: createTopicSection as Section<unknown> },
   { section: 'sink-common', prefix: 'batch.', decl: batchSection as Section<unknown> },
   { section: 'sink-common', prefix: 'buffer.', decl: bufferSection as Section<unknown> },
   { section: 'sink-common', prefix: 'retry.', decl: retrySection as Section<unknown> },

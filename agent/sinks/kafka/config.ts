@@ -10,6 +10,7 @@ import {
 } from '../../config/schema.ts';
 import { readClientTls, requireTlsFiles } from '../../config/tls.ts';
 import { readSasl, type SaslConfig } from '../../config/sasl.ts';
+import { type Infer, int, section } from '../../config/declare.ts';
 import { codecAvailable, codecInstalled, type Compression, compressions } from './codecs.ts';
 // Only the leaf check of engine platformatic: config.ts imports no engine and
 // no module that imports config.ts back (the engines load lazily, create.ts).
@@ -18,12 +19,17 @@ import { platformaticUnsupported } from './engines/platformatic-support.ts';
 export type EngineName = 'kafkajs' | 'platformatic';
 export const engineNames: readonly EngineName[] = ['kafkajs', 'platformatic'];
 
-/** create_topic: the layout made before the first record (create-topic.ts). */
-export interface CreateTopicConfig {
-  partitions: number;
-  replicationFactor: number;
-  minInsyncReplicas: number;
-}
+/** create_topic: the layout made before the first record (create-topic.ts), declared once (agent/config/declare.ts). */
+export const createTopicSection = section({
+  partitions: int('partitions', 6, 'partitions of a new topic', 1, 100_000),
+  replicationFactor: int('replication_factor', 3, 'replicas of each partition', 1, 32_767),
+  minInsyncReplicas: int('min_insync_replicas', 2, 'topic `min.insync.replicas` (at most replication_factor): with acks all, a write needs this many replicas', 1, 32_767),
+}, (c, _m, path) => {
+  if (c.minInsyncReplicas > c.replicationFactor) {
+    throw new ConfigError(join(path, 'min_insync_replicas'), `at most replication_factor (${c.replicationFactor}): acks all could never succeed`, c.minInsyncReplicas);
+  }
+});
+export type CreateTopicConfig = Infer<typeof createTopicSection>;
 
 export type Acks = 'all' | 'leader' | 'none';
 export type { SaslMechanism } from '../../config/sasl.ts';
@@ -70,7 +76,7 @@ export interface KafkaSinkConfig {
 }
 
 /** Defaults of `create_topic` keys: three replicas, two in sync, as the relay regions are designed. */
-export const createTopicDefaults: CreateTopicConfig = { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2 };
+export const createTopicDefaults: CreateTopicConfig = createTopicSection.defaults;
 
 /**
  * Default compression: lz4 when its codec loads (lz4-napi, prebuilt). On log
@@ -128,19 +134,10 @@ export function readTls(raw: unknown, path: string): KafkaTlsConfig | null {
   return { enabled: true, caFile: t.ca_file, certFile: t.cert_file, keyFile: t.key_file, insecureSkipVerify: t.insecure_skip_verify, serverName: t.server_name };
 }
 
+/** `create_topic`: absent, null or `false` = off; `true` = every default. */
 export function readCreateTopic(raw: unknown, path: string): CreateTopicConfig | null {
   if (raw === undefined || raw === null || raw === false) return null;
-  const d = createTopicDefaults;
-  const m = raw === true ? {} : readMap(raw, path, ['partitions', 'replication_factor', 'min_insync_replicas']);
-  const c: CreateTopicConfig = {
-    partitions: readInt(m, 'partitions', path, d.partitions, 1, 100_000),
-    replicationFactor: readInt(m, 'replication_factor', path, d.replicationFactor, 1, 32_767),
-    minInsyncReplicas: readInt(m, 'min_insync_replicas', path, d.minInsyncReplicas, 1, 32_767),
-  };
-  if (c.minInsyncReplicas > c.replicationFactor) {
-    throw new ConfigError(join(path, 'min_insync_replicas'), `at most replication_factor (${c.replicationFactor}): acks all could never succeed`, c.minInsyncReplicas);
-  }
-  return c;
+  return createTopicSection.read(raw === true ? {} : raw, path);
 }
 
 export function validateKafkaSink(raw: unknown, path: string): KafkaSinkConfig {
