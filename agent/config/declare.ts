@@ -88,6 +88,17 @@ export function text(key: string, def: string, meaning: string): Field<string> {
   return { key, type: 'string', def, defText: tick(def), meaning, read: (m, path) => readString(m, key, path, def) };
 }
 
+/** A string with no default; `defText` says when it is required ("(required with tls)"). */
+export function requiredText(key: string, meaning: string, defText = '(required)'): Field<string> {
+  // The default is never used: read throws without the key (while collecting, '' stands in).
+  return { key, type: 'string', def: '', defText, meaning, read: (m, path) => readString(m, key, path) };
+}
+
+/** An optional string: absent = off. */
+export function optText(key: string, meaning: string): Field<string | undefined> {
+  return { key, type: 'string', def: undefined, defText: '(none)', meaning, read: (m, path) => readOptString(m, key, path) };
+}
+
 export function flag(key: string, def: boolean, meaning: string): Field<boolean> {
   return { key, type: 'bool', def, defText: tick(String(def)), meaning, read: (m, path) => readBool(m, key, path, def) };
 }

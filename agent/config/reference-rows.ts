@@ -10,6 +10,7 @@ import type { Section } from './declare.ts';
 import { sectionId } from './json-schema.ts';
 import { observeSection } from './observe-section.ts';
 import { createTopicSection } from '../sinks/kafka/config.ts';
+import { clientTlsSection, serverTlsSection } from './tls.ts';
 import { spoolSection } from '../pipeline/spool/config.ts';
 import { batchSection, bufferSection, retrySection } from '../pipeline/config.ts';
 
@@ -23,6 +24,11 @@ interface Placement {
 
 /** Every declared section and where its rows go. */
 export const placements: readonly Placement[] = [
+  { section: 'source:tcp', prefix: 'tls.', decl: serverTlsSection as Section<unknown> },
+  { section: 'source:syslog', prefix: 'tls.', decl: serverTlsSection as Section<unknown> },
+  { section: 'source:forward', prefix: 'tls.', decl: serverTlsSection as Section<unknown> },
+  { section: 'sink:kafka', prefix: 'tls.', decl: clientTlsSection as Section<unknown> },
+  { section: 'sink:forward', prefix: 'tls.', decl: clientTlsSection as Section<unknown> },
   { section: 'top:observe', prefix: '', decl: observeSection as Section<unknown> },
   { section: 'source:tcp', prefix: 'spool.', decl: spoolSection as Section<unknown> },
   { section: 'source:syslog', prefix: 'spool.', decl: spoolSection as Section<unknown> },

@@ -1,72 +1,62 @@
 // The one TLS block every component reads (like the OTel Collector's
 // configtls): a server side for listeners (tcp, syslog, forward source) and
 // a client side for connections out (kafka sink and its clusters, forward
-// sink). Each side is declared once here: its keys, the TypeScript type, the
-// reader with its cross-key rules, and the JSON Schema fragment that states
-// the same rules, so `edgelog schema` refuses what the agent refuses
+// sink). Each side is declared once here (agent/config/declare.ts): its keys,
+// the TypeScript type, the reader with its cross-key rules and its
+// COMPONENTS.md rows; beside it the JSON Schema fragment that states the same
+// rules, so `edgelog schema` refuses what the agent refuses
 // (test/config/json-schema.test.ts holds them together).
 
 import { existsSync, statSync } from 'node:fs';
 import { ConfigError } from '../core/errors.ts';
-import { join, readBool, readMap, readOptString, readString } from './schema.ts';
+import { join, readMap } from './schema.ts';
+import { flag, type Infer, optText, requiredText, section } from './declare.ts';
 import type { JsonSchema } from './json-schema.ts';
 
 /** A listener's TLS: its certificate, and optionally client certificates checked against a CA. */
-export interface ServerTls {
-  cert_file: string;
-  key_file: string;
-  /** CA bundle for verifying client certificates (required with verify_client). */
-  ca_file?: string;
-  verify_client: boolean;
-}
+export const serverTlsSection = section({
+  cert_file: requiredText('cert_file', 'server certificate (PEM)', '(required with tls)'),
+  key_file: requiredText('key_file', 'its private key (PEM)', '(required with tls)'),
+  ca_file: optText('ca_file', 'CA bundle for client certificates (required with verify_client)'),
+  verify_client: flag('verify_client', false, 'require and verify client certificates'),
+}, (t, _m, path) => {
+  if (t.verify_client && !t.ca_file) throw new ConfigError(join(path, 'ca_file'), 'a CA file when verify_client is true');
+});
 
 /** TLS on a connection out: the CA to trust, an optional client certificate, the name to verify. */
-export interface ClientTls {
-  ca_file?: string;
-  cert_file?: string;
-  key_file?: string;
-  /** SNI and the certificate name checked, when it differs from the host connected to. */
-  server_name?: string;
-  /** Do not verify the peer's certificate (tests only). */
-  insecure_skip_verify: boolean;
-}
+export const clientTlsSection = section({
+  enabled: flag('enabled', true, '`false` turns the section off'),
+  ca_file: optText('ca_file', 'CA bundle (PEM)'),
+  cert_file: optText('cert_file', 'client certificate (with key_file)'),
+  key_file: optText('key_file', 'client key (with cert_file)'),
+  insecure_skip_verify: flag('insecure_skip_verify', false, "do not verify the peer's certificate (tests only)"),
+  server_name: optText('server_name', 'SNI and the name verified; default: the host connected to'),
+}, (t, _m, path) => {
+  if (!!t.cert_file !== !!t.key_file) {
+    throw new ConfigError(join(path, t.cert_file ? 'key_file' : 'cert_file'), 'cert_file and key_file together (client certificate authentication)');
+  }
+});
 
-export const serverTlsKeys = ['cert_file', 'key_file', 'ca_file', 'verify_client'] as const;
-export const clientTlsKeys = ['enabled', 'ca_file', 'cert_file', 'key_file', 'insecure_skip_verify', 'server_name'] as const;
+export type ServerTls = Infer<typeof serverTlsSection>;
+export type ClientTls = Infer<typeof clientTlsSection>;
 
 /** `tls:` of a listener; absent, null or `false` = plain TCP. */
 export function readServerTls(raw: unknown, path: string): ServerTls | null {
   if (raw === undefined || raw === null || raw === false) return null;
-  const m = readMap(raw, path, serverTlsKeys);
-  const t: ServerTls = {
-    cert_file: readString(m, 'cert_file', path),
-    key_file: readString(m, 'key_file', path),
-    verify_client: readBool(m, 'verify_client', path, false),
-  };
-  const ca = readOptString(m, 'ca_file', path);
-  if (ca !== undefined) t.ca_file = ca;
-  if (t.verify_client && !t.ca_file) throw new ConfigError(join(path, 'ca_file'), 'a CA file when verify_client is true');
-  return t;
+  return serverTlsSection.read(raw, path);
 }
 
 /**
  * `tls:` of a connection out; absent, null, `false` or `enabled: false` = no
- * TLS; `true` = TLS with the system CAs. A client certificate comes as
- * cert_file and key_file together.
+ * TLS (the other keys then unread, as before); `true` = TLS with the system CAs.
  */
 export function readClientTls(raw: unknown, path: string): ClientTls | null {
   if (raw === undefined || raw === null || raw === false) return null;
-  const m = raw === true ? {} : readMap(raw, path, clientTlsKeys);
-  if (!readBool(m, 'enabled', path, true)) return null;
-  const t: ClientTls = { insecure_skip_verify: readBool(m, 'insecure_skip_verify', path, false) };
-  for (const k of ['ca_file', 'cert_file', 'key_file', 'server_name'] as const) {
-    const v = readOptString(m, k, path);
-    if (v !== undefined) t[k] = v;
+  if (typeof raw === 'object' && !Array.isArray(raw) && (raw as Record<string, unknown>).enabled === false) {
+    readMap(raw, path, clientTlsSection.keys);
+    return null;
   }
-  if (!!t.cert_file !== !!t.key_file) {
-    throw new ConfigError(join(path, t.cert_file ? 'key_file' : 'cert_file'), 'cert_file and key_file together (client certificate authentication)');
-  }
-  return t;
+  return clientTlsSection.read(raw === true ? {} : raw, path);
 }
 
 /** Checks the block's files are there now (components that refuse a config naming a missing file, not at first connect). */
