@@ -22,20 +22,20 @@ interface Placement {
   readonly decl: Section<unknown>;
 }
 
+function place<T>(decl: Section<T>, prefix: string, ...sections: string[]): Placement[] {
+  return sections.map((section) => ({ section, prefix, decl: decl as Section<unknown> }));
+}
+
 /** Every declared section and where its rows go. */
 export const placements: readonly Placement[] = [
-  { section: 'source:tcp', prefix: 'tls.', decl: serverTlsSection as Section<unknown> },
-  { section: 'source:syslog', prefix: 'tls.', decl: serverTlsSection as Section<unknown> },
-  { section: 'source:forward', prefix: 'tls.', decl: serverTlsSection as Section<unknown> },
-  { section: 'sink:kafka', prefix: 'tls.', decl: clientTlsSection as Section<unknown> },
-  { section: 'sink:forward', prefix: 'tls.', decl: clientTlsSection as Section<unknown> },
-  { section: 'top:observe', prefix: '', decl: observeSection as Section<unknown> },
-  { section: 'source:tcp', prefix: 'spool.', decl: spoolSection as Section<unknown> },
-  { section: 'source:syslog', prefix: 'spool.', decl: spoolSection as Section<unknown> },
-  { section: 'sink:kafka', prefix: 'create_topic.', decl: createTopicSection as Section<unknown> },
-  { section: 'sink-common', prefix: 'batch.', decl: batchSection as Section<unknown> },
-  { section: 'sink-common', prefix: 'buffer.', decl: bufferSection as Section<unknown> },
-  { section: 'sink-common', prefix: 'retry.', decl: retrySection as Section<unknown> },
+  ...place(serverTlsSection, 'tls.', 'source:tcp', 'source:syslog', 'source:forward'),
+  ...place(clientTlsSection, 'tls.', 'sink:kafka', 'sink:forward'),
+  ...place(observeSection, '', 'top:observe'),
+  ...place(spoolSection, 'spool.', 'source:tcp', 'source:syslog'),
+  ...place(createTopicSection, 'create_topic.', 'sink:kafka'),
+  ...place(batchSection, 'batch.', 'sink-common'),
+  ...place(bufferSection, 'buffer.', 'sink-common'),
+  ...place(retrySection, 'retry.', 'sink-common'),
 ];
 
 export const referenceFile = fileURLToPath(new URL('../COMPONENTS.md', import.meta.url));
