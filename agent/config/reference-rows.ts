@@ -11,6 +11,7 @@ import { sectionId } from './json-schema.ts';
 import { observeSection } from './observe-section.ts';
 import { createTopicSection } from '../sinks/kafka/config.ts';
 import { clientTlsSection, serverTlsSection } from './tls.ts';
+import { saslSection } from './sasl.ts';
 import { spoolSection } from '../pipeline/spool/config.ts';
 import { batchSection, bufferSection, retrySection } from '../pipeline/config.ts';
 
@@ -30,6 +31,7 @@ function place<T>(decl: Section<T>, prefix: string, ...sections: string[]): Plac
 export const placements: readonly Placement[] = [
   ...place(serverTlsSection, 'tls.', 'source:tcp', 'source:syslog', 'source:forward'),
   ...place(clientTlsSection, 'tls.', 'sink:kafka', 'sink:forward'),
+  ...place(saslSection, 'sasl.', 'sink:kafka'),
   ...place(observeSection, '', 'top:observe'),
   ...place(spoolSection, 'spool.', 'source:tcp', 'source:syslog'),
   ...place(createTopicSection, 'create_topic.', 'sink:kafka'),

@@ -4,7 +4,8 @@
 // refuses what the agent refuses (test/config/json-schema.test.ts).
 
 import { ConfigError } from '../core/errors.ts';
-import { join, readEnum, readMap, readOptString, readString } from './schema.ts';
+import { join, readEnum } from './schema.ts';
+import { choice, derivedDefault, type Field, optText, section } from './declare.ts';
 import { requireFile } from './tls.ts';
 import type { JsonSchema } from './json-schema.ts';
 import { oauthTokenProviders, type KafkaOAuthConfig, type OAuthTokenProviderName } from '../sinks/kafka/oauth/index.ts';
@@ -24,31 +25,53 @@ export interface SaslConfig {
   oauth?: KafkaOAuthConfig;
 }
 
-export function readSasl(raw: unknown, path: string): SaslConfig | null {
-  if (raw === undefined || raw === null) return null;
-  const m = readMap(raw, path, ['mechanism', ...passwordKeys, ...oauthKeys]);
-  const mechanism = readEnum<SaslMechanism>(m, 'mechanism', path, saslMechanisms, 'scram-sha-512');
-  if (mechanism === 'oauthbearer') {
+/** The block's keys, declared once: type, reader, defaults and the `sasl.*` rows of COMPONENTS.md. */
+export const saslSection = section({
+  mechanism: choice('mechanism', saslMechanisms, 'scram-sha-512', 'mechanism'),
+  username: derivedDefault(optText('username', 'user'), '(required with sasl)'),
+  password: optText('password', 'password, usually `${ENV}`; exactly one of password and password_file'),
+  password_file: optText('password_file', 'file holding the password'),
+  token_provider: {
+    key: 'token_provider',
+    type: `enum ${oauthTokenProviders.map((p) => `\`${p}\``).join(', ')}`,
+    def: undefined,
+    defText: '(required with oauthbearer)',
+    meaning: "where OAUTHBEARER tokens come from: an MSK IAM token signed (SigV4) with the instance role's credentials from IMDSv2, or the VM's service-account token from the GCP metadata server; refreshed before expiry",
+    read: (m, path) => (m.token_provider === undefined ? undefined : readEnum<OAuthTokenProviderName>(m, 'token_provider', path, oauthTokenProviders, undefined as unknown as OAuthTokenProviderName)),
+  } satisfies Field<OAuthTokenProviderName | undefined>,
+  region: optText('region', "`aws-msk-iam`: the cluster's region; default: the instance's region from IMDS"),
+  metadata_endpoint: optText('metadata_endpoint', "the metadata server's base URL (default `http://169.254.169.254` for AWS, `http://metadata.google.internal` for GCP); for tests and proxies"),
+}, (s, m, path) => {
+  // Which keys go with which mechanism; the same rules as saslRules below.
+  if (s.mechanism === 'oauthbearer') {
     for (const k of passwordKeys) {
       if (m[k] !== undefined) throw new ConfigError(join(path, k), 'nothing with mechanism oauthbearer (tokens come from token_provider)');
     }
-    const provider = readEnum<OAuthTokenProviderName>(m, 'token_provider', path, oauthTokenProviders, undefined as unknown as OAuthTokenProviderName);
-    if (!provider) throw new ConfigError(join(path, 'token_provider'), `one of ${oauthTokenProviders.join(', ')}`);
-    const region = readOptString(m, 'region', path);
-    const metadataEndpoint = readOptString(m, 'metadata_endpoint', path);
-    return { mechanism, username: '', oauth: { provider, ...(region ? { region } : {}), ...(metadataEndpoint ? { metadataEndpoint } : {}) } };
+    if (!s.token_provider) throw new ConfigError(join(path, 'token_provider'), `one of ${oauthTokenProviders.join(', ')}`);
+    return;
   }
   for (const k of oauthKeys) {
     if (m[k] !== undefined) throw new ConfigError(join(path, k), 'only with mechanism oauthbearer');
   }
-  const username = readString(m, 'username', path);
-  if (username === '') throw new ConfigError(join(path, 'username'), 'a non-empty user name');
-  const password = readOptString(m, 'password', path);
-  const passwordFile = readOptString(m, 'password_file', path);
-  if (passwordFile !== undefined) requireFile(passwordFile, join(path, 'password_file'));
-  if (password === undefined && passwordFile === undefined) throw new ConfigError(join(path, 'password'), 'a password (use ${ENV_VAR}) or password_file');
-  if (password !== undefined && passwordFile !== undefined) throw new ConfigError(join(path, 'password_file'), 'either password or password_file, not both');
-  return { mechanism, username, password, passwordFile };
+  // A username of the wrong type was already reported by its field.
+  if (s.username === undefined) {
+    if (m.username === undefined || m.username === null) throw new ConfigError(join(path, 'username'), 'a string (required)');
+    return;
+  }
+  if (s.username === '') throw new ConfigError(join(path, 'username'), 'a non-empty user name');
+  if (s.password_file !== undefined) requireFile(s.password_file, join(path, 'password_file'));
+  if (s.password === undefined && s.password_file === undefined) throw new ConfigError(join(path, 'password'), 'a password (use ${ENV_VAR}) or password_file');
+  if (s.password !== undefined && s.password_file !== undefined) throw new ConfigError(join(path, 'password_file'), 'either password or password_file, not both');
+});
+
+export function readSasl(raw: unknown, path: string): SaslConfig | null {
+  if (raw === undefined || raw === null) return null;
+  const s = saslSection.read(raw, path);
+  if (s.mechanism === 'oauthbearer') {
+    const oauth: KafkaOAuthConfig = { provider: s.token_provider!, ...(s.region ? { region: s.region } : {}), ...(s.metadata_endpoint ? { metadataEndpoint: s.metadata_endpoint } : {}) };
+    return { mechanism: s.mechanism, username: '', oauth };
+  }
+  return { mechanism: s.mechanism, username: s.username ?? '', password: s.password, passwordFile: s.password_file };
 }
 
 const isOauth: JsonSchema = { properties: { mechanism: { const: 'oauthbearer' } }, required: ['mechanism'] };
