@@ -20,7 +20,6 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { buildApp } from '../../infra/app.ts';
 import { config } from '../../infra/config.ts';
-import { relaySecretsYaml } from '../../infra/constructs/relay-secrets.ts';
 import { relayBootScript } from '../../infra/lib/user-data.ts';
 import { awsRelayConfigYaml } from '../../infra/stacks/region.ts';
 import { inlineConstantOutputs } from './rehearsal/cross-stack.ts';
@@ -210,7 +209,7 @@ test('deploy rehearsal: apply, read back and destroy the AWS stacks against moto
     assert.ok(lt.BlockDeviceMappings.length > 0 && lt.BlockDeviceMappings.every((b: any) => b.Ebs.Encrypted === true), 'encrypted volumes');
     // User data = the installer's cloud-init, with the region's brokers (the
     // MSK stand-in of whichever listener the relays use) where the placeholder was.
-    const script = relayBootScript(config.agent, awsRelayConfigYaml(config), relaySecretsYaml(name, region));
+    const script = relayBootScript(config.agent, awsRelayConfigYaml(config));
     const msk = EXCLUDED.find((e) => e.type === 'aws_msk_cluster')!.stands;
     const candidates = Object.entries(msk).filter(([k]) => k.startsWith('bootstrap_brokers'))
       .map(([, v]) => script.replace('@@EDGELOG_KAFKA_BOOTSTRAP@@', v.replaceAll('{region}', region)));
@@ -249,14 +248,6 @@ test('deploy rehearsal: apply, read back and destroy the AWS stacks against moto
       assert.ok(Number(tg.Attributes['deregistration_delay.timeout_seconds']) <= config.relay.drainSeconds, 'deregistration ends before the drain hook');
     }
 
-    // The relays' secrets: created without a value, under their own customer key (the
-    // relay role's read access to exactly these ARNs is compared with the state below).
-    for (const file of ['relay-tls-cert', 'relay-tls-key', 'agents-secrets']) {
-      const rs = r.secrets.find((x: any) => x.Name === `edgelog/${name}/${file}`);
-      assert.ok(rs, `${name}: secret edgelog/${name}/${file}`);
-      assert.ok(r.kms_keys.some((k: any) => String(rs.KmsKeyId).includes(k.KeyId) && k.KeyManager === 'CUSTOMER' && k.KeyState === 'Enabled'), `${file}: customer KMS key`);
-      assert.ok(!rs.VersionIdsToStages || Object.keys(rs.VersionIdsToStages).length === 0, `${file}: no value from Terraform`);
-    }
     // SCRAM secrets are encrypted with the cluster's customer key.
     const secret = r.secrets.find((s: any) => s.Name.startsWith(`AmazonMSK_${name}_`));
     assert.ok(secret?.KmsKeyId, 'SCRAM secret with a customer KMS key');
