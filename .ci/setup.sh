@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh clone on a fresh machine: npm deps (which bring
 # the Node 24 runtime), Debian packages the native helper and tests need, Kafka
-# jars from Maven Central (cached in .cache/), generated protobuf code, and the
-# native library. Safe to run before every command; a second run is fast.
+# jars from Maven Central (cached in .cache/), and the native library. Safe to
+# run before every command; a second run is fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -86,9 +86,6 @@ if [ -f agent/embedded-kafka/pom.xml ]; then
     touch "$jars/.complete"
   fi
 fi
-
-# --- generated code ---------------------------------------------------------------
-if [ -f agent/encoders/otlp/generate.sh ]; then bash agent/encoders/otlp/generate.sh; fi
 
 # --- native helper ----------------------------------------------------------------
 if [ -f native/Makefile ]; then

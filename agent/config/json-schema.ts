@@ -18,6 +18,8 @@ import { allSpecs } from '../registry.ts';
 import { decoderSpecs } from '../decoders/index.ts';
 import { parse as parseYaml } from 'yaml';
 import { durationPattern, sizePattern } from './schema.ts';
+import { clientTlsRules, serverTlsRules } from './tls.ts';
+import { saslRules } from './sasl.ts';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -55,7 +57,7 @@ export function readReference(text = readFileSync(referenceFile, 'utf8')): Map<s
   return sections;
 }
 
-function sectionId(heading: string): string | null {
+export function sectionId(heading: string): string | null {
   let m = /^`([\w.-]+)` \((source|decoder|transform|encoder|sink)\)$/.exec(heading);
   if (m) return `${m[2]}:${m[1]}`;
   m = /^`(\w+)` \(top level\)$/.exec(heading);
@@ -165,13 +167,26 @@ function keySchema(node: KeyNode, where: string): JsonSchema {
   const keys = new Map([...node.children].filter(([k]) => k !== '[]'));
   if (items) s = { ...s, items: objectOf(items, `${where}[]`) };
   if (keys.size > 0) {
-    const obj = { ...objectOf({ children: keys }, where), type: ['object', 'null'] };
+    const obj = { ...objectOf({ children: keys }, where), type: ['object', 'null'], ...sharedBlockRules(where, keys) };
     // `map, or true`: the keys apply to the map form.
     s = Array.isArray(s.anyOf) ? { anyOf: [obj, ...(s.anyOf as JsonSchema[]).filter((x) => !('type' in x))] } : obj;
   }
   // Inside a list entry the docs write defaults as prose (`[<name>]`, "its position"), not as values.
   const d = where.includes('[]') ? null : defaultOf(node.row.def);
   return { ...s, description: node.row.meaning, ...(d ? { default: d.value } : {}) };
+}
+
+/**
+ * The cross-key rules of the shared TLS and SASL blocks (agent/config/tls.ts,
+ * sasl.ts), declared beside their readers: a listener's `tls` (it has
+ * verify_client), a client's `tls` (it has server_name) and `sasl`.
+ */
+function sharedBlockRules(where: string, keys: Map<string, KeyNode>): JsonSchema {
+  const key = where.slice(where.lastIndexOf('.') + 1);
+  if (key === 'tls' && keys.has('verify_client')) return serverTlsRules;
+  if (key === 'tls' && keys.has('server_name')) return clientTlsRules;
+  if (key === 'sasl') return saslRules;
+  return {};
 }
 
 /** JSON Schema's conditional: when `cond` holds, the instance must also match `ref`. */

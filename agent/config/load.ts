@@ -18,6 +18,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { parseDocument } from 'yaml';
 import { ConfigError, ConfigErrors, EdgelogError } from '../core/errors.ts';
 import type { ComponentKind, ComponentSpec } from '../core/component.ts';
+import { observeSection, type ObserveConfig } from './observe-section.ts';
 import { closest, collectConfigErrors, join, noteConfigError, readBytes, readDuration, readEnum, readMap, readOptString, readString, readStringList, type Raw } from './schema.ts';
 import { substituteEnv } from './env.ts';
 import { readDelivery, type DeliveryConfig } from '../pipeline/config.ts';
@@ -59,13 +60,7 @@ export interface AgentConfig {
     /** Each sink's dead-letter files together stay under this (pipeline/dead-letter.ts). */
     readonly deadLetterMaxBytes: number;
   };
-  readonly observe: {
-    readonly listen: string;
-    /** Optional /readyz-only port for load balancer health checks. */
-    readonly healthListen?: string;
-    readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
-    readonly logFormat: 'json' | 'text';
-  };
+  readonly observe: Readonly<ObserveConfig>;
   readonly pipelines: PipelineConfig[];
   /** tc/eBPF ingress guard (disabled unless a `guard:` section is present). */
   readonly guard: GuardConfig;
@@ -74,9 +69,6 @@ export interface AgentConfig {
 export const agentDefaults = {
   // /var/lib/edgelog is where the installer puts state (FHS: variable state information).
   dataDir: '/var/lib/edgelog',
-  // Loopback only (least privilege). Port chosen to stay clear of Fluent Bit's
-  // HTTP server (2020), Vector's API (8686) and the OTel Collector's telemetry (8888).
-  listen: '127.0.0.1:9700',
   // systemd's DefaultTimeoutStopSec is 90 s; stop well within it.
   shutdownTimeoutMs: 30_000,
   // One thread: the main thread keeps reading, framing and the Kafka client,
@@ -146,17 +138,9 @@ function attempt<T>(fn: () => T, fallback: T): T {
   }
 }
 
-const hostPort = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
-
 function validateSections(raw: unknown): AgentConfig {
   const top = readMap(raw, '', ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines', 'guard']);
   const a = attempt(() => readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout', 'worker_threads', 'dead_letter_max_bytes']), {});
-  const o = attempt(() => readMap(top.observe, 'observe', ['listen', 'health_listen', 'log_level', 'log_format']), {});
-  const listen = attempt(() => {
-    const l = readString(o, 'listen', 'observe', agentDefaults.listen);
-    if (!hostPort.test(l)) throw new ConfigError('observe.listen', 'host:port such as 127.0.0.1:9700', l);
-    return l;
-  }, agentDefaults.listen);
   const agent = {
     id: attempt(() => readString(a, 'id', 'agent', hostname()), ''),
     dataDir: attempt(() => readString(a, 'data_dir', 'agent', agentDefaults.dataDir), agentDefaults.dataDir),
@@ -168,17 +152,7 @@ function validateSections(raw: unknown): AgentConfig {
     // At least 2 MiB: a 1 MiB record (the Kafka sink's default limit) must still fit half of it.
     deadLetterMaxBytes: attempt(() => readBytes(a, 'dead_letter_max_bytes', 'agent', DEAD_LETTER_MAX_BYTES_DEFAULT, 2 * 1024 * 1024), DEAD_LETTER_MAX_BYTES_DEFAULT),
   };
-  // health_listen: a separate port answering /readyz only (for a load balancer), so `listen` can stay on loopback.
-  const healthListen = attempt(() => {
-    const h = readOptString(o, 'health_listen', 'observe');
-    if (h !== undefined && !hostPort.test(h)) throw new ConfigError('observe.health_listen', 'host:port such as 0.0.0.0:9701', h);
-    return h;
-  }, undefined);
-  const observe = {
-    listen, healthListen,
-    logLevel: attempt(() => readEnum(o, 'log_level', 'observe', ['debug', 'info', 'warn', 'error'] as const, 'info'), 'info' as const),
-    logFormat: attempt(() => readEnum(o, 'log_format', 'observe', ['json', 'text'] as const, 'json'), 'json' as const),
-  };
+  const observe = attempt(() => observeSection.read(top.observe, 'observe'), observeSection.defaults);
 
   // Ids whose component failed validation: a pipeline naming one is not reported again.
   const failed = new Set<string>();

@@ -113,8 +113,35 @@ const wrong: { name: string; raw: Raw; at: string }[] = [
   { name: 'a malformed duration', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], batch: { timeout: '5 sec' } } } }, at: '/sinks/kafka/batch/timeout' },
   { name: 'a missing required key', raw: { ...minimal, sources: { app: { type: 'file' } } }, at: '/sources/app' },
   { name: 'no sinks', raw: { sources: minimal.sources }, at: '' },
+  // Cross-key rules of the shared TLS and SASL blocks (agent/config/tls.ts, sasl.ts): the schema states them too.
+  { name: 'sasl without a username', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], sasl: { mechanism: 'plain', password: 'p' } } } }, at: '/sinks/kafka/sasl' },
+  { name: 'sasl with an empty username', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], sasl: { username: '', password: 'p' } } } }, at: '/sinks/kafka/sasl/username' },
+  { name: 'sasl without a password or password_file', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], sasl: { mechanism: 'scram-sha-256', username: 'u' } } } }, at: '/sinks/kafka/sasl' },
+  { name: 'sasl oauthbearer with a username', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], sasl: { mechanism: 'oauthbearer', token_provider: 'aws-msk-iam', username: 'u' } } } }, at: '/sinks/kafka/sasl' },
+  { name: 'sasl oauthbearer without a token_provider', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], sasl: { mechanism: 'oauthbearer' } } } }, at: '/sinks/kafka/sasl' },
+  { name: 'sasl token_provider without oauthbearer', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], sasl: { username: 'u', password: 'p', token_provider: 'gcp-metadata' } } } }, at: '/sinks/kafka/sasl' },
+  { name: 'a client certificate without its key', raw: { ...minimal, sinks: { relay: { type: 'forward', endpoints: ['r:24240'], tls: { cert_file: '/c.pem' } } } }, at: '/sinks/relay/tls' },
+  { name: 'a listener tls without key_file', raw: { ...minimal, sources: { net: { type: 'tcp', tls: { cert_file: '/c.pem' } } } }, at: '/sources/net/tls' },
+  { name: 'verify_client without a ca_file', raw: { ...minimal, sources: { relay: { type: 'forward', tls: { cert_file: '/c.pem', key_file: '/k.pem', verify_client: true } } } }, at: '/sources/relay/tls' },
   { name: 'a kafka sink with neither brokers nor clusters', raw: { ...minimal, sinks: { kafka: { type: 'kafka', topic: 'logs' } } }, at: '/sinks/kafka' },
 ];
+
+// Forms of the shared blocks both accept (the rules above must not refuse them).
+const right: { name: string; raw: Raw }[] = [
+  { name: 'client tls: true', raw: { ...minimal, sinks: { relay: { type: 'forward', endpoints: ['r:24240'], tls: true } } } },
+  { name: 'client tls turned off with a lone cert_file left in', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], tls: { enabled: false, cert_file: '/c.pem' } } } } },
+  { name: 'forward sink tls with server_name and insecure_skip_verify', raw: { ...minimal, sinks: { relay: { type: 'forward', endpoints: ['r:24240'], tls: { server_name: 'relay.example', insecure_skip_verify: true } } } } },
+  { name: 'sasl scram with a password', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], sasl: { username: 'u', password: 'p' } } } } },
+  { name: 'sasl oauthbearer with a token_provider', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], sasl: { mechanism: 'oauthbearer', token_provider: 'gcp-metadata' } } } } },
+  { name: 'listener tls with verify_client and a ca_file', raw: { ...minimal, sources: { net: { type: 'tcp', tls: { cert_file: '/c.pem', key_file: '/k.pem', ca_file: '/ca.pem', verify_client: true } } } } },
+];
+
+for (const r of right) {
+  test(`the schema and the agent both accept ${r.name}`, () => {
+    assert.ok(check(r.raw), `${r.name} is rejected by the JSON Schema:\n  ${errorsOf()}`);
+    assert.doesNotThrow(() => parseConfig(JSON.stringify(r.raw), {}), `${r.name} is rejected by the agent`);
+  });
+}
 
 for (const w of wrong) {
   test(`the schema rejects ${w.name}, as the agent does`, () => {

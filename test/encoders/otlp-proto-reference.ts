@@ -9,7 +9,7 @@ import type { ComponentContext, EncodedMessage, Encoder } from '../../agent/core
 import type { AttrValue, LogRecord } from '../../agent/core/record.ts';
 import { KeyCache, type KeyMode } from '../../agent/encoders/key.ts';
 import { isRelayedResourceKey, resourceRuns } from '../../agent/core/relayed-resource.ts';
-import { otlp, type KeyValueProps } from '../../agent/encoders/otlp/codec.ts';
+import { otlp, type KeyValueProps } from './otlp-proto-types.ts';
 
 export interface OtlpProtoConfig {
   key: KeyMode;
@@ -227,7 +227,7 @@ export class ReferenceOtlpProtoEncoder implements Encoder {
     }
 
     w.uint32(TAG_LOG_RECORDS).fork();
-    otlp.LogRecord.encode(s as unknown as Parameters<typeof otlp.LogRecord.encode>[0], w);
+    otlp.LogRecord.encode(s as unknown as Record<string, unknown>, w);
     // path, stream id and source are the same for long runs of records: their
     // encoded KeyValues are cached and copied (repeated fields may interleave).
     w.raw(this.streamAttrs(r));

@@ -1,7 +1,7 @@
 // The protobuf wire helpers under the otlp_proto encoder, against references:
 // varints and fixed64 against a BigInt encoder at every length boundary,
 // int64/bigint two's complement halves, UTF-8 lengths against Buffer, and
-// KeyValue lists against the protobufjs code generated from logs.proto
+// KeyValue lists against protobufjs reading logs.proto (otlp-proto-types.ts)
 // (decoding our bytes gives back every key and value).
 
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import {
   bigintBits, bits, encodeKvs, int64Bits, KvList, utf8Len, varint64Len, varintLen, writeFixed64, writeString, writeVarint, writeVarint64,
 } from '../../agent/encoders/otlp/wire.ts';
-import { otlp } from '../../agent/encoders/otlp/codec.ts';
+import { otlp, type DecodedLogRecord } from './otlp-proto-types.ts';
 
 /** Reference varint of an unsigned 64-bit value. */
 function refVarint(v: bigint): number[] {
@@ -99,7 +99,7 @@ test('KeyValue lists decode with the generated protobuf code to the same keys an
   const tag = (6 << 3) | 2; // LogRecord.attributes
   const buf = encodeKvs(tag, entries as Array<[string, never]>);
   // Reference decode: a LogRecord holding only these attributes.
-  const rec = otlp.LogRecord.decode(buf);
+  const rec = otlp.LogRecord.decode(buf) as unknown as DecodedLogRecord;
   assert.equal(rec.attributes.length, entries.length);
   rec.attributes.forEach((kv, i) => {
     const [k, v] = entries[i]!;

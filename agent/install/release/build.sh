@@ -112,8 +112,7 @@ mkdir -p "$rel/bin"
 log "staging $name (node $node_version) in $stage"
 
 # --- agent sources -------------------------------------------------------------
-# The whole agent/ tree as it is on disk: tracked files plus generated code
-# (gitignored, e.g. agent/encoders/otlp/generated/). Logs and editor junk stay out.
+# The whole agent/ tree as it is on disk. Logs and editor junk stay out.
 tar -C "$repo" -cf - --exclude='*.log' --exclude='.*.swp' --exclude='*~' --exclude='node_modules' agent \
   | tar -C "$rel" -xf -
 

@@ -5,19 +5,15 @@ import { ConfigError } from '../../core/errors.ts';
 import {
   join, readBytes, readDuration, readEnum, readInt, readMap, readOptString, readStringList,
 } from '../../config/schema.ts';
+import { readClientTls, type ClientTls } from '../../config/tls.ts';
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_WINDOW, type CompressionName } from '../../forward/constants.ts';
 import { breakerDefaults } from '../failover/breaker.ts';
 import { failoverDefaults } from '../failover/failover-sink.ts';
 
 export type TransportChoice = 'auto' | 'node' | 'io_uring';
 
-export interface ForwardTlsConfig {
-  ca_file?: string;
-  cert_file?: string;
-  key_file?: string;
-  /** SNI and certificate name check; defaults to the endpoint's host name. */
-  server_name?: string;
-}
+/** The shared client TLS block (agent/config/tls.ts). */
+export type ForwardTlsConfig = ClientTls;
 
 export interface Endpoint { host: string; port: number; text: string }
 
@@ -89,16 +85,7 @@ export function validateForwardSink(raw: unknown, path: string): ForwardSinkConf
   const list = readStringList(m, 'endpoints', path, []);
   if (list.length === 0) throw new ConfigError(join(path, 'endpoints'), 'at least one relay endpoint (host:port)');
   const endpoints = list.map((s, i) => parseEndpoint(s, join(join(path, 'endpoints'), i)));
-  let tls: ForwardTlsConfig | null = null;
-  if (m.tls !== undefined && m.tls !== null && m.tls !== false) {
-    const tp = join(path, 'tls');
-    const t = m.tls === true ? {} : readMap(m.tls, tp, ['ca_file', 'cert_file', 'key_file', 'server_name']);
-    tls = {
-      ca_file: readOptString(t, 'ca_file', tp), cert_file: readOptString(t, 'cert_file', tp),
-      key_file: readOptString(t, 'key_file', tp), server_name: readOptString(t, 'server_name', tp),
-    };
-    if (!!tls.cert_file !== !!tls.key_file) throw new ConfigError(join(tp, tls.cert_file ? 'key_file' : 'cert_file'), 'cert_file and key_file together (client certificate)');
-  }
+  const tls = readClientTls(m.tls, join(path, 'tls'));
   let auth: ForwardSinkConfig['auth'] = null;
   if (m.auth !== undefined && m.auth !== null) {
     const ap = join(path, 'auth');

@@ -157,5 +157,6 @@ export function loadClientTls(t: NonNullable<ForwardSinkConfig['tls']>, path: st
     ca: read(t.ca_file, 'ca_file'), cert: read(t.cert_file, 'cert_file'), key: read(t.key_file, 'key_file'),
     // Node's default floor (TLSv1.2) kept explicit.
     minVersion: 'TLSv1.2',
+    rejectUnauthorized: !t.insecure_skip_verify,
   };
 }

@@ -4,11 +4,13 @@
 // is kafkajs's own short retry inside one send (leader moves, reconnects),
 // kept small so the pipeline regains control quickly.
 
-import { existsSync, statSync } from 'node:fs';
 import { ConfigError } from '../../core/errors.ts';
 import {
-  join, readBool, readBytes, readDuration, readEnum, readInt, readMap, readOptString, readString, readStringList, type Raw,
+  join, readBool, readBytes, readDuration, readEnum, readInt, readMap, readString, readStringList,
 } from '../../config/schema.ts';
+import { readClientTls, requireTlsFiles } from '../../config/tls.ts';
+import { readSasl, type SaslConfig } from '../../config/sasl.ts';
+import { type Infer, int, section } from '../../config/declare.ts';
 import { codecAvailable, codecInstalled, type Compression, compressions } from './codecs.ts';
 // Only the leaf check of engine platformatic: config.ts imports no engine and
 // no module that imports config.ts back (the engines load lazily, create.ts).
@@ -16,17 +18,21 @@ import { platformaticUnsupported } from './engines/platformatic-support.ts';
 
 export type EngineName = 'kafkajs' | 'platformatic';
 export const engineNames: readonly EngineName[] = ['kafkajs', 'platformatic'];
-import { oauthTokenProviders, type KafkaOAuthConfig, type OAuthTokenProviderName } from './oauth/index.ts';
 
-/** create_topic: the layout made before the first record (create-topic.ts). */
-export interface CreateTopicConfig {
-  partitions: number;
-  replicationFactor: number;
-  minInsyncReplicas: number;
-}
+/** create_topic: the layout made before the first record (create-topic.ts), declared once (agent/config/declare.ts). */
+export const createTopicSection = section({
+  partitions: int('partitions', 6, 'partitions of a new topic', 1, 100_000),
+  replicationFactor: int('replication_factor', 3, 'replicas of each partition', 1, 32_767),
+  minInsyncReplicas: int('min_insync_replicas', 2, 'topic `min.insync.replicas` (at most replication_factor): with acks all, a write needs this many replicas', 1, 32_767),
+}, (c, _m, path) => {
+  if (c.minInsyncReplicas > c.replicationFactor) {
+    throw new ConfigError(join(path, 'min_insync_replicas'), `at most replication_factor (${c.replicationFactor}): acks all could never succeed`, c.minInsyncReplicas);
+  }
+});
+export type CreateTopicConfig = Infer<typeof createTopicSection>;
 
 export type Acks = 'all' | 'leader' | 'none';
-export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer';
+export type { SaslMechanism } from '../../config/sasl.ts';
 
 export interface KafkaTlsConfig {
   enabled: boolean;
@@ -38,15 +44,8 @@ export interface KafkaTlsConfig {
   serverName?: string;
 }
 
-export interface KafkaSaslConfig {
-  mechanism: SaslMechanism;
-  username: string;
-  /** Inline (usually `${ENV}`) password; exactly one of password / passwordFile. */
-  password?: string;
-  passwordFile?: string;
-  /** mechanism oauthbearer: where tokens come from (no username or password then). */
-  oauth?: KafkaOAuthConfig;
-}
+/** The shared SASL block (agent/config/sasl.ts). */
+export type KafkaSaslConfig = SaslConfig;
 
 export interface KafkaClientRetry {
   retries: number;
@@ -77,7 +76,7 @@ export interface KafkaSinkConfig {
 }
 
 /** Defaults of `create_topic` keys: three replicas, two in sync, as the relay regions are designed. */
-export const createTopicDefaults: CreateTopicConfig = { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2 };
+export const createTopicDefaults: CreateTopicConfig = createTopicSection.defaults;
 
 /**
  * Default compression: lz4 when its codec loads (lz4-napi, prebuilt). On log
@@ -127,73 +126,18 @@ export const kafkaSinkDefaults: KafkaSinkConfig = {
 
 const hostPort = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
-function readFile(m: Raw, key: string, path: string): string | undefined {
-  const f = readOptString(m, key, path);
-  if (f === undefined) return undefined;
-  let ok = false;
-  try { ok = existsSync(f) && statSync(f).isFile(); } catch { ok = false; }
-  if (!ok) throw new ConfigError(join(path, key), 'a path to a readable file', f);
-  return f;
-}
-
+/** The shared client TLS block (agent/config/tls.ts), its files checked now, in the shape the engines take (engines/security.ts). */
 export function readTls(raw: unknown, path: string): KafkaTlsConfig | null {
-  if (raw === undefined || raw === null) return null;
-  if (typeof raw === 'boolean') return raw ? { enabled: true, insecureSkipVerify: false } : null;
-  const m = readMap(raw, path, ['enabled', 'ca_file', 'cert_file', 'key_file', 'insecure_skip_verify', 'server_name']);
-  const enabled = readBool(m, 'enabled', path, true);
-  if (!enabled) return null;
-  const tls: KafkaTlsConfig = {
-    enabled,
-    caFile: readFile(m, 'ca_file', path),
-    certFile: readFile(m, 'cert_file', path),
-    keyFile: readFile(m, 'key_file', path),
-    insecureSkipVerify: readBool(m, 'insecure_skip_verify', path, false),
-    serverName: readOptString(m, 'server_name', path),
-  };
-  if (tls.certFile && !tls.keyFile) throw new ConfigError(join(path, 'key_file'), 'a key file when cert_file is set (client certificate authentication)');
-  if (tls.keyFile && !tls.certFile) throw new ConfigError(join(path, 'cert_file'), 'a certificate file when key_file is set (client certificate authentication)');
-  return tls;
+  const t = readClientTls(raw, path);
+  if (!t) return null;
+  requireTlsFiles(t, path);
+  return { enabled: true, caFile: t.ca_file, certFile: t.cert_file, keyFile: t.key_file, insecureSkipVerify: t.insecure_skip_verify, serverName: t.server_name };
 }
 
-export function readSasl(raw: unknown, path: string): KafkaSaslConfig | null {
-  if (raw === undefined || raw === null) return null;
-  const m = readMap(raw, path, ['mechanism', 'username', 'password', 'password_file', 'token_provider', 'region', 'metadata_endpoint']);
-  const mechanism = readEnum<SaslMechanism>(m, 'mechanism', path, ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'], 'scram-sha-512');
-  if (mechanism === 'oauthbearer') {
-    for (const k of ['username', 'password', 'password_file']) {
-      if (m[k] !== undefined) throw new ConfigError(join(path, k), 'nothing with mechanism oauthbearer (tokens come from token_provider)');
-    }
-    const provider = readEnum<OAuthTokenProviderName>(m, 'token_provider', path, oauthTokenProviders, undefined as unknown as OAuthTokenProviderName);
-    if (!provider) throw new ConfigError(join(path, 'token_provider'), `one of ${oauthTokenProviders.join(', ')}`);
-    const region = readOptString(m, 'region', path);
-    const metadataEndpoint = readOptString(m, 'metadata_endpoint', path);
-    return { mechanism, username: '', oauth: { provider, ...(region ? { region } : {}), ...(metadataEndpoint ? { metadataEndpoint } : {}) } };
-  }
-  for (const k of ['token_provider', 'region', 'metadata_endpoint']) {
-    if (m[k] !== undefined) throw new ConfigError(join(path, k), 'only with mechanism oauthbearer');
-  }
-  const username = readString(m, 'username', path);
-  if (username === '') throw new ConfigError(join(path, 'username'), 'a non-empty user name');
-  const password = readOptString(m, 'password', path);
-  const passwordFile = readFile(m, 'password_file', path);
-  if (password === undefined && passwordFile === undefined) throw new ConfigError(join(path, 'password'), 'a password (use ${ENV_VAR}) or password_file');
-  if (password !== undefined && passwordFile !== undefined) throw new ConfigError(join(path, 'password_file'), 'either password or password_file, not both');
-  return { mechanism, username, password, passwordFile };
-}
-
+/** `create_topic`: absent, null or `false` = off; `true` = every default. */
 export function readCreateTopic(raw: unknown, path: string): CreateTopicConfig | null {
   if (raw === undefined || raw === null || raw === false) return null;
-  const d = createTopicDefaults;
-  const m = raw === true ? {} : readMap(raw, path, ['partitions', 'replication_factor', 'min_insync_replicas']);
-  const c: CreateTopicConfig = {
-    partitions: readInt(m, 'partitions', path, d.partitions, 1, 100_000),
-    replicationFactor: readInt(m, 'replication_factor', path, d.replicationFactor, 1, 32_767),
-    minInsyncReplicas: readInt(m, 'min_insync_replicas', path, d.minInsyncReplicas, 1, 32_767),
-  };
-  if (c.minInsyncReplicas > c.replicationFactor) {
-    throw new ConfigError(join(path, 'min_insync_replicas'), `at most replication_factor (${c.replicationFactor}): acks all could never succeed`, c.minInsyncReplicas);
-  }
-  return c;
+  return createTopicSection.read(raw === true ? {} : raw, path);
 }
 
 export function validateKafkaSink(raw: unknown, path: string): KafkaSinkConfig {

@@ -3,16 +3,12 @@
 
 import { ConfigError } from '../../core/errors.ts';
 import { join, readBool, readBytes, readDuration, readInt, readMap, readOptString, readString } from '../../config/schema.ts';
+import { readServerTls, type ServerTls } from '../../config/tls.ts';
 import { checkExposure, type Exposure } from '../net/exposure.ts';
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_FRAME_BYTES, DEFAULT_WINDOW } from '../../forward/constants.ts';
 
-export interface ForwardListenTls {
-  cert_file: string;
-  key_file: string;
-  /** CA bundle for client certificates (with verify_client). */
-  ca_file?: string;
-  verify_client: boolean;
-}
+/** The shared listener TLS block (agent/config/tls.ts). */
+export type ForwardListenTls = ServerTls;
 
 /** Who may push (PROTOCOL.md 6.1). Secrets come from files (or ${ENV} interpolation), never from the config text itself in production. */
 export interface ForwardListenAuth {
@@ -105,16 +101,7 @@ export function validateForwardSource(raw: unknown, path: string): ForwardSource
   const key = m.listen !== undefined ? 'listen' : 'address';
   const address = readString(m, key, path, d.address);
   parseListen(address, join(path, key));
-  let tls: ForwardListenTls | null = null;
-  if (m.tls !== undefined && m.tls !== null) {
-    const tp = join(path, 'tls');
-    const t = readMap(m.tls, tp, ['cert_file', 'key_file', 'ca_file', 'verify_client']);
-    tls = {
-      cert_file: readString(t, 'cert_file', tp), key_file: readString(t, 'key_file', tp),
-      ca_file: readOptString(t, 'ca_file', tp), verify_client: readBool(t, 'verify_client', tp, false),
-    };
-    if (tls.verify_client && !tls.ca_file) throw new ConfigError(join(tp, 'ca_file'), 'a CA file when verify_client is true');
-  }
+  const tls = readServerTls(m.tls, join(path, 'tls'));
   let auth: ForwardListenAuth | null = null;
   if (m.auth !== undefined && m.auth !== null) {
     const ap = join(path, 'auth');

@@ -4,17 +4,13 @@
 
 import { isIP } from 'node:net';
 import { ConfigError } from '../../core/errors.ts';
-import { readMap, readString, readOptString, readBool, readInt, readDuration, readBytes, join, type Raw } from '../../config/schema.ts';
+import { readString, readBool, readInt, readDuration, readBytes, join, type Raw } from '../../config/schema.ts';
 import { checkExposure, type Exposure } from './exposure.ts';
+import { readServerTls, type ServerTls } from '../../config/tls.ts';
 import { readSpoolConfig, type SpoolConfig } from '../../pipeline/spool/config.ts';
 
-export interface TlsConfig {
-  cert_file: string;
-  key_file: string;
-  /** CA bundle for verifying client certificates (only with verify_client). */
-  ca_file?: string;
-  verify_client: boolean;
-}
+/** The shared listener TLS block (agent/config/tls.ts). */
+export type TlsConfig = ServerTls;
 
 export interface NetListenConfig {
   /** host:port to listen on ([v6]:port for IPv6). Loopback by default: exposing a port is a deliberate act. */
@@ -54,7 +50,7 @@ export function readNetConfig(m: Raw, path: string, defaultAddress: string): Net
   parseAddress(address, join(path, 'address'));
   const cfg: NetListenConfig = {
     address,
-    tls: readTls(m.tls, join(path, 'tls')),
+    tls: readServerTls(m.tls, join(path, 'tls')),
     max_connections: readInt(m, 'max_connections', path, netDefaults.max_connections, 1, 1_000_000),
     idle_timeout_ms: readDuration(m, 'idle_timeout', path, netDefaults.idle_timeout_ms),
     frame_timeout_ms: readDuration(m, 'frame_timeout', path, netDefaults.frame_timeout_ms),
@@ -68,20 +64,6 @@ export function readNetConfig(m: Raw, path: string, defaultAddress: string): Net
 
 export function netExposure(cfg: NetListenConfig): Exposure {
   return { host: parseAddress(cfg.address, 'address').host, tls: cfg.tls !== null, authenticated: !!cfg.tls?.verify_client, insecure: cfg.insecure };
-}
-
-function readTls(raw: unknown, path: string): TlsConfig | null {
-  if (raw === undefined || raw === null || raw === false) return null;
-  const m = readMap(raw, path, ['cert_file', 'key_file', 'ca_file', 'verify_client']);
-  const t: TlsConfig = {
-    cert_file: readString(m, 'cert_file', path),
-    key_file: readString(m, 'key_file', path),
-    verify_client: readBool(m, 'verify_client', path, false),
-  };
-  const ca = readOptString(m, 'ca_file', path);
-  if (ca !== undefined) t.ca_file = ca;
-  if (t.verify_client && !t.ca_file) throw new ConfigError(join(path, 'ca_file'), 'a CA file when verify_client is true');
-  return t;
 }
 
 /** Splits `host:port` / `[v6]:port`; throws ConfigError naming `path`. */

@@ -1,0 +1,160 @@
+// A section's keys declared once. From one declaration come the TypeScript
+// type (`Infer<typeof spoolSection>`), the reader (the typed readers of
+// schema.ts, so key paths, expectations, all-errors collection and "did you
+// mean" are exactly as elsewhere), the defaults, and the reference rows of
+// agent/COMPONENTS.md (written by `node agent/config/reference-rows.ts
+// --write`; test/config/reference-rows.test.ts fails on a diff). The JSON
+// Schema is built from those rows (json-schema.ts), so it follows too.
+//
+// In-house rather than a library: it must run under Node's type stripping
+// (no decorators, no codegen), reuse the readers' error wording, and print
+// the reference's own type words; zod or typebox would do the first, neither
+// the other two without as much glue as this file.
+//
+// A field is declared under the name the code uses (`fsync_interval_ms`) with
+// the YAML key it is read from (`fsync_interval`).
+
+import type { ReferenceRow } from './json-schema.ts';
+import { ConfigError } from '../core/errors.ts';
+import { join, noteConfigError, readBool, readBytes, readDuration, readEnum, readInt, readMap, readOptString, readString, type Raw } from './schema.ts';
+
+export interface Field<T> {
+  /** The YAML key. */
+  readonly key: string;
+  /** The reference's type words (COMPONENTS.md "type" column; json-schema.ts reads them). */
+  readonly type: string;
+  readonly def: T;
+  /** The default as the reference writes it. */
+  readonly defText: string;
+  readonly meaning: string;
+  read(m: Raw, path: string): T;
+}
+
+type Fields = Record<string, Field<unknown>>;
+type Values<F extends Fields> = { -readonly [K in keyof F]: F[K] extends Field<infer T> ? T : never };
+
+export interface Section<T> {
+  readonly fields: { readonly [K in keyof T]: Field<T[K]> };
+  /** The accepted YAML keys. */
+  readonly keys: readonly string[];
+  readonly defaults: T;
+  /** Reads a map (absent -> every default); unknown keys are noted with a suggestion, rules applied. */
+  read(raw: unknown, path: string): T;
+  /** The reference rows, each key under `prefix` (`spool.` for a nested map). */
+  rows(prefix?: string): ReferenceRow[];
+}
+
+export type Infer<S> = S extends Section<infer T> ? T : never;
+
+/**
+ * A section of `fields`; `rules` runs on the values read, with the raw map
+ * (to tell a key written from a default), for what crosses keys.
+ */
+export function section<F extends Fields>(fields: F, rules?: (cfg: Values<F>, m: Raw, path: string) => void): Section<Values<F>> {
+  const entries = Object.entries(fields);
+  const keys = entries.map(([, f]) => f.key);
+  const defaults = Object.fromEntries(entries.map(([name, f]) => [name, f.def])) as Values<F>;
+  return {
+    fields: fields as unknown as Section<Values<F>>['fields'],
+    keys,
+    defaults,
+    read(raw, path) {
+      const m = readMap(raw, path, keys);
+      // Every bad key of the section is reported while a whole file is validated
+      // (the field takes its default and reading goes on); alone, the first throws.
+      const cfg = Object.fromEntries(entries.map(([name, f]) => [name, readOrNote(f, m, path)])) as Values<F>;
+      rules?.(cfg, m, path);
+      return cfg;
+    },
+    rows(prefix = '') {
+      return entries.map(([, f]) => ({ key: `${prefix}${f.key}`, type: f.type, def: f.defText, meaning: f.meaning }));
+    },
+  };
+}
+
+function readOrNote<T>(f: Field<T>, m: Raw, path: string): T {
+  try {
+    return f.read(m, path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    noteConfigError(err);
+    return f.def;
+  }
+}
+
+const tick = (s: string): string => `\`${s === '' ? "''" : s}\``;
+
+export function text(key: string, def: string, meaning: string): Field<string> {
+  return { key, type: 'string', def, defText: tick(def), meaning, read: (m, path) => readString(m, key, path, def) };
+}
+
+/** A string with no default; `defText` says when it is required ("(required with tls)"). */
+export function requiredText(key: string, meaning: string, defText = '(required)'): Field<string> {
+  // The default is never used: read throws without the key (while collecting, '' stands in).
+  return { key, type: 'string', def: '', defText, meaning, read: (m, path) => readString(m, key, path) };
+}
+
+/** An optional string: absent = off. */
+export function optText(key: string, meaning: string): Field<string | undefined> {
+  return { key, type: 'string', def: undefined, defText: '(none)', meaning, read: (m, path) => readOptString(m, key, path) };
+}
+
+export function flag(key: string, def: boolean, meaning: string): Field<boolean> {
+  return { key, type: 'bool', def, defText: tick(String(def)), meaning, read: (m, path) => readBool(m, key, path, def) };
+}
+
+/** An integer; without `max` the reference says just `int` (the floor belongs in the meaning). */
+export function int(key: string, def: number, meaning: string, min = 0, max?: number): Field<number> {
+  return { key, type: max === undefined ? 'int' : `int ${min}..${max}`, def, defText: tick(String(def)), meaning, read: (m, path) => readInt(m, key, path, def, min, max) };
+}
+
+/** `f` with its default written as prose, for a default a rule derives from another key ("half of `max_bytes`"). */
+export function derivedDefault<T>(f: Field<T>, defText: string): Field<T> {
+  return { ...f, defText };
+}
+
+export function choice<const C extends string>(key: string, choices: readonly C[], def: C, meaning: string): Field<C> {
+  return { key, type: `enum ${choices.map(tick).join(', ')}`, def, defText: tick(def), meaning, read: (m, path) => readEnum(m, key, path, choices, def) };
+}
+
+const hostPortPattern = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
+
+function readHostPort(m: Raw, key: string, path: string, def: string | undefined, example: string): string | undefined {
+  const v = def === undefined ? readOptString(m, key, path) : readString(m, key, path, def);
+  if (v !== undefined && !hostPortPattern.test(v)) throw new ConfigError(join(path, key), `host:port such as ${example}`, v);
+  return v;
+}
+
+/** A listen address, `host:port` (`[v6]:port`). */
+export function address(key: string, def: string, example: string, meaning: string): Field<string> {
+  return { key, type: 'host:port', def, defText: tick(def), meaning, read: (m, path) => readHostPort(m, key, path, def, example)! };
+}
+
+/** An optional listen address: absent = off. */
+export function optAddress(key: string, example: string, meaning: string): Field<string | undefined> {
+  return { key, type: 'host:port', def: undefined, defText: '(none)', meaning, read: (m, path) => readHostPort(m, key, path, undefined, example) };
+}
+
+/** A duration in the file (`500ms`, `5s`), milliseconds in the code. */
+export function duration(key: string, defMs: number, meaning: string): Field<number> {
+  return { key, type: 'duration', def: defMs, defText: tick(durationText(defMs)), meaning, read: (m, path) => readDuration(m, key, path, defMs) };
+}
+
+/** A size in the file (`64KiB`, `1MB`), bytes in the code. */
+export function size(key: string, def: number, meaning: string, min = 0): Field<number> {
+  return { key, type: 'size', def, defText: tick(sizeText(def)), meaning, read: (m, path) => readBytes(m, key, path, def, min) };
+}
+
+export function durationText(ms: number): string {
+  for (const [unit, n] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms > 0 && ms % n === 0) return `${ms / n}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+export function sizeText(bytes: number): string {
+  for (const [unit, n] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (bytes > 0 && bytes % n === 0) return `${bytes / n}${unit}`;
+  }
+  return String(bytes);
+}

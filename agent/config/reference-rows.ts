@@ -1,0 +1,67 @@
+// The rows of agent/COMPONENTS.md that are generated from declared sections
+// (agent/config/declare.ts) rather than written by hand. `renderReference`
+// puts each declaration's rows in place of the block of rows under its
+// prefix; test/config/reference-rows.test.ts fails when the file differs
+// from what it renders. To regenerate: node agent/config/reference-rows.ts --write
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Section } from './declare.ts';
+import { sectionId } from './json-schema.ts';
+import { observeSection } from './observe-section.ts';
+import { createTopicSection } from '../sinks/kafka/config.ts';
+import { clientTlsSection, serverTlsSection } from './tls.ts';
+import { spoolSection } from '../pipeline/spool/config.ts';
+import { batchSection, bufferSection, retrySection } from '../pipeline/config.ts';
+
+interface Placement {
+  /** Reference section id (json-schema.ts `sectionId`): `source:tcp`. */
+  readonly section: string;
+  /** Where the declared keys sit in that section: `spool.` for the nested map `spool`. */
+  readonly prefix: string;
+  readonly decl: Section<unknown>;
+}
+
+function place<T>(decl: Section<T>, prefix: string, ...sections: string[]): Placement[] {
+  return sections.map((section) => ({ section, prefix, decl: decl as Section<unknown> }));
+}
+
+/** Every declared section and where its rows go. */
+export const placements: readonly Placement[] = [
+  ...place(serverTlsSection, 'tls.', 'source:tcp', 'source:syslog', 'source:forward'),
+  ...place(clientTlsSection, 'tls.', 'sink:kafka', 'sink:forward'),
+  ...place(observeSection, '', 'top:observe'),
+  ...place(spoolSection, 'spool.', 'source:tcp', 'source:syslog'),
+  ...place(createTopicSection, 'create_topic.', 'sink:kafka'),
+  ...place(batchSection, 'batch.', 'sink-common'),
+  ...place(bufferSection, 'buffer.', 'sink-common'),
+  ...place(retrySection, 'retry.', 'sink-common'),
+];
+
+export const referenceFile = fileURLToPath(new URL('../COMPONENTS.md', import.meta.url));
+
+/** `text` with every placed block replaced by its declaration's rows; throws when a placement has no rows to replace. */
+export function renderReference(text: string): string {
+  const lines = text.split('\n');
+  for (const p of placements) {
+    let current: string | null = null;
+    let first = -1;
+    let last = -1;
+    lines.forEach((line, i) => {
+      if (line.startsWith('## ')) current = null;
+      else if (line.startsWith('### ')) current = sectionId(line.slice(4).trim());
+      else if (current === p.section && line.startsWith(`| \`${p.prefix}`)) {
+        if (first < 0) first = i;
+        last = i;
+      }
+    });
+    if (first < 0) throw new Error(`agent/COMPONENTS.md: section ${p.section} has no rows under ${p.prefix} to generate`);
+    const rows = p.decl.rows(p.prefix).map((r) => `| \`${r.key}\` | ${r.type} | ${r.def} | ${r.meaning} |`);
+    lines.splice(first, last - first + 1, ...rows);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--write')) {
+  writeFileSync(referenceFile, renderReference(readFileSync(referenceFile, 'utf8')));
+}
