@@ -4,7 +4,6 @@
 // object of this shape.
 
 import { KAFKA_BOOTSTRAP_PLACEHOLDER } from './lib/user-data.ts';
-import { RELAY_SECRET_FILES } from './constructs/relay-secrets.ts';
 
 export { KAFKA_BOOTSTRAP_PLACEHOLDER };
 
@@ -255,10 +254,9 @@ export function relayConfigYaml(opts: {
     '  forward_in:',
     '    type: forward',
     `    address: 0.0.0.0:${opts.forwardPort}`,
-    // Internet-facing: TLS (the NLB passes TCP through) and per-agent HMAC auth.
-    // The files RelaySecrets delivers (fetched from Secrets Manager before each start).
-    `    tls: { cert_file: ${RELAY_SECRET_FILES['relay-tls-cert']}, key_file: ${RELAY_SECRET_FILES['relay-tls-key']} }`,
-    `    auth: { secrets_file: ${RELAY_SECRET_FILES['agents-secrets']} }`,
+    // Internet-facing: TLS (the NLB passes TCP through) and per-agent HMAC auth; files provisioned with the instance.
+    '    tls: { cert_file: /etc/edgelog/tls/relay.pem, key_file: /etc/edgelog/tls/relay.key }',
+    '    auth: { secrets_file: /etc/edgelog/agents.secrets }',
     'sinks:',
     '  kafka_out:',
     '    type: kafka',

@@ -12,7 +12,6 @@ const commands: Record<string, { summary: string; load: () => Promise<{ main(arg
   schema: { summary: 'print the JSON Schema of the config file (for editors)', load: () => import('./schema.ts') },
   doctor: { summary: 'report what this host supports (eBPF, io_uring, capabilities, Kafka reachability)', load: () => import('./doctor.ts') },
   drill: { summary: 'run failover drills (edgelog drill failover --fault kill|freeze|blackhole)', load: () => import('./drill.ts') },
-  secrets: { summary: 'fetch a node\'s secret files from AWS Secrets Manager or Google Secret Manager', load: () => import('./secrets.ts') },
   install: { summary: 'install, upgrade, roll back or remove edgelog on this node', load: () => import('./install.ts') },
 };
 

@@ -41,7 +41,6 @@ export const ERRORS = {
   EDGELOG_URING_SHORT_SEND: { retriable: true, pipeline: 'retry' },
   EDGELOG_INSTALL: { retriable: false, pipeline: 'exit' },
   EDGELOG_CLOUD_INIT: { retriable: false, pipeline: 'exit' },
-  EDGELOG_SECRET_FETCH: { retriable: true, pipeline: 'exit' },
   EDGELOG_UNKNOWN: { retriable: true, pipeline: 'retry' },
 } as const satisfies Record<string, { retriable: boolean; pipeline: 'retry' | 'dead_letter' | 'degrade' | 'exit' | 'report' }>;
 

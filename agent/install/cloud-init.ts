@@ -40,13 +40,6 @@ export interface CloudInitOptions {
   signingPublicKey: string;
   /** The edgelog.yaml to install when the node has none. */
   configYaml: string;
-  /**
-   * A secrets.yaml (agent/secrets/README.md): the node fetches these secret
-   * files at every service start, as a privileged ExecStartPre=+ step in a
-   * systemd drop-in, before the agent reads them. A relay's TLS certificate,
-   * key and agents' secrets come this way; values never appear in user data.
-   */
-  secretsYaml?: string;
 }
 
 export class CloudInitError extends EdgelogError {
@@ -62,10 +55,10 @@ export function shellQuote(value: string): string {
 }
 
 /** A heredoc delimiter that does not occur as a line of `body`. */
-function heredocDelimiter(body: string, base = 'EDGELOG_CONFIG_EOF'): string {
+function heredocDelimiter(body: string): string {
   const lines = new Set(body.split('\n'));
-  let delim = base;
-  for (let i = 1; lines.has(delim); i++) delim = `${base}_${i}`;
+  let delim = 'EDGELOG_CONFIG_EOF';
+  for (let i = 1; lines.has(delim); i++) delim = `EDGELOG_CONFIG_EOF_${i}`;
   return delim;
 }
 
@@ -99,25 +92,6 @@ export function renderCloudInit(opts: CloudInitOptions): string {
   // A config without a final newline would glue its last line to the delimiter.
   const config = opts.configYaml.endsWith('\n') ? opts.configYaml : `${opts.configYaml}\n`;
   const delim = heredocDelimiter(config);
-  const secrets = opts.secretsYaml === undefined ? undefined : opts.secretsYaml.endsWith('\n') ? opts.secretsYaml : `${opts.secretsYaml}\n`;
-  const secretsDelim = secrets === undefined ? '' : heredocDelimiter(secrets, 'EDGELOG_SECRETS_EOF');
-  // Written before install.sh so its daemon-reload and first start already include the fetch.
-  const secretsStep = secrets === undefined ? [] : [
-    '# Secret files (TLS certificate and key, agents\' secrets): fetched from the secret store at every',
-    '# service start by a privileged ExecStartPre=+ step, so the agent holds no permission for them.',
-    '# A secret without a value yet is waited for (systemctl status edgelog shows the wait).',
-    'mkdir -p "${EDGELOG_INSTALL_ROOT:-}/etc/edgelog" "${EDGELOG_INSTALL_ROOT:-}/etc/systemd/system/edgelog.service.d"',
-    `cat > "\${EDGELOG_INSTALL_ROOT:-}/etc/edgelog/secrets.yaml" <<'${secretsDelim}'`,
-    secrets + secretsDelim,
-    `cat > "\${EDGELOG_INSTALL_ROOT:-}/etc/systemd/system/edgelog.service.d/10-secrets.conf" <<'EDGELOG_DROPIN_EOF'`,
-    '# Written by the boot script (agent/install/cloud-init.ts): fetch the secret files before each start.',
-    '[Service]',
-    'ExecStartPre=+/opt/edgelog/current/bin/edgelog secrets fetch --config /etc/edgelog/secrets.yaml',
-    '# The fetch waits for secrets without a value yet; systemd must not kill it for being slow.',
-    'TimeoutStartSec=infinity',
-    'EDGELOG_DROPIN_EOF',
-    '',
-  ];
 
   const lines = [
     '#!/bin/bash',
@@ -178,7 +152,6 @@ export function renderCloudInit(opts: CloudInitOptions): string {
     `cat > "$work/edgelog.yaml" <<'${delim}'`,
     config + delim,
     '',
-    ...secretsStep,
     '# EDGELOG_INSTALL_ROOT is unset at boot; tests set it to stage under a directory.',
     'bash "$work/release/install.sh" install \\',
     '  ${EDGELOG_INSTALL_ROOT:+--root "$EDGELOG_INSTALL_ROOT"} \\',

@@ -71,13 +71,6 @@ export interface RelayFleetProps {
   readonly install: AgentInstall;
   /** The relay's edgelog.yaml; must contain `bootstrapPlaceholder`. */
   readonly configYaml: string;
-  /**
-   * The secret files the relays fetch before each start (RelaySecrets): the
-   * role may read exactly these secrets and decrypt with their key only
-   * through Secrets Manager.
-   * @default none: the files must be provided another way (baked image)
-   */
-  readonly secrets?: { readonly yaml: string; readonly arns: readonly string[]; readonly kmsKeyArn: string; readonly region: string };
   /** Terraform reference to the region's bootstrap brokers (SASL/SCRAM listener, 9096). */
   readonly kafkaBootstrap: string;
   /** The MSK cluster ARN the relays may write to (IAM auth). */
@@ -203,7 +196,7 @@ export class RelayFleet extends Construct {
     const profile = new IamInstanceProfile(this, 'profile', { name: `${props.name}-relay`, role: role.name });
 
     // --- launch template ---
-    this.bootScript = relayBootScript(props.install, props.configYaml, props.secrets?.yaml);
+    this.bootScript = relayBootScript(props.install, props.configYaml);
     this.launchTemplate = new LaunchTemplate(this, 'lt', {
       name: `${props.name}-relay`,
       description: `edgelog relay ${props.install.version}`,
@@ -362,21 +355,6 @@ export class RelayFleet extends Construct {
             Resource: '*',
             Condition: { StringEquals: { 'cloudwatch:namespace': metric.namespace } },
           },
-          ...(props.secrets ? [
-            {
-              Sid: 'RelaySecrets',
-              Effect: 'Allow',
-              Action: 'secretsmanager:GetSecretValue',
-              Resource: [...props.secrets.arns],
-            },
-            {
-              Sid: 'RelaySecretsKey',
-              Effect: 'Allow',
-              Action: 'kms:Decrypt',
-              Resource: props.secrets.kmsKeyArn,
-              Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${props.secrets.region}.amazonaws.com` } },
-            },
-          ] : []),
           {
             Sid: 'Drain',
             Effect: 'Allow',

@@ -23,9 +23,8 @@ export interface AgentInstall {
 }
 
 /** The installer's cloud-init script for a relay with this config. */
-export function relayBootScript(install: AgentInstall, configYaml: string, secretsYaml?: string): string {
+export function relayBootScript(install: AgentInstall, configYaml: string): string {
   return renderCloudInit({
-    ...(secretsYaml !== undefined ? { secretsYaml } : {}),
     role: 'relay',
     version: install.version,
     artifactUrl: install.artifactUrl,

@@ -7,7 +7,6 @@ import { KafkaCluster } from '../constructs/kafka-cluster.ts';
 import { KafkaReplication } from '../constructs/kafka-replication.ts';
 import { Network } from '../constructs/network.ts';
 import { RelayFleet } from '../constructs/relay-fleet.ts';
-import { RelaySecrets } from '../constructs/relay-secrets.ts';
 import { AwsProvider, Construct, TerraformOutput } from '../lib/cdk.ts';
 import { EdgelogStack } from '../lib/stack.ts';
 import { physicalName, policyFor } from './policy.ts';
@@ -36,7 +35,6 @@ export class RegionStack extends EdgelogStack {
   readonly network: Network;
   readonly kafka: KafkaCluster;
   readonly relays: RelayFleet;
-  readonly relaySecrets: RelaySecrets;
   readonly replication?: KafkaReplication;
 
   constructor(scope: Construct, id: string, props: RegionStackProps) {
@@ -75,8 +73,6 @@ export class RegionStack extends EdgelogStack {
       multiVpcConnectivity: true,
     });
 
-    this.relaySecrets = new RelaySecrets(this, 'relay-secrets', { name, region: props.region.region });
-
     this.relays = new RelayFleet(this, 'relays', {
       name,
       vpcId: this.network.vpc.id,
@@ -89,7 +85,6 @@ export class RegionStack extends EdgelogStack {
       instanceTags: { ...cfg.tags, 'edgelog:role': 'relay', 'edgelog:region-role': key },
       install: cfg.agent,
       configYaml: awsRelayConfigYaml(cfg),
-      secrets: { yaml: this.relaySecrets.secretsYaml, arns: this.relaySecrets.arns, kmsKeyArn: this.relaySecrets.key.arn, region: props.region.region },
       // IAM listener (9098): the relays authenticate with their instance role, no secret.
       kafkaBootstrap: this.kafka.bootstrapBrokersIam,
       kafkaClusterArn: this.kafka.cluster.arn,

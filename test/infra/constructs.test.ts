@@ -11,7 +11,6 @@ import { GlobalFailover, type GlobalFailoverProps } from '../../infra/constructs
 import { KafkaCluster } from '../../infra/constructs/kafka-cluster.ts';
 import { KafkaReplication } from '../../infra/constructs/kafka-replication.ts';
 import { Network, type NetworkProps } from '../../infra/constructs/network.ts';
-import { RelaySecrets } from '../../infra/constructs/relay-secrets.ts';
 import { RelayFleet } from '../../infra/constructs/relay-fleet.ts';
 import { SecondCloud } from '../../infra/constructs/second-cloud.ts';
 import { InfraPropsError } from '../../infra/lib/errors.ts';
@@ -111,7 +110,7 @@ test('KafkaCluster: TLS, KMS at rest, IAM + SCRAM, monitoring, logs, storage aut
   assert.equal(msk.logging_info.broker_logs.cloudwatch_logs.enabled, true);
   assert.equal(msk.number_of_broker_nodes, 3);
   assert.deepEqual(msk.broker_node_group_info.connectivity_info.vpc_connectivity.client_authentication.sasl, { iam: true, scram: true });
-  for (const k of Object.values(tf.resource.aws_kms_key as Record<string, Json>)) assert.equal(k.enable_key_rotation, true);
+  assert.equal(one(tf, 'aws_kms_key').enable_key_rotation, true);
   const conf = one(tf, 'aws_msk_configuration');
   assert.match(conf.server_properties, /^min\.insync\.replicas=2$/m);
   assert.match(conf.server_properties, /^auto\.create\.topics\.enable=false$/m);
@@ -121,7 +120,7 @@ test('KafkaCluster: TLS, KMS at rest, IAM + SCRAM, monitoring, logs, storage aut
   assert.equal(target.max_capacity, config.kafka.maxVolumeGiB);
   const policy = one(tf, 'aws_appautoscaling_policy');
   assert.equal(policy.target_tracking_scaling_policy_configuration.predefined_metric_specification.predefined_metric_type, 'KafkaBrokerStorageUtilization');
-  const secret = resources(tf, 'aws_secretsmanager_secret').find((x) => String(x.name).startsWith('AmazonMSK_'))!;
+  const secret = one(tf, 'aws_secretsmanager_secret');
   assert.match(secret.name, /^AmazonMSK_/);
   assert.ok(secret.kms_key_id, 'SCRAM secret encrypted with the customer key');
   assert.ok(one(tf, 'aws_secretsmanager_secret_version').secret_string_wo, 'password only through the write-only attribute');
@@ -229,29 +228,6 @@ test('RelayFleet: IMDSv2, /readyz health checks, ELB health, scaling on CPU and 
   const rolePolicy = resources(tf, 'aws_iam_role_policy').map((p) => String(p.policy)).join('\n');
   assert.match(rolePolicy, /autoscaling:CompleteLifecycleAction/);
   assert.match(rolePolicy, /kafka-cluster:WriteData/);
-});
-
-test('RelaySecrets: three secrets without values under their own rotating key; the relay role reads exactly them, decrypts only through Secrets Manager', (t) => {
-  const tf = app(t).primary;
-  const secrets = resources(tf, 'aws_secretsmanager_secret').filter((x) => String(x.name).startsWith('edgelog/'));
-  assert.deepEqual(secrets.map((x) => String(x.name).split('/').pop()).sort(), ['agents-secrets', 'relay-tls-cert', 'relay-tls-key']);
-  for (const x of secrets) assert.match(String(x.kms_key_id), /aws_kms_key\.relay-secrets_key_[A-Z0-9]+\.key_id/);
-  // No value: nothing secret is planned or in state.
-  const versions = resources(tf, 'aws_secretsmanager_secret_version').filter((v) => /relay-secrets/.test(String(v.secret_id)));
-  assert.equal(versions.length, 0);
-  const doc = resources(tf, 'aws_iam_role_policy').map((p) => String(p.policy)).find((p) => p.includes('RelaySecrets'));
-  assert.ok(doc, 'relay role policy has RelaySecrets');
-  const arns = [...doc!.matchAll(/aws_secretsmanager_secret\.(relay-secrets_[a-z-]+_[A-Z0-9]+)\.arn/g)].map((m) => m[1]);
-  assert.equal(new Set(arns).size, 3, `exactly the three secrets: ${arns.join(', ')}`);
-  assert.doesNotMatch(doc!.split('RelaySecrets')[1]!.split('Sid')[0]!, /"\*"/, 'no wildcard resource');
-  assert.match(doc!, /kms:ViaService[^}]*secretsmanager\.us-east-1\.amazonaws\.com/);
-});
-
-test('RelaySecrets: contradictory props are rejected', (t) => {
-  const stack = awsStack(tempApp(t));
-  rejects(() => new RelaySecrets(stack, 'a', { name: 'bad name', region: 'us-east-1' }), /name/);
-  rejects(() => new RelaySecrets(stack, 'b', { name: 'b', region: 'us-east-1', recoveryWindowInDays: 3 }), /recoveryWindowInDays/);
-  rejects(() => new RelaySecrets(stack, 'c', { name: 'c', region: 'moon' }), /region/);
 });
 
 test('RelayFleet: contradictory props are rejected', (t) => {

@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import { renderCloudInit } from '../../agent/install/cloud-init.ts';
 import { config, gcpKafkaBootstrap, KAFKA_BOOTSTRAP_PLACEHOLDER, relayConfigYaml } from '../../infra/config.ts';
 import { physicalName } from '../../infra/stacks/policy.ts';
-import { relaySecretsYaml } from '../../infra/constructs/relay-secrets.ts';
 import { synthAll, tempEdgelogApp, type Json } from './fixtures.ts';
 
 const EC2_RE = /^\$\{base64encode\(replace\(base64decode\("([A-Za-z0-9+/=]+)"\), "([^"]+)", (aws_msk_cluster\.[A-Za-z0-9_-]+)\.bootstrap_brokers_sasl_iam\)\)\}$/;
@@ -41,15 +40,8 @@ test('relay launch templates boot with renderCloudInit(relay) output; Terraform 
       artifactSha256: config.agent.artifactSha256,
       signingPublicKey: config.agent.signingPublicKey,
       configYaml: relayYaml(KAFKA_BOOTSTRAP_PLACEHOLDER),
-      secretsYaml: relaySecretsYaml(physicalName(config, key), config.aws[key].region),
     });
     const script = decode(b64);
-    // The relay's TLS and auth files come from this region's secrets, fetched before each start.
-    assert.match(script, /ExecStartPre=\+\/opt\/edgelog\/current\/bin\/edgelog secrets fetch --config \/etc\/edgelog\/secrets\.yaml/);
-    for (const file of ['relay-tls-cert', 'relay-tls-key', 'agents-secrets']) {
-      assert.ok(script.includes(`secret: edgelog/${physicalName(config, key)}/${file}`), `${key}: fetches ${file}`);
-      assert.ok(tf.resource.aws_secretsmanager_secret && Object.values(tf.resource.aws_secretsmanager_secret as Record<string, Json>).some((s) => s.name === `edgelog/${physicalName(config, key)}/${file}`), `${key}: secret ${file} in the stack`);
-    }
     assert.equal(script, expected, `${key}: launch template script is the installer's output byte for byte`);
     assert.equal(script.split(KAFKA_BOOTSTRAP_PLACEHOLDER).length, 2, 'the placeholder occurs exactly once');
 
@@ -57,7 +49,7 @@ test('relay launch templates boot with renderCloudInit(relay) output; Terraform 
     const brokers = 'b-1.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9098,b-2.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9098';
     assert.equal(
       script.replace(KAFKA_BOOTSTRAP_PLACEHOLDER, brokers),
-      renderCloudInit({ role: 'relay', version: config.agent.version, artifactUrl: config.agent.artifactUrl, artifactSha256: config.agent.artifactSha256, signingPublicKey: config.agent.signingPublicKey, configYaml: relayYaml(brokers), secretsYaml: relaySecretsYaml(physicalName(config, key), config.aws[key].region) }),
+      renderCloudInit({ role: 'relay', version: config.agent.version, artifactUrl: config.agent.artifactUrl, artifactSha256: config.agent.artifactSha256, signingPublicKey: config.agent.signingPublicKey, configYaml: relayYaml(brokers) }),
     );
   }
 });

@@ -37,12 +37,12 @@ export function motoMissing(): string | null {
 }
 
 /** Starts moto on 127.0.0.1 (a free port), logging to `logFile`; resolves once it answers. */
-export async function startMoto(logFile: string, deadlineMs = 60_000, extraEnv: NodeJS.ProcessEnv = {}): Promise<Moto> {
+export async function startMoto(logFile: string, deadlineMs = 60_000): Promise<Moto> {
   const port = await freePort('127.0.0.1');
   const fd = openSync(logFile, 'a');
   // AWS managed policies (AmazonSSMManagedInstanceCore, attached to the relay
   // role) exist in moto only when it is asked to load them.
-  const env = { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', ...extraEnv };
+  const env = { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' };
   const proc: ChildProcess = spawn(VENV_PYTHON, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   const logTail = (chars = 4000): string => {
