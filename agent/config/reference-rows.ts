@@ -12,6 +12,7 @@ import { observeSection } from './observe-section.ts';
 import { createTopicSection } from '../sinks/kafka/config.ts';
 import { clientTlsSection, serverTlsSection } from './tls.ts';
 import { saslSection } from './sasl.ts';
+import { sampleSection } from '../transforms/sample.ts';
 import { spoolSection } from '../pipeline/spool/config.ts';
 import { batchSection, bufferSection, retrySection } from '../pipeline/config.ts';
 
@@ -38,6 +39,7 @@ export const placements: readonly Placement[] = [
   ...place(batchSection, 'batch.', 'sink-common'),
   ...place(bufferSection, 'buffer.', 'sink-common'),
   ...place(retrySection, 'retry.', 'sink-common'),
+  ...place(sampleSection, '', 'transform:sample'),
 ];
 
 export const referenceFile = fileURLToPath(new URL('../COMPONENTS.md', import.meta.url));

@@ -6,29 +6,32 @@
 
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
-import { readInt, readMap, readString } from '../config/schema.ts';
+import { type Field, type Infer, int, section, text } from '../config/declare.ts';
 import { levelNumber } from '../decoders/severity.ts';
 import { FieldRef, fnv1a } from './field-ref.ts';
 import { readLevel } from './filter.ts';
 import { StageStats } from './metrics.ts';
 
-export interface SampleConfig {
-  /** Keep 1 in `rate` records (1 keeps everything). */
-  rate: number;
-  /** Field hashed to choose (see field references); records without it are keyed by their body. */
-  key_field: string;
-  /** Records at or above this level are always kept; '' samples every level. */
-  always_keep_level: string;
-}
-
-export const sampleDefaults: SampleConfig = {
+/** The config, declared once (agent/config/declare.ts): type, reader, defaults and the COMPONENTS.md rows. */
+export const sampleSection = section({
   // Vector's sample transform documents rate 10 in its examples (keep 1 in 10).
-  rate: 10,
-  key_field: 'message',
+  rate: int('rate', 10, 'keep 1 in N (1: keep all)', 1, 1_000_000),
+  key_field: text('key_field', 'message', 'hashed field; records without it hash their body'),
   // The issue: errors always kept; warnings too, as Datadog's and Vector's
   // guidance for log sampling keeps warnings and errors.
-  always_keep_level: 'warn',
-};
+  always_keep_level: {
+    key: 'always_keep_level',
+    type: "level or `''`",
+    def: 'warn',
+    defText: '`warn`',
+    meaning: "records at or above it are always kept (`''`: sample all)",
+    read: (m, path) => readLevel(m, 'always_keep_level', path, 'warn'),
+  } satisfies Field<string>,
+});
+
+/** rate: keep 1 in N; key_field: hashed to choose (see field references); always_keep_level: '' samples every level. */
+export type SampleConfig = Infer<typeof sampleSection>;
+export const sampleDefaults: SampleConfig = sampleSection.defaults;
 
 export class Sample implements Processor {
   private readonly rate: number;
@@ -61,13 +64,6 @@ export const sample: ComponentSpec<SampleConfig, Processor> = {
   type: 'sample',
   summary: 'Keep 1 in N records, chosen deterministically by a hash of a key field; records at or above a level (default warn) are always kept.',
   defaults: sampleDefaults,
-  validate(raw, path) {
-    const m = readMap(raw, path, ['rate', 'key_field', 'always_keep_level', 'type']);
-    return {
-      rate: readInt(m, 'rate', path, sampleDefaults.rate, 1, 1_000_000),
-      key_field: readString(m, 'key_field', path, sampleDefaults.key_field),
-      always_keep_level: readLevel(m, 'always_keep_level', path, sampleDefaults.always_keep_level),
-    };
-  },
+  validate(raw, path) { return sampleSection.read(raw, path); },
   create(cfg, ctx) { return new Sample(cfg, ctx); },
 };
