@@ -123,6 +123,7 @@ const wrong: { name: string; raw: Raw; at: string }[] = [
   { name: 'a client certificate without its key', raw: { ...minimal, sinks: { relay: { type: 'forward', endpoints: ['r:24240'], tls: { cert_file: '/c.pem' } } } }, at: '/sinks/relay/tls' },
   { name: 'a listener tls without key_file', raw: { ...minimal, sources: { net: { type: 'tcp', tls: { cert_file: '/c.pem' } } } }, at: '/sources/net/tls' },
   { name: 'verify_client without a ca_file', raw: { ...minimal, sources: { relay: { type: 'forward', tls: { cert_file: '/c.pem', key_file: '/k.pem', verify_client: true } } } }, at: '/sources/relay/tls' },
+  { name: 'a sample rate of 0 (declared range 1..1000000)', raw: { ...minimal, transforms: { s: { type: 'sample', rate: 0 } } }, at: '/transforms/s/rate' },
   { name: 'a kafka sink with neither brokers nor clusters', raw: { ...minimal, sinks: { kafka: { type: 'kafka', topic: 'logs' } } }, at: '/sinks/kafka' },
 ];
 
