@@ -16,7 +16,7 @@
 
 import type { ReferenceRow } from './json-schema.ts';
 import { ConfigError } from '../core/errors.ts';
-import { join, noteConfigError, readBool, readBytes, readDuration, readEnum, readInt, readMap, readOptString, readString, type Raw } from './schema.ts';
+import { join, noteConfigError, readBool, readBytes, readDuration, readEnum, readInt, readMap, readOptString, readString, readStringList, readStringMap, type Raw } from './schema.ts';
 
 export interface Field<T> {
   /** The YAML key. */
@@ -97,6 +97,16 @@ export function requiredText(key: string, meaning: string, defText = '(required)
 /** An optional string: absent = off. */
 export function optText(key: string, meaning: string): Field<string | undefined> {
   return { key, type: 'string', def: undefined, defText: '(none)', meaning, read: (m, path) => readOptString(m, key, path) };
+}
+
+/** A map of strings (absent = empty); `type` is the reference's words for it ("map old -> new"). */
+export function stringMap(key: string, meaning: string, type = 'map string -> string'): Field<Record<string, string>> {
+  return { key, type, def: {}, defText: '`{}`', meaning, read: (m, path) => readStringMap(m, key, path) };
+}
+
+/** A list of strings (absent = empty; a lone string is a list of one). */
+export function stringList(key: string, meaning: string): Field<string[]> {
+  return { key, type: 'list of strings', def: [], defText: '`[]`', meaning, read: (m, path) => readStringList(m, key, path, []) };
 }
 
 export function flag(key: string, def: boolean, meaning: string): Field<boolean> {

@@ -13,6 +13,8 @@ import { createTopicSection } from '../sinks/kafka/config.ts';
 import { clientTlsSection, serverTlsSection } from './tls.ts';
 import { saslSection } from './sasl.ts';
 import { sampleSection } from '../transforms/sample.ts';
+import { enrichSection } from '../transforms/enrich.ts';
+import { renameSection } from '../transforms/rename.ts';
 import { spoolSection } from '../pipeline/spool/config.ts';
 import { batchSection, bufferSection, retrySection } from '../pipeline/config.ts';
 
@@ -40,6 +42,8 @@ export const placements: readonly Placement[] = [
   ...place(bufferSection, 'buffer.', 'sink-common'),
   ...place(retrySection, 'retry.', 'sink-common'),
   ...place(sampleSection, '', 'transform:sample'),
+  ...place(enrichSection, '', 'transform:enrich'),
+  ...place(renameSection, '', 'transform:rename'),
 ];
 
 export const referenceFile = fileURLToPath(new URL('../COMPONENTS.md', import.meta.url));

@@ -5,24 +5,19 @@
 import { arch, hostname, platform } from 'node:os';
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
-import { readBool, readMap, readStringMap } from '../config/schema.ts';
+import { flag, type Infer, section, stringMap } from '../config/declare.ts';
 
-export interface EnrichConfig {
-  /** Static attributes, e.g. { env: prod, region: eu-west }. */
-  labels: Record<string, string>;
-  /** Add host.name, os.type, host.arch (and edgelog.site when the agent has one). */
-  host_facts: boolean;
-  /** Replace an attribute a decoder already set with the same key. */
-  overwrite: boolean;
-}
-
-export const enrichDefaults: EnrichConfig = {
-  labels: {},
+/** The config, declared once (agent/config/declare.ts): type, reader, defaults and the COMPONENTS.md rows. */
+export const enrichSection = section({
+  labels: stringMap('labels', 'static attributes added to every record'),
   // On by default: an edge fleet's lines are useless in Kafka without the node they came from.
-  host_facts: true,
+  host_facts: flag('host_facts', true, 'add `host.name`, `os.type`, `host.arch`, `edgelog.site`'),
   // Off: the line's own value (e.g. a service.name the app logged) wins, like Vector's add_fields with overwrite false.
-  overwrite: false,
-};
+  overwrite: flag('overwrite', false, 'replace attributes the record already has'),
+});
+
+export type EnrichConfig = Infer<typeof enrichSection>;
+export const enrichDefaults: EnrichConfig = enrichSection.defaults;
 
 /** OTel semantic-convention os.type values from Node's platform(). */
 function osType(p: string): string { return p === 'win32' ? 'windows' : p === 'sunos' ? 'solaris' : p; }
@@ -66,13 +61,6 @@ export const enrich: ComponentSpec<EnrichConfig, Processor> = {
   type: 'enrich',
   summary: 'Add static labels and host facts (host.name, os.type, host.arch) to every record.',
   defaults: enrichDefaults,
-  validate(raw, path) {
-    const m = readMap(raw, path, ['labels', 'host_facts', 'overwrite', 'type']);
-    return {
-      labels: readStringMap(m, 'labels', path),
-      host_facts: readBool(m, 'host_facts', path, enrichDefaults.host_facts),
-      overwrite: readBool(m, 'overwrite', path, enrichDefaults.overwrite),
-    };
-  },
+  validate(raw, path) { return enrichSection.read(raw, path); },
   create(cfg, ctx) { return new Enrich(cfg, ctx); },
 };

@@ -6,25 +6,20 @@
 
 import type { ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
-import { readBool, readMap, readString, readStringList, readStringMap } from '../config/schema.ts';
+import { flag, type Infer, section, stringList, stringMap, text } from '../config/declare.ts';
 
-export interface RenameConfig {
-  /** Old key -> new key. */
-  fields: Record<string, string>;
-  lower_case_keys: boolean;
-  /** Replace '.' in keys with this string ('' keeps dots). */
-  dots_to: string;
-  /** Attribute keys removed (after nothing else: before renames). */
-  drop_fields: string[];
-}
-
-export const renameDefaults: RenameConfig = {
+/** The config, declared once (agent/config/declare.ts): type, reader, defaults and the COMPONENTS.md rows. */
+export const renameSection = section({
   // All off: a rename stage does only what it is told.
-  fields: {},
-  lower_case_keys: false,
-  dots_to: '',
-  drop_fields: [],
-};
+  fields: stringMap('fields', 'attribute keys renamed', 'map old -> new'),
+  lower_case_keys: flag('lower_case_keys', false, 'lower-case every attribute key'),
+  dots_to: text('dots_to', '', "replace `.` in keys with this (`''`: keep)"),
+  // Removed before the renames.
+  drop_fields: stringList('drop_fields', 'attribute keys removed'),
+});
+
+export type RenameConfig = Infer<typeof renameSection>;
+export const renameDefaults: RenameConfig = renameSection.defaults;
 
 const MEMO_MAX = 10_000;
 
@@ -82,14 +77,6 @@ export const rename: ComponentSpec<RenameConfig, Processor> = {
   type: 'rename',
   summary: 'Rename attribute keys, lower-case them, replace dots, drop fields.',
   defaults: renameDefaults,
-  validate(raw, path) {
-    const m = readMap(raw, path, ['fields', 'lower_case_keys', 'dots_to', 'drop_fields', 'type']);
-    return {
-      fields: readStringMap(m, 'fields', path),
-      lower_case_keys: readBool(m, 'lower_case_keys', path, renameDefaults.lower_case_keys),
-      dots_to: readString(m, 'dots_to', path, renameDefaults.dots_to),
-      drop_fields: readStringList(m, 'drop_fields', path, renameDefaults.drop_fields),
-    };
-  },
+  validate(raw, path) { return renameSection.read(raw, path); },
   create(cfg) { return new Rename(cfg); },
 };
