@@ -16,7 +16,7 @@
 
 import type { ReferenceRow } from './json-schema.ts';
 import { ConfigError } from '../core/errors.ts';
-import { join, noteConfigError, readBool, readBytes, readDuration, readEnum, readInt, readMap, readOptString, readString, readStringList, readStringMap, type Raw } from './schema.ts';
+import { join, noteConfigError, readBool, readBytes, readDuration, readEnum, readInt, readMap, readNumber, readOptString, readString, readStringList, readStringMap, type Raw } from './schema.ts';
 
 export interface Field<T> {
   /** The YAML key. */
@@ -116,6 +116,11 @@ export function flag(key: string, def: boolean, meaning: string): Field<boolean>
 /** An integer; without `max` the reference says just `int` (the floor belongs in the meaning). */
 export function int(key: string, def: number, meaning: string, min = 0, max?: number): Field<number> {
   return { key, type: max === undefined ? 'int' : `int ${min}..${max}`, def, defText: tick(String(def)), meaning, read: (m, path) => readInt(m, key, path, def, min, max) };
+}
+
+/** A number (fractions allowed) at least `min`; the reference says just `number` (the floor belongs in the meaning). */
+export function num(key: string, def: number, meaning: string, min = -Infinity): Field<number> {
+  return { key, type: 'number', def, defText: tick(String(def)), meaning, read: (m, path) => readNumber(m, key, path, def, min) };
 }
 
 /** `f` with its default written as prose, for a default a rule derives from another key ("half of `max_bytes`"). */

@@ -15,6 +15,7 @@ import { saslSection } from './sasl.ts';
 import { sampleSection } from '../transforms/sample.ts';
 import { enrichSection } from '../transforms/enrich.ts';
 import { renameSection } from '../transforms/rename.ts';
+import { throttleSection } from '../transforms/throttle.ts';
 import { spoolSection } from '../pipeline/spool/config.ts';
 import { batchSection, bufferSection, retrySection } from '../pipeline/config.ts';
 
@@ -44,6 +45,7 @@ export const placements: readonly Placement[] = [
   ...place(sampleSection, '', 'transform:sample'),
   ...place(enrichSection, '', 'transform:enrich'),
   ...place(renameSection, '', 'transform:rename'),
+  ...place(throttleSection, '', 'transform:throttle'),
 ];
 
 export const referenceFile = fileURLToPath(new URL('../COMPONENTS.md', import.meta.url));

@@ -7,36 +7,29 @@
 
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
-import { readEnum, readInt, readMap, readNumber, readString } from '../config/schema.ts';
+import { choice, type Infer, int, num, section, text } from '../config/declare.ts';
 import { FieldRef } from './field-ref.ts';
 import { StageStats } from './metrics.ts';
 
-export interface ThrottleConfig {
-  /** Records per second per key. */
-  rate: number;
-  /** Bucket size: how many records may pass at once after a quiet period. */
-  burst: number;
-  /** Field whose value is the bucket key; '' puts every record in one bucket. */
-  key_field: string;
-  mode: 'drop' | 'block';
-  /** block: records held at most, over all keys. */
-  max_held: number;
-  /** Buckets kept at most; the least recently created is forgotten beyond it. */
-  max_keys: number;
-}
-
-export const throttleDefaults: ThrottleConfig = {
+/** The config, declared once (agent/config/declare.ts): type, reader, defaults and the COMPONENTS.md rows. */
+export const throttleSection = section({
   // 1000/s per key with a burst of 2 s worth: generous for one device on an
   // edge node, tight enough that one runaway device cannot fill the uplink.
-  rate: 1000,
-  burst: 2000,
-  key_field: '',
+  rate: num('rate', 1000, 'records per second per key', 0.001),
+  burst: num('burst', 2000, 'bucket size; when `rate` is set and `burst` is not: 2 x rate', 1),
+  key_field: text('key_field', '', "bucket key field (`''`: one bucket)"),
   // drop: like Vector's throttle transform (which only drops).
-  mode: 'drop',
+  mode: choice('mode', ['drop', 'block'], 'drop', 'drop over the rate, or hold and release in order as tokens refill'),
   // 10000 held records of ~200 B: ~2 MB worst case, in line with the bounded queues between stages.
-  max_held: 10_000,
-  max_keys: 10_000,
-};
+  max_held: int('max_held', 10_000, '`block`: records held over all keys; beyond it dropped', 0),
+  max_keys: int('max_keys', 10_000, 'buckets kept; the oldest idle one is forgotten beyond it', 1),
+}, (t, m) => {
+  // A rate written without a burst gets 2 s worth of it, not the default's.
+  if (m.rate !== undefined && (m.burst === undefined || m.burst === null)) t.burst = Math.max(1, t.rate * 2);
+});
+
+export type ThrottleConfig = Infer<typeof throttleSection>;
+export const throttleDefaults: ThrottleConfig = throttleSection.defaults;
 
 interface Bucket { tokens: number; lastMs: number; q: LogRecord[]; head: number }
 
@@ -135,18 +128,6 @@ export const throttle: ComponentSpec<ThrottleConfig, Processor> = {
   type: 'throttle',
   summary: 'Token bucket per key: drop records over the rate, or hold them (bounded) and release as tokens refill.',
   defaults: throttleDefaults,
-  validate(raw, path) {
-    const m = readMap(raw, path, ['rate', 'burst', 'key_field', 'mode', 'max_held', 'max_keys', 'type']);
-    const d = throttleDefaults;
-    const rate = readNumber(m, 'rate', path, d.rate, 0.001);
-    return {
-      rate,
-      burst: readNumber(m, 'burst', path, m.rate === undefined ? d.burst : Math.max(1, rate * 2), 1),
-      key_field: readString(m, 'key_field', path, d.key_field),
-      mode: readEnum(m, 'mode', path, ['drop', 'block'] as const, d.mode),
-      max_held: readInt(m, 'max_held', path, d.max_held, 0),
-      max_keys: readInt(m, 'max_keys', path, d.max_keys, 1),
-    };
-  },
+  validate(raw, path) { return throttleSection.read(raw, path); },
   create(cfg, ctx) { return new Throttle(cfg, ctx); },
 };
