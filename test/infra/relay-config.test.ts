@@ -34,8 +34,8 @@ import { encode, makeCtx, makeRecords } from '../forward/helpers.ts';
 import { startFakeCloud, type FakeCloud } from '../sinks/kafka/oauth-fakes.ts';
 import { RELAY_SECRET_FILES } from '../../infra/constructs/relay-secrets.ts';
 import { relayBootScript } from '../../infra/lib/user-data.ts';
-import { motoMissing, startMoto, type Moto } from './rehearsal/moto.ts';
-import { AWS_CLI, awsCliMissing, fetchScriptOf, putSecretValue, runAws } from '../install/secrets-fetch-run.ts';
+import { motoMissing, startMoto, VENV_PYTHON, type Moto } from './rehearsal/moto.ts';
+import { awsCliMissing, awsOnPath, fetchScriptOf, putSecretValue, runAws } from '../install/secrets-fetch-run.ts';
 
 type SinkSetup = { config: { brokers: string[]; sasl: { mechanism: string; oauth?: { provider: string } }; tls: unknown; createTopic: unknown; topic: string } };
 
@@ -178,7 +178,7 @@ async function fetchAwsRelaySecrets(moto: Moto, dir: string, region: string, val
   const prefix = `${config.project}-${config.environment}-primary`;
   const files = (Object.keys(RELAY_SECRET_FILES) as Array<keyof typeof RELAY_SECRET_FILES>).map((k) => ({ secretId: `${prefix}/relay/${k}`, path: RELAY_SECRET_FILES[k] }));
   for (const f of files) {
-    const r = await runAws(AWS_CLI, ['secretsmanager', 'create-secret', '--name', f.secretId], moto.endpoint, region);
+    const r = await runAws(VENV_PYTHON, ['-m', 'awscli', 'secretsmanager', 'create-secret', '--name', f.secretId], moto.endpoint, region);
     assert.equal(r.code, 0, r.stderr);
   }
   const boot = relayBootScript(config.agent, awsRelayConfigYaml(config), { store: 'aws-secretsmanager', region, files });
@@ -186,7 +186,7 @@ async function fetchAwsRelaySecrets(moto: Moto, dir: string, region: string, val
   writeFileSync(script, fetchScriptOf(boot), { mode: 0o755 });
   const root = join(dir, 'node-root');
   const env = {
-    ...process.env, PATH: `${join(AWS_CLI, '..')}:${process.env.PATH}`, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x',
+    ...process.env, PATH: `${awsOnPath(dir)}:${process.env.PATH}`, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x',
     AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', EDGELOG_INSTALL_ROOT: root, EDGELOG_SECRETS_GROUP: 'root',
   };
   const fetch = spawn('bash', [script], { env, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -9,13 +9,27 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SECRETS_FETCH_SCRIPT } from '../../agent/install/secrets-fetch.ts';
-import { MOTO_VENV } from '../infra/rehearsal/moto.ts';
-
-export const AWS_CLI = join(MOTO_VENV, 'bin', 'aws');
+import { spawnSync } from 'node:child_process';
+import { MOTO_VENV, VENV_PYTHON } from '../infra/rehearsal/moto.ts';
 
 /** Why the fetch cannot run here, or null. */
 export function awsCliMissing(): string | null {
-  return existsSync(AWS_CLI) ? null : `AWS CLI not installed: no ${AWS_CLI} (.ci/setup.sh installs awscli into the moto venv)`;
+  if (!existsSync(VENV_PYTHON)) return `AWS CLI not installed: no venv at ${MOTO_VENV} (.ci/setup.sh installs awscli into the moto venv)`;
+  const r = spawnSync(VENV_PYTHON, ['-c', 'import awscli'], { encoding: 'utf8', timeout: 60_000 });
+  return r.status === 0 ? null : `AWS CLI not installed: ${VENV_PYTHON} cannot import awscli (.ci/setup.sh installs it)`;
+}
+
+/**
+ * A directory with an `aws` command that runs the venv's AWS CLI, for PATH
+ * (the script calls `aws` by name, as on the node). Through `python -m`
+ * because the venv's own bin/aws names, in its #! line, the directory the
+ * venv was built in, which a copied .cache/ does not have.
+ */
+export function awsOnPath(dir: string): string {
+  const bin = join(dir, 'aws-bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'aws'), `#!/bin/sh\nexec '${VENV_PYTHON}' -m awscli "$@"\n`, { mode: 0o755 });
+  return bin;
 }
 
 /** The fetch script as the boot script writes it to SECRETS_FETCH_SCRIPT. */
@@ -36,7 +50,6 @@ export function runAws(cmd: string, args: string[], endpoint: string, region: st
   return new Promise((resolve, reject) => {
     const env = {
       ...process.env,
-      PATH: `${join(MOTO_VENV, 'bin')}:${process.env.PATH}`,
       AWS_ENDPOINT_URL: endpoint,
       AWS_ACCESS_KEY_ID: 'rehearsal',
       AWS_SECRET_ACCESS_KEY: 'rehearsal',
@@ -57,13 +70,14 @@ export function runAws(cmd: string, args: string[], endpoint: string, region: st
 
 /** The operator's step from the runbook: put one value. */
 export async function putSecretValue(endpoint: string, region: string, secretId: string, valueFile: string): Promise<void> {
-  const r = await runAws(AWS_CLI, ['secretsmanager', 'put-secret-value', '--region', region, '--secret-id', secretId, '--secret-string', `file://${valueFile}`], endpoint, region);
+  const r = await runAws(VENV_PYTHON, ['-m', 'awscli', 'secretsmanager', 'put-secret-value', '--region', region, '--secret-id', secretId, '--secret-string', `file://${valueFile}`], endpoint, region);
   if (r.code !== 0) throw new Error(`put-secret-value ${secretId}: ${r.stderr}`);
 }
 
 /** Writes the fetch script cut from `bootScript` into `dir` and returns a runner staging files under dir/root. */
 export function fetcher(bootScript: string, dir: string, endpoint: string, region: string) {
   mkdirSync(join(dir, 'root'), { recursive: true });
+  const path = `${awsOnPath(dir)}:${process.env.PATH}`;
   const script = join(dir, 'edgelog-fetch-secrets');
   writeFileSync(script, fetchScriptOf(bootScript), { mode: 0o755 });
   const group = process.getgid?.() === 0 ? 'root' : String(process.getgid?.());
@@ -71,7 +85,7 @@ export function fetcher(bootScript: string, dir: string, endpoint: string, regio
     root: join(dir, 'root'),
     /** once: try each secret once (exit 75 when one is missing) instead of waiting. */
     run: (once: boolean, deadlineMs?: number) => runAws('bash', [script], endpoint, region, {
-      EDGELOG_INSTALL_ROOT: join(dir, 'root'), EDGELOG_SECRETS_GROUP: group, ...(once ? { EDGELOG_SECRETS_ONCE: '1' } : {}),
+      PATH: path, EDGELOG_INSTALL_ROOT: join(dir, 'root'), EDGELOG_SECRETS_GROUP: group, ...(once ? { EDGELOG_SECRETS_ONCE: '1' } : {}),
     }, deadlineMs),
   };
 }
