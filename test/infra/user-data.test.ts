@@ -55,6 +55,8 @@ test('relay launch templates boot with renderCloudInit(relay) output; Terraform 
     const script = decode(b64);
     assert.equal(script, expected, `${key}: launch template script is the installer's output byte for byte`);
     assert.equal(script.split(KAFKA_BOOTSTRAP_PLACEHOLDER).length, 2, 'the placeholder occurs exactly once');
+    // EC2 refuses user data over 16 KiB (raw, before base64); leave room for the broker list.
+    assert.ok(Buffer.byteLength(script) < 12 * 1024, `${key}: user data ${Buffer.byteLength(script)} bytes`);
 
     // What Terraform's replace() yields equals rendering with the real brokers directly.
     const brokers = 'b-1.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9098,b-2.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9098';
