@@ -11,9 +11,10 @@
 // Why files (root:edgelog 0640) rather than LoadCredential=: the relay YAML
 // names fixed paths shared with the installer and the tests, and a reload
 // (SIGHUP) re-reads them after rotation; LoadCredential= copies only at
-// service start, so a rotation would need a full restart that drops every
-// agent connection. The files are written atomically (temp file in the same
-// directory, then rename), so a reload never sees half a certificate.
+// service start, so every rotation would be a full restart, and a missing
+// credential fails the start (a restart loop). The files are written
+// atomically (temp file in the same directory, then rename), so a reload
+// never sees half a certificate.
 //
 // While a secret has no value yet (the operator puts it after the first
 // deploy) the script retries with capped exponential backoff for ever; the

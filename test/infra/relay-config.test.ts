@@ -145,10 +145,10 @@ test('a relay started with the infra YAML ships edge records into a broker throu
     }));
     return forwardPort;
   };
-  const edge = (port: number): ForwardSink => {
+  const edge = (port: number, id = 'edge-1', key = secret): ForwardSink => {
     const s = forwardSink.create(forwardSink.validate({
-      endpoints: [`127.0.0.1:${port}`], tls: { ca_file: join(dir, 'ca.pem'), server_name: 'relay.test' }, connect_timeout: '5s', auth: { secret },
-    }, 'sinks.fwd'), makeCtx(t, 'fwd', 'edge-1', new Registry())) as ForwardSink;
+      endpoints: [`127.0.0.1:${port}`], tls: { ca_file: join(dir, 'ca.pem'), server_name: 'relay.test' }, connect_timeout: '5s', auth: { secret: key },
+    }, 'sinks.fwd'), makeCtx(t, 'fwd', id, new Registry())) as ForwardSink;
     t.after(() => s.close());
     return s;
   };
@@ -166,6 +166,26 @@ test('a relay started with the infra YAML ships edge records into a broker throu
     assert.ok(text.includes(`via aws relay ${i}`), `aws record ${i} in Kafka`);
     assert.ok(text.includes(`via gcp relay ${i}`), `gcp record ${i} in Kafka`);
   }
+
+  // Rotation as the runbook says: a new agent's line is put into agents-secrets,
+  // the fetch runs again and the relay reloads; the new agent is then accepted.
+  const secret2 = 'edge-2-secret-added-by-a-rotation';
+  const rotated = join(dir, 'agents.secrets.rotated');
+  writeFileSync(rotated, `edge-1 ${secret}\nedge-2 ${secret2}`, { mode: 0o600 });
+  await putSecretValue(moto.endpoint, aws.region, awsFiles.agentsSecretId, rotated);
+  const again = await awsFiles.refetch();
+  assert.equal(again.code, 0, again.stderr);
+  const awsRelay = relays[0]!;
+  const reloads = (awsRelay.stderr().match(/config reloaded/g) ?? []).length;
+  awsRelay.child.kill('SIGHUP');
+  const until = Date.now() + 60_000;
+  while ((awsRelay.stderr().match(/config reloaded/g) ?? []).length === reloads) {
+    assert.ok(Date.now() < until, `relay did not reload within 60 s: ${awsRelay.stderr().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await edge(awsPort, 'edge-2', secret2).send(encode(makeRecords(3, { body: (i) => Buffer.from(`edge-2 after rotation ${i}`) }).records));
+  const after = (await cluster.consumeAll(topic)).map((m) => m.value!.toString('latin1')).join('\n');
+  for (let i = 0; i < 3; i++) assert.ok(after.includes(`edge-2 after rotation ${i}`), `rotated-in agent's record ${i} in Kafka`);
 });
 
 /**
@@ -174,7 +194,14 @@ test('a relay started with the infra YAML ships edge records into a broker throu
  * fetch script from the rendered boot script keeps waiting and writes nothing;
  * the operator puts the values; the script writes the files and exits 0.
  */
-async function fetchAwsRelaySecrets(moto: Moto, dir: string, region: string, values: Record<keyof typeof RELAY_SECRET_FILES, string>): Promise<{ cert: string; key: string; agents: string }> {
+interface FetchedFiles {
+  cert: string; key: string; agents: string;
+  readonly agentsSecretId: string;
+  /** Runs the fetch once more (the runbook's `systemctl restart edgelog-secrets`). */
+  refetch(): Promise<{ code: number | null; stderr: string }>;
+}
+
+async function fetchAwsRelaySecrets(moto: Moto, dir: string, region: string, values: Record<keyof typeof RELAY_SECRET_FILES, string>): Promise<FetchedFiles> {
   const prefix = `${config.project}-${config.environment}-primary`;
   const files = (Object.keys(RELAY_SECRET_FILES) as Array<keyof typeof RELAY_SECRET_FILES>).map((k) => ({ secretId: `${prefix}/relay/${k}`, path: RELAY_SECRET_FILES[k] }));
   for (const f of files) {
@@ -213,5 +240,9 @@ async function fetchAwsRelaySecrets(moto: Moto, dir: string, region: string, val
   assert.equal(code, 0, `fetch after put-secret-value: ${stderr}`);
   for (const v of Object.values(values)) assert.ok(!stderr.includes(v.trim().split('\n')[1] ?? v.trim()), 'no secret value on stderr');
   assert.ok(!stderr.includes(values['agents-secrets']), 'the agent secret is not logged');
-  return { cert: join(root, RELAY_SECRET_FILES['tls-cert']), key: join(root, RELAY_SECRET_FILES['tls-key']), agents: join(root, RELAY_SECRET_FILES['agents-secrets']) };
+  return {
+    cert: join(root, RELAY_SECRET_FILES['tls-cert']), key: join(root, RELAY_SECRET_FILES['tls-key']), agents: join(root, RELAY_SECRET_FILES['agents-secrets']),
+    agentsSecretId: `${prefix}/relay/agents-secrets`,
+    refetch: () => runAws('bash', [script], moto.endpoint, region, { PATH: env.PATH!, EDGELOG_INSTALL_ROOT: root, EDGELOG_SECRETS_GROUP: 'root', EDGELOG_SECRETS_ONCE: '1' }),
+  };
 }
