@@ -30,7 +30,7 @@ import { oauthValidatorUnavailable } from '../../agent/embedded-kafka/oauth-vali
 import { forwardSink, type ForwardSink } from '../../agent/sinks/forward/index.ts';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.ts';
 import { tempDir } from '../helpers/e2e.ts';
-import { encode, makeCtx, makeRecords } from '../forward/helpers.ts';
+import { encode, encoder, makeCtx, makeRecords } from '../forward/helpers.ts';
 import { startFakeCloud, type FakeCloud } from '../sinks/kafka/oauth-fakes.ts';
 import { RELAY_SECRET_FILES } from '../../infra/constructs/relay-secrets.ts';
 import { relayBootScript } from '../../infra/lib/user-data.ts';
@@ -183,7 +183,7 @@ test('a relay started with the infra YAML ships edge records into a broker throu
     assert.ok(Date.now() < until, `relay did not reload within 60 s: ${awsRelay.stderr().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  await edge(awsPort, 'edge-2', secret2).send(encode(makeRecords(3, { body: (i) => Buffer.from(`edge-2 after rotation ${i}`) }).records));
+  await edge(awsPort, 'edge-2', secret2).send(encoder('edge-2').encode(makeRecords(3, { body: (i) => Buffer.from(`edge-2 after rotation ${i}`) }).records));
   const after = (await cluster.consumeAll(topic)).map((m) => m.value!.toString('latin1')).join('\n');
   for (let i = 0; i < 3; i++) assert.ok(after.includes(`edge-2 after rotation ${i}`), `rotated-in agent's record ${i} in Kafka`);
 });
