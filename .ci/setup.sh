@@ -97,13 +97,15 @@ if [ -f native/Makefile ]; then
 fi
 
 # --- AWS emulator for the deploy rehearsal (test/infra/deploy-rehearsal.test.ts) ---
-# moto[server] (and boto3 for the read-back) in a venv under .cache/, pinned.
+# moto[server] (and boto3 for the read-back) in a venv under .cache/, pinned;
+# awscli runs the relays' boot-time secrets fetch against it (the AWS CLI is
+# what the relay AMI uses; awscli 1.46.3 is the release built on botocore 1.44).
 # The check imports them through the venv's own python: a venv copied from
 # another directory keeps scripts whose #! lines point back there, so only
 # `bin/python -m ...` is used (here and in test/infra/rehearsal/moto.ts).
 moto_venv=.cache/moto-venv
-moto_pins="moto[server]==5.2.5 boto3==1.44.8"
-if ! "$moto_venv/bin/python" -c 'import moto.server, boto3; assert moto.__version__ == "5.2.5"' >/dev/null 2>&1; then
+moto_pins="moto[server]==5.2.5 boto3==1.44.8 awscli==1.46.3"
+if ! "$moto_venv/bin/python" -c 'import moto.server, boto3, awscli; assert moto.__version__ == "5.2.5" and awscli.__version__ == "1.46.3"' >/dev/null 2>&1; then
   if have_cmd python3; then
     log "installing $moto_pins into $moto_venv"
     rm -rf "$moto_venv"

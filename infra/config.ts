@@ -64,6 +64,10 @@ export interface EdgelogInfraConfig {
      * before the first record: MSK and GCP Managed Kafka do not auto-create.
      */
     readonly topicLayout: { readonly partitions: number; readonly replicationFactor: number; readonly minInsyncReplicas: number };
+    /**
+     * SCRAM users (one KMS-encrypted `AmazonMSK_*` secret each); non-empty
+     * turns SCRAM on. Empty by default: relays and the Replicator use IAM.
+     */
     readonly scramUsers: readonly string[];
   };
   readonly relay: {
@@ -172,7 +176,7 @@ export const config: EdgelogInfraConfig = {
     // Three replicas over three AZs, two in sync: one broker lost keeps acks=all writes going.
     // 12 partitions: spread over 3 brokers, room for 12 parallel consumers.
     topicLayout: { partitions: 12, replicationFactor: 3, minInsyncReplicas: 2 },
-    scramUsers: ['relay'],
+    scramUsers: [],
   },
   relay: {
     instanceType: 'c7g.large',

@@ -19,6 +19,7 @@ export const skipAllowList: readonly SkipCategory[] = [
   { name: 'no nspawn', pattern: /nspawn/i },
   { name: 'no terraform/mirror', pattern: /terraform|provider mirror/i },
   { name: 'no AWS emulator', pattern: /moto not installed/i },
+  { name: 'no AWS CLI', pattern: /AWS CLI not installed/i },
   { name: 'no io_uring/kernel feature', pattern: /io_uring|zero-copy send|kernel has no|PR_SET_MDWE/i },
   { name: 'no tmpfs mount', pattern: /cannot mount tmpfs/i },
   {

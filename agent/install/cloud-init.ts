@@ -20,6 +20,10 @@
 // random names, fixed key order), so an infra plan diff shows real changes only.
 
 import { EdgelogError } from '../core/errors.ts';
+import {
+  SECRETS_DROP_IN, SECRETS_FETCH_SCRIPT, SECRETS_FETCH_UNIT, renderSecretsDropIn, renderSecretsFetchScript, renderSecretsFetchUnit,
+  type SecretsFetchOptions,
+} from './secrets-fetch.ts';
 
 export type InstallRole = 'edge' | 'relay';
 
@@ -40,6 +44,12 @@ export interface CloudInitOptions {
   signingPublicKey: string;
   /** The edgelog.yaml to install when the node has none. */
   configYaml: string;
+  /**
+   * Secrets the node fetches from the cloud's secret store before the agent
+   * starts (secrets-fetch.ts). When set, install.sh runs with --no-start and
+   * the service is started without waiting, after the fetch unit is in place.
+   */
+  secrets?: SecretsFetchOptions;
 }
 
 export class CloudInitError extends EdgelogError {
@@ -55,10 +65,10 @@ export function shellQuote(value: string): string {
 }
 
 /** A heredoc delimiter that does not occur as a line of `body`. */
-function heredocDelimiter(body: string): string {
+function heredocDelimiter(body: string, base = 'EDGELOG_CONFIG_EOF'): string {
   const lines = new Set(body.split('\n'));
-  let delim = 'EDGELOG_CONFIG_EOF';
-  for (let i = 1; lines.has(delim); i++) delim = `EDGELOG_CONFIG_EOF_${i}`;
+  let delim = base;
+  for (let i = 1; lines.has(delim); i++) delim = `${base}_${i}`;
   return delim;
 }
 
@@ -92,6 +102,7 @@ export function renderCloudInit(opts: CloudInitOptions): string {
   // A config without a final newline would glue its last line to the delimiter.
   const config = opts.configYaml.endsWith('\n') ? opts.configYaml : `${opts.configYaml}\n`;
   const delim = heredocDelimiter(config);
+  const secretsPart = opts.secrets ? secretsSteps(opts.secrets) : [];
 
   const lines = [
     '#!/bin/bash',
@@ -152,6 +163,7 @@ export function renderCloudInit(opts: CloudInitOptions): string {
     `cat > "$work/edgelog.yaml" <<'${delim}'`,
     config + delim,
     '',
+    ...secretsPart,
     '# EDGELOG_INSTALL_ROOT is unset at boot; tests set it to stage under a directory.',
     'bash "$work/release/install.sh" install \\',
     '  ${EDGELOG_INSTALL_ROOT:+--root "$EDGELOG_INSTALL_ROOT"} \\',
@@ -159,8 +171,41 @@ export function renderCloudInit(opts: CloudInitOptions): string {
     '  --version "$EDGELOG_VERSION" \\',
     '  --from "$work/release" \\',
     '  --pubkey "$work/release.pub" \\',
-    '  --config "$work/edgelog.yaml"',
+    `  --config "$work/edgelog.yaml"${opts.secrets ? ' \\' : ''}`,
+    ...(opts.secrets ? ['  --no-start', '', ...secretsStart()] : []),
     '',
   ];
   return lines.join('\n');
+}
+
+/** Write the fetch script, its unit and the drop-in that makes edgelog.service require it. */
+function secretsSteps(secrets: SecretsFetchOptions): string[] {
+  const files: Array<[string, string, string]> = [
+    [SECRETS_FETCH_SCRIPT, '0755', renderSecretsFetchScript(secrets)],
+    [`/etc/systemd/system/${SECRETS_FETCH_UNIT}`, '0644', renderSecretsFetchUnit()],
+    [SECRETS_DROP_IN, '0644', renderSecretsDropIn()],
+  ];
+  const out = ['# Secrets come from the cloud secret store before the agent starts (edgelog-secrets.service).'];
+  for (const [path, mode, body] of files) {
+    const d = heredocDelimiter(body, 'EDGELOG_FILE_EOF');
+    out.push(
+      `mkdir -p "\${EDGELOG_INSTALL_ROOT:-}"${shellQuote(path.slice(0, path.lastIndexOf('/')))}`,
+      `cat > "\${EDGELOG_INSTALL_ROOT:-}"${shellQuote(path)} <<'${d}'`,
+      body.endsWith('\n') ? body + d : `${body}\n${d}`,
+      `chmod ${mode} "\${EDGELOG_INSTALL_ROOT:-}"${shellQuote(path)}`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
+/** Start without waiting: the fetch may wait for the operator, cloud-init must not. */
+function secretsStart(): string[] {
+  return [
+    'if [ -z "${EDGELOG_INSTALL_ROOT:-}" ] && [ -d /run/systemd/system ]; then',
+    '  systemctl daemon-reload',
+    `  systemctl enable ${SECRETS_FETCH_UNIT} edgelog.service`,
+    '  systemctl start --no-block edgelog.service',
+    'fi',
+  ];
 }

@@ -1,6 +1,6 @@
 // Amazon MSK (provisioned) for one region: TLS in transit (client and
-// in-cluster), KMS encryption at rest with a customer key, IAM and SCRAM
-// client auth, enhanced monitoring, Prometheus open monitoring, broker logs to
+// in-cluster), KMS encryption at rest with a customer key, IAM client auth
+// (SCRAM opt-in), enhanced monitoring, Prometheus open monitoring, broker logs to
 // CloudWatch, EBS storage autoscaling and a cluster configuration with
 // durable defaults for log data.
 
@@ -63,8 +63,9 @@ export interface KafkaClusterProps {
    */
   readonly iamAuth?: boolean;
   /**
-   * SCRAM client auth (consumers outside AWS IAM).
-   * @default true
+   * SCRAM client auth, opt-in: only for clients outside AWS IAM (e.g. a
+   * MirrorMaker 2 worker on GCP). Relays and the MSK Replicator use IAM.
+   * @default false
    */
   readonly scramAuth?: boolean;
   /**
@@ -117,7 +118,7 @@ export class KafkaCluster extends Construct {
     super(scope, id);
     const what = `KafkaCluster ${id}`;
     const iam = props.iamAuth ?? true;
-    const scram = props.scramAuth ?? true;
+    const scram = props.scramAuth ?? false;
     const users = props.scramUsers ?? [];
     const perAz = props.brokersPerAz ?? 1;
     const volume = props.volumeGiB ?? 1000;
@@ -139,7 +140,7 @@ export class KafkaCluster extends Construct {
     const version = props.kafkaVersion ?? '3.8.x';
 
     this.key = new KmsKey(this, 'key', {
-      description: `${props.name}: MSK data at rest, broker logs and SCRAM secrets`,
+      description: `${props.name}: MSK data at rest, broker logs, the relays' secrets and SCRAM secrets (when on)`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
     });

@@ -23,6 +23,7 @@ import {
   Token,
 } from '../lib/cdk.ts';
 import { invariant } from '../lib/errors.ts';
+import type { SecretFile } from '../../agent/install/secrets-fetch.ts';
 import { ec2UserData, KAFKA_BOOTSTRAP_PLACEHOLDER, relayBootScript, type AgentInstall } from '../lib/user-data.ts';
 
 export interface RelayHealthCheckProps {
@@ -53,6 +54,17 @@ export interface RelayHealthCheckProps {
   readonly unhealthyThreshold?: number;
 }
 
+export interface RelayFleetSecrets {
+  /** Secrets Manager ARNs the role may read (GetSecretValue), no wildcard. */
+  readonly arns: readonly string[];
+  /** The customer key encrypting them (kms:Decrypt via Secrets Manager only). */
+  readonly kmsKeyArn: string;
+  /** AWS region of the secrets. */
+  readonly region: string;
+  /** Secret name -> file path, as the boot script writes them. */
+  readonly files: readonly SecretFile[];
+}
+
 export interface RelayFleetProps {
   /** Name of the ASG, NLB and target groups; at most 29 characters (NLB/target group limit 32 minus "-hc"). */
   readonly name: string;
@@ -75,6 +87,12 @@ export interface RelayFleetProps {
   readonly kafkaBootstrap: string;
   /** The MSK cluster ARN the relays may write to (IAM auth). */
   readonly kafkaClusterArn: string;
+  /**
+   * The relays' secrets (RelaySecrets): fetched at boot by the user data
+   * before the agent starts; the role may read exactly these ARNs.
+   * @default none (the image must carry the TLS files and agents.secrets)
+   */
+  readonly secrets?: RelayFleetSecrets;
   /**
    * Placeholder in configYaml replaced by kafkaBootstrap at apply time.
    * @default KAFKA_BOOTSTRAP_PLACEHOLDER ('@@EDGELOG_KAFKA_BOOTSTRAP@@')
@@ -196,7 +214,8 @@ export class RelayFleet extends Construct {
     const profile = new IamInstanceProfile(this, 'profile', { name: `${props.name}-relay`, role: role.name });
 
     // --- launch template ---
-    this.bootScript = relayBootScript(props.install, props.configYaml);
+    this.bootScript = relayBootScript(props.install, props.configYaml,
+      props.secrets ? { store: 'aws-secretsmanager', region: props.secrets.region, files: props.secrets.files } : undefined);
     this.launchTemplate = new LaunchTemplate(this, 'lt', {
       name: `${props.name}-relay`,
       description: `edgelog relay ${props.install.version}`,
@@ -348,6 +367,22 @@ export class RelayFleet extends Construct {
             Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:CreateTopic'],
             Resource: `${Fn.replace(props.kafkaClusterArn, ':cluster/', ':topic/')}/*`,
           },
+          ...(props.secrets ? [
+            {
+              Sid: 'RelaySecrets',
+              Effect: 'Allow',
+              Action: 'secretsmanager:GetSecretValue',
+              Resource: [...props.secrets.arns],
+            },
+            {
+              Sid: 'RelaySecretsKey',
+              Effect: 'Allow',
+              Action: 'kms:Decrypt',
+              Resource: props.secrets.kmsKeyArn,
+              // Only to decrypt a secret value through Secrets Manager, not arbitrary ciphertext.
+              Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${props.secrets.region}.amazonaws.com` } },
+            },
+          ] : []),
           {
             Sid: 'LoadMetric',
             Effect: 'Allow',

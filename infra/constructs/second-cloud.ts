@@ -31,6 +31,7 @@ import {
 } from '../lib/cdk.ts';
 import { invariant } from '../lib/errors.ts';
 import { isAnywhere, isIpv4Cidr } from '../lib/net.ts';
+import { GcpRelaySecrets } from './relay-secrets-gcp.ts';
 import { gceUserData, relayBootScript, type AgentInstall } from '../lib/user-data.ts';
 
 /** Google health checker and passthrough NLB probe ranges (Cloud Load Balancing docs). */
@@ -203,7 +204,8 @@ export class SecondCloud extends Construct {
       new ProjectIamMember(this, `relay-${role.split('/')[1].replace('.', '-')}`, { project: props.project, role, member: `serviceAccount:${sa.email}` });
     }
 
-    this.bootScript = relayBootScript(props.install, props.configYaml);
+    const secrets = new GcpRelaySecrets(this, 'relay-secrets', { project: props.project, region: props.region, name: props.name, readerEmail: sa.email });
+    this.bootScript = relayBootScript(props.install, props.configYaml, { store: 'gcp-secretmanager', project: props.project, files: secrets.files });
     this.instanceTemplate = new ComputeInstanceTemplate(this, 'template', {
       project: props.project,
       region: props.region,

@@ -86,3 +86,5 @@ export { ManagedKafkaCluster } from '@cdktf/provider-google/lib/managed-kafka-cl
 export { ManagedKafkaTopic } from '@cdktf/provider-google/lib/managed-kafka-topic/index.js';
 export { ServiceAccount } from '@cdktf/provider-google/lib/service-account/index.js';
 export { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member/index.js';
+export { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret/index.js';
+export { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member/index.js';

@@ -8,6 +8,7 @@
 // Terraform would read as interpolations in a plain string.
 
 import { renderCloudInit } from '../../agent/install/cloud-init.ts';
+import type { SecretsFetchOptions } from '../../agent/install/secrets-fetch.ts';
 import { Fn } from './cdk.ts';
 
 /** Placeholder in a relay YAML that Terraform replaces with the region's bootstrap brokers. */
@@ -23,8 +24,9 @@ export interface AgentInstall {
 }
 
 /** The installer's cloud-init script for a relay with this config. */
-export function relayBootScript(install: AgentInstall, configYaml: string): string {
+export function relayBootScript(install: AgentInstall, configYaml: string, secrets?: SecretsFetchOptions): string {
   return renderCloudInit({
+    ...(secrets ? { secrets } : {}),
     role: 'relay',
     version: install.version,
     artifactUrl: install.artifactUrl,

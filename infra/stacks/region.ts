@@ -7,6 +7,7 @@ import { KafkaCluster } from '../constructs/kafka-cluster.ts';
 import { KafkaReplication } from '../constructs/kafka-replication.ts';
 import { Network } from '../constructs/network.ts';
 import { RelayFleet } from '../constructs/relay-fleet.ts';
+import { RelaySecrets } from '../constructs/relay-secrets.ts';
 import { AwsProvider, Construct, TerraformOutput } from '../lib/cdk.ts';
 import { EdgelogStack } from '../lib/stack.ts';
 import { physicalName, policyFor } from './policy.ts';
@@ -35,6 +36,7 @@ export class RegionStack extends EdgelogStack {
   readonly network: Network;
   readonly kafka: KafkaCluster;
   readonly relays: RelayFleet;
+  readonly relaySecrets: RelaySecrets;
   readonly replication?: KafkaReplication;
 
   constructor(scope: Construct, id: string, props: RegionStackProps) {
@@ -68,9 +70,17 @@ export class RegionStack extends EdgelogStack {
       brokersPerAz: cfg.kafka.brokersPerAz,
       volumeGiB: cfg.kafka.volumeGiB,
       maxVolumeGiB: cfg.kafka.maxVolumeGiB,
+      // SCRAM only for clients outside AWS IAM (e.g. MirrorMaker 2 to GCP); relays and the Replicator use IAM.
+      scramAuth: cfg.kafka.scramUsers.length > 0,
       scramUsers: cfg.kafka.scramUsers,
       // The primary is a Replicator source; the secondary would be one after a fail-back.
       multiVpcConnectivity: true,
+    });
+
+    this.relaySecrets = new RelaySecrets(this, 'relay-secrets', {
+      name,
+      kmsKeyId: this.kafka.key.keyId,
+      kmsKeyArn: this.kafka.key.arn,
     });
 
     this.relays = new RelayFleet(this, 'relays', {
@@ -88,6 +98,12 @@ export class RegionStack extends EdgelogStack {
       // IAM listener (9098): the relays authenticate with their instance role, no secret.
       kafkaBootstrap: this.kafka.bootstrapBrokersIam,
       kafkaClusterArn: this.kafka.cluster.arn,
+      secrets: {
+        arns: this.relaySecrets.arns,
+        kmsKeyArn: this.relaySecrets.kmsKeyArn,
+        region: props.region.region,
+        files: this.relaySecrets.files,
+      },
       instanceType: cfg.relay.instanceType,
       imageId: cfg.relay.imageId,
       minSize: cfg.relay.minSize,

@@ -14,6 +14,7 @@ import { Network, type NetworkProps } from '../../infra/constructs/network.ts';
 import { RelayFleet } from '../../infra/constructs/relay-fleet.ts';
 import { SecondCloud } from '../../infra/constructs/second-cloud.ts';
 import { InfraPropsError } from '../../infra/lib/errors.ts';
+import { physicalName } from '../../infra/stacks/policy.ts';
 import {
   awsStack,
   duplicatePhysicalNames,
@@ -99,17 +100,17 @@ test('Network: contradictory props are rejected', (t) => {
   rejects(() => new Network(stack, 'd', networkProps('d', { healthPort: config.ports.forward })), /must differ/);
 });
 
-test('KafkaCluster: TLS, KMS at rest, IAM + SCRAM, monitoring, logs, storage autoscaling, configuration', (t) => {
+test('KafkaCluster: TLS, KMS at rest, IAM (SCRAM off by default), monitoring, logs, storage autoscaling, configuration', (t) => {
   const tf = app(t).primary;
   const msk = one(tf, 'aws_msk_cluster');
   assert.match(msk.encryption_info.encryption_at_rest_kms_key_arn, /aws_kms_key\..*\.arn/);
   assert.deepEqual(msk.encryption_info.encryption_in_transit, { client_broker: 'TLS', in_cluster: true });
-  assert.deepEqual(msk.client_authentication, { sasl: { iam: true, scram: true }, unauthenticated: false });
+  assert.deepEqual(msk.client_authentication, { sasl: { iam: true, scram: false }, unauthenticated: false });
   assert.equal(msk.enhanced_monitoring, 'PER_TOPIC_PER_PARTITION');
   assert.deepEqual(msk.open_monitoring.prometheus, { jmx_exporter: { enabled_in_broker: true }, node_exporter: { enabled_in_broker: true } });
   assert.equal(msk.logging_info.broker_logs.cloudwatch_logs.enabled, true);
   assert.equal(msk.number_of_broker_nodes, 3);
-  assert.deepEqual(msk.broker_node_group_info.connectivity_info.vpc_connectivity.client_authentication.sasl, { iam: true, scram: true });
+  assert.deepEqual(msk.broker_node_group_info.connectivity_info.vpc_connectivity.client_authentication.sasl, { iam: true, scram: false });
   assert.equal(one(tf, 'aws_kms_key').enable_key_rotation, true);
   const conf = one(tf, 'aws_msk_configuration');
   assert.match(conf.server_properties, /^min\.insync\.replicas=2$/m);
@@ -120,11 +121,58 @@ test('KafkaCluster: TLS, KMS at rest, IAM + SCRAM, monitoring, logs, storage aut
   assert.equal(target.max_capacity, config.kafka.maxVolumeGiB);
   const policy = one(tf, 'aws_appautoscaling_policy');
   assert.equal(policy.target_tracking_scaling_policy_configuration.predefined_metric_specification.predefined_metric_type, 'KafkaBrokerStorageUtilization');
+  // Nothing uses SCRAM (relays and the Replicator use IAM): no SCRAM secret, association or ephemeral password.
+  assert.equal(tf.resource.aws_msk_scram_secret_association, undefined);
+  assert.equal(tf.ephemeral, undefined);
+  assert.ok(Object.values(tf.resource.aws_secretsmanager_secret as Record<string, Json>).every((s) => !String(s.name).startsWith('AmazonMSK_')));
+});
+
+test('KafkaCluster: SCRAM is opt-in, its users get KMS-encrypted AmazonMSK_ secrets written only through the write-only attribute', (t) => {
+  const stack = awsStack(tempApp(t));
+  const net = new Network(stack, 'net', networkProps('net'));
+  new KafkaCluster(stack, 'kafka', { name: 'kafka', subnetIds: net.dataSubnetIds, securityGroupIds: [net.brokerSecurityGroup.id], scramAuth: true, scramUsers: ['mirror'] });
+  const tf = synth(stack);
+  assert.deepEqual(one(tf, 'aws_msk_cluster').client_authentication, { sasl: { iam: true, scram: true }, unauthenticated: false });
   const secret = one(tf, 'aws_secretsmanager_secret');
-  assert.match(secret.name, /^AmazonMSK_/);
+  assert.equal(secret.name, 'AmazonMSK_kafka_mirror');
   assert.ok(secret.kms_key_id, 'SCRAM secret encrypted with the customer key');
   assert.ok(one(tf, 'aws_secretsmanager_secret_version').secret_string_wo, 'password only through the write-only attribute');
   assert.equal(one(tf, 'aws_msk_scram_secret_association').secret_arn_list.length, 1);
+});
+
+test('RelaySecrets: three KMS-encrypted secret containers, no value in Terraform; the relay role reads exactly those ARNs', (t) => {
+  const tf = app(t).primary;
+  const secrets = Object.entries(tf.resource.aws_secretsmanager_secret as Record<string, Json>);
+  const name = physicalName(config, 'primary');
+  assert.deepEqual(secrets.map(([, s]) => s.name).sort(), [`${name}/relay/agents-secrets`, `${name}/relay/tls-cert`, `${name}/relay/tls-key`]);
+  const key = Object.keys(tf.resource.aws_kms_key as Record<string, Json>)[0];
+  for (const [, s] of secrets) assert.equal(s.kms_key_id, `\${aws_kms_key.${key}.key_id}`, `${s.name} under the stack's customer key`);
+  assert.equal(tf.resource.aws_secretsmanager_secret_version, undefined, 'values are put by the operator, never by Terraform');
+  const policy = one(tf, 'aws_iam_role_policy').policy as string;
+  const idOf = (suffix: string) => secrets.find(([, s]) => s.name === `${name}/relay/${suffix}`)![0];
+  const arns = ['tls-cert', 'tls-key', 'agents-secrets'].map((k) => `aws_secretsmanager_secret.${idOf(k)}.arn`).join(', ');
+  assert.ok(policy.includes(`{"Sid" = "RelaySecrets", "Effect" = "Allow", "Action" = "secretsmanager:GetSecretValue", "Resource" = [${arns}]}`), policy);
+  assert.ok(policy.includes(`{"Sid" = "RelaySecretsKey", "Effect" = "Allow", "Action" = "kms:Decrypt", "Resource" = aws_kms_key.${key}.arn, "Condition" = {"StringEquals" = {"kms:ViaService" = "secretsmanager.us-east-1.amazonaws.com"}}}`), policy);
+  // The boot script fetches exactly these names into the files the relay YAML reads.
+  const script = Buffer.from(/base64decode\("([^"]+)"\)/.exec(one(tf, 'aws_launch_template').user_data)![1], 'base64').toString();
+  for (const [file, id] of [['relay.pem', 'tls-cert'], ['relay.key', 'tls-key'], ['agents.secrets', 'agents-secrets']]) {
+    assert.match(script, new RegExp(`'${name}/relay/${id}' '/etc/edgelog/(tls/)?${file.replace('.', '\\.')}'`));
+  }
+  assert.match(script, /aws secretsmanager get-secret-value --region 'us-east-1'/);
+});
+
+test('GcpRelaySecrets: Secret Manager containers in the relays region, each readable by the relay service account only', (t) => {
+  const tf = app(t).gcp;
+  const secrets = Object.values(tf.resource.google_secret_manager_secret as Record<string, Json>);
+  assert.equal(secrets.length, 3);
+  for (const s of secrets) assert.deepEqual(s.replication, { user_managed: { replicas: [{ location: config.gcp.region }] } });
+  const members = Object.values(tf.resource.google_secret_manager_secret_iam_member as Record<string, Json>);
+  assert.equal(members.length, 3);
+  for (const m of members) {
+    assert.equal(m.role, 'roles/secretmanager.secretAccessor');
+    assert.match(m.member, /^serviceAccount:\$\{google_service_account\..*\.email\}$/);
+  }
+  assert.equal(tf.resource.google_secret_manager_secret_version, undefined);
 });
 
 test('KafkaCluster: contradictory props are rejected', (t) => {
@@ -374,6 +422,7 @@ test('two instances of every construct in one stack: no ID or physical-name clas
       name: `kafka-${n}`,
       subnetIds: net.dataSubnetIds,
       securityGroupIds: [net.brokerSecurityGroup.id],
+      scramAuth: true,
       scramUsers: ['relay'],
       multiVpcConnectivity: true,
     });

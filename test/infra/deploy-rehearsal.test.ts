@@ -14,7 +14,8 @@
 // Skips (saying why) only without terraform >= 1.11, the provider mirror or moto.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -22,6 +23,8 @@ import { buildApp } from '../../infra/app.ts';
 import { config } from '../../infra/config.ts';
 import { relayBootScript } from '../../infra/lib/user-data.ts';
 import { awsRelayConfigYaml } from '../../infra/stacks/region.ts';
+import { RELAY_SECRET_FILES } from '../../infra/constructs/relay-secrets.ts';
+import { awsCliMissing, fetcher, putSecretValue } from '../install/secrets-fetch-run.ts';
 import { inlineConstantOutputs } from './rehearsal/cross-stack.ts';
 import { EXCLUDED, withoutExcluded } from './rehearsal/exclusions.ts';
 import { motoMissing, startMoto, VENV_PYTHON, type Moto } from './rehearsal/moto.ts';
@@ -31,7 +34,7 @@ const AWS_STACKS = { primary: config.aws.primary.region, secondary: config.aws.s
 type StackName = keyof typeof AWS_STACKS;
 const STACKS = Object.keys(AWS_STACKS) as StackName[];
 const tfSkip = terraformMissing();
-const applySkip = tfSkip ?? motoMissing();
+const applySkip = tfSkip ?? motoMissing() ?? awsCliMissing();
 const READBACK = join(import.meta.dirname, 'rehearsal', 'readback.py');
 type Json = Record<string, any>;
 
@@ -182,6 +185,7 @@ test('deploy rehearsal: apply, read back and destroy the AWS stacks against moto
 
   // Read back what a reviewer checks.
   const rb = await readback('details');
+  const fetched: Record<string, string> = {};
   for (const key of ['primary', 'secondary'] as const) {
     const region = config.aws[key].region;
     const r = rb.regions[region];
@@ -209,7 +213,9 @@ test('deploy rehearsal: apply, read back and destroy the AWS stacks against moto
     assert.ok(lt.BlockDeviceMappings.length > 0 && lt.BlockDeviceMappings.every((b: any) => b.Ebs.Encrypted === true), 'encrypted volumes');
     // User data = the installer's cloud-init, with the region's brokers (the
     // MSK stand-in of whichever listener the relays use) where the placeholder was.
-    const script = relayBootScript(config.agent, awsRelayConfigYaml(config));
+    const script = relayBootScript(config.agent, awsRelayConfigYaml(config), {
+      store: 'aws-secretsmanager', region, files: Object.entries(RELAY_SECRET_FILES).map(([k, path]) => ({ secretId: `${name}/relay/${k}`, path })),
+    });
     const msk = EXCLUDED.find((e) => e.type === 'aws_msk_cluster')!.stands;
     const candidates = Object.entries(msk).filter(([k]) => k.startsWith('bootstrap_brokers'))
       .map(([, v]) => script.replace('@@EDGELOG_KAFKA_BOOTSTRAP@@', v.replaceAll('{region}', region)));
@@ -248,11 +254,34 @@ test('deploy rehearsal: apply, read back and destroy the AWS stacks against moto
       assert.ok(Number(tg.Attributes['deregistration_delay.timeout_seconds']) <= config.relay.drainSeconds, 'deregistration ends before the drain hook');
     }
 
-    // SCRAM secrets are encrypted with the cluster's customer key.
-    const secret = r.secrets.find((s: any) => s.Name.startsWith(`AmazonMSK_${name}_`));
-    assert.ok(secret?.KmsKeyId, 'SCRAM secret with a customer KMS key');
-    assert.ok(r.kms_keys.some((k: any) => secret.KmsKeyId.includes(k.KeyId) && k.KeyManager === 'CUSTOMER' && k.KeyState === 'Enabled'));
+    // The relays' secrets: three containers under the stack's customer key
+    // (the MSK key), no SCRAM secret (SCRAM is opt-in and off).
+    const kmsKey = r.kms_keys.find((k: any) => k.Description.startsWith(`${name}:`) && k.KeyManager === 'CUSTOMER' && k.KeyState === 'Enabled');
+    assert.ok(kmsKey, `${name}: customer KMS key`);
+    const relaySecrets = Object.keys(RELAY_SECRET_FILES).map((k) => r.secrets.find((x: any) => x.Name === `${name}/relay/${k}`));
+    assert.ok(relaySecrets.every(Boolean), `relay secrets of ${name}: ${r.secrets.map((x: any) => x.Name).join(', ')}`);
+    for (const sec of relaySecrets) assert.ok([kmsKey.KeyId, kmsKey.Arn].includes(sec.KmsKeyId), `${sec.Name} encrypted with ${kmsKey.KeyId}, got ${sec.KmsKeyId}`);
+    assert.ok(!r.secrets.some((x: any) => x.Name.startsWith('AmazonMSK_')), 'no SCRAM secret');
+    // The relay role's policy, read back through IAM, grants exactly these ARNs and the key via Secrets Manager only.
+    const inline = Object.values(rb.roles[`${name}-relay`]?.inline ?? {}) as Json[];
+    assert.equal(inline.length, 1, `${name}-relay: one inline policy`);
+    const stmts = inline[0].Statement as Json[];
+    assert.deepEqual(stmts.find((x) => x.Sid === 'RelaySecrets'), {
+      Sid: 'RelaySecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: relaySecrets.map((x: any) => x.ARN),
+    });
+    assert.deepEqual(stmts.find((x) => x.Sid === 'RelaySecretsKey'), {
+      Sid: 'RelaySecretsKey', Effect: 'Allow', Action: 'kms:Decrypt', Resource: kmsKey.Arn,
+      Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+    });
+    assert.ok(stmts.every((x) => x.Sid !== 'RelaySecrets' || !JSON.stringify(x.Resource).includes('*')), 'no wildcard on secrets');
+
+    // The boot script's fetch step, taken from the applied user data, against the
+    // emulator: nothing written while the secrets have no value; after the
+    // runbook's `aws secretsmanager put-secret-value` it writes each file 0640.
+    fetched[region] = await fetchRelaySecrets(lt.UserDataDecoded, moto.endpoint, region, relaySecrets.map((x: any) => x.Name), join(p.base, `node-${key}`));
   }
+
+  for (const [region, what] of Object.entries(fetched)) t.diagnostic(`secrets fetch ${region}: ${what}`);
 
   // IAM, read generically from state: every role, inline policy and attachment
   // the stacks applied exists in the emulator with the same documents.
@@ -328,3 +357,34 @@ test('deploy rehearsal: apply, read back and destroy the AWS stacks against moto
   assert.deepEqual(afterDestroy, before, 'destroy leaves nothing the apply created');
   t.diagnostic(`apply + read-back + destroy: ${Math.round((performance.now() - t0) / 1000)} s (${JSON.stringify(seconds)}; resources added ${JSON.stringify(added)})`);
 });
+
+/**
+ * The relay boot script's secrets step against the emulator: with no values it
+ * writes nothing and says which secret is missing (exit 75 in one-shot mode);
+ * after the operator's put-secret-value it writes every file, 0640, with the
+ * exact value, and never prints one.
+ */
+async function fetchRelaySecrets(userData: string, endpoint: string, region: string, names: string[], dir: string): Promise<string> {
+  const f = fetcher(userData, dir, endpoint, region);
+  const paths = Object.values(RELAY_SECRET_FILES).map((p) => join(f.root, p));
+  const empty = await f.run(true);
+  assert.equal(empty.code, 75, `fetch before values: exit 75 (missing), got ${empty.code}: ${empty.stderr}`);
+  for (const n of names) assert.match(empty.stderr, new RegExp(`${n.replaceAll('/', '\\/')} not available yet`));
+  assert.ok(paths.every((p) => !existsSync(p)), 'nothing written while a secret has no value');
+  const values = names.map((n) => `${n} ${randomBytes(12).toString('hex')}`);
+  for (const [i, n] of names.entries()) {
+    const file = join(dir, `value-${i}`);
+    writeFileSync(file, values[i]!, { mode: 0o600 });
+    await putSecretValue(endpoint, region, n, file);
+  }
+  const done = await f.run(true);
+  assert.equal(done.code, 0, `fetch after put-secret-value: ${done.stderr}`);
+  for (const [i, p] of paths.entries()) {
+    // The CLI's text output ends the value with a newline.
+    assert.equal(readFileSync(p, 'utf8'), `${values[i]}\n`, p);
+    assert.equal(statSync(p).mode & 0o777, 0o640, `${p} mode`);
+    assert.equal(statSync(p).uid, 0, `${p} owned by root`);
+  }
+  for (const v of values) assert.ok(!done.stderr.includes(v) && !done.stdout.includes(v), 'a secret value was printed');
+  return `${paths.length} files written 0640 after put-secret-value, none before`;
+}

@@ -5,12 +5,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderCloudInit } from '../../agent/install/cloud-init.ts';
+import type { SecretsFetchOptions } from '../../agent/install/secrets-fetch.ts';
+import { RELAY_SECRET_FILES } from '../../infra/constructs/relay-secrets.ts';
 import { config, gcpKafkaBootstrap, KAFKA_BOOTSTRAP_PLACEHOLDER, relayConfigYaml } from '../../infra/config.ts';
 import { physicalName } from '../../infra/stacks/policy.ts';
 import { synthAll, tempEdgelogApp, type Json } from './fixtures.ts';
 
 const EC2_RE = /^\$\{base64encode\(replace\(base64decode\("([A-Za-z0-9+/=]+)"\), "([^"]+)", (aws_msk_cluster\.[A-Za-z0-9_-]+)\.bootstrap_brokers_sasl_iam\)\)\}$/;
 const GCE_RE = /^\$\{base64decode\("([A-Za-z0-9+/=]+)"\)\}$/;
+
+/** The relay's secrets as RelaySecrets names them, written where the relay YAML reads them. */
+const relayFiles = (id: (key: string) => string) => Object.entries(RELAY_SECRET_FILES).map(([k, path]) => ({ secretId: id(k), path }));
+const awsSecrets = (key: 'primary' | 'secondary'): SecretsFetchOptions => ({
+  store: 'aws-secretsmanager',
+  region: config.aws[key].region,
+  files: relayFiles((id) => `${physicalName(config, key)}/relay/${id}`),
+});
 
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
 const only = (tf: Json, type: string): Json => {
@@ -40,16 +50,19 @@ test('relay launch templates boot with renderCloudInit(relay) output; Terraform 
       artifactSha256: config.agent.artifactSha256,
       signingPublicKey: config.agent.signingPublicKey,
       configYaml: relayYaml(KAFKA_BOOTSTRAP_PLACEHOLDER),
+      secrets: awsSecrets(key),
     });
     const script = decode(b64);
     assert.equal(script, expected, `${key}: launch template script is the installer's output byte for byte`);
     assert.equal(script.split(KAFKA_BOOTSTRAP_PLACEHOLDER).length, 2, 'the placeholder occurs exactly once');
+    // EC2 refuses user data over 16 KiB (raw, before base64); leave room for the broker list.
+    assert.ok(Buffer.byteLength(script) < 12 * 1024, `${key}: user data ${Buffer.byteLength(script)} bytes`);
 
     // What Terraform's replace() yields equals rendering with the real brokers directly.
     const brokers = 'b-1.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9098,b-2.edgelog.abc.c2.kafka.us-east-1.amazonaws.com:9098';
     assert.equal(
       script.replace(KAFKA_BOOTSTRAP_PLACEHOLDER, brokers),
-      renderCloudInit({ role: 'relay', version: config.agent.version, artifactUrl: config.agent.artifactUrl, artifactSha256: config.agent.artifactSha256, signingPublicKey: config.agent.signingPublicKey, configYaml: relayYaml(brokers) }),
+      renderCloudInit({ role: 'relay', version: config.agent.version, artifactUrl: config.agent.artifactUrl, artifactSha256: config.agent.artifactSha256, signingPublicKey: config.agent.signingPublicKey, configYaml: relayYaml(brokers), secrets: awsSecrets(key) }),
     );
   }
 });
@@ -74,6 +87,7 @@ test('GCP relays boot with renderCloudInit(relay) output, carried as a base64 li
       tokenProvider: 'gcp-metadata',
       topicLayout: config.kafka.topicLayout,
     }),
+    secrets: { store: 'gcp-secretmanager', project: config.gcp.project, files: relayFiles((id) => `${name}-relay-${id}`) },
   });
   assert.equal(decode(m[1]), expected);
   // The bootstrap name in the config is the cluster this stack creates.

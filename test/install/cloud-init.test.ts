@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderCloudInit, CloudInitError, type CloudInitOptions } from '../../agent/install/cloud-init.ts';
+import { renderSecretsFetchScript, SECRETS_DROP_IN, SECRETS_FETCH_SCRIPT, SECRETS_FETCH_UNIT } from '../../agent/install/secrets-fetch.ts';
 import { fakeRelease, hasCommand, signingKey, tarRelease, tempDir } from './helpers.ts';
 
 const base: CloudInitOptions = {
@@ -109,4 +110,45 @@ test('the user data downloads, verifies sha256 and signature, unpacks and instal
   cpSync(tarball, forged);
   assert.equal(spawnSync('minisign', ['-S', '-s', other.sec, '-m', forged, '-x', `${forged}.minisig`]).status, 0);
   refused('forged', renderCloudInit({ ...opts, artifactUrl: `file://${forged}` }), /signature does not verify/);
+});
+
+test('with secrets: the user data installs the fetch script, its unit and the drop-in, and installs without starting (staged root)', (t) => {
+  if (!hasCommand('minisign')) return t.skip('minisign not installed (.ci/setup.sh installs it)');
+  const dir = tempDir(t);
+  const rel = fakeRelease(join(dir, 'rel'), '1.0.0');
+  const key = signingKey(join(dir, 'key'));
+  const tarball = join(dir, 'edgelog-1.0.0-linux-x64.tar.gz');
+  tarRelease(rel, tarball, 'edgelog-1.0.0-linux-x64', key);
+  const sha = createHash('sha256').update(readFileSync(tarball)).digest('hex');
+  const secrets = { store: 'aws-secretsmanager' as const, region: 'us-east-1', files: [{ secretId: 'edgelog/relay/tls-cert', path: '/etc/edgelog/tls/relay.pem' }] };
+  const script = renderCloudInit({ role: 'relay', version: '1.0.0', artifactUrl: `file://${tarball}`, artifactSha256: sha, signingPublicKey: readFileSync(key.pub, 'utf8'), configYaml: 'agent:\n  role: relay\n', secrets });
+  const root = join(dir, 'root');
+  mkdirSync(root);
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, EDGELOG_INSTALL_ROOT: root } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(root, SECRETS_FETCH_SCRIPT.slice(1)), 'utf8'), renderSecretsFetchScript(secrets));
+  assert.equal(statSync(join(root, SECRETS_FETCH_SCRIPT.slice(1))).mode & 0o777, 0o755);
+  const unit = readFileSync(join(root, 'etc/systemd/system', SECRETS_FETCH_UNIT), 'utf8');
+  assert.match(unit, /^Type=oneshot$/m);
+  assert.match(unit, /^TimeoutStartSec=infinity$/m, 'waiting for the operator is not a failure');
+  assert.match(unit, new RegExp(`^ExecStart=${SECRETS_FETCH_SCRIPT}$`, 'm'));
+  const dropIn = readFileSync(join(root, SECRETS_DROP_IN.slice(1)), 'utf8');
+  assert.match(dropIn, /^Requires=edgelog-secrets\.service$/m);
+  assert.match(dropIn, /^After=edgelog-secrets\.service$/m);
+  // install.sh ran with --no-start: the boot script starts the service itself, without waiting.
+  assert.ok(script.endsWith([
+    '  --no-start', '', 'if [ -z "${EDGELOG_INSTALL_ROOT:-}" ] && [ -d /run/systemd/system ]; then', '  systemctl daemon-reload',
+    '  systemctl enable edgelog-secrets.service edgelog.service', '  systemctl start --no-block edgelog.service', 'fi', '',
+  ].join('\n')), script.slice(-400));
+  assert.equal(readlinkSync(join(root, 'opt/edgelog/current')), 'releases/1.0.0');
+});
+
+test('secrets fetch options are validated; hostile ids and paths never reach the script', () => {
+  const ok = { store: 'aws-secretsmanager' as const, region: 'us-east-1', files: [{ secretId: 'a/b', path: '/etc/edgelog/x' }] };
+  assert.throws(() => renderSecretsFetchScript({ ...ok, region: 'nowhere' }), /secrets\.region/);
+  assert.throws(() => renderSecretsFetchScript({ ...ok, files: [] }), /secrets\.files/);
+  assert.throws(() => renderSecretsFetchScript({ ...ok, files: [{ secretId: "a'; rm -rf /", path: '/etc/x' }] }), /secrets\.files\.0\.secretId/);
+  assert.throws(() => renderSecretsFetchScript({ ...ok, files: [{ secretId: 'a', path: '/etc/../root/x' }] }), /secrets\.files\.0\.path/);
+  assert.throws(() => renderSecretsFetchScript({ store: 'gcp-secretmanager', files: ok.files }), /secrets\.project/);
+  assert.match(renderSecretsFetchScript({ store: 'gcp-secretmanager', project: 'edgelog-prod', files: ok.files }), /gcloud secrets versions access latest --project 'edgelog-prod'/);
 });
