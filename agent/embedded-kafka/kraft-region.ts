@@ -154,7 +154,25 @@ export async function startKafkaRegion(o: KafkaRegionOptions): Promise<KafkaRegi
       const admin = client().admin();
       await admin.connect();
       try {
-        await admin.createTopics({ topics: [{ topic, replicaAssignment: [{ partition: 0, replicas }] }], waitForLeaders: true, timeout: 20_000 });
+        try {
+          await admin.createTopics({ topics: [{ topic, replicaAssignment: [{ partition: 0, replicas }] }], waitForLeaders: true, timeout: 20_000 });
+        } catch (err) {
+          // A node that has not yet seen the new topic answers UNKNOWN_TOPIC_OR_PARTITION, which
+          // kafkajs's waitForLeaders does not retry (a drill on a loaded machine failed its setup so).
+          if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+        }
+        // Leader elected and known: the wait kafkajs gave up on, with a deadline.
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const leader = await admin.fetchTopicMetadata({ topics: [topic] })
+            .then((md) => md.topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader ?? -1, (err: unknown) => {
+              if (Date.now() > deadline) throw err;
+              return -1;
+            });
+          if (leader >= 0) break;
+          if (Date.now() > deadline) throw new Error(`topic ${topic}: no leader within 30 s of its creation`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
       } finally { await admin.disconnect().catch(() => {}); }
     },
     async leaderOf(topic: string): Promise<number> {
