@@ -47,8 +47,7 @@ export class DeadLetterFile {
     this.ready ??= mkdir(dirname(this.path), { recursive: true }).catch((e: unknown) => { this.ready = null; throw e; });
     await this.ready;
     const half = Math.floor(this.maxBytes / 2);
-    // A record line is its header (< 1 KiB plus the detail) and the body's base64.
-    const lineBytes = (r: LogRecord): number => 1024 + Buffer.byteLength(detail) + Math.ceil(r.body.length / 3) * 4;
+    const lineBytes = (r: LogRecord): number => deadLetterLineBytes(r, detail);
     let omitted = 0;
     let total = 0;
     for (const r of records) {
@@ -91,7 +90,7 @@ export class DeadLetterFile {
     const fh = await open(this.path, 'a');
     try {
       for (const r of records) {
-        const keep = 1024 + Buffer.byteLength(detail) + Math.ceil(r.body.length / 3) * 4 <= half;
+        const keep = deadLetterLineBytes(r, detail) <= half;
         const head = JSON.stringify({
           reason, detail, stream: r.stream, stream_id: r.streamId, offset: r.offset, observed_ms: r.observedMs, bytes: r.body.length,
           ...(keep ? {} : omittedBody(r.body)),
@@ -111,6 +110,11 @@ export class DeadLetterFile {
 // records no destination took anyway); a multiple of 3 keeps each slice's base64 free of padding.
 const STREAM_ABOVE = 1024 * 1024;
 const SLICE = 3 * 1024 * 1024;
+
+/** A record's dead-letter line, at most: its header (< 1 KiB plus the detail) and the body's base64. */
+function deadLetterLineBytes(r: LogRecord, detail: string): number {
+  return 1024 + Buffer.byteLength(detail) + Math.ceil(r.body.length / 3) * 4;
+}
 
 /** In place of a body too large for the cap: enough to recognise it (its size is the line's `bytes`). */
 function omittedBody(body: Buffer): { body_omitted: string; body_sha256: string } {
