@@ -137,10 +137,19 @@ test('files arriving faster than handles free up: every line in Kafka, the queue
     writeFiles(logs, 'a', i, i + 100, 2);
     await new Promise((r) => setTimeout(r, 100));
   }
+  // Drained means every line read, none waiting and every read byte acknowledged. Waiting
+  // and lag alone read 0 too between a file's creation and the next scan that finds it:
+  // on a loaded machine that gap was seconds, and a check without the count stopped the
+  // agent with 1,839 files not yet seen.
+  let last = '';
   await waitFor('the queue drained', async () => {
     const m = await agent!.metrics();
-    return metricSum(m, 'edgelog_file_waiting_files') === 0 && metricSum(m, 'edgelog_file_checkpoint_lag_bytes') === 0;
-  }, 240_000, 250);
+    const read = metricSum(m, 'edgelog_source_records_total');
+    const waiting = metricSum(m, 'edgelog_file_waiting_files');
+    const lag = metricSum(m, 'edgelog_file_checkpoint_lag_bytes');
+    last = `read ${read} of ${TOTAL * 2}, waiting ${waiting}, lag ${lag}`;
+    return read >= TOTAL * 2 && waiting === 0 && lag === 0;
+  }, 240_000, 250).catch((err: Error) => { throw new Error(`${err.message} (last: ${last})`); });
   await obs.stop();
   assert.equal(await agent.stop(), 0);
   const records = await readBack(kafka, topic, { idleMs: 5000 });

@@ -240,6 +240,9 @@ export class FileSource implements Source, TailerHost {
     // Only the handles free now: handles freed while this runs go through
     // fillFromQueue, so a scan (and start()) never waits for a backlog to drain.
     let free = this.cfg.max_open_files - this.tailers.size - this.opening;
+    // Said before the opens below (each awaits the disk): a scrape meanwhile
+    // sees the files this scan found that no free handle will take.
+    if (this.waiting.size > free) this.reportWaiting(this.waiting.size - Math.max(0, free));
     for (const path of this.waiting.inOrder()) {
       if (this.stopping) return;
       if (free-- <= 0 || !this.hasRoom()) break;
@@ -273,9 +276,9 @@ export class FileSource implements Source, TailerHost {
   }
 
   /** Gauges and the rate-limited log line: after every change of the queue, so a scrape sees the backlog as it drains. */
-  private reportWaiting(): void {
+  private reportWaiting(count = this.waiting.size): void {
     const now = Date.now();
-    this.telemetry.waiting(this.waiting.size, this.waiting.oldestAgeMs(now), this.tailers.size, this.cfg.max_open_files, now);
+    this.telemetry.waiting(count, this.waiting.oldestAgeMs(now), this.tailers.size, this.cfg.max_open_files, now);
   }
 
   /** Scan and fillFromQueue open files concurrently: a handle being opened counts before it exists. */
