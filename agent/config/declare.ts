@@ -28,6 +28,9 @@ export interface Field<T> {
   readonly defText: string;
   readonly meaning: string;
   read(m: Raw, path: string): T;
+  /** A nested map's own declaration: its rows follow this field's, under `key.` (`key[].` for a list of such maps). */
+  readonly nested?: Section<unknown>;
+  readonly list?: boolean;
 }
 
 type Fields = Record<string, Field<unknown>>;
@@ -67,7 +70,10 @@ export function section<F extends Fields>(fields: F, rules?: (cfg: Values<F>, m:
       return cfg;
     },
     rows(prefix = '') {
-      return entries.map(([, f]) => ({ key: `${prefix}${f.key}`, type: f.type, def: f.defText, meaning: f.meaning }));
+      return entries.flatMap(([, f]) => [
+        { key: `${prefix}${f.key}`, type: f.type, def: f.defText, meaning: f.meaning },
+        ...(f.nested?.rows(`${prefix}${f.key}${f.list ? '[]' : ''}.`) ?? []),
+      ]);
     },
   };
 }
@@ -82,7 +88,27 @@ function readOrNote<T>(f: Field<T>, m: Raw, path: string): T {
   }
 }
 
-const tick = (s: string): string => `\`${s === '' ? "''" : s}\``;
+/** A field no helper below fits: its reference type words, default, and reader. */
+export function field<T>(key: string, type: string, def: T, defText: string, meaning: string, read: (m: Raw, path: string) => T): Field<T> {
+  return { key, type, def, defText, meaning, read };
+}
+
+/** A nested map declared by `inner`; `read` gets the raw value (absent, `true`, `false`...) and its path. */
+export function nested<T>(key: string, inner: Section<unknown>, type: string, def: T, defText: string, meaning: string, read: (raw: unknown, path: string) => T): Field<T> {
+  return { key, type, def, defText, meaning, nested: inner, read: (m, path) => read(m[key], join(path, key)) };
+}
+
+/** A list of maps each declared by `inner`; `read` gets the raw value and its path. */
+export function listOf<T>(key: string, inner: Section<unknown>, type: string, defText: string, meaning: string, read: (raw: unknown, path: string) => T, def: T): Field<T> {
+  return { key, type, def, defText, meaning, nested: inner, list: true, read: (m, path) => read(m[key], join(path, key)) };
+}
+
+/** `f` described otherwise where it is reused ("as for `tcp`"). */
+export function described<T>(f: Field<T>, meaning: string): Field<T> {
+  return { ...f, meaning };
+}
+
+export const tick = (s: string): string => `\`${s === '' ? "''" : s}\``;
 
 export function text(key: string, def: string, meaning: string): Field<string> {
   return { key, type: 'string', def, defText: tick(def), meaning, read: (m, path) => readString(m, key, path, def) };
@@ -104,9 +130,14 @@ export function stringMap(key: string, meaning: string, type = 'map string -> st
   return { key, type, def: {}, defText: '`{}`', meaning, read: (m, path) => readStringMap(m, key, path) };
 }
 
-/** A list of strings (absent = empty; a lone string is a list of one). */
-export function stringList(key: string, meaning: string): Field<string[]> {
-  return { key, type: 'list of strings', def: [], defText: '`[]`', meaning, read: (m, path) => readStringList(m, key, path, []) };
+/** A list of strings (absent = `def`; a lone string is a list of one). */
+export function stringList(key: string, meaning: string, def: string[] = []): Field<string[]> {
+  return { key, type: 'list of strings', def, defText: tick(listText(def)), meaning, read: (m, path) => readStringList(m, key, path, def) };
+}
+
+/** A list as YAML flow text (`[a, b, '@c']`): items quoted only where YAML would read them otherwise. */
+function listText(items: readonly string[]): string {
+  return `[${items.map((s) => (/^[A-Za-z_][\w.-]*$/.test(s) ? s : `'${s}'`)).join(', ')}]`;
 }
 
 export function flag(key: string, def: boolean, meaning: string): Field<boolean> {
@@ -118,9 +149,9 @@ export function int(key: string, def: number, meaning: string, min = 0, max?: nu
   return { key, type: max === undefined ? 'int' : `int ${min}..${max}`, def, defText: tick(String(def)), meaning, read: (m, path) => readInt(m, key, path, def, min, max) };
 }
 
-/** A number (fractions allowed) at least `min`; the reference says just `number` (the floor belongs in the meaning). */
-export function num(key: string, def: number, meaning: string, min = -Infinity): Field<number> {
-  return { key, type: 'number', def, defText: tick(String(def)), meaning, read: (m, path) => readNumber(m, key, path, def, min) };
+/** A number (fractions allowed) at least `min`; without `max` the reference says just `number` (the floor belongs in the meaning). */
+export function num(key: string, def: number, meaning: string, min = -Infinity, max?: number): Field<number> {
+  return { key, type: max === undefined ? 'number' : `number ${min}..${max}`, def, defText: tick(String(def)), meaning, read: (m, path) => readNumber(m, key, path, def, min, max) };
 }
 
 /** `f` with its default written as prose, for a default a rule derives from another key ("half of `max_bytes`"). */
@@ -161,6 +192,8 @@ export function size(key: string, def: number, meaning: string, min = 0): Field<
 }
 
 export function durationText(ms: number): string {
+  // `0`, not `0ms`: off is off in any unit.
+  if (ms === 0) return '0';
   for (const [unit, n] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
     if (ms > 0 && ms % n === 0) return `${ms / n}${unit}`;
   }

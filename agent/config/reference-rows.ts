@@ -9,14 +9,22 @@ import { fileURLToPath } from 'node:url';
 import type { Section } from './declare.ts';
 import { sectionId } from './json-schema.ts';
 import { observeSection } from './observe-section.ts';
-import { createTopicSection } from '../sinks/kafka/config.ts';
-import { clientTlsSection, serverTlsSection } from './tls.ts';
-import { saslSection } from './sasl.ts';
+import { kafkaSinkSection } from '../sinks/failover/kafka-clusters.ts';
+import { forwardSourceSection } from '../sources/forward/config.ts';
+import { forwardSinkSection } from '../sinks/forward/config.ts';
+import { otlpProtoSection } from '../encoders/otlp/otlp-proto.ts';
+import { keyOnlySection } from '../encoders/key.ts';
+import { jsonDecoderSection } from '../decoders/json/json.ts';
+import { logfmtDecoderSection } from '../decoders/logfmt.ts';
+import { regexDecoderSection } from '../decoders/regex.ts';
+import { syslogDecoderSection } from '../decoders/syslog.ts';
 import { sampleSection } from '../transforms/sample.ts';
 import { enrichSection } from '../transforms/enrich.ts';
 import { renameSection } from '../transforms/rename.ts';
 import { throttleSection } from '../transforms/throttle.ts';
-import { spoolSection } from '../pipeline/spool/config.ts';
+import { tcpSection } from '../sources/tcp/tcp-source.ts';
+import { syslogSection } from '../sources/syslog/syslog-source.ts';
+import { fileSourceSection } from '../sources/file/config.ts';
 import { batchSection, bufferSection, retrySection } from '../pipeline/config.ts';
 
 interface Placement {
@@ -33,15 +41,22 @@ function place<T>(decl: Section<T>, prefix: string, ...sections: string[]): Plac
 
 /** Every declared section and where its rows go. */
 export const placements: readonly Placement[] = [
-  ...place(serverTlsSection, 'tls.', 'source:tcp', 'source:syslog', 'source:forward'),
-  ...place(clientTlsSection, 'tls.', 'sink:kafka', 'sink:forward'),
-  ...place(saslSection, 'sasl.', 'sink:kafka'),
+  ...place(fileSourceSection, '', 'source:file'),
+  ...place(tcpSection, '', 'source:tcp'),
+  ...place(syslogSection, '', 'source:syslog'),
+  ...place(forwardSourceSection, '', 'source:forward'),
+  ...place(kafkaSinkSection, '', 'sink:kafka'),
+  ...place(forwardSinkSection, '', 'sink:forward'),
   ...place(observeSection, '', 'top:observe'),
-  ...place(spoolSection, 'spool.', 'source:tcp', 'source:syslog'),
-  ...place(createTopicSection, 'create_topic.', 'sink:kafka'),
   ...place(batchSection, 'batch.', 'sink-common'),
   ...place(bufferSection, 'buffer.', 'sink-common'),
   ...place(retrySection, 'retry.', 'sink-common'),
+  ...place(otlpProtoSection, '', 'encoder:otlp_proto'),
+  ...place(keyOnlySection, '', 'encoder:json', 'encoder:raw'),
+  ...place(jsonDecoderSection, '', 'decoder:json'),
+  ...place(logfmtDecoderSection, '', 'decoder:logfmt'),
+  ...place(regexDecoderSection, '', 'decoder:regex'),
+  ...place(syslogDecoderSection, '', 'decoder:syslog'),
   ...place(sampleSection, '', 'transform:sample'),
   ...place(enrichSection, '', 'transform:enrich'),
   ...place(renameSection, '', 'transform:rename'),

@@ -28,15 +28,16 @@ test('a hand edit of a generated row is caught, and a placement whose rows are g
   assert.notEqual(edited, text, 'the row to edit is in the file');
   assert.notEqual(renderReference(edited), edited);
   assert.equal(renderReference(edited), text, 'rendering puts the declared row back');
-  const withoutSpool = text.split('\n').filter((l) => !l.startsWith('| `spool.')).join('\n');
-  assert.throws(() => renderReference(withoutSpool), /has no rows under spool\./);
+  const withoutRetry = text.split('\n').filter((l) => !l.startsWith('| `retry.')).join('\n');
+  assert.throws(() => renderReference(withoutRetry), /has no rows under retry\./);
 });
 
 test('every placed section exists in the reference, with one row per declared key', () => {
   const ref = readReference();
   for (const p of placements) {
     const rows = ref.get(p.section)?.filter((r) => r.key.startsWith(p.prefix)) ?? [];
-    assert.deepEqual(rows.map((r) => r.key), p.decl.keys.map((k) => p.prefix + k), p.section);
+    // A nested map's rows follow its own (`tls`, then `tls.cert_file`, ...).
+    assert.deepEqual(rows.map((r) => r.key), p.decl.rows(p.prefix).map((r) => r.key), p.section);
   }
 });
 
