@@ -154,6 +154,11 @@ export function num(key: string, def: number, meaning: string, min = -Infinity, 
   return { key, type: max === undefined ? 'number' : `number ${min}..${max}`, def, defText: tick(String(def)), meaning, read: (m, path) => readNumber(m, key, path, def, min, max) };
 }
 
+/** `f` with the reference's type words of what it holds ("list of fields" for a list of strings). */
+export function derivedType<T>(f: Field<T>, type: string): Field<T> {
+  return { ...f, type };
+}
+
 /** `f` with its default written as prose, for a default a rule derives from another key ("half of `max_bytes`"). */
 export function derivedDefault<T>(f: Field<T>, defText: string): Field<T> {
   return { ...f, defText };

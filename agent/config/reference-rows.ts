@@ -18,6 +18,9 @@ import { jsonDecoderSection } from '../decoders/json/json.ts';
 import { logfmtDecoderSection } from '../decoders/logfmt.ts';
 import { regexDecoderSection } from '../decoders/regex.ts';
 import { syslogDecoderSection } from '../decoders/syslog.ts';
+import { filterSection } from '../transforms/filter.ts';
+import { redactSection } from '../transforms/redact.ts';
+import { validateSection } from '../transforms/validate.ts';
 import { sampleSection } from '../transforms/sample.ts';
 import { enrichSection } from '../transforms/enrich.ts';
 import { renameSection } from '../transforms/rename.ts';
@@ -57,6 +60,9 @@ export const placements: readonly Placement[] = [
   ...place(logfmtDecoderSection, '', 'decoder:logfmt'),
   ...place(regexDecoderSection, '', 'decoder:regex'),
   ...place(syslogDecoderSection, '', 'decoder:syslog'),
+  ...place(filterSection, '', 'transform:filter'),
+  ...place(redactSection, '', 'transform:redact'),
+  ...place(validateSection, '', 'transform:validate'),
   ...place(sampleSection, '', 'transform:sample'),
   ...place(enrichSection, '', 'transform:enrich'),
   ...place(renameSection, '', 'transform:rename'),
