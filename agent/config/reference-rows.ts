@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Section } from './declare.ts';
 import { sectionId } from './json-schema.ts';
 import { observeSection } from './observe-section.ts';
+import { agentSection, pipelineSection } from './load.ts';
 import { kafkaSinkSection } from '../sinks/failover/kafka-clusters.ts';
 import { forwardSourceSection } from '../sources/forward/config.ts';
 import { forwardSinkSection } from '../sinks/forward/config.ts';
@@ -50,7 +51,9 @@ export const placements: readonly Placement[] = [
   ...place(forwardSourceSection, '', 'source:forward'),
   ...place(kafkaSinkSection, '', 'sink:kafka'),
   ...place(forwardSinkSection, '', 'sink:forward'),
+  ...place(agentSection, '', 'top:agent'),
   ...place(observeSection, '', 'top:observe'),
+  ...place(pipelineSection, '', 'top:pipelines'),
   ...place(batchSection, 'batch.', 'sink-common'),
   ...place(bufferSection, 'buffer.', 'sink-common'),
   ...place(retrySection, 'retry.', 'sink-common'),

@@ -8,7 +8,6 @@ import type { AttrValue, LogRecord } from '../../core/record.ts';
 import { flag, type Infer, int, section } from '../../config/declare.ts';
 import { LineDecoder } from '../line-decoder.ts';
 import { applyField, knownFields, roleMap, ROLE_MESSAGE, ROLE_NONE } from '../fields.ts';
-import type { KnownFieldsConfig } from '../fields.ts';
 import { FlatScan } from './scan.ts';
 
 /** The decoder's keys, declared once (agent/config/declare.ts): type, reader, defaults and its COMPONENTS.md rows. */
