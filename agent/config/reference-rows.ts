@@ -10,6 +10,7 @@ import type { Section } from './declare.ts';
 import { sectionId } from './json-schema.ts';
 import { observeSection } from './observe-section.ts';
 import { agentSection, pipelineSection } from './load.ts';
+import { guardSection } from '../native/guard-config.ts';
 import { kafkaSinkSection } from '../sinks/failover/kafka-clusters.ts';
 import { forwardSourceSection } from '../sources/forward/config.ts';
 import { forwardSinkSection } from '../sinks/forward/config.ts';
@@ -54,6 +55,7 @@ export const placements: readonly Placement[] = [
   ...place(agentSection, '', 'top:agent'),
   ...place(observeSection, '', 'top:observe'),
   ...place(pipelineSection, '', 'top:pipelines'),
+  ...place(guardSection, '', 'top:guard'),
   ...place(batchSection, 'batch.', 'sink-common'),
   ...place(bufferSection, 'buffer.', 'sink-common'),
   ...place(retrySection, 'retry.', 'sink-common'),
