@@ -20,6 +20,7 @@ import { jsonDecoderSection } from '../decoders/json/json.ts';
 import { logfmtDecoderSection } from '../decoders/logfmt.ts';
 import { regexDecoderSection } from '../decoders/regex.ts';
 import { syslogDecoderSection } from '../decoders/syslog.ts';
+import { multilineSection } from '../transforms/multiline/config.ts';
 import { filterSection } from '../transforms/filter.ts';
 import { redactSection } from '../transforms/redact.ts';
 import { validateSection } from '../transforms/validate.ts';
@@ -65,6 +66,7 @@ export const placements: readonly Placement[] = [
   ...place(logfmtDecoderSection, '', 'decoder:logfmt'),
   ...place(regexDecoderSection, '', 'decoder:regex'),
   ...place(syslogDecoderSection, '', 'decoder:syslog'),
+  ...place(multilineSection, '', 'transform:multiline'),
   ...place(filterSection, '', 'transform:filter'),
   ...place(redactSection, '', 'transform:redact'),
   ...place(validateSection, '', 'transform:validate'),
