@@ -3,8 +3,10 @@
 // schema.ts, so key paths, expectations, all-errors collection and "did you
 // mean" are exactly as elsewhere), the defaults, and the reference rows of
 // agent/COMPONENTS.md (written by `node agent/config/reference-rows.ts
-// --write`; test/config/reference-rows.test.ts fails on a diff). The JSON
-// Schema is built from those rows (json-schema.ts), so it follows too.
+// --write`; test/config/reference-rows.test.ts fails on a diff) and the
+// section's JSON Schema (`jsonSchema()`: each field's own schema, or the one
+// its type words give, agent/config/type-schema.ts; plus the cross-key rules
+// stated as JSON Schema beside the reader's), which json-schema.ts assembles.
 //
 // In-house rather than a library: it must run under Node's type stripping
 // (no decorators, no codegen), reuse the readers' error wording, and print
@@ -14,7 +16,8 @@
 // A field is declared under the name the code uses (`fsync_interval_ms`) with
 // the YAML key it is read from (`fsync_interval`).
 
-import type { ReferenceRow } from './json-schema.ts';
+import type { ReferenceRow } from './reference-rows.ts';
+import { defaultOf, durationSchema, type JsonSchema, sizeSchema, typeSchema } from './type-schema.ts';
 import { ConfigError } from '../core/errors.ts';
 import { join, noteConfigError, readBool, readBytes, readDuration, readEnum, readInt, readMap, readNumber, readOptString, readString, readStringList, readStringMap, type Raw } from './schema.ts';
 
@@ -28,6 +31,8 @@ export interface Field<T> {
   readonly defText: string;
   readonly meaning: string;
   read(m: Raw, path: string): T;
+  /** The value's JSON Schema when the type words say less (a pattern, a floor); otherwise derived from `type`. */
+  readonly schema?: JsonSchema;
   /** A nested map's own declaration: its rows follow this field's, under `key.` (`key[].` for a list of such maps). */
   readonly nested?: Section<unknown>;
   readonly list?: boolean;
@@ -45,15 +50,19 @@ export interface Section<T> {
   read(raw: unknown, path: string): T;
   /** The reference rows, each key under `prefix` (`spool.` for a nested map). */
   rows(prefix?: string): ReferenceRow[];
+  /** The map's JSON Schema: its keys (no other), their values, defaults and descriptions, and the cross-key rules. `inList`: an entry of a list (no defaults). */
+  jsonSchema(inList?: boolean): JsonSchema;
 }
 
 export type Infer<S> = S extends Section<infer T> ? T : never;
 
 /**
  * A section of `fields`; `rules` runs on the values read, with the raw map
- * (to tell a key written from a default), for what crosses keys.
+ * (to tell a key written from a default), for what crosses keys;
+ * `schemaRules` states those of them a JSON Schema can say, so the schema
+ * refuses what the reader refuses (test/config/json-schema.test.ts).
  */
-export function section<F extends Fields>(fields: F, rules?: (cfg: Values<F>, m: Raw, path: string) => void): Section<Values<F>> {
+export function section<F extends Fields>(fields: F, rules?: (cfg: Values<F>, m: Raw, path: string) => void, schemaRules?: JsonSchema): Section<Values<F>> {
   const entries = Object.entries(fields);
   const keys = entries.map(([, f]) => f.key);
   const defaults = Object.fromEntries(entries.map(([name, f]) => [name, f.def])) as Values<F>;
@@ -75,7 +84,33 @@ export function section<F extends Fields>(fields: F, rules?: (cfg: Values<F>, m:
         ...(f.nested?.rows(`${prefix}${f.key}${f.list ? '[]' : ''}.`) ?? []),
       ]);
     },
+    jsonSchema(inList = false) {
+      const properties: Record<string, JsonSchema> = {};
+      const required: string[] = [];
+      for (const [, f] of entries) {
+        properties[f.key] = fieldSchema(f, inList);
+        if (f.defText === '(required)') required.push(f.key);
+      }
+      return {
+        type: 'object', properties, additionalProperties: false,
+        ...(required.length > 0 ? { required } : {}),
+        ...(schemaRules ? { allOf: [schemaRules] } : {}),
+      };
+    },
   };
+}
+
+function fieldSchema(f: Field<unknown>, inList: boolean): JsonSchema {
+  let s: JsonSchema;
+  if (f.nested && f.list) s = { type: 'array', items: f.nested.jsonSchema(true) };
+  else if (f.nested) {
+    const obj = { ...f.nested.jsonSchema(inList), type: ['object', 'null'] };
+    // `map, or true`: true stands for every default.
+    s = f.type.endsWith('or `true`') ? { anyOf: [obj, { const: true }] } : obj;
+  } else s = f.schema ?? typeSchema(f.type, f.key);
+  // Inside a list entry the reference writes defaults as prose (`[<name>]`, "its position"), not values.
+  const d = inList ? null : defaultOf(f.defText);
+  return { ...s, description: f.meaning, ...(d ? { default: d.value } : {}) };
 }
 
 function readOrNote<T>(f: Field<T>, m: Raw, path: string): T {
@@ -89,8 +124,8 @@ function readOrNote<T>(f: Field<T>, m: Raw, path: string): T {
 }
 
 /** A field no helper below fits: its reference type words, default, and reader. */
-export function field<T>(key: string, type: string, def: T, defText: string, meaning: string, read: (m: Raw, path: string) => T): Field<T> {
-  return { key, type, def, defText, meaning, read };
+export function field<T>(key: string, type: string, def: T, defText: string, meaning: string, read: (m: Raw, path: string) => T, schema?: JsonSchema): Field<T> {
+  return { key, type, def, defText, meaning, read, ...(schema ? { schema } : {}) };
 }
 
 /** A nested map declared by `inner`; `read` gets the raw value (absent, `true`, `false`...) and its path. */
@@ -146,12 +181,14 @@ export function flag(key: string, def: boolean, meaning: string): Field<boolean>
 
 /** An integer; without `max` the reference says just `int` (the floor belongs in the meaning). */
 export function int(key: string, def: number, meaning: string, min = 0, max?: number): Field<number> {
-  return { key, type: max === undefined ? 'int' : `int ${min}..${max}`, def, defText: tick(String(def)), meaning, read: (m, path) => readInt(m, key, path, def, min, max) };
+  const schema: JsonSchema = { type: 'integer', minimum: min, ...(max === undefined ? {} : { maximum: max }) };
+  return { key, type: max === undefined ? 'int' : `int ${min}..${max}`, def, defText: tick(String(def)), meaning, schema, read: (m, path) => readInt(m, key, path, def, min, max) };
 }
 
 /** A number (fractions allowed) at least `min`; without `max` the reference says just `number` (the floor belongs in the meaning). */
 export function num(key: string, def: number, meaning: string, min = -Infinity, max?: number): Field<number> {
-  return { key, type: max === undefined ? 'number' : `number ${min}..${max}`, def, defText: tick(String(def)), meaning, read: (m, path) => readNumber(m, key, path, def, min, max) };
+  const schema: JsonSchema = { type: 'number', ...(Number.isFinite(min) ? { minimum: min } : {}), ...(max === undefined ? {} : { maximum: max }) };
+  return { key, type: max === undefined ? 'number' : `number ${min}..${max}`, def, defText: tick(String(def)), meaning, schema, read: (m, path) => readNumber(m, key, path, def, min, max) };
 }
 
 /** `f` with the reference's type words of what it holds ("list of fields" for a list of strings). */
@@ -169,6 +206,7 @@ export function choice<const C extends string>(key: string, choices: readonly C[
 }
 
 const hostPortPattern = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
+export const hostPortSchema: JsonSchema = { type: 'string', pattern: hostPortPattern.source };
 
 function readHostPort(m: Raw, key: string, path: string, def: string | undefined, example: string): string | undefined {
   const v = def === undefined ? readOptString(m, key, path) : readString(m, key, path, def);
@@ -178,22 +216,22 @@ function readHostPort(m: Raw, key: string, path: string, def: string | undefined
 
 /** A listen address, `host:port` (`[v6]:port`). */
 export function address(key: string, def: string, example: string, meaning: string): Field<string> {
-  return { key, type: 'host:port', def, defText: tick(def), meaning, read: (m, path) => readHostPort(m, key, path, def, example)! };
+  return { key, type: 'host:port', def, defText: tick(def), meaning, schema: hostPortSchema, read: (m, path) => readHostPort(m, key, path, def, example)! };
 }
 
 /** An optional listen address: absent = off. */
 export function optAddress(key: string, example: string, meaning: string): Field<string | undefined> {
-  return { key, type: 'host:port', def: undefined, defText: '(none)', meaning, read: (m, path) => readHostPort(m, key, path, undefined, example) };
+  return { key, type: 'host:port', def: undefined, defText: '(none)', meaning, schema: hostPortSchema, read: (m, path) => readHostPort(m, key, path, undefined, example) };
 }
 
 /** A duration in the file (`500ms`, `5s`), milliseconds in the code. */
 export function duration(key: string, defMs: number, meaning: string): Field<number> {
-  return { key, type: 'duration', def: defMs, defText: tick(durationText(defMs)), meaning, read: (m, path) => readDuration(m, key, path, defMs) };
+  return { key, type: 'duration', def: defMs, defText: tick(durationText(defMs)), meaning, schema: durationSchema, read: (m, path) => readDuration(m, key, path, defMs) };
 }
 
 /** A size in the file (`64KiB`, `1MB`), bytes in the code. */
 export function size(key: string, def: number, meaning: string, min = 0): Field<number> {
-  return { key, type: 'size', def, defText: tick(sizeText(def)), meaning, read: (m, path) => readBytes(m, key, path, def, min) };
+  return { key, type: 'size', def, defText: tick(sizeText(def)), meaning, schema: sizeSchema(min), read: (m, path) => readBytes(m, key, path, def, min) };
 }
 
 export function durationText(ms: number): string {

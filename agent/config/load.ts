@@ -22,6 +22,7 @@ import { observeSection, type ObserveConfig } from './observe-section.ts';
 import { closest, collectConfigErrors, join, noteConfigError, readMap, readOptString, readString, type Raw } from './schema.ts';
 import { choice, derivedDefault, derivedType, duration, field, type Infer, requiredText, section, size, stringList, text } from './declare.ts';
 import { substituteEnv } from './env.ts';
+import { encodingSection, sinkCommonKeys } from './sink-common.ts';
 import { readDelivery, type DeliveryConfig } from '../pipeline/config.ts';
 import { DEAD_LETTER_MAX_BYTES_DEFAULT } from '../pipeline/dead-letter.ts';
 import { findSpec, listTypes } from '../registry.ts';
@@ -98,6 +99,22 @@ export const agentSection = section({
   deadLetterMaxBytes: size('dead_letter_max_bytes', DEAD_LETTER_MAX_BYTES_DEFAULT, 'per sink: its dead-letter file and the rotated `.1` together stay under it (at least 2MiB); at half of it the file rotates and the oldest dead letters are deleted; a record whose line alone would pass half of it is kept without its body (size and SHA-256 kept); both logged and counted (`edgelog_dead_letter_rotations_total`, `edgelog_dead_letter_bodies_omitted_total`)', 2 * 1024 * 1024),
 });
 
+/**
+ * The file's sections (the rows of "Top-level keys"). Each is read on its
+ * own below, so one that fails does not hide the others; the component maps'
+ * JSON Schema is assembled from the registry (json-schema.ts).
+ */
+export const topSection = section({
+  agent: field('agent', 'map', undefined, '`{}`', 'identity, state directory, shutdown ([below](#agent-top-level))', (m) => m.agent),
+  observe: field('observe', 'map', undefined, '`{}`', 'HTTP endpoint (/metrics, /healthz, /readyz) and logging', (m) => m.observe),
+  sources: field('sources', 'map id -> source', undefined, '(required)', 'at least one source', (m) => m.sources),
+  decoders: field('decoders', 'map id -> decoder', undefined, '`{}`', 'parsing processors', (m) => m.decoders),
+  transforms: field('transforms', 'map id -> transform', undefined, '`{}`', 'processors after the decoders', (m) => m.transforms),
+  sinks: field('sinks', 'map id -> sink', undefined, '(required)', 'at least one sink', (m) => m.sinks),
+  pipelines: field('pipelines', 'map name -> pipeline', undefined, '(none)', 'named chains; without it one pipeline takes every source, every decoder and transform in file order, and the only sink', (m) => m.pipelines),
+  guard: field('guard', 'map', undefined, '(none)', 'tc/eBPF ingress guard; off unless the section is present', (m) => m.guard),
+});
+
 /** One entry of `pipelines:`, declared once; the ids are checked against the components by readPipeline. */
 export const pipelineSection = section({
   sources: derivedDefault(derivedType(stringList('sources', 'at least one'), 'list of source ids'), '(required)'),
@@ -152,7 +169,7 @@ function attempt<T>(fn: () => T, fallback: T): T {
 }
 
 function validateSections(raw: unknown): AgentConfig {
-  const top = readMap(raw, '', ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines', 'guard']);
+  const top = readMap(raw, '', topSection.keys);
   const agent = attempt(() => agentSection.read(top.agent, 'agent'), agentSection.defaults);
   const observe = attempt(() => observeSection.read(top.observe, 'observe'), observeSection.defaults);
 
@@ -261,7 +278,7 @@ function readSinks(raw: unknown, failed: Set<string>): Map<string, SinkConfig> {
     const path = join('sinks', id);
     const m = attempt(() => readMap(v, path), undefined);
     if (!m) { failed.add(path); continue; }
-    const base = attempt(() => readComponent(m, path, 'sink', ['encoding', 'batch', 'buffer', 'retry']), undefined);
+    const base = attempt(() => readComponent(m, path, 'sink', sinkCommonKeys), undefined);
     const encoder = attempt(() => readEncoder(m, path, id), undefined);
     const delivery = attempt(() => readDelivery(m, path), undefined);
     if (!base || !encoder || !delivery) { failed.add(path); continue; }
@@ -273,7 +290,7 @@ function readSinks(raw: unknown, failed: Set<string>): Map<string, SinkConfig> {
 function readEncoder(m: Raw, path: string, id: string): ComponentConfig {
   const encPath = join(path, 'encoding');
   const enc = readMap(m.encoding, encPath);
-  const codec = readOptString(enc, 'codec', encPath) ?? 'otlp_proto';
+  const codec = readOptString(enc, 'codec', encPath) ?? encodingSection.defaults.codec;
   const encSpec = findSpec('encoder', codec);
   if (!encSpec) throw new ConfigError(join(encPath, 'codec'), `one of ${listTypes('encoder').join(', ')}`, codec, closest(codec, listTypes('encoder')));
   const encRest: Raw = {};

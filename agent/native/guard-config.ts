@@ -80,6 +80,10 @@ export const guardSection = section({
     if (g.interface.length === 0 || g.interface.length > 15 || /[\s/]/.test(g.interface)) throw new ConfigError(join(path, 'interface'), 'an interface name (1-15 characters, no spaces or slashes)', g.interface);
   }
   if (g.deny.length + g.allow.length > 1024) throw new ConfigError(path, 'at most 1024 deny + allow rules (EDGELOG_GUARD_MAX_RULES)', g.deny.length + g.allow.length);
+}, {
+  // A present section guards an interface unless it says enabled: false.
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
+  if: { not: { properties: { enabled: { const: false } }, required: ['enabled'] } }, then: { required: ['interface'], properties: { interface: { type: 'string', minLength: 1, maxLength: 15, pattern: '^[^\\s/]+$' } } },
 });
 
 export function validateGuardConfig(raw: unknown, path = 'guard'): GuardConfig {

@@ -36,7 +36,7 @@ export function predicateSection(asFor?: string) {
   }, (_p, m, path) => {
     const ops = ['equals', 'matches', 'exists', 'in'].filter((k) => m[k] !== undefined);
     if (ops.length !== 1) throw new ConfigError(path, 'exactly one of equals, matches, exists, in', ops.length === 0 ? 'none' : ops.join(' and '));
-  });
+  }, { oneOf: ['equals', 'matches', 'exists', 'in'].map((k) => ({ required: [k] })) });
 }
 
 const predicate = predicateSection();

@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { placements, referenceFile, renderReference } from '../../agent/config/reference-rows.ts';
-import { readReference } from '../../agent/config/json-schema.ts';
+import { placements, readReference, referenceFile, renderReference } from '../../agent/config/reference-rows.ts';
 import { collectConfigErrors } from '../../agent/config/schema.ts';
 import { spoolSection } from '../../agent/pipeline/spool/config.ts';
 
@@ -28,8 +27,13 @@ test('a hand edit of a generated row is caught, and a placement whose rows are g
   assert.notEqual(edited, text, 'the row to edit is in the file');
   assert.notEqual(renderReference(edited), edited);
   assert.equal(renderReference(edited), text, 'rendering puts the declared row back');
-  const withoutRetry = text.split('\n').filter((l) => !l.startsWith('| `retry.')).join('\n');
-  assert.throws(() => renderReference(withoutRetry), /has no rows under retry\./);
+  // The sample transform's table with its rows taken out: nothing to put the declared rows in place of.
+  let inSample = false;
+  const withoutSample = text.split('\n').filter((l) => {
+    if (l.startsWith('#')) inSample = l === '### `sample` (transform)';
+    return !(inSample && l.startsWith('| `'));
+  }).join('\n');
+  assert.throws(() => renderReference(withoutSample), /section transform:sample has no rows/);
 });
 
 test('every placed section exists in the reference, with one row per declared key', () => {

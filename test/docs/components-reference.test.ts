@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { allSpecs } from '../../agent/registry.ts';
-import { readReference as readSchemaReference } from '../../agent/config/json-schema.ts';
+import { readReference as readSchemaReference } from '../../agent/config/reference-rows.ts';
 import { acceptedKeys, clone, mapAt, type Raw, type Target } from './config-keys.ts';
 import { minimalConfigs, sectionOf, setByMinimal, targets } from './targets.ts';
 

@@ -90,6 +90,16 @@ export const kafkaSinkSection = section({
   ...kafkaSection.fields,
   clusters: listOf('clusters', clusterSection, 'list of clusters', '(none)', 'two or more clusters instead of `brokers`', (raw) => raw, undefined as unknown),
   failover: nested('failover', failoverSection, 'map', failoverSection.defaults, '`{}`', 'circuit breakers and failback (only with `clusters`)', (raw, path) => failoverSection.read(raw, path)),
+}, undefined, {
+  // What validate() below and the sink's own rules refuse, as JSON Schema.
+  allOf: [
+    { anyOf: [{ required: ['brokers'] }, { required: ['clusters'] }] },
+    { not: { required: ['brokers', 'clusters'] } },
+    { dependentRequired: { failover: ['clusters'] } },
+    // Idempotent (the default) needs acks all.
+    // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
+    { if: { not: { properties: { idempotent: { const: false } }, required: ['idempotent'] } }, then: { properties: { acks: { const: 'all' } } } },
+  ],
 });
 
 function validate(raw: unknown, path: string): KafkaSinkSetup {

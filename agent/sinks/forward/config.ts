@@ -23,7 +23,7 @@ export const forwardSinkAuthSection = section({
 }, (a, _m, ap) => {
   if (!a.secret_file && !a.secret) throw new ConfigError(join(ap, 'secret_file'), 'secret_file or secret (use ${ENV_VAR})');
   if (a.secret_file && a.secret) throw new ConfigError(join(ap, 'secret'), 'either secret or secret_file, not both');
-});
+}, { oneOf: [{ required: ['secret_file'] }, { required: ['secret'] }] });
 
 /** The forward sink's keys, declared once (agent/config/declare.ts). Every default says where it comes from or why. */
 export const forwardSinkSection = section({
@@ -70,6 +70,15 @@ export const forwardSinkSection = section({
   for (const k of ['connect_timeout_ms', 'ack_timeout_ms', 'heartbeat_interval_ms', 'heartbeat_timeout_ms'] as const) {
     if (cfg[k] <= 0) throw new ConfigError(join(path, k.replace(/_ms$/, '')), 'a positive duration', cfg[k]);
   }
+}, {
+  allOf: [
+    // io_uring sends plain TCP only: tls unset, false, or turned off.
+    // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
+    { if: { properties: { transport: { const: 'io_uring' } }, required: ['transport'] }, then: { properties: { tls: { anyOf: [{ type: 'null' }, { const: false }, { type: 'object', properties: { enabled: { const: false } }, required: ['enabled'] }] } } } },
+    // Levels above 9 are zstd's only.
+    // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
+    { if: { not: { properties: { compression: { const: 'zstd' } } } }, then: { properties: { compression_level: { type: 'integer', maximum: 9 } } } },
+  ],
 });
 
 export type ForwardSinkConfig = Infer<typeof forwardSinkSection>;

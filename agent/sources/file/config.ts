@@ -17,8 +17,10 @@ function globs(key: string, required: boolean, meaning: string) {
       if (!g.startsWith('/')) throw new ConfigError(join(join(path, key), i), 'an absolute glob pattern (starting with /)', g);
     });
     return list;
-  });
+  }, { anyOf: [absolute, { type: 'array', ...(required ? { minItems: 1 } : {}), items: absolute }] });
 }
+
+const absolute = { type: 'string', pattern: '^/' };
 
 /**
  * The file source's keys, declared once (agent/config/declare.ts): the type,

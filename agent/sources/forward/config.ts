@@ -21,6 +21,9 @@ export const forwardAuthSection = section({
 }, (a, _m, ap) => {
   if (!a.secrets_file && !a.shared_key_file && !a.shared_key) throw new ConfigError(join(ap, 'secrets_file'), 'secrets_file, shared_key_file or shared_key (at least one)');
   if (a.shared_key_file && a.shared_key) throw new ConfigError(join(ap, 'shared_key'), 'either shared_key or shared_key_file, not both');
+}, {
+  anyOf: [{ required: ['secrets_file'] }, { required: ['shared_key_file'] }, { required: ['shared_key'] }],
+  not: { required: ['shared_key_file', 'shared_key'] },
 });
 export type ForwardListenAuth = Infer<typeof forwardAuthSection>;
 
@@ -79,7 +82,7 @@ export const forwardSourceSection = section({
   if (cfg.max_frame_bytes > 0xffffffff) throw new ConfigError(join(path, 'max_frame_bytes'), 'at most 4 GiB - 1 (u32 length prefix)', m.max_frame_bytes);
   checkExposure(forwardExposure(cfg), path, key, 'auth (or tls.verify_client)');
   if (cfg.max_batch_bytes > 0xffffffff) throw new ConfigError(join(path, 'max_batch_bytes'), 'at most 4 GiB - 1 (u32 raw length)', m.max_batch_bytes);
-});
+}, { not: { required: ['address', 'listen'] } });
 
 export type ForwardSourceConfig = Infer<typeof forwardSourceSection>;
 export const forwardSourceDefaults: ForwardSourceConfig = forwardSourceSection.defaults;

@@ -47,6 +47,10 @@ export const syslogSection = section({
   if (cfg.mode === 'udp' && (m.max_frame_bytes === undefined || m.max_frame_bytes === null)) cfg.max_frame_bytes = UDP_MAX_PAYLOAD;
   if (cfg.mode === 'udp' && cfg.tls) throw new ConfigError(join(path, 'tls'), 'no tls with mode udp (DTLS is not supported)');
   if (cfg.mode === 'udp' && cfg.max_frame_bytes > UDP_MAX_PAYLOAD) throw new ConfigError(join(path, 'max_frame_bytes'), 'at most 65507 with mode udp (largest UDP payload)', cfg.max_frame_bytes);
+}, {
+  // No DTLS: with mode udp, tls stays unset.
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
+  if: { properties: { mode: { const: 'udp' } }, required: ['mode'] }, then: { properties: { tls: { type: 'null' }, max_frame_bytes: { anyOf: [{ type: 'integer', maximum: 65_507 }, { type: 'string' }] } } },
 });
 
 export type SyslogSourceConfig = Infer<typeof syslogSection>;
