@@ -16,6 +16,7 @@
 // A field is declared under the name the code uses (`fsync_interval_ms`) with
 // the YAML key it is read from (`fsync_interval`).
 
+import type { ComponentSpec } from '../core/component.ts';
 import type { ReferenceRow } from './reference-rows.ts';
 import { defaultOf, durationSchema, type JsonSchema, sizeSchema, typeSchema } from './type-schema.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -111,6 +112,11 @@ function fieldSchema(f: Field<unknown>, inList: boolean): JsonSchema {
   // Inside a list entry the reference writes defaults as prose (`[<name>]`, "its position"), not values.
   const d = inList ? null : defaultOf(f.defText);
   return { ...s, description: f.meaning, ...(d ? { default: d.value } : {}) };
+}
+
+/** A component whose config is `s`: its spec's defaults and validate() are the declaration's. */
+export function declaredComponent<T, I>(s: Section<T>, spec: Omit<ComponentSpec<T, I>, 'defaults' | 'validate'>): ComponentSpec<T, I> {
+  return { ...spec, defaults: s.defaults, validate: (raw, path) => s.read(raw, path) };
 }
 
 function readOrNote<T>(f: Field<T>, m: Raw, path: string): T {

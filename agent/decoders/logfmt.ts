@@ -5,7 +5,7 @@
 
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
-import { section } from '../config/declare.ts';
+import { section, declaredComponent } from '../config/declare.ts';
 import { LineDecoder } from './line-decoder.ts';
 import { applyField, knownFields, roleMap, ROLE_NONE } from './fields.ts';
 import type { KnownFieldsConfig } from './fields.ts';
@@ -86,11 +86,9 @@ export class LogfmtDecoder extends LineDecoder {
   }
 }
 
-export const logfmtDecoder: ComponentSpec<LogfmtDecoderConfig, Processor> = {
+export const logfmtDecoder: ComponentSpec<LogfmtDecoderConfig, Processor> = declaredComponent(logfmtDecoderSection, {
   kind: 'processor',
   type: 'logfmt',
   summary: 'Decode logfmt lines (key=value key="quoted value"); known keys go to OTLP fields, the rest to attributes.',
-  defaults: logfmtDecoderDefaults,
-  validate: (raw, path) => logfmtDecoderSection.read(raw, path),
   create(cfg, ctx) { return new LogfmtDecoder(cfg, ctx); },
-};
+});

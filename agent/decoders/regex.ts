@@ -7,7 +7,7 @@ import type { ComponentContext, ComponentSpec, Processor } from '../core/compone
 import type { AttrValue, LogRecord } from '../core/record.ts';
 import { ConfigError } from '../core/errors.ts';
 import { join, readString, type Raw } from '../config/schema.ts';
-import { field, type Infer, section, text } from '../config/declare.ts';
+import { field, type Infer, section, text, declaredComponent } from '../config/declare.ts';
 import { bodyField } from './fields.ts';
 import { LineDecoder } from './line-decoder.ts';
 import { severityFromText } from './severity.ts';
@@ -110,11 +110,9 @@ export function groupNames(pattern: string): string[] {
   return names;
 }
 
-export const regexDecoder: ComponentSpec<RegexDecoderConfig, Processor> = {
+export const regexDecoder: ComponentSpec<RegexDecoderConfig, Processor> = declaredComponent(regexDecoderSection, {
   kind: 'processor',
   type: 'regex',
   summary: 'Decode lines with a regular expression whose named groups become time, severity, body and attributes.',
-  defaults: regexDecoderDefaults,
-  validate: (raw, path) => regexDecoderSection.read(raw, path),
   create(cfg, ctx) { return new RegexDecoder(cfg, ctx); },
-};
+});

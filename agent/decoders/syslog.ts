@@ -8,7 +8,7 @@
 
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
-import { choice, type Infer, section } from '../config/declare.ts';
+import { choice, type Infer, section, declaredComponent } from '../config/declare.ts';
 import { bodyField } from './fields.ts';
 import { LineDecoder } from './line-decoder.ts';
 import { syslogSeverity, syslogSeverityText } from './severity.ts';
@@ -198,11 +198,9 @@ export class SyslogDecoder extends LineDecoder {
   }
 }
 
-export const syslogDecoder: ComponentSpec<SyslogDecoderConfig, Processor> = {
+export const syslogDecoder: ComponentSpec<SyslogDecoderConfig, Processor> = declaredComponent(syslogDecoderSection, {
   kind: 'processor',
   type: 'syslog',
   summary: 'Decode syslog lines (RFC 5424 and RFC 3164, with or without <PRI>): severity, time, host, app, pid, msgid, structured data.',
-  defaults: syslogDecoderDefaults,
-  validate: (raw, path) => syslogDecoderSection.read(raw, path),
   create(cfg, ctx) { return new SyslogDecoder(cfg, ctx); },
-};
+});

@@ -8,6 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
 import { KeyCache, keyOnlySection, type KeyMode, type KeyOnlyConfig } from './key.ts';
+import { declaredComponent } from '../config/declare.ts';
 
 /** Only `key`, declared once (encoders/key.ts). */
 export type JsonConfig = KeyOnlyConfig;
@@ -95,13 +96,11 @@ export class JsonEncoder implements Encoder {
   }
 }
 
-export const jsonEncoder: ComponentSpec<JsonConfig, Encoder> = {
+export const jsonEncoder: ComponentSpec<JsonConfig, Encoder> = declaredComponent(keyOnlySection, {
   kind: 'encoder',
   type: 'json',
   summary: 'one JSON object per Kafka message (body, times, severity, attributes, stream, offset)',
-  defaults: jsonDefaults,
-  validate: (raw: unknown, path: string): JsonConfig => keyOnlySection.read(raw, path),
   create(cfg: JsonConfig, ctx: ComponentContext): Encoder {
     return new JsonEncoder(cfg, ctx);
   },
-};
+});

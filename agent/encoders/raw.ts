@@ -5,6 +5,7 @@
 import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
 import { KeyCache, keyOnlySection, type KeyMode, type KeyOnlyConfig } from './key.ts';
+import { declaredComponent } from '../config/declare.ts';
 
 /** Only `key`, declared once (encoders/key.ts). */
 export type RawConfig = KeyOnlyConfig;
@@ -31,13 +32,11 @@ export class RawEncoder implements Encoder {
   }
 }
 
-export const rawEncoder: ComponentSpec<RawConfig, Encoder> = {
+export const rawEncoder: ComponentSpec<RawConfig, Encoder> = declaredComponent(keyOnlySection, {
   kind: 'encoder',
   type: 'raw',
   summary: 'one log line per Kafka message, body bytes only',
-  defaults: rawDefaults,
-  validate: (raw: unknown, path: string): RawConfig => keyOnlySection.read(raw, path),
   create(cfg: RawConfig, _ctx: ComponentContext): Encoder {
     return new RawEncoder(cfg);
   },
-};
+});

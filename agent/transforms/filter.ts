@@ -8,7 +8,7 @@ import type { ComponentContext, ComponentSpec, Processor } from '../core/compone
 import type { LogRecord } from '../core/record.ts';
 import { ConfigError } from '../core/errors.ts';
 import { join, readString, type Raw } from '../config/schema.ts';
-import { field, flag, type Infer, section } from '../config/declare.ts';
+import { field, flag, type Infer, section, declaredComponent } from '../config/declare.ts';
 import { levelNumber } from '../decoders/severity.ts';
 import { StageStats } from './metrics.ts';
 import { Predicate, predicateList } from './predicate.ts';
@@ -20,10 +20,15 @@ export function readLevel(m: Record<string, unknown>, key: string, path: string,
   return v;
 }
 
+/** A level key: `''` (every level) or a level name. */
+export function levelField(key: string, def: string, meaning: string) {
+  return field(key, "level or `''`", def, def === '' ? "`''`" : `\`${def}\``, meaning, (m: Raw, path: string) => readLevel(m, key, path, def));
+}
+
 /** The filter's keys, declared once (agent/config/declare.ts). Keep-everything defaults: a filter with no options is a no-op, as in Fluent Bit's grep filter without rules. */
 export const filterSection = section({
   /** Lowest level kept (trace, debug, info, notice, warn, error, fatal, ...); '' keeps all levels. */
-  min_level: field('min_level', "level or `''`", '', "`''`", "lowest level kept (`trace` .. `emerg`; `''`: all)", (m: Raw, path: string) => readLevel(m, 'min_level', path, '')),
+  min_level: levelField('min_level', '', "lowest level kept (`trace` .. `emerg`; `''`: all)"),
   /** Records whose severity is unknown (0) pass min_level. */
   keep_unknown_level: flag('keep_unknown_level', true, 'records without severity pass `min_level`'),
   /** All must hold for a record to be kept. */
@@ -71,11 +76,9 @@ export class Filter implements Processor {
   }
 }
 
-export const filter: ComponentSpec<FilterConfig, Processor> = {
+export const filter: ComponentSpec<FilterConfig, Processor> = declaredComponent(filterSection, {
   kind: 'processor',
   type: 'filter',
   summary: 'Keep records at or above a level and matching field predicates (equals, matches, exists, in); drop the rest, counted by reason.',
-  defaults: filterDefaults,
-  validate: (raw, path) => filterSection.read(raw, path),
   create(cfg, ctx) { return new Filter(cfg, ctx); },
-};
+});

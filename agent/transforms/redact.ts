@@ -18,7 +18,7 @@ import type { ComponentContext, ComponentSpec, Processor } from '../core/compone
 import type { LogRecord } from '../core/record.ts';
 import { ConfigError } from '../core/errors.ts';
 import { join, readString, readStringList, type Raw } from '../config/schema.ts';
-import { choice, derivedDefault, field, type Infer, listOf, optText, requiredText, section } from '../config/declare.ts';
+import { choice, derivedDefault, field, type Infer, listOf, optText, requiredText, section, declaredComponent } from '../config/declare.ts';
 import { StageStats } from './metrics.ts';
 
 const BUILTIN = ['email', 'bearer', 'ipv4', 'ipv6', 'credit_card'] as const;
@@ -230,11 +230,9 @@ function readCustom(raw: unknown, path: string): CustomRule[] {
   return raw.map((r, i) => customRuleSection.read(r, join(path, i)) as CustomRule);
 }
 
-export const redact: ComponentSpec<RedactConfig, Processor> = {
+export const redact: ComponentSpec<RedactConfig, Processor> = declaredComponent(redactSection, {
   kind: 'processor',
   type: 'redact',
   summary: 'Mask emails, bearer tokens, IPv4/IPv6 addresses, card numbers (Luhn-checked) and user patterns in body and attributes; counts masks per rule.',
-  defaults: redactDefaults,
-  validate: (raw, path) => redactSection.read(raw, path),
   create(cfg, ctx) { return new Redact(cfg, ctx); },
-};
+});

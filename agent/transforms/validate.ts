@@ -10,7 +10,7 @@ import type { ComponentContext, ComponentSpec, Processor } from '../core/compone
 import type { LogRecord } from '../core/record.ts';
 import { ConfigError } from '../core/errors.ts';
 import { join, readMap, type Raw } from '../config/schema.ts';
-import { derivedType, field, type Infer, section, stringList } from '../config/declare.ts';
+import { derivedType, field, type Infer, section, stringList, declaredComponent } from '../config/declare.ts';
 import { deadLetterFor, type DeadLetterFile } from '../pipeline/dead-letter.ts';
 import { FieldRef } from './field-ref.ts';
 import { StageStats } from './metrics.ts';
@@ -112,11 +112,9 @@ export class Validate implements Processor {
   }
 }
 
-export const validate: ComponentSpec<ValidateConfig, Processor> = {
+export const validate: ComponentSpec<ValidateConfig, Processor> = declaredComponent(validateSection, {
   kind: 'processor',
   type: 'validate',
   summary: 'Check required fields and field types; invalid records go to a dead-letter file, settled as rejected and counted by reason.',
-  defaults: validateDefaults,
-  validate: (raw, path) => validateSection.read(raw, path),
   create(cfg, ctx) { return new Validate(cfg, ctx); },
-};
+});

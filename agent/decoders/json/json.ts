@@ -5,7 +5,7 @@
 
 import type { ComponentContext, ComponentSpec, Processor } from '../../core/component.ts';
 import type { AttrValue, LogRecord } from '../../core/record.ts';
-import { flag, type Infer, int, section } from '../../config/declare.ts';
+import { flag, type Infer, int, section, declaredComponent } from '../../config/declare.ts';
 import { LineDecoder } from '../line-decoder.ts';
 import { applyField, knownFields, roleMap, ROLE_MESSAGE, ROLE_NONE } from '../fields.ts';
 import { FlatScan } from './scan.ts';
@@ -105,11 +105,9 @@ export class JsonDecoder extends LineDecoder {
   }
 }
 
-export const jsonDecoder: ComponentSpec<JsonDecoderConfig, Processor> = {
+export const jsonDecoder: ComponentSpec<JsonDecoderConfig, Processor> = declaredComponent(jsonDecoderSection, {
   kind: 'processor',
   type: 'json',
   summary: 'Decode one JSON object per line: level, time, message, service and trace ids into OTLP fields, the rest into attributes.',
-  defaults: jsonDecoderDefaults,
-  validate: (raw, path) => jsonDecoderSection.read(raw, path),
   create(cfg, ctx) { return new JsonDecoder(cfg, ctx); },
-};
+});

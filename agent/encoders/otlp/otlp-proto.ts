@@ -38,7 +38,7 @@ import { EdgelogError } from '../../core/errors.ts';
 import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '../../core/component.ts';
 import type { AttrValue, LogRecord } from '../../core/record.ts';
 import { KeyCache, keyField, type KeyMode } from '../key.ts';
-import { type Infer, section, stringMap, text } from '../../config/declare.ts';
+import { type Infer, section, stringMap, text, declaredComponent } from '../../config/declare.ts';
 import { isRelayedResourceKey, resourceRuns } from '../../core/relayed-resource.ts';
 import { bigintBits, bits, encodeKvs, KvList, utf8Len, varintLen, writeFixed64, writeString, writeVarint, writeVarint64 } from './wire.ts';
 
@@ -405,13 +405,11 @@ export class OtlpProtoEncoder implements Encoder {
   }
 }
 
-export const otlpProtoEncoder: ComponentSpec<OtlpProtoConfig, Encoder> = {
+export const otlpProtoEncoder: ComponentSpec<OtlpProtoConfig, Encoder> = declaredComponent(otlpProtoSection, {
   kind: 'encoder',
   type: 'otlp_proto',
   summary: 'OTLP LogsData protobuf, many records per Kafka message (what the OpenTelemetry Collector Kafka receiver reads)',
-  defaults: otlpProtoDefaults,
-  validate: (raw: unknown, path: string): OtlpProtoConfig => otlpProtoSection.read(raw, path),
   create(cfg: OtlpProtoConfig, ctx: ComponentContext): Encoder {
     return new OtlpProtoEncoder(cfg, ctx);
   },
-};
+});

@@ -13,7 +13,7 @@ import type { ComponentContext, ComponentSpec, Downstream } from '../../core/com
 import { ConfigError } from '../../core/errors.ts';
 import { newRecord, type LogRecord } from '../../core/record.ts';
 import { join } from '../../config/schema.ts';
-import { choice, described, flag, type Infer, section, size } from '../../config/declare.ts';
+import { choice, described, flag, type Infer, section, size, declaredComponent } from '../../config/declare.ts';
 import { SyslogDecoder } from '../../decoders/syslog.ts';
 import { listenAddress, netExposure, netFields, netRules, parseAddress } from '../net/config.ts';
 import { warnIfExposed } from '../net/exposure.ts';
@@ -207,13 +207,11 @@ const UDP_MAX_PAYLOAD = 65_507;
 /** Placeholder until the batch's group is known at flush time. */
 const noGroup = new AckGroup(0, () => {});
 
-export const syslogSource: ComponentSpec<SyslogSourceConfig, NetSource> = {
+export const syslogSource: ComponentSpec<SyslogSourceConfig, NetSource> = declaredComponent(syslogSection, {
   kind: 'source',
   type: 'syslog',
   summary: 'Syslog (RFC 5424 and RFC 3164) over TCP (octet-counting or LF framing, optional TLS) or UDP, parsed into severity, time and attributes.',
-  defaults: syslogDefaults,
-  validate: (raw: unknown, path: string): SyslogSourceConfig => syslogSection.read(raw, path),
   create(cfg: SyslogSourceConfig, ctx: ComponentContext): NetSource {
     return new SyslogSource(cfg, ctx);
   },
-};
+});

@@ -8,7 +8,7 @@
 
 import type { ComponentContext, ComponentSpec, Downstream } from '../../core/component.ts';
 import { newRecord } from '../../core/record.ts';
-import { flag, type Infer, section, size } from '../../config/declare.ts';
+import { flag, type Infer, section, size, declaredComponent } from '../../config/declare.ts';
 import { listenAddress, netExposure, netFields, netRules } from '../net/config.ts';
 import { warnIfExposed } from '../net/exposure.ts';
 import { Delivery, openSpoolFor } from '../net/delivery.ts';
@@ -81,13 +81,11 @@ class TcpSource implements NetSource {
   }
 }
 
-export const tcpSource: ComponentSpec<TcpSourceConfig, NetSource> = {
+export const tcpSource: ComponentSpec<TcpSourceConfig, NetSource> = declaredComponent(tcpSection, {
   kind: 'source',
   type: 'tcp',
   summary: 'Newline-delimited lines over TCP (optional TLS), with connection limits, slowloris timeouts and an optional disk spool.',
-  defaults: tcpDefaults,
-  validate: (raw: unknown, path: string): TcpSourceConfig => tcpSection.read(raw, path),
   create(cfg: TcpSourceConfig, ctx: ComponentContext): NetSource {
     return new TcpSource(cfg, ctx);
   },
-};
+});
