@@ -101,7 +101,8 @@ export function section<F extends Fields>(fields: F, rules?: (cfg: Values<F>, m:
   };
 }
 
-function fieldSchema(f: Field<unknown>, inList: boolean): JsonSchema {
+/** A field's JSON Schema with its description and (outside list entries) its default. */
+export function fieldSchema(f: Field<unknown>, inList: boolean): JsonSchema {
   let s: JsonSchema;
   if (f.nested && f.list) s = { type: 'array', items: f.nested.jsonSchema(true) };
   else if (f.nested) {

@@ -128,6 +128,7 @@ const wrong: { name: string; raw: Raw; at: string }[] = [
   // Cross-key rules of the other declared sections (their schemaRules beside their readers).
   { name: 'kafka acks leader while idempotent (the default)', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], acks: 'leader' } } }, at: '/sinks/kafka/acks' },
   { name: 'kafka brokers and clusters together', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], clusters: [{ brokers: ['a:9092'] }, { brokers: ['c:9092'] }] } } }, at: '/sinks/kafka' },
+  { name: "an unknown key in a cluster's own tls (checked as the shared block)", raw: { ...minimal, sinks: { kafka: { type: 'kafka', clusters: [{ brokers: ['a:9092'], tls: { ca_fil: '/ca.pem' } }, { brokers: ['c:9092'] }] } } }, at: '/sinks/kafka/clusters/0/tls' },
   { name: 'kafka failover without clusters', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], failover: { probe_interval: '1s' } } } }, at: '/sinks/kafka' },
   { name: 'syslog over UDP with tls', raw: { ...minimal, sources: { s: { type: 'syslog', mode: 'udp', tls: { cert_file: '/c.pem', key_file: '/k.pem' } } } }, at: '/sources/s/tls' },
   { name: 'a forward listener with both address and listen', raw: { ...minimal, sources: { relay: { type: 'forward', address: '127.0.0.1:24240', listen: '127.0.0.1:24241' } } }, at: '/sources/relay' },

@@ -18,7 +18,7 @@
 import { ConfigError } from '../../core/errors.ts';
 import type { ComponentContext, ComponentSpec, Sink } from '../../core/component.ts';
 import { join, readInt, readMap, type Raw } from '../../config/schema.ts';
-import { derivedDefault, duration, field, type Infer, int, listOf, nested, num, optText, section } from '../../config/declare.ts';
+import { derivedDefault, duration, field, fieldSchema, type Infer, int, listOf, nested, num, optText, section } from '../../config/declare.ts';
 import { kafkaSink } from '../kafka/sink.ts';
 import { kafkaSection, type KafkaSinkConfig } from '../kafka/config.ts';
 import { KafkaSink } from '../kafka/sink.ts';
@@ -37,17 +37,24 @@ export type KafkaSinkSetup =
   | { readonly mode: 'single'; readonly config: KafkaSinkConfig }
   | { readonly mode: 'failover'; readonly clusters: KafkaClusterEntry[]; readonly failover: FailoverConfig };
 
-/** A value taken as written: the sink's own section reads it (a cluster's brokers, tls, sasl over the shared ones). */
-const passed = (key: string, type: string, defText: string, meaning: string) => field<unknown>(key, type, undefined, defText, meaning, (m) => m[key]);
+/**
+ * A value taken as written: the sink's own section reads it (a cluster's
+ * brokers, tls, sasl over the shared ones); its schema is that key's in the
+ * sink's section, so an editor checks a cluster's tls as the shared one.
+ */
+const passed = (key: keyof typeof kafkaSection.fields, defText: string, meaning: string) => {
+  const own = kafkaSection.fields[key];
+  return field<unknown>(own.key, own.type === 'map, or `true`' ? 'map' : own.type, undefined, defText, meaning, (m) => m[own.key], fieldSchema(own, true));
+};
 
 /** One entry of `clusters`; its brokers, tls and sasl are read by the sink's section, merged over the shared keys. */
 export const clusterSection = section({
   name: derivedDefault(optText('name', 'cluster name (unique)'), 'the region'),
   region: derivedDefault(optText('region', 'region label'), '`region-<n>`'),
   priority: field<number | undefined>('priority', 'int 0..1000', undefined, 'its position (1, 2, ...)', 'lower is preferred', (m: Raw, path: string) => (m.priority === undefined || m.priority === null ? undefined : readInt(m, 'priority', path, 0, 0, 1000))),
-  brokers: passed('brokers', 'list of host:port', '(required)', 'bootstrap brokers of this cluster'),
-  tls: passed('tls', 'map', 'the shared `tls`', 'same keys as `tls`'),
-  sasl: passed('sasl', 'map', 'the shared `sasl`', 'same keys as `sasl`'),
+  brokers: passed('brokers', '(required)', 'bootstrap brokers of this cluster'),
+  tls: passed('tls', 'the shared `tls`', 'same keys as `tls`'),
+  sasl: passed('sasl', 'the shared `sasl`', 'same keys as `sasl`'),
 });
 
 /** `failover`: circuit breakers, failback and the gray-failure budget, declared once. */
