@@ -36,6 +36,11 @@ test('a hand edit of a generated row is caught, and a placement whose rows are g
   assert.throws(() => renderReference(withoutSample), /section transform:sample has no rows/);
 });
 
+test('every section of the reference is declared whole (no hand-written rows left)', () => {
+  const undeclared = [...readReference().keys()].filter((id) => !placements.some((p) => p.section === id && p.prefix === ''));
+  assert.deepEqual(undeclared, [], 'sections of agent/COMPONENTS.md without a declaration placed with no prefix (agent/config/reference-rows.ts placements)');
+});
+
 test('every placed section exists in the reference, with one row per declared key', () => {
   const ref = readReference();
   for (const p of placements) {
