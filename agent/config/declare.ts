@@ -120,6 +120,56 @@ export function declaredComponent<T, I>(s: Section<T>, spec: Omit<ComponentSpec<
   return { ...spec, defaults: s.defaults, validate: (raw, path) => s.read(raw, path) };
 }
 
+/**
+ * A rule across the keys of one map, stated once: the reader's check (on the
+ * raw map, throwing a ConfigError naming the key) and the same rule as JSON
+ * Schema. Combine with `keyRules`, pass its `check` inside a section's rules
+ * and its `schema` as the section's schemaRules.
+ */
+export interface KeyRule {
+  check(m: Raw, path: string): void;
+  readonly schema: JsonSchema;
+}
+
+/** Written with a value (an empty string counts as not written, as the readers' checks always did). */
+const written = (m: Raw, k: string): boolean => m[k] !== undefined && m[k] !== null && m[k] !== '';
+const writtenSchema = (k: string): JsonSchema => ({ required: [k], properties: { [k]: { not: { const: '' } } } });
+
+/** `a` and `b` not both; the error names `b`. */
+export function notBoth(a: string, b: string, expected: string): KeyRule {
+  return {
+    check: (m, path) => { if (written(m, a) && written(m, b)) throw new ConfigError(join(path, b), expected); },
+    schema: { not: { allOf: [writtenSchema(a), writtenSchema(b)] } },
+  };
+}
+
+/** At least one of `keys`; the error names the first. */
+export function anyOfKeys(keys: readonly string[], expected: string): KeyRule {
+  return {
+    check: (m, path) => { if (!keys.some((k) => written(m, k))) throw new ConfigError(join(path, keys[0]!), expected); },
+    schema: { anyOf: keys.map(writtenSchema) },
+  };
+}
+
+/** Exactly one of `keys` (null and '' count as written here: a predicate's `equals: ''` is a value); the error names the map and what was written. */
+export function oneOfKeys(keys: readonly string[], expected: string): KeyRule {
+  return {
+    check: (m, path) => {
+      const got = keys.filter((k) => m[k] !== undefined);
+      if (got.length !== 1) throw new ConfigError(path, expected, got.length === 0 ? 'none' : got.join(' and '));
+    },
+    schema: { oneOf: keys.map((k) => ({ required: [k] })) },
+  };
+}
+
+/** Several rules as one: their checks in order, their schemas all applying. */
+export function keyRules(...rules: KeyRule[]): KeyRule {
+  return {
+    check: (m, path) => { for (const r of rules) r.check(m, path); },
+    schema: rules.length === 1 ? rules[0]!.schema : { allOf: rules.map((r) => r.schema) },
+  };
+}
+
 function readOrNote<T>(f: Field<T>, m: Raw, path: string): T {
   try {
     return f.read(m, path);

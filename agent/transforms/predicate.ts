@@ -3,12 +3,14 @@
 
 import { ConfigError } from '../core/errors.ts';
 import { join, readBool, readOptString, type Raw } from '../config/schema.ts';
-import { type Field, field, type Infer, listOf, requiredText, section } from '../config/declare.ts';
+import { type Field, field, type Infer, listOf, oneOfKeys, requiredText, section } from '../config/declare.ts';
 import type { LogRecord } from '../core/record.ts';
 import { FieldRef } from './field-ref.ts';
 
 type Scalar = string | number | boolean;
 const isScalar = (v: unknown): v is Scalar => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+const oneOperator = oneOfKeys(['equals', 'matches', 'exists', 'in'], 'exactly one of equals, matches, exists, in');
 
 /** One predicate's keys, declared once; `asFor`: the meanings say "as for `include`" (filter's `exclude`). */
 export function predicateSection(asFor?: string) {
@@ -33,10 +35,7 @@ export function predicateSection(asFor?: string) {
       if (v !== undefined && (!Array.isArray(v) || !v.every(isScalar))) throw new ConfigError(join(path, 'in'), 'a list of strings or numbers', v);
       return v as Scalar[] | undefined;
     }),
-  }, (_p, m, path) => {
-    const ops = ['equals', 'matches', 'exists', 'in'].filter((k) => m[k] !== undefined);
-    if (ops.length !== 1) throw new ConfigError(path, 'exactly one of equals, matches, exists, in', ops.length === 0 ? 'none' : ops.join(' and '));
-  }, { oneOf: ['equals', 'matches', 'exists', 'in'].map((k) => ({ required: [k] })) });
+  }, (_p, m, path) => oneOperator.check(m, path), oneOperator.schema);
 }
 
 const predicate = predicateSection();

@@ -3,7 +3,7 @@
 
 import { ConfigError } from '../../core/errors.ts';
 import { join, readInt, readStringList, type Raw } from '../../config/schema.ts';
-import { choice, duration, field, type Infer, int, nested, optText, section, size } from '../../config/declare.ts';
+import { anyOfKeys, choice, duration, field, type Infer, int, keyRules, nested, notBoth, optText, section, size } from '../../config/declare.ts';
 import { clientTlsSection, readClientTls, type ClientTls } from '../../config/tls.ts';
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_WINDOW, type CompressionName } from '../../forward/constants.ts';
 import { breakerDefaults } from '../failover/breaker.ts';
@@ -16,14 +16,16 @@ export type ForwardTlsConfig = ClientTls;
 
 export interface Endpoint { host: string; port: number; text: string }
 
+const authRules = keyRules(
+  anyOfKeys(['secret_file', 'secret'], 'secret_file or secret (use ${ENV_VAR})'),
+  notBoth('secret_file', 'secret', 'either secret or secret_file, not both'),
+);
+
 /** The agent's secret for the relay's challenge (PROTOCOL.md 6.1): a file, or inline through ${ENV_VAR}. */
 export const forwardSinkAuthSection = section({
   secret_file: optText('secret_file', 'file holding the secret'),
   secret: optText('secret', 'the secret inline, usually `${ENV}`; not with `secret_file`'),
-}, (a, _m, ap) => {
-  if (!a.secret_file && !a.secret) throw new ConfigError(join(ap, 'secret_file'), 'secret_file or secret (use ${ENV_VAR})');
-  if (a.secret_file && a.secret) throw new ConfigError(join(ap, 'secret'), 'either secret or secret_file, not both');
-}, { oneOf: [{ required: ['secret_file'] }, { required: ['secret'] }] });
+}, (_a, m, ap) => authRules.check(m, ap), authRules.schema);
 
 /** The forward sink's keys, declared once (agent/config/declare.ts). Every default says where it comes from or why. */
 export const forwardSinkSection = section({

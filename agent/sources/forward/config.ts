@@ -3,13 +3,18 @@
 
 import { ConfigError } from '../../core/errors.ts';
 import { join, readOptString, type Raw } from '../../config/schema.ts';
-import { duration, field, flag, type Infer, int, nested, optText, section, size, text } from '../../config/declare.ts';
+import { anyOfKeys, duration, field, flag, type Infer, int, keyRules, nested, notBoth, optText, section, size, text } from '../../config/declare.ts';
 import { readServerTls, serverTlsSection, type ServerTls } from '../../config/tls.ts';
 import { checkExposure, type Exposure } from '../net/exposure.ts';
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_FRAME_BYTES, DEFAULT_WINDOW } from '../../forward/constants.ts';
 
 /** The shared listener TLS block (agent/config/tls.ts). */
 export type ForwardListenTls = ServerTls;
+
+const authRules = keyRules(
+  anyOfKeys(['secrets_file', 'shared_key_file', 'shared_key'], 'secrets_file, shared_key_file or shared_key (at least one)'),
+  notBoth('shared_key_file', 'shared_key', 'either shared_key or shared_key_file, not both'),
+);
 
 /** Who may push (PROTOCOL.md 6.1). Secrets come from files (or ${ENV} interpolation), never from the config text itself in production. */
 export const forwardAuthSection = section({
@@ -18,13 +23,7 @@ export const forwardAuthSection = section({
   /** One key shared by every agent of a site (file, or inline via ${ENV_VAR}). */
   shared_key_file: optText('shared_key_file', 'file holding one key every agent of a site shares (the agent id is then asserted, not proven per agent)'),
   shared_key: optText('shared_key', 'the shared key inline, usually `${ENV}`; not with `shared_key_file`'),
-}, (a, _m, ap) => {
-  if (!a.secrets_file && !a.shared_key_file && !a.shared_key) throw new ConfigError(join(ap, 'secrets_file'), 'secrets_file, shared_key_file or shared_key (at least one)');
-  if (a.shared_key_file && a.shared_key) throw new ConfigError(join(ap, 'shared_key'), 'either shared_key or shared_key_file, not both');
-}, {
-  anyOf: [{ required: ['secrets_file'] }, { required: ['shared_key_file'] }, { required: ['shared_key'] }],
-  not: { required: ['shared_key_file', 'shared_key'] },
-});
+}, (_a, m, ap) => authRules.check(m, ap), authRules.schema);
 export type ForwardListenAuth = Infer<typeof forwardAuthSection>;
 
 /** A listen address, checked as parseListen does; absent: undefined. */
@@ -33,6 +32,9 @@ function readListen(m: Raw, key: string, path: string): string | undefined {
   if (v !== undefined) parseListen(v, join(path, key));
   return v;
 }
+
+// `listen` is another name for `address`.
+const addressRule = notBoth('address', 'listen', 'either address or listen, not both');
 
 /** The forward source's keys, declared once (agent/config/declare.ts): type, reader with its cross-key rules, defaults and its COMPONENTS.md rows. */
 export const forwardSourceSection = section({
@@ -76,13 +78,13 @@ export const forwardSourceSection = section({
   /** Name in HELLO_ACK; '' = the agent id. */
   relay_id: text('relay_id', '', "name sent in HELLO_ACK; `''`: the agent id"),
 }, (cfg, m, path) => {
-  if (m.address !== undefined && m.listen !== undefined) throw new ConfigError(join(path, 'listen'), 'either address or listen, not both');
+  addressRule.check(m, path);
   const key = cfg.listen !== undefined ? 'listen' : 'address';
   if (cfg.listen !== undefined) cfg.address = cfg.listen;
   if (cfg.max_frame_bytes > 0xffffffff) throw new ConfigError(join(path, 'max_frame_bytes'), 'at most 4 GiB - 1 (u32 length prefix)', m.max_frame_bytes);
   checkExposure(forwardExposure(cfg), path, key, 'auth (or tls.verify_client)');
   if (cfg.max_batch_bytes > 0xffffffff) throw new ConfigError(join(path, 'max_batch_bytes'), 'at most 4 GiB - 1 (u32 raw length)', m.max_batch_bytes);
-}, { not: { required: ['address', 'listen'] } });
+}, addressRule.schema);
 
 export type ForwardSourceConfig = Infer<typeof forwardSourceSection>;
 export const forwardSourceDefaults: ForwardSourceConfig = forwardSourceSection.defaults;
