@@ -6,7 +6,8 @@ export const help = `usage: edgelog schema [--output FILE]
 
 Prints the JSON Schema (draft 2020-12) of the config file: the top-level
 sections, and for each source, decoder, transform, encoder and sink type its
-keys with their types, enum values, defaults and descriptions (the same as
+keys with their types, enum values, defaults and descriptions, and the
+cross-key rules a JSON Schema can state (built from the same declarations as
 agent/COMPONENTS.md). Point an editor's YAML language server at it, e.g. as
 the first line of the config file:
 
@@ -14,7 +15,8 @@ the first line of the config file:
 
 after \`edgelog schema --output /etc/edgelog/edgelog.schema.json\`. The editor
 then completes keys and flags unknown keys and wrong values while typing;
-\`edgelog validate\` stays the full check (cross-key rules, files, ids).
+\`edgelog validate\` stays the full check (files, component ids, the
+rules a schema cannot state).
 
   --output FILE   write the schema to FILE instead of standard output`;
 

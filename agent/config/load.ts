@@ -19,8 +19,10 @@ import { parseDocument } from 'yaml';
 import { ConfigError, ConfigErrors, EdgelogError } from '../core/errors.ts';
 import type { ComponentKind, ComponentSpec } from '../core/component.ts';
 import { observeSection, type ObserveConfig } from './observe-section.ts';
-import { closest, collectConfigErrors, join, noteConfigError, readBytes, readDuration, readEnum, readMap, readOptString, readString, readStringList, type Raw } from './schema.ts';
+import { closest, collectConfigErrors, join, noteConfigError, readMap, readOptString, readString, type Raw } from './schema.ts';
+import { choice, derivedDefault, derivedType, duration, field, type Infer, requiredText, section, size, stringList, text } from './declare.ts';
 import { substituteEnv } from './env.ts';
+import { encodingSection, sinkCommonKeys } from './sink-common.ts';
 import { readDelivery, type DeliveryConfig } from '../pipeline/config.ts';
 import { DEAD_LETTER_MAX_BYTES_DEFAULT } from '../pipeline/dead-letter.ts';
 import { findSpec, listTypes } from '../registry.ts';
@@ -48,18 +50,7 @@ export interface PipelineConfig {
 }
 
 export interface AgentConfig {
-  readonly agent: {
-    readonly id: string;
-    readonly dataDir: string;
-    readonly site: string;
-    readonly service: string;
-    readonly role: 'edge' | 'relay';
-    readonly shutdownTimeoutMs: number;
-    /** Threads per pipeline for decode/transform/encode; 0 runs them on the main thread. */
-    readonly workerThreads: number;
-    /** Each sink's dead-letter files together stay under this (pipeline/dead-letter.ts). */
-    readonly deadLetterMaxBytes: number;
-  };
+  readonly agent: Readonly<Infer<typeof agentSection>>;
   readonly observe: Readonly<ObserveConfig>;
   readonly pipelines: PipelineConfig[];
   /** tc/eBPF ingress guard (disabled unless a `guard:` section is present). */
@@ -92,6 +83,45 @@ export function readWorkerThreads(v: unknown): number {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 16) return v;
   throw new ConfigError('agent.worker_threads', 'auto or a whole number from 0 to 16', v);
 }
+
+/** The `agent:` section, declared once (agent/config/declare.ts): type, reader, defaults and its COMPONENTS.md rows. */
+export const agentSection = section({
+  id: derivedDefault(text('id', hostname(), "agent identity, on every record's resource (`edgelog.agent.id`) and Kafka header"), "this host's name"),
+  dataDir: text('data_dir', agentDefaults.dataDir, "state: checkpoints, spools, dead letters; locked (`edgelog.lock`, flock) while the agent runs: a second agent on it exits 1 with `EDGELOG_DATA_DIR_LOCKED` naming the holder's pid"),
+  site: text('site', 'default', 'site label (`edgelog.site`)'),
+  service: text('service', 'edgelog', '`service.name` on the resource'),
+  role: choice('role', ['edge', 'relay'], 'edge', '`relay`: the agent receives from other agents (forward source)'),
+  shutdownTimeoutMs: duration('shutdown_timeout', agentDefaults.shutdownTimeoutMs, "how long stop (and reload) waits for acknowledgements; systemd's stop timeout is 90 s"),
+  /** Threads per pipeline for decode/transform/encode; 0 runs them on the main thread. */
+  workerThreads: field('worker_threads', '`auto` or int 0..16', readWorkerThreads(undefined), '`auto`', 'threads per pipeline for decode/transform/encode; `auto`: 1 with four or more cores, else 0 (main thread; measured on 2 cores: the thread bought no throughput and cost 36-52 % more CPU per GB)', (m: Raw) => readWorkerThreads(m.worker_threads)),
+  // At least 2 MiB: a 1 MiB record (the Kafka sink's default limit) must still fit half of it.
+  /** Each sink's dead-letter files together stay under this (pipeline/dead-letter.ts). */
+  deadLetterMaxBytes: size('dead_letter_max_bytes', DEAD_LETTER_MAX_BYTES_DEFAULT, 'per sink: its dead-letter file and the rotated `.1` together stay under it (at least 2MiB); at half of it the file rotates and the oldest dead letters are deleted; a record whose line alone would pass half of it is kept without its body (size and SHA-256 kept); both logged and counted (`edgelog_dead_letter_rotations_total`, `edgelog_dead_letter_bodies_omitted_total`)', 2 * 1024 * 1024),
+});
+
+/**
+ * The file's sections (the rows of "Top-level keys"). Each is read on its
+ * own below, so one that fails does not hide the others; the component maps'
+ * JSON Schema is assembled from the registry (json-schema.ts).
+ */
+export const topSection = section({
+  agent: field('agent', 'map', undefined, '`{}`', 'identity, state directory, shutdown ([below](#agent-top-level))', (m) => m.agent),
+  observe: field('observe', 'map', undefined, '`{}`', 'HTTP endpoint (/metrics, /healthz, /readyz) and logging', (m) => m.observe),
+  sources: field('sources', 'map id -> source', undefined, '(required)', 'at least one source', (m) => m.sources),
+  decoders: field('decoders', 'map id -> decoder', undefined, '`{}`', 'parsing processors', (m) => m.decoders),
+  transforms: field('transforms', 'map id -> transform', undefined, '`{}`', 'processors after the decoders', (m) => m.transforms),
+  sinks: field('sinks', 'map id -> sink', undefined, '(required)', 'at least one sink', (m) => m.sinks),
+  pipelines: field('pipelines', 'map name -> pipeline', undefined, '(none)', 'named chains; without it one pipeline takes every source, every decoder and transform in file order, and the only sink', (m) => m.pipelines),
+  guard: field('guard', 'map', undefined, '(none)', 'tc/eBPF ingress guard; off unless the section is present', (m) => m.guard),
+});
+
+/** One entry of `pipelines:`, declared once; the ids are checked against the components by readPipeline. */
+export const pipelineSection = section({
+  sources: derivedDefault(derivedType(stringList('sources', 'at least one'), 'list of source ids'), '(required)'),
+  decoders: derivedType(stringList('decoders', 'run in this order'), 'list of decoder ids'),
+  transforms: derivedType(stringList('transforms', 'run in this order, after the decoders'), 'list of transform ids'),
+  sink: derivedType(requiredText('sink', 'where the chain delivers'), 'sink id'),
+});
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   let text: string;
@@ -139,19 +169,8 @@ function attempt<T>(fn: () => T, fallback: T): T {
 }
 
 function validateSections(raw: unknown): AgentConfig {
-  const top = readMap(raw, '', ['agent', 'observe', 'sources', 'decoders', 'transforms', 'sinks', 'pipelines', 'guard']);
-  const a = attempt(() => readMap(top.agent, 'agent', ['id', 'data_dir', 'site', 'service', 'role', 'shutdown_timeout', 'worker_threads', 'dead_letter_max_bytes']), {});
-  const agent = {
-    id: attempt(() => readString(a, 'id', 'agent', hostname()), ''),
-    dataDir: attempt(() => readString(a, 'data_dir', 'agent', agentDefaults.dataDir), agentDefaults.dataDir),
-    site: attempt(() => readString(a, 'site', 'agent', 'default'), 'default'),
-    service: attempt(() => readString(a, 'service', 'agent', 'edgelog'), 'edgelog'),
-    role: attempt(() => readEnum(a, 'role', 'agent', ['edge', 'relay'] as const, 'edge'), 'edge' as const),
-    shutdownTimeoutMs: attempt(() => readDuration(a, 'shutdown_timeout', 'agent', agentDefaults.shutdownTimeoutMs), agentDefaults.shutdownTimeoutMs),
-    workerThreads: attempt(() => readWorkerThreads(a.worker_threads), 0),
-    // At least 2 MiB: a 1 MiB record (the Kafka sink's default limit) must still fit half of it.
-    deadLetterMaxBytes: attempt(() => readBytes(a, 'dead_letter_max_bytes', 'agent', DEAD_LETTER_MAX_BYTES_DEFAULT, 2 * 1024 * 1024), DEAD_LETTER_MAX_BYTES_DEFAULT),
-  };
+  const top = readMap(raw, '', topSection.keys);
+  const agent = attempt(() => agentSection.read(top.agent, 'agent'), agentSection.defaults);
   const observe = attempt(() => observeSection.read(top.observe, 'observe'), observeSection.defaults);
 
   // Ids whose component failed validation: a pipeline naming one is not reported again.
@@ -197,12 +216,12 @@ interface Declared {
 /** One pipeline; undefined (nothing more to say) when it names a component that already failed validation. */
 function readPipeline(name: string, v: unknown, d: Declared, failed: Set<string>, usedSources: Map<string, string>): PipelineConfig | undefined {
   const path = join('pipelines', name);
-  const p = readMap(v, path, ['sources', 'decoders', 'transforms', 'sink']);
+  const p = pipelineSection.read(v, path);
   let incomplete = false;
   const pick = (key: 'sources' | 'decoders' | 'transforms'): ComponentConfig[] => {
     const table = d[key];
     const out: ComponentConfig[] = [];
-    readStringList(p, key, path, []).forEach((id, i) => {
+    p[key].forEach((id, i) => {
       const c = table.get(id);
       if (c) { out.push(c); return; }
       if (failed.has(join(key, id))) { incomplete = true; return; }
@@ -219,7 +238,9 @@ function readPipeline(name: string, v: unknown, d: Declared, failed: Set<string>
     usedSources.set(s.id, name);
   }
   const processors = [...pick('decoders'), ...pick('transforms')];
-  const sinkId = readString(p, 'sink', path);
+  const sinkId = p.sink;
+  // No sink written, or not a string: already reported by the section's reader.
+  if (typeof (v as Raw).sink !== 'string') return undefined;
   const sink = d.sinks.get(sinkId);
   if (!sink) {
     if (failed.has(join('sinks', sinkId))) return undefined;
@@ -257,7 +278,7 @@ function readSinks(raw: unknown, failed: Set<string>): Map<string, SinkConfig> {
     const path = join('sinks', id);
     const m = attempt(() => readMap(v, path), undefined);
     if (!m) { failed.add(path); continue; }
-    const base = attempt(() => readComponent(m, path, 'sink', ['encoding', 'batch', 'buffer', 'retry']), undefined);
+    const base = attempt(() => readComponent(m, path, 'sink', sinkCommonKeys), undefined);
     const encoder = attempt(() => readEncoder(m, path, id), undefined);
     const delivery = attempt(() => readDelivery(m, path), undefined);
     if (!base || !encoder || !delivery) { failed.add(path); continue; }
@@ -269,7 +290,7 @@ function readSinks(raw: unknown, failed: Set<string>): Map<string, SinkConfig> {
 function readEncoder(m: Raw, path: string, id: string): ComponentConfig {
   const encPath = join(path, 'encoding');
   const enc = readMap(m.encoding, encPath);
-  const codec = readOptString(enc, 'codec', encPath) ?? 'otlp_proto';
+  const codec = readOptString(enc, 'codec', encPath) ?? encodingSection.defaults.codec;
   const encSpec = findSpec('encoder', codec);
   if (!encSpec) throw new ConfigError(join(encPath, 'codec'), `one of ${listTypes('encoder').join(', ')}`, codec, closest(codec, listTypes('encoder')));
   const encRest: Raw = {};

@@ -7,7 +7,7 @@ import { ConfigError } from '../core/errors.ts';
 import { join, readEnum } from './schema.ts';
 import { choice, derivedDefault, type Field, optText, section } from './declare.ts';
 import { requireFile } from './tls.ts';
-import type { JsonSchema } from './json-schema.ts';
+import type { JsonSchema } from './type-schema.ts';
 import { oauthTokenProviders, type KafkaOAuthConfig, type OAuthTokenProviderName } from '../sinks/kafka/oauth/index.ts';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer';
@@ -24,6 +24,22 @@ export interface SaslConfig {
   /** mechanism oauthbearer: where tokens come from (no username or password then). */
   oauth?: KafkaOAuthConfig;
 }
+
+const isOauth: JsonSchema = { properties: { mechanism: { const: 'oauthbearer' } }, required: ['mechanism'] };
+const forbid = (keys: readonly string[]): JsonSchema => ({ not: { anyOf: keys.map((k) => ({ required: [k] })) } });
+
+/** The reader's cross-key rules below as JSON Schema (the keys' own types come from their declarations). */
+export const saslRules: JsonSchema = {
+  if: isOauth,
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
+  then: { required: ['token_provider'], ...forbid(passwordKeys) },
+  else: {
+    required: ['username'],
+    properties: { username: { type: 'string', minLength: 1 } },
+    oneOf: [{ required: ['password'] }, { required: ['password_file'] }],
+    ...forbid(oauthKeys),
+  },
+};
 
 /** The block's keys, declared once: type, reader, defaults and the `sasl.*` rows of COMPONENTS.md. */
 export const saslSection = section({
@@ -62,7 +78,7 @@ export const saslSection = section({
   if (s.password_file !== undefined) requireFile(s.password_file, join(path, 'password_file'));
   if (s.password === undefined && s.password_file === undefined) throw new ConfigError(join(path, 'password'), 'a password (use ${ENV_VAR}) or password_file');
   if (s.password !== undefined && s.password_file !== undefined) throw new ConfigError(join(path, 'password_file'), 'either password or password_file, not both');
-});
+}, saslRules);
 
 export function readSasl(raw: unknown, path: string): SaslConfig | null {
   if (raw === undefined || raw === null) return null;
@@ -74,18 +90,3 @@ export function readSasl(raw: unknown, path: string): SaslConfig | null {
   return { mechanism: s.mechanism, username: s.username ?? '', password: s.password, passwordFile: s.password_file };
 }
 
-const isOauth: JsonSchema = { properties: { mechanism: { const: 'oauthbearer' } }, required: ['mechanism'] };
-const forbid = (keys: readonly string[]): JsonSchema => ({ not: { anyOf: keys.map((k) => ({ required: [k] })) } });
-
-/** readSasl's cross-key rules as JSON Schema (the keys' own types come from the reference rows). */
-export const saslRules: JsonSchema = {
-  if: isOauth,
-  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
-  then: { required: ['token_provider'], ...forbid(passwordKeys) },
-  else: {
-    required: ['username'],
-    properties: { username: { type: 'string', minLength: 1 } },
-    oneOf: [{ required: ['password'] }, { required: ['password_file'] }],
-    ...forbid(oauthKeys),
-  },
-};

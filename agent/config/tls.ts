@@ -11,7 +11,26 @@ import { existsSync, statSync } from 'node:fs';
 import { ConfigError } from '../core/errors.ts';
 import { join, readMap } from './schema.ts';
 import { flag, type Infer, optText, requiredText, section } from './declare.ts';
-import type { JsonSchema } from './json-schema.ts';
+import type { JsonSchema } from './type-schema.ts';
+
+/**
+ * The cross-key rules of the two sides (the readers' below) as JSON Schema,
+ * added to each section's key-by-key schema (declare.ts): what a reader
+ * throws on a well-typed map, the schema must refuse as well.
+ */
+export const serverTlsRules: JsonSchema = {
+  required: ['cert_file', 'key_file'],
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
+  if: { properties: { verify_client: { const: true } }, required: ['verify_client'] }, then: { required: ['ca_file'] },
+};
+
+export const clientTlsRules: JsonSchema = {
+  // `enabled: false` turns the block off before anything else is read.
+  anyOf: [
+    { properties: { enabled: { const: false } }, required: ['enabled'] },
+    { dependentRequired: { cert_file: ['key_file'], key_file: ['cert_file'] } },
+  ],
+};
 
 /** A listener's TLS: its certificate, and optionally client certificates checked against a CA. */
 export const serverTlsSection = section({
@@ -21,7 +40,7 @@ export const serverTlsSection = section({
   verify_client: flag('verify_client', false, 'require and verify client certificates'),
 }, (t, _m, path) => {
   if (t.verify_client && !t.ca_file) throw new ConfigError(join(path, 'ca_file'), 'a CA file when verify_client is true');
-});
+}, serverTlsRules);
 
 /** TLS on a connection out: the CA to trust, an optional client certificate, the name to verify. */
 export const clientTlsSection = section({
@@ -35,7 +54,7 @@ export const clientTlsSection = section({
   if (!!t.cert_file !== !!t.key_file) {
     throw new ConfigError(join(path, t.cert_file ? 'key_file' : 'cert_file'), 'cert_file and key_file together (client certificate authentication)');
   }
-});
+}, clientTlsRules);
 
 export type ServerTls = Infer<typeof serverTlsSection>;
 export type ClientTls = Infer<typeof clientTlsSection>;
@@ -74,21 +93,3 @@ export function requireFile(file: string, path: string): void {
   if (!ok) throw new ConfigError(path, 'a path to a readable file', file);
 }
 
-/**
- * The cross-key rules above as JSON Schema, added to the key-by-key schema
- * the reference rows give (agent/config/json-schema.ts): what a reader throws
- * on a well-typed map, the schema must refuse as well.
- */
-export const serverTlsRules: JsonSchema = {
-  required: ['cert_file', 'key_file'],
-  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
-  if: { properties: { verify_client: { const: true } }, required: ['verify_client'] }, then: { required: ['ca_file'] },
-};
-
-export const clientTlsRules: JsonSchema = {
-  // `enabled: false` turns the block off before anything else is read.
-  anyOf: [
-    { properties: { enabled: { const: false } }, required: ['enabled'] },
-    { dependentRequired: { cert_file: ['key_file'], key_file: ['cert_file'] } },
-  ],
-};

@@ -7,50 +7,41 @@
 import type { AttrValue, LogRecord } from '../core/record.ts';
 import { severityFromNumber, severityFromText } from './severity.ts';
 import { epochTextToNs, parseAnyTime } from './time.ts';
-import { readEnum, readStringList } from '../config/schema.ts';
-import type { Raw } from '../config/schema.ts';
+import { choice, type Infer, section, stringList } from '../config/declare.ts';
 
 export const ROLE_NONE = 0, ROLE_MESSAGE = 1, ROLE_LEVEL = 2, ROLE_TIME = 3, ROLE_SERVICE = 4, ROLE_TRACE = 5, ROLE_SPAN = 6;
 
-export interface KnownFieldsConfig {
-  /** Keys holding the message; the first found becomes the body when body is 'message'. */
-  message_keys: string[];
-  level_keys: string[];
-  time_keys: string[];
-  service_keys: string[];
-  trace_id_keys: string[];
-  span_id_keys: string[];
-  /** 'message': body becomes the extracted message (the line is not kept twice); 'original': body stays the raw line. */
-  body: 'message' | 'original';
-}
-
-export const knownFieldsDefaults: KnownFieldsConfig = {
-  // pino/bunyan write msg, winston/logrus/zap message/msg; Vector's and the OTel
-  // collector's json parsers leave the choice to config, so these are the common spellings.
-  message_keys: ['message', 'msg'],
-  level_keys: ['level', 'severity', 'lvl', 'loglevel', 'log.level'],
-  // zap: ts, pino: time, logstash/ECS: @timestamp, many: timestamp
-  time_keys: ['time', 'ts', '@timestamp', 'timestamp'],
-  service_keys: ['service', 'service.name'],
-  trace_id_keys: ['trace_id', 'traceId', 'trace.id'],
-  span_id_keys: ['span_id', 'spanId', 'span.id'],
-  body: 'message',
-};
-
-export const knownFieldsKeys = ['message_keys', 'level_keys', 'time_keys', 'service_keys', 'trace_id_keys', 'span_id_keys', 'body'] as const;
-
-export function readKnownFields(m: Raw, path: string): KnownFieldsConfig {
-  const d = knownFieldsDefaults;
+/**
+ * The keys naming where the known fields are (json, logfmt), declared once
+ * (agent/config/declare.ts) and spread into each decoder's section; `asFor`:
+ * the meanings say "as for `json`".
+ */
+export function knownFields(asFor?: string) {
+  const as = (own: string): string => (asFor ? `as for \`${asFor}\`` : own);
   return {
-    message_keys: readStringList(m, 'message_keys', path, d.message_keys),
-    level_keys: readStringList(m, 'level_keys', path, d.level_keys),
-    time_keys: readStringList(m, 'time_keys', path, d.time_keys),
-    service_keys: readStringList(m, 'service_keys', path, d.service_keys),
-    trace_id_keys: readStringList(m, 'trace_id_keys', path, d.trace_id_keys),
-    span_id_keys: readStringList(m, 'span_id_keys', path, d.span_id_keys),
-    body: readEnum(m, 'body', path, ['message', 'original'] as const, d.body),
+    // pino/bunyan write msg, winston/logrus/zap message/msg; Vector's and the OTel
+    // collector's json parsers leave the choice to config, so these are the common spellings.
+    /** Keys holding the message; the first found becomes the body when body is 'message'. */
+    message_keys: stringList('message_keys', as('the first one found becomes the body (see `body`)'), ['message', 'msg']),
+    level_keys: stringList('level_keys', as('severity text and number'), ['level', 'severity', 'lvl', 'loglevel', 'log.level']),
+    // zap: ts, pino: time, logstash/ECS: @timestamp, many: timestamp
+    time_keys: stringList('time_keys', as('event time (RFC 3339 text, epoch number or text)'), ['time', 'ts', '@timestamp', 'timestamp']),
+    service_keys: stringList('service_keys', as('attribute `service.name`'), ['service', 'service.name']),
+    trace_id_keys: stringList('trace_id_keys', as('trace id when 32 hex digits'), ['trace_id', 'traceId', 'trace.id']),
+    span_id_keys: stringList('span_id_keys', as('span id when 16 hex digits'), ['span_id', 'spanId', 'span.id']),
+    /** 'message': body becomes the extracted message (the line is not kept twice); 'original': body stays the raw line. */
+    body: bodyField(as('`message`: body becomes the message; `original`: the raw line stays the body')),
   };
 }
+
+/** `body`: the message becomes the body, or the raw line stays it. */
+export function bodyField(meaning: string) {
+  return choice<'message' | 'original'>('body', ['message', 'original'], 'message', meaning);
+}
+
+const knownFieldsSection = section(knownFields());
+export type KnownFieldsConfig = Infer<typeof knownFieldsSection>;
+export const knownFieldsDefaults: KnownFieldsConfig = knownFieldsSection.defaults;
 
 export function roleMap(c: KnownFieldsConfig): Map<string, number> {
   const m = new Map<string, number>();

@@ -5,13 +5,15 @@
 
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
-import { readMap } from '../config/schema.ts';
+import { section, declaredComponent } from '../config/declare.ts';
 import { LineDecoder } from './line-decoder.ts';
-import { applyField, knownFieldsDefaults, knownFieldsKeys, readKnownFields, roleMap, ROLE_NONE } from './fields.ts';
+import { applyField, knownFields, roleMap, ROLE_NONE } from './fields.ts';
 import type { KnownFieldsConfig } from './fields.ts';
 
+/** The decoder's keys (the known fields only), declared once (agent/config/declare.ts). */
+export const logfmtDecoderSection = section(knownFields('json'));
 export type LogfmtDecoderConfig = KnownFieldsConfig;
-export const logfmtDecoderDefaults: LogfmtDecoderConfig = { ...knownFieldsDefaults };
+export const logfmtDecoderDefaults: LogfmtDecoderConfig = logfmtDecoderSection.defaults;
 
 /**
  * Parse into reused arrays; returns the number of fields. Bare keys get value
@@ -84,13 +86,9 @@ export class LogfmtDecoder extends LineDecoder {
   }
 }
 
-export const logfmtDecoder: ComponentSpec<LogfmtDecoderConfig, Processor> = {
+export const logfmtDecoder: ComponentSpec<LogfmtDecoderConfig, Processor> = declaredComponent(logfmtDecoderSection, {
   kind: 'processor',
   type: 'logfmt',
   summary: 'Decode logfmt lines (key=value key="quoted value"); known keys go to OTLP fields, the rest to attributes.',
-  defaults: logfmtDecoderDefaults,
-  validate(raw, path) {
-    return readKnownFields(readMap(raw, path, [...knownFieldsKeys, 'type']), path);
-  },
   create(cfg, ctx) { return new LogfmtDecoder(cfg, ctx); },
-};
+});

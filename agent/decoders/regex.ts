@@ -6,41 +6,49 @@
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
 import { ConfigError } from '../core/errors.ts';
-import { join, readEnum, readMap, readString } from '../config/schema.ts';
+import { join, readString, type Raw } from '../config/schema.ts';
+import { field, type Infer, section, text, declaredComponent } from '../config/declare.ts';
+import { bodyField } from './fields.ts';
 import { LineDecoder } from './line-decoder.ts';
 import { severityFromText } from './severity.ts';
 import { compileTimeFormat, isTimezone } from './time.ts';
 import type { TimeParser } from './time.ts';
 
-export interface RegexDecoderConfig {
-  /** JavaScript regular expression with named groups, e.g. `^(?<time>\S+ \S+) (?<level>[A-Z]+) (?<message>.*)$`. Required. */
-  pattern: string;
-  /** Group holding the event time ('' for none). */
-  time_field: string;
-  /** `rfc3339`, `epoch`, `epoch_s|ms|us|ns` or a strptime format such as `%Y-%m-%d %H:%M:%S,%L`. */
-  time_format: string;
-  severity_field: string;
-  message_field: string;
-  /** 'message': body becomes the message group; 'original': the raw line stays the body. */
-  body: 'message' | 'original';
-  /** Zone of times written without one: UTC, local or +HH:MM (formats with %z or a zoned RFC 3339 time ignore it). */
-  timezone: string;
+/** `timezone`: the zone of times written without one (regex and syslog decoders). */
+export function timezoneField(meaning: string) {
+  return field('timezone', 'string', 'local', '`local`', meaning, (m: Raw, path: string) => readTimezone(m, 'timezone', path, 'local'));
 }
 
-export const regexDecoderDefaults: RegexDecoderConfig = {
-  pattern: '',
+/** The decoder's keys, declared once (agent/config/declare.ts): type, reader, defaults and its COMPONENTS.md rows. */
+export const regexDecoderSection = section({
+  /** JavaScript regular expression with named groups, e.g. `^(?<time>\S+ \S+) (?<level>[A-Z]+) (?<message>.*)$`. Required. */
+  pattern: field('pattern', 'regex', '', '(required)', 'JavaScript regular expression with named groups; groups not named below become attributes', (m: Raw, path: string) => {
+    const pattern = readString(m, 'pattern', path);
+    try { new RegExp(pattern); } catch (e) { throw new ConfigError(join(path, 'pattern'), `a valid regular expression (${(e as Error).message})`, pattern); }
+    if (groupNames(pattern).length === 0) throw new ConfigError(join(path, 'pattern'), 'a regular expression with at least one named group (?<name>...)', pattern);
+    return pattern;
+  }),
   // Group names follow the JSON decoder's first-choice keys so one chain's
   // filters work the same whichever decoder produced the record.
-  time_field: 'time',
-  time_format: 'rfc3339',
-  severity_field: 'level',
-  message_field: 'message',
-  body: 'message',
+  /** Group holding the event time ('' for none). */
+  time_field: text('time_field', 'time', 'group holding the event time'),
+  /** `rfc3339`, `epoch`, `epoch_s|ms|us|ns` or a strptime format such as `%Y-%m-%d %H:%M:%S,%L`. */
+  time_format: field('time_format', 'string', 'rfc3339', '`rfc3339`', '`rfc3339`, `epoch`, `epoch_s`, `epoch_ms`, `epoch_us`, `epoch_ns`, or strptime (`%Y-%m-%d %H:%M:%S,%L`)', (m: Raw, path: string) => {
+    const time_format = readString(m, 'time_format', path, 'rfc3339');
+    try { compileTimeFormat(time_format); } catch (e) { throw new ConfigError(join(path, 'time_format'), `rfc3339, epoch or a strptime format (${(e as Error).message})`, time_format); }
+    return time_format;
+  }),
+  severity_field: text('severity_field', 'level', 'group holding the level'),
+  message_field: text('message_field', 'message', 'group holding the message'),
+  /** 'message': body becomes the message group; 'original': the raw line stays the body. */
+  body: bodyField('as for `json`'),
   // Apps on an edge node write their own files in the node's zone (log4j %d,
   // logback, Python logging all format local time), so 'local' reads them
-  // right; on a UTC node it is UTC.
-  timezone: 'local',
-};
+  // right; on a UTC node it is UTC. Formats with %z or a zoned RFC 3339 time ignore it.
+  timezone: timezoneField('zone of times written without one: `UTC`, `local` or `+HH:MM`'),
+});
+export type RegexDecoderConfig = Infer<typeof regexDecoderSection>;
+export const regexDecoderDefaults: RegexDecoderConfig = regexDecoderSection.defaults;
 
 export class RegexDecoder extends LineDecoder {
   private readonly re: RegExp;
@@ -102,27 +110,9 @@ export function groupNames(pattern: string): string[] {
   return names;
 }
 
-export const regexDecoder: ComponentSpec<RegexDecoderConfig, Processor> = {
+export const regexDecoder: ComponentSpec<RegexDecoderConfig, Processor> = declaredComponent(regexDecoderSection, {
   kind: 'processor',
   type: 'regex',
   summary: 'Decode lines with a regular expression whose named groups become time, severity, body and attributes.',
-  defaults: regexDecoderDefaults,
-  validate(raw, path) {
-    const m = readMap(raw, path, ['pattern', 'time_field', 'time_format', 'severity_field', 'message_field', 'body', 'timezone', 'type']);
-    const d = regexDecoderDefaults;
-    const pattern = readString(m, 'pattern', path);
-    try { new RegExp(pattern); } catch (e) { throw new ConfigError(join(path, 'pattern'), `a valid regular expression (${(e as Error).message})`, pattern); }
-    if (groupNames(pattern).length === 0) throw new ConfigError(join(path, 'pattern'), 'a regular expression with at least one named group (?<name>...)', pattern);
-    const time_format = readString(m, 'time_format', path, d.time_format);
-    try { compileTimeFormat(time_format); } catch (e) { throw new ConfigError(join(path, 'time_format'), `rfc3339, epoch or a strptime format (${(e as Error).message})`, time_format); }
-    return {
-      pattern, time_format,
-      time_field: readString(m, 'time_field', path, d.time_field),
-      severity_field: readString(m, 'severity_field', path, d.severity_field),
-      message_field: readString(m, 'message_field', path, d.message_field),
-      body: readEnum(m, 'body', path, ['message', 'original'] as const, d.body),
-      timezone: readTimezone(m, 'timezone', path, d.timezone),
-    };
-  },
   create(cfg, ctx) { return new RegexDecoder(cfg, ctx); },
-};
+});

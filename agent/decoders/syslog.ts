@@ -8,28 +8,26 @@
 
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
-import { readEnum, readMap } from '../config/schema.ts';
+import { choice, type Infer, section, declaredComponent } from '../config/declare.ts';
+import { bodyField } from './fields.ts';
 import { LineDecoder } from './line-decoder.ts';
 import { syslogSeverity, syslogSeverityText } from './severity.ts';
 import { MONTHS, parseRfc3339, zoneOffsetMin } from './time.ts';
-import { readTimezone } from './regex.ts';
+import { timezoneField } from './regex.ts';
 
-export interface SyslogDecoderConfig {
-  /** 'auto' detects per line; '5424' or '3164' insist on one (others count as malformed). */
-  format: 'auto' | '5424' | '3164';
-  body: 'message' | 'original';
-  /** Zone of RFC 3164 timestamps (they carry none): UTC, local or +HH:MM. Optional for callers that build the config by hand (default local). */
-  timezone?: string;
-}
-
-export const syslogDecoderDefaults: SyslogDecoderConfig = {
+/** The decoder's keys, declared once (agent/config/declare.ts): type, reader, defaults and its COMPONENTS.md rows. */
+export const syslogDecoderSection = section({
   // rsyslog and syslog-ng accept both formats on one input by default too.
-  format: 'auto',
-  body: 'message',
+  format: choice('format', ['auto', '5424', '3164'], 'auto', 'detect per line, or insist on one (others count as malformed)'),
+  body: bodyField('`message`: body is MSG; `original`: the raw line'),
   // RFC 3164 4.1.2: TIMESTAMP is the sender's local time; a daemon writing
   // /var/log on this node uses this node's zone.
-  timezone: 'local',
-};
+  timezone: timezoneField('zone of RFC 3164 timestamps (they carry none): `UTC`, `local` or `+HH:MM`'),
+});
+
+/** The timezone is optional for callers that build the config by hand (the syslog source; default local). */
+export type SyslogDecoderConfig = Omit<Infer<typeof syslogDecoderSection>, 'timezone'> & { timezone?: string };
+export const syslogDecoderDefaults: SyslogDecoderConfig = syslogDecoderSection.defaults;
 
 export interface SyslogParts {
   pri: number; // -1 when absent
@@ -200,18 +198,9 @@ export class SyslogDecoder extends LineDecoder {
   }
 }
 
-export const syslogDecoder: ComponentSpec<SyslogDecoderConfig, Processor> = {
+export const syslogDecoder: ComponentSpec<SyslogDecoderConfig, Processor> = declaredComponent(syslogDecoderSection, {
   kind: 'processor',
   type: 'syslog',
   summary: 'Decode syslog lines (RFC 5424 and RFC 3164, with or without <PRI>): severity, time, host, app, pid, msgid, structured data.',
-  defaults: syslogDecoderDefaults,
-  validate(raw, path) {
-    const m = readMap(raw, path, ['format', 'body', 'timezone', 'type']);
-    return {
-      format: readEnum(m, 'format', path, ['auto', '5424', '3164'] as const, syslogDecoderDefaults.format),
-      body: readEnum(m, 'body', path, ['message', 'original'] as const, syslogDecoderDefaults.body),
-      timezone: readTimezone(m, 'timezone', path, syslogDecoderDefaults.timezone!),
-    };
-  },
   create(cfg, ctx) { return new SyslogDecoder(cfg, ctx); },
-};
+});

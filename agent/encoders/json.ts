@@ -7,16 +7,12 @@
 import { isUtf8 } from 'node:buffer';
 import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
-import { readMap } from '../config/schema.ts';
-import { KeyCache, readKeyMode, type KeyMode } from './key.ts';
+import { KeyCache, keyOnlySection, type KeyMode, type KeyOnlyConfig } from './key.ts';
+import { declaredComponent } from '../config/declare.ts';
 
-export interface JsonConfig {
-  key: KeyMode;
-}
-
-export const jsonDefaults: JsonConfig = {
-  key: 'stream', // per-source order on one partition (brief: in order per source)
-};
+/** Only `key`, declared once (encoders/key.ts). */
+export type JsonConfig = KeyOnlyConfig;
+export const jsonDefaults: JsonConfig = keyOnlySection.defaults;
 
 const severityNames = ['', 'TRACE', 'TRACE2', 'TRACE3', 'TRACE4', 'DEBUG', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'INFO', 'INFO2', 'INFO3', 'INFO4',
   'WARN', 'WARN2', 'WARN3', 'WARN4', 'ERROR', 'ERROR2', 'ERROR3', 'ERROR4', 'FATAL', 'FATAL2', 'FATAL3', 'FATAL4'];
@@ -100,16 +96,11 @@ export class JsonEncoder implements Encoder {
   }
 }
 
-export const jsonEncoder: ComponentSpec<JsonConfig, Encoder> = {
+export const jsonEncoder: ComponentSpec<JsonConfig, Encoder> = declaredComponent(keyOnlySection, {
   kind: 'encoder',
   type: 'json',
   summary: 'one JSON object per Kafka message (body, times, severity, attributes, stream, offset)',
-  defaults: jsonDefaults,
-  validate(raw: unknown, path: string): JsonConfig {
-    const m = readMap(raw, path, ['key']);
-    return { key: readKeyMode(m, path) };
-  },
   create(cfg: JsonConfig, ctx: ComponentContext): Encoder {
     return new JsonEncoder(cfg, ctx);
   },
-};
+});

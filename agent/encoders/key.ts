@@ -3,15 +3,19 @@
 // one partition and Kafka keeps its order; `none` lets the producer spread
 // messages over partitions (more parallel, no per-source order).
 
-import { readEnum, type Raw } from '../config/schema.ts';
+import { choice, type Infer, section } from '../config/declare.ts';
 
 export type KeyMode = 'none' | 'stream';
-export const keyModes: readonly KeyMode[] = ['none', 'stream'];
+export const keyModes: readonly KeyMode[] = ['stream', 'none'];
 
-export function readKeyMode(m: Raw, path: string): KeyMode {
-  // Default `stream`: per-source order is part of the delivery contract (brief: "in order per source").
-  return readEnum(m, 'key', path, keyModes, 'stream');
+/** The `key` every encoder takes. Default `stream`: per-source order is part of the delivery contract (brief: "in order per source"). */
+export function keyField(meaning: string) {
+  return choice<KeyMode>('key', keyModes, 'stream', meaning);
 }
+
+/** The config of an encoder whose only key is `key` (json, raw), declared once. */
+export const keyOnlySection = section({ key: keyField('as for `otlp_proto`') });
+export type KeyOnlyConfig = Infer<typeof keyOnlySection>;
 
 /** Caches the last key buffer: batches usually hold long runs of one stream. */
 export class KeyCache {

@@ -4,16 +4,12 @@
 
 import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
-import { readMap } from '../config/schema.ts';
-import { KeyCache, readKeyMode, type KeyMode } from './key.ts';
+import { KeyCache, keyOnlySection, type KeyMode, type KeyOnlyConfig } from './key.ts';
+import { declaredComponent } from '../config/declare.ts';
 
-export interface RawConfig {
-  key: KeyMode;
-}
-
-export const rawDefaults: RawConfig = {
-  key: 'stream', // per-source order on one partition (brief: in order per source)
-};
+/** Only `key`, declared once (encoders/key.ts). */
+export type RawConfig = KeyOnlyConfig;
+export const rawDefaults: RawConfig = keyOnlySection.defaults;
 
 export class RawEncoder implements Encoder {
   readonly name = 'raw';
@@ -36,16 +32,11 @@ export class RawEncoder implements Encoder {
   }
 }
 
-export const rawEncoder: ComponentSpec<RawConfig, Encoder> = {
+export const rawEncoder: ComponentSpec<RawConfig, Encoder> = declaredComponent(keyOnlySection, {
   kind: 'encoder',
   type: 'raw',
   summary: 'one log line per Kafka message, body bytes only',
-  defaults: rawDefaults,
-  validate(raw: unknown, path: string): RawConfig {
-    const m = readMap(raw, path, ['key']);
-    return { key: readKeyMode(m, path) };
-  },
   create(cfg: RawConfig, _ctx: ComponentContext): Encoder {
     return new RawEncoder(cfg);
   },
-};
+});

@@ -13,7 +13,8 @@
 // `rules` on every reload (live diff, no reattach).
 
 import { ConfigError } from '../core/errors.ts';
-import { join, readBool, readBytes, readInt, readMap, readOptString, readString, readStringList } from '../config/schema.ts';
+import { join, readOptString, readStringList, type Raw } from '../config/schema.ts';
+import { derivedDefault, field, flag, int, nested, section, size, text } from '../config/declare.ts';
 import { canonicalCidr, type GuardRules } from './guard.ts';
 
 export interface GuardConfig {
@@ -36,43 +37,64 @@ export const guardDefaults = {
   bytesPerSec: 0,
 } as const;
 
-export function validateGuardConfig(raw: unknown, path = 'guard'): GuardConfig {
-  const m = readMap(raw, path, ['enabled', 'interface', 'deny', 'allow', 'rate', 'ports', 'pin_maps', 'pin_root']);
-  const present = raw !== undefined && raw !== null;
-  const enabled = readBool(m, 'enabled', path, present ? true : guardDefaults.enabled);
-  const iface = enabled ? readString(m, 'interface', path) : (readOptString(m, 'interface', path) ?? '');
-  if (enabled && (iface.length === 0 || iface.length > 15 || /[\s/]/.test(iface))) throw new ConfigError(join(path, 'interface'), 'an interface name (1-15 characters, no spaces or slashes)', iface);
-  const cidrs = (key: 'deny' | 'allow'): string[] => readStringList(m, key, path, []).map((c, i) => {
+/** `guard.rate`: a token bucket per source; off while both rates are 0. */
+export const guardRateSection = section({
+  packetsPerSec: int('packets_per_sec', guardDefaults.packetsPerSec, 'packets per second per source (0: no packet limit)', 0, 1e9),
+  bytesPerSec: size('bytes_per_sec', guardDefaults.bytesPerSec, 'bytes per second per source (0: no byte limit)'),
+  burstPackets: int('burst_packets', 0, 'bucket size in packets', 0, 1e9),
+  burstBytes: size('burst_bytes', 0, 'bucket size in bytes (at most 10GB)'),
+}, (r, _m, rp) => {
+  if (r.burstBytes > 1e10) throw new ConfigError(join(rp, 'burst_bytes'), 'at most 10GB', r.burstBytes);
+});
+
+function cidrList(key: 'deny' | 'allow', meaning: string) {
+  return field<string[]>(key, 'list of IP/CIDR', [], '`[]`', meaning, (m: Raw, path: string) => readStringList(m, key, path, []).map((c, i) => {
     const canon = canonicalCidr(c);
     if (!canon) throw new ConfigError(join(join(path, key), i), 'an IPv4/IPv6 address or CIDR such as 203.0.113.0/24', c);
     return canon;
-  });
-  const deny = cidrs('deny');
-  const allow = cidrs('allow');
-  if (deny.length + allow.length > 1024) throw new ConfigError(path, 'at most 1024 deny + allow rules (EDGELOG_GUARD_MAX_RULES)', deny.length + allow.length);
+  }));
+}
 
-  const rm = readMap(m.rate, join(path, 'rate'), ['packets_per_sec', 'bytes_per_sec', 'burst_packets', 'burst_bytes']);
-  const rp = join(path, 'rate');
-  const pps = readInt(rm, 'packets_per_sec', rp, guardDefaults.packetsPerSec, 0, 1e9);
-  const bps = readBytes(rm, 'bytes_per_sec', rp, guardDefaults.bytesPerSec);
-  const burstPackets = readInt(rm, 'burst_packets', rp, 0, 0, 1e9);
-  const burstBytes = readBytes(rm, 'burst_bytes', rp, 0);
-  if (burstBytes > 1e10) throw new ConfigError(join(rp, 'burst_bytes'), 'at most 10GB', burstBytes);
+/** The `guard:` section's keys, declared once (agent/config/declare.ts): type, reader, defaults and its COMPONENTS.md rows. */
+export const guardSection = section({
+  enabled: derivedDefault(flag('enabled', true, '`false` keeps the section but detaches the guard'), '`true` when the section is present'),
+  /** Interface whose ingress is guarded. */
+  interface: field('interface', 'string', '', '(required when enabled)', 'interface whose ingress is guarded (1-15 characters)', (m: Raw, path: string) => readOptString(m, 'interface', path) ?? ''),
+  deny: cidrList('deny', 'sources always dropped'),
+  allow: cidrList('allow', 'sources always passed (at most 1024 deny + allow rules)'),
+  rate: nested('rate', guardRateSection, 'map', guardRateSection.defaults, '(none)', 'per-source rate limit; off while both rates are 0', (raw, rp) => guardRateSection.read(raw, rp)),
+  ports: field<number[]>('ports', 'list of int', [], '`[]`', 'destination ports guarded (at most 64; empty: all)', (m: Raw, path: string) => {
+    const portsRaw = m.ports ?? [];
+    if (!Array.isArray(portsRaw)) throw new ConfigError(join(path, 'ports'), 'a list of ports', portsRaw);
+    if (portsRaw.length > 64) throw new ConfigError(join(path, 'ports'), 'at most 64 ports', portsRaw.length);
+    return portsRaw.map((p, i) => {
+      if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) throw new ConfigError(join(join(path, 'ports'), i), 'a port from 1 to 65535', p);
+      return p;
+    });
+  }),
+  pinMaps: flag('pin_maps', guardDefaults.pinMaps, 'pin the BPF maps so the rules survive an agent restart'),
+  pinRoot: text('pin_root', guardDefaults.pinRoot, 'bpffs directory for the pinned maps'),
+}, (g, m, path) => {
+  if (g.enabled) {
+    if (m.interface === undefined || m.interface === null) throw new ConfigError(join(path, 'interface'), 'a string (required)');
+    if (g.interface.length === 0 || g.interface.length > 15 || /[\s/]/.test(g.interface)) throw new ConfigError(join(path, 'interface'), 'an interface name (1-15 characters, no spaces or slashes)', g.interface);
+  }
+  if (g.deny.length + g.allow.length > 1024) throw new ConfigError(path, 'at most 1024 deny + allow rules (EDGELOG_GUARD_MAX_RULES)', g.deny.length + g.allow.length);
+}, {
+  // A present section guards an interface unless it says enabled: false.
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
+  if: { not: { properties: { enabled: { const: false } }, required: ['enabled'] } }, then: { required: ['interface'], properties: { interface: { type: 'string', minLength: 1, maxLength: 15, pattern: '^[^\\s/]+$' } } },
+});
 
-  const portsRaw = m.ports ?? [];
-  if (!Array.isArray(portsRaw)) throw new ConfigError(join(path, 'ports'), 'a list of ports', portsRaw);
-  if (portsRaw.length > 64) throw new ConfigError(join(path, 'ports'), 'at most 64 ports', portsRaw.length);
-  const ports = portsRaw.map((p, i) => {
-    if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) throw new ConfigError(join(join(path, 'ports'), i), 'a port from 1 to 65535', p);
-    return p;
-  });
-
-  const pin = readBool(m, 'pin_maps', path, guardDefaults.pinMaps);
-  const pinRoot = pin ? readString(m, 'pin_root', path, guardDefaults.pinRoot) : undefined;
+export function validateGuardConfig(raw: unknown, path = 'guard'): GuardConfig {
+  // Absent: off (attaching to an interface is an operator decision); present: on unless `enabled: false`.
+  const present = raw !== undefined && raw !== null;
+  const g = guardSection.read(present ? raw : { enabled: guardDefaults.enabled }, path);
+  const r = g.rate;
   return {
-    enabled,
-    interface: iface,
-    pinRoot,
-    rules: { deny, allow, rate: pps || bps ? { pps, bps, burstPackets, burstBytes } : null, ports },
+    enabled: g.enabled,
+    interface: g.interface,
+    pinRoot: g.pinMaps ? g.pinRoot : undefined,
+    rules: { deny: g.deny, allow: g.allow, rate: r.packetsPerSec || r.bytesPerSec ? { pps: r.packetsPerSec, bps: r.bytesPerSec, burstPackets: r.burstPackets, burstBytes: r.burstBytes } : null, ports: g.ports },
   };
 }

@@ -5,7 +5,7 @@
 import { arch, hostname, platform } from 'node:os';
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
-import { flag, type Infer, section, stringMap } from '../config/declare.ts';
+import { flag, type Infer, section, stringMap, declaredComponent } from '../config/declare.ts';
 
 /** The config, declared once (agent/config/declare.ts): type, reader, defaults and the COMPONENTS.md rows. */
 export const enrichSection = section({
@@ -56,11 +56,9 @@ export class Enrich implements Processor {
   }
 }
 
-export const enrich: ComponentSpec<EnrichConfig, Processor> = {
+export const enrich: ComponentSpec<EnrichConfig, Processor> = declaredComponent(enrichSection, {
   kind: 'processor',
   type: 'enrich',
   summary: 'Add static labels and host facts (host.name, os.type, host.arch) to every record.',
-  defaults: enrichDefaults,
-  validate(raw, path) { return enrichSection.read(raw, path); },
   create(cfg, ctx) { return new Enrich(cfg, ctx); },
-};
+});

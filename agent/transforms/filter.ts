@@ -7,31 +7,37 @@
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
 import { ConfigError } from '../core/errors.ts';
-import { join, readBool, readMap, readString } from '../config/schema.ts';
+import { join, readString, type Raw } from '../config/schema.ts';
+import { field, flag, type Infer, section, declaredComponent } from '../config/declare.ts';
 import { levelNumber } from '../decoders/severity.ts';
 import { StageStats } from './metrics.ts';
-import { Predicate, readPredicates } from './predicate.ts';
-import type { PredicateConfig } from './predicate.ts';
+import { Predicate, predicateList } from './predicate.ts';
 
-export interface FilterConfig {
-  /** Lowest level kept (trace, debug, info, notice, warn, error, fatal, ...); '' keeps all levels. */
-  min_level: string;
-  /** Records whose severity is unknown (0) pass min_level. */
-  keep_unknown_level: boolean;
-  /** All must hold for a record to be kept. */
-  include: PredicateConfig[];
-  /** Any holding drops the record. */
-  exclude: PredicateConfig[];
+/** A level name, or '' for every level. */
+export function readLevel(m: Record<string, unknown>, key: string, path: string, def: string): string {
+  const v = readString(m, key, path, def);
+  if (v !== '' && levelNumber(v) === undefined) throw new ConfigError(join(path, key), 'a level: trace, debug, info, notice, warn, error, crit, alert, fatal, emerg', v);
+  return v;
 }
 
-export const filterDefaults: FilterConfig = {
-  // Keep-everything defaults: a filter with no options is a no-op, as in
-  // Fluent Bit's grep filter without rules.
-  min_level: '',
-  keep_unknown_level: true,
-  include: [],
-  exclude: [],
-};
+/** A level key: `''` (every level) or a level name. */
+export function levelField(key: string, def: string, meaning: string) {
+  return field(key, "level or `''`", def, def === '' ? "`''`" : `\`${def}\``, meaning, (m: Raw, path: string) => readLevel(m, key, path, def));
+}
+
+/** The filter's keys, declared once (agent/config/declare.ts). Keep-everything defaults: a filter with no options is a no-op, as in Fluent Bit's grep filter without rules. */
+export const filterSection = section({
+  /** Lowest level kept (trace, debug, info, notice, warn, error, fatal, ...); '' keeps all levels. */
+  min_level: levelField('min_level', '', "lowest level kept (`trace` .. `emerg`; `''`: all)"),
+  /** Records whose severity is unknown (0) pass min_level. */
+  keep_unknown_level: flag('keep_unknown_level', true, 'records without severity pass `min_level`'),
+  /** All must hold for a record to be kept. */
+  include: predicateList('include', 'all must hold'),
+  /** Any holding drops the record. */
+  exclude: predicateList('exclude', 'any holding drops the record', 'include'),
+});
+export type FilterConfig = Infer<typeof filterSection>;
+export const filterDefaults: FilterConfig = filterSection.defaults;
 
 export class Filter implements Processor {
   private readonly min: number;
@@ -70,25 +76,9 @@ export class Filter implements Processor {
   }
 }
 
-export function readLevel(m: Record<string, unknown>, key: string, path: string, def: string): string {
-  const v = readString(m, key, path, def);
-  if (v !== '' && levelNumber(v) === undefined) throw new ConfigError(join(path, key), 'a level: trace, debug, info, notice, warn, error, crit, alert, fatal, emerg', v);
-  return v;
-}
-
-export const filter: ComponentSpec<FilterConfig, Processor> = {
+export const filter: ComponentSpec<FilterConfig, Processor> = declaredComponent(filterSection, {
   kind: 'processor',
   type: 'filter',
   summary: 'Keep records at or above a level and matching field predicates (equals, matches, exists, in); drop the rest, counted by reason.',
-  defaults: filterDefaults,
-  validate(raw, path) {
-    const m = readMap(raw, path, ['min_level', 'keep_unknown_level', 'include', 'exclude', 'type']);
-    return {
-      min_level: readLevel(m, 'min_level', path, filterDefaults.min_level),
-      keep_unknown_level: readBool(m, 'keep_unknown_level', path, filterDefaults.keep_unknown_level),
-      include: readPredicates(m.include, join(path, 'include')),
-      exclude: readPredicates(m.exclude, join(path, 'exclude')),
-    };
-  },
   create(cfg, ctx) { return new Filter(cfg, ctx); },
-};
+});

@@ -2,45 +2,59 @@
 // compiled once (regexes built at config time, never per record).
 
 import { ConfigError } from '../core/errors.ts';
-import { join, readBool, readMap, readString } from '../config/schema.ts';
+import { join, readBool, readOptString, type Raw } from '../config/schema.ts';
+import { type Field, field, type Infer, listOf, oneOfKeys, requiredText, section } from '../config/declare.ts';
 import type { LogRecord } from '../core/record.ts';
 import { FieldRef } from './field-ref.ts';
 
-export interface PredicateConfig {
-  field: string;
-  equals?: string | number | boolean;
-  matches?: string;
-  exists?: boolean;
-  in?: (string | number | boolean)[];
+type Scalar = string | number | boolean;
+const isScalar = (v: unknown): v is Scalar => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+const oneOperator = oneOfKeys(['equals', 'matches', 'exists', 'in'], 'exactly one of equals, matches, exists, in');
+
+/** One predicate's keys, declared once; `asFor`: the meanings say "as for `include`" (filter's `exclude`). */
+export function predicateSection(asFor?: string) {
+  const as = (own: string): string => (asFor ? `as for \`${asFor}\`` : own);
+  return section({
+    field: requiredText('field', as('field the predicate tests')),
+    equals: field<Scalar | undefined>('equals', 'string, number or bool', undefined, '(none)', as('the field equals this'), (m: Raw, path: string) => {
+      const v = m.equals;
+      if (v !== undefined && !isScalar(v)) throw new ConfigError(join(path, 'equals'), 'a string, number or boolean', v);
+      return v;
+    }),
+    matches: field<string | undefined>('matches', 'regex', undefined, '(none)', as("the field's text matches"), (m: Raw, path: string) => {
+      const v = readOptString(m, 'matches', path);
+      if (v !== undefined) {
+        try { new RegExp(v); } catch (e) { throw new ConfigError(join(path, 'matches'), `a valid regular expression (${(e as Error).message})`, v); }
+      }
+      return v;
+    }),
+    exists: field<boolean | undefined>('exists', 'bool', undefined, '(none)', as('the field is present (`true`) or absent (`false`)'), (m: Raw, path: string) => (m.exists === undefined ? undefined : readBool(m, 'exists', path, true))),
+    in: field<Scalar[] | undefined>('in', 'list', undefined, '(none)', as('the field equals one of these'), (m: Raw, path: string) => {
+      const v = m.in;
+      if (v !== undefined && (!Array.isArray(v) || !v.every(isScalar))) throw new ConfigError(join(path, 'in'), 'a list of strings or numbers', v);
+      return v as Scalar[] | undefined;
+    }),
+  }, (_p, m, path) => oneOperator.check(m, path), oneOperator.schema);
 }
+
+const predicate = predicateSection();
+export type PredicateConfig = Infer<typeof predicate>;
 
 export function readPredicate(raw: unknown, path: string): PredicateConfig {
-  const m = readMap(raw, path, ['field', 'equals', 'matches', 'exists', 'in']);
-  const field = readString(m, 'field', path);
-  const ops = ['equals', 'matches', 'exists', 'in'].filter((k) => m[k] !== undefined);
-  if (ops.length !== 1) throw new ConfigError(path, 'exactly one of equals, matches, exists, in', ops.length === 0 ? 'none' : ops.join(' and '));
-  const p: PredicateConfig = { field };
-  if (m.equals !== undefined) {
-    const v = m.equals;
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new ConfigError(join(path, 'equals'), 'a string, number or boolean', v);
-    p.equals = v;
-  }
-  if (m.matches !== undefined) {
-    p.matches = readString(m, 'matches', path);
-    try { new RegExp(p.matches); } catch (e) { throw new ConfigError(join(path, 'matches'), `a valid regular expression (${(e as Error).message})`, p.matches); }
-  }
-  if (m.exists !== undefined) p.exists = readBool(m, 'exists', path, true);
-  if (m.in !== undefined) {
-    if (!Array.isArray(m.in) || m.in.some((x) => typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean')) throw new ConfigError(join(path, 'in'), 'a list of strings or numbers', m.in);
-    p.in = m.in as (string | number | boolean)[];
-  }
-  return p;
+  return predicate.read(raw, path);
 }
 
+/** A list of predicates (absent: none). */
 export function readPredicates(raw: unknown, path: string): PredicateConfig[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new ConfigError(path, 'a list of predicates ({field, equals|matches|exists|in})', raw);
   return raw.map((r, i) => readPredicate(r, join(path, i)));
+}
+
+/** A list of predicates under `key`, its entries' rows under `key[].`. */
+export function predicateList(key: string, meaning: string, asFor?: string): Field<PredicateConfig[]> {
+  return listOf(key, predicateSection(asFor), 'list of predicates', '`[]`', meaning, readPredicates, []);
 }
 
 export class Predicate {

@@ -17,29 +17,42 @@
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
 import { ConfigError } from '../core/errors.ts';
-import { join, readEnum, readMap, readString, readStringList } from '../config/schema.ts';
+import { join, readString, readStringList, type Raw } from '../config/schema.ts';
+import { choice, derivedDefault, field, type Infer, listOf, optText, requiredText, section, declaredComponent } from '../config/declare.ts';
 import { StageStats } from './metrics.ts';
-
-export interface CustomRule { name: string; pattern: string; replacement: string }
-
-export interface RedactConfig {
-  /** Built-in rules to apply: email, bearer, ipv4, ipv6, credit_card. */
-  rules: string[];
-  /** User rules: JavaScript regex (applied with the g flag) and its replacement ($1 etc. allowed). */
-  custom: CustomRule[];
-  /** Where to look. */
-  apply_to: 'body' | 'attributes' | 'both';
-}
 
 const BUILTIN = ['email', 'bearer', 'ipv4', 'ipv6', 'credit_card'] as const;
 
-export const redactDefaults: RedactConfig = {
+/** A user rule: JavaScript regex (applied with the g flag) and its replacement ($1 etc. allowed). */
+const customRuleSection = section({
+  name: requiredText('name', 'rule name (metric label, default replacement)'),
+  pattern: field('pattern', 'regex', '', '(required)', 'what to mask', (m: Raw, p: string) => {
+    const pattern = readString(m, 'pattern', p);
+    try { new RegExp(pattern, 'g'); } catch (e) { throw new ConfigError(join(p, 'pattern'), `a valid regular expression (${(e as Error).message})`, pattern); }
+    return pattern;
+  }),
+  replacement: derivedDefault(optText('replacement', 'replacement text; `$1`.. expand groups'), '`[<name>]`'),
+}, (r) => {
+  if (r.replacement === undefined) r.replacement = `[${r.name}]`;
+});
+export interface CustomRule { name: string; pattern: string; replacement: string }
+
+/** The stage's keys, declared once (agent/config/declare.ts). */
+export const redactSection = section({
   // All built-ins on: an edge node usually cannot know which of them its
   // devices leak; masking an IP that was harmless costs less than shipping a card number.
-  rules: [...BUILTIN],
-  custom: [],
-  apply_to: 'both',
-};
+  /** Built-in rules to apply: email, bearer, ipv4, ipv6, credit_card. */
+  rules: field<string[]>('rules', `list of ${BUILTIN.map((b) => `\`${b}\``).join(', ')}`, [...BUILTIN], `\`[${BUILTIN.join(', ')}]\``, 'built-in masks (cards Luhn-checked)', (m: Raw, path: string) => {
+    const rules = readStringList(m, 'rules', path, [...BUILTIN]);
+    rules.forEach((r, i) => { if (!(BUILTIN as readonly string[]).includes(r)) throw new ConfigError(join(join(path, 'rules'), i), `one of ${BUILTIN.join(', ')}`, r); });
+    return rules;
+  }),
+  custom: listOf<CustomRule[]>('custom', customRuleSection, 'list of rules', '`[]`', 'user masks', readCustom, []),
+  /** Where to look. */
+  apply_to: choice('apply_to', ['body', 'attributes', 'both'], 'both', 'where masks apply'),
+});
+export type RedactConfig = Infer<typeof redactSection>;
+export const redactDefaults: RedactConfig = redactSection.defaults;
 
 const H = '[0-9A-Fa-f]{1,4}';
 const IPV4 = String.raw`(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}`;
@@ -214,30 +227,12 @@ export class Redact implements Processor {
 function readCustom(raw: unknown, path: string): CustomRule[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new ConfigError(path, 'a list of {name, pattern, replacement}', raw);
-  return raw.map((r, i) => {
-    const p = join(path, i);
-    const m = readMap(r, p, ['name', 'pattern', 'replacement']);
-    const pattern = readString(m, 'pattern', p);
-    try { new RegExp(pattern, 'g'); } catch (e) { throw new ConfigError(join(p, 'pattern'), `a valid regular expression (${(e as Error).message})`, pattern); }
-    const name = readString(m, 'name', p);
-    return { name, pattern, replacement: readString(m, 'replacement', p, `[${name}]`) };
-  });
+  return raw.map((r, i) => customRuleSection.read(r, join(path, i)) as CustomRule);
 }
 
-export const redact: ComponentSpec<RedactConfig, Processor> = {
+export const redact: ComponentSpec<RedactConfig, Processor> = declaredComponent(redactSection, {
   kind: 'processor',
   type: 'redact',
   summary: 'Mask emails, bearer tokens, IPv4/IPv6 addresses, card numbers (Luhn-checked) and user patterns in body and attributes; counts masks per rule.',
-  defaults: redactDefaults,
-  validate(raw, path) {
-    const m = readMap(raw, path, ['rules', 'custom', 'apply_to', 'type']);
-    const rules = readStringList(m, 'rules', path, redactDefaults.rules);
-    rules.forEach((r, i) => { if (!(BUILTIN as readonly string[]).includes(r)) throw new ConfigError(join(join(path, 'rules'), i), `one of ${BUILTIN.join(', ')}`, r); });
-    return {
-      rules,
-      custom: readCustom(m.custom, join(path, 'custom')),
-      apply_to: readEnum(m, 'apply_to', path, ['body', 'attributes', 'both'] as const, redactDefaults.apply_to),
-    };
-  },
   create(cfg, ctx) { return new Redact(cfg, ctx); },
-};
+});

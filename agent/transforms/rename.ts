@@ -6,7 +6,7 @@
 
 import type { ComponentSpec, Processor } from '../core/component.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
-import { flag, type Infer, section, stringList, stringMap, text } from '../config/declare.ts';
+import { flag, type Infer, section, stringList, stringMap, text, declaredComponent } from '../config/declare.ts';
 
 /** The config, declared once (agent/config/declare.ts): type, reader, defaults and the COMPONENTS.md rows. */
 export const renameSection = section({
@@ -72,11 +72,9 @@ export class Rename implements Processor {
   }
 }
 
-export const rename: ComponentSpec<RenameConfig, Processor> = {
+export const rename: ComponentSpec<RenameConfig, Processor> = declaredComponent(renameSection, {
   kind: 'processor',
   type: 'rename',
   summary: 'Rename attribute keys, lower-case them, replace dots, drop fields.',
-  defaults: renameDefaults,
-  validate(raw, path) { return renameSection.read(raw, path); },
   create(cfg) { return new Rename(cfg); },
-};
+});

@@ -6,10 +6,10 @@
 
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
-import { type Field, type Infer, int, section, text } from '../config/declare.ts';
+import { type Infer, int, section, text, declaredComponent } from '../config/declare.ts';
 import { levelNumber } from '../decoders/severity.ts';
 import { FieldRef, fnv1a } from './field-ref.ts';
-import { readLevel } from './filter.ts';
+import { levelField } from './filter.ts';
 import { StageStats } from './metrics.ts';
 
 /** The config, declared once (agent/config/declare.ts): type, reader, defaults and the COMPONENTS.md rows. */
@@ -19,14 +19,7 @@ export const sampleSection = section({
   key_field: text('key_field', 'message', 'hashed field; records without it hash their body'),
   // The issue: errors always kept; warnings too, as Datadog's and Vector's
   // guidance for log sampling keeps warnings and errors.
-  always_keep_level: {
-    key: 'always_keep_level',
-    type: "level or `''`",
-    def: 'warn',
-    defText: '`warn`',
-    meaning: "records at or above it are always kept (`''`: sample all)",
-    read: (m, path) => readLevel(m, 'always_keep_level', path, 'warn'),
-  } satisfies Field<string>,
+  always_keep_level: levelField('always_keep_level', 'warn', "records at or above it are always kept (`''`: sample all)"),
 });
 
 /** rate: keep 1 in N; key_field: hashed to choose (see field references); always_keep_level: '' samples every level. */
@@ -59,11 +52,9 @@ export class Sample implements Processor {
   }
 }
 
-export const sample: ComponentSpec<SampleConfig, Processor> = {
+export const sample: ComponentSpec<SampleConfig, Processor> = declaredComponent(sampleSection, {
   kind: 'processor',
   type: 'sample',
   summary: 'Keep 1 in N records, chosen deterministically by a hash of a key field; records at or above a level (default warn) are always kept.',
-  defaults: sampleDefaults,
-  validate(raw, path) { return sampleSection.read(raw, path); },
   create(cfg, ctx) { return new Sample(cfg, ctx); },
-};
+});

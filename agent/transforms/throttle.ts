@@ -7,7 +7,7 @@
 
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
-import { choice, type Infer, int, num, section, text } from '../config/declare.ts';
+import { choice, type Infer, int, num, section, text, declaredComponent } from '../config/declare.ts';
 import { FieldRef } from './field-ref.ts';
 import { StageStats } from './metrics.ts';
 
@@ -123,11 +123,9 @@ export class Throttle implements Processor {
   }
 }
 
-export const throttle: ComponentSpec<ThrottleConfig, Processor> = {
+export const throttle: ComponentSpec<ThrottleConfig, Processor> = declaredComponent(throttleSection, {
   kind: 'processor',
   type: 'throttle',
   summary: 'Token bucket per key: drop records over the rate, or hold them (bounded) and release as tokens refill.',
-  defaults: throttleDefaults,
-  validate(raw, path) { return throttleSection.read(raw, path); },
   create(cfg, ctx) { return new Throttle(cfg, ctx); },
-};
+});

@@ -9,7 +9,8 @@
 import type { ComponentContext, ComponentSpec, Processor } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
 import { ConfigError } from '../core/errors.ts';
-import { join, readMap, readStringList } from '../config/schema.ts';
+import { join, readMap, type Raw } from '../config/schema.ts';
+import { derivedType, field, type Infer, section, stringList, declaredComponent } from '../config/declare.ts';
 import { deadLetterFor, type DeadLetterFile } from '../pipeline/dead-letter.ts';
 import { FieldRef } from './field-ref.ts';
 import { StageStats } from './metrics.ts';
@@ -17,18 +18,23 @@ import { StageStats } from './metrics.ts';
 export type FieldType = 'string' | 'number' | 'integer' | 'boolean';
 const TYPES: readonly FieldType[] = ['string', 'number', 'integer', 'boolean'];
 
-export interface ValidateConfig {
+/** The stage's keys, declared once (agent/config/declare.ts). Nothing required by default: a validate stage with no rules passes everything. */
+export const validateSection = section({
   /** Fields that must be present (field references: message, level, trace_id, attribute keys ...). */
-  required: string[];
+  required: derivedType(stringList('required', 'fields that must be present'), 'list of fields'),
   /** Field -> expected type; checked when the field is present. */
-  types: Record<string, FieldType>;
-}
-
-export const validateDefaults: ValidateConfig = {
-  // Nothing required by default: a validate stage with no rules passes everything.
-  required: [],
-  types: {},
-};
+  types: field<Record<string, FieldType>>('types', `map field -> ${TYPES.map((t) => `\`${t}\``).join(', ')}`, {}, '`{}`', 'type checked when the field is present', (m: Raw, path: string) => {
+    const tp = join(path, 'types');
+    const types: Record<string, FieldType> = {};
+    for (const [k, v] of Object.entries(readMap(m.types, tp))) {
+      if (typeof v !== 'string' || !(TYPES as readonly string[]).includes(v)) throw new ConfigError(join(tp, k), `one of ${TYPES.join(', ')}`, v);
+      types[k] = v as FieldType;
+    }
+    return types;
+  }),
+});
+export type ValidateConfig = Infer<typeof validateSection>;
+export const validateDefaults: ValidateConfig = validateSection.defaults;
 
 function typeOk(v: unknown, t: FieldType): boolean {
   switch (t) {
@@ -106,20 +112,9 @@ export class Validate implements Processor {
   }
 }
 
-export const validate: ComponentSpec<ValidateConfig, Processor> = {
+export const validate: ComponentSpec<ValidateConfig, Processor> = declaredComponent(validateSection, {
   kind: 'processor',
   type: 'validate',
   summary: 'Check required fields and field types; invalid records go to a dead-letter file, settled as rejected and counted by reason.',
-  defaults: validateDefaults,
-  validate(raw, path) {
-    const m = readMap(raw, path, ['required', 'types', 'type']);
-    const tm = readMap(m.types, join(path, 'types'));
-    const types: Record<string, FieldType> = {};
-    for (const [k, v] of Object.entries(tm)) {
-      if (typeof v !== 'string' || !(TYPES as readonly string[]).includes(v)) throw new ConfigError(join(join(path, 'types'), k), `one of ${TYPES.join(', ')}`, v);
-      types[k] = v as FieldType;
-    }
-    return { required: readStringList(m, 'required', path, validateDefaults.required), types };
-  },
   create(cfg, ctx) { return new Validate(cfg, ctx); },
-};
+});

@@ -117,6 +117,27 @@ pipelines:
   assert.ok(!err.errors.some((e) => e.path.startsWith('pipelines')), err.message);
 });
 
+test('every bad key of a declared component is reported, not just its first (file, tcp, filter, kafka)', () => {
+  const yaml = `
+sources:
+  app: { type: file, include: [var/log/*.log], start_at: middle, max_open_files: 0 }
+  net: { type: tcp, address: nope, max_connections: 0, strip_cr: maybe }
+transforms:
+  f: { type: filter, min_level: loud, include: [{ field: x }] }
+sinks:
+  k: { type: kafka, brokers: [], acks: most, topic: "bad topic", client_retry: { retries: 500 }, headrs: false }
+`;
+  const err = thrown(() => parseConfig(yaml, {}), ConfigErrors);
+  assert.deepEqual(err.errors.map((e) => e.path), [
+    'sources.app.include[0]', 'sources.app.start_at', 'sources.app.max_open_files',
+    'sources.net.address', 'sources.net.strip_cr', 'sources.net.max_connections',
+    'transforms.f.min_level', 'transforms.f.include[0]',
+    'sinks.k.headrs', 'sinks.k.brokers', 'sinks.k.topic', 'sinks.k.acks', 'sinks.k.client_retry.retries',
+  ], err.message);
+  assert.equal(err.errors.find((e) => e.path === 'sinks.k.headrs')?.suggestion, 'headers');
+  assert.match(err.message, /sources\.app\.include\[0\]: expected an absolute glob pattern/);
+});
+
 test('a pipeline naming a component that does not exist is still reported, with a suggestion', () => {
   const yaml = `
 sources: { app: { type: file, include: [/x/*.log] } }

@@ -125,6 +125,20 @@ const wrong: { name: string; raw: Raw; at: string }[] = [
   { name: 'verify_client without a ca_file', raw: { ...minimal, sources: { relay: { type: 'forward', tls: { cert_file: '/c.pem', key_file: '/k.pem', verify_client: true } } } }, at: '/sources/relay/tls' },
   { name: 'a sample rate of 0 (declared range 1..1000000)', raw: { ...minimal, transforms: { s: { type: 'sample', rate: 0 } } }, at: '/transforms/s/rate' },
   { name: 'a kafka sink with neither brokers nor clusters', raw: { ...minimal, sinks: { kafka: { type: 'kafka', topic: 'logs' } } }, at: '/sinks/kafka' },
+  // Cross-key rules of the other declared sections (their schemaRules beside their readers).
+  { name: 'kafka acks leader while idempotent (the default)', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], acks: 'leader' } } }, at: '/sinks/kafka/acks' },
+  { name: 'kafka brokers and clusters together', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], clusters: [{ brokers: ['a:9092'] }, { brokers: ['c:9092'] }] } } }, at: '/sinks/kafka' },
+  { name: "an unknown key in a cluster's own tls (checked as the shared block)", raw: { ...minimal, sinks: { kafka: { type: 'kafka', clusters: [{ brokers: ['a:9092'], tls: { ca_fil: '/ca.pem' } }, { brokers: ['c:9092'] }] } } }, at: '/sinks/kafka/clusters/0/tls' },
+  { name: 'kafka failover without clusters', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], failover: { probe_interval: '1s' } } } }, at: '/sinks/kafka' },
+  { name: 'syslog over UDP with tls', raw: { ...minimal, sources: { s: { type: 'syslog', mode: 'udp', tls: { cert_file: '/c.pem', key_file: '/k.pem' } } } }, at: '/sources/s/tls' },
+  { name: 'a forward listener with both address and listen', raw: { ...minimal, sources: { relay: { type: 'forward', address: '127.0.0.1:24240', listen: '127.0.0.1:24241' } } }, at: '/sources/relay' },
+  { name: 'forward source auth naming no secret', raw: { ...minimal, sources: { relay: { type: 'forward', auth: {} } } }, at: '/sources/relay/auth' },
+  { name: 'forward sink auth with both secret and secret_file', raw: { ...minimal, sinks: { relay: { type: 'forward', endpoints: ['r:24240'], auth: { secret: 's', secret_file: '/s' } } } }, at: '/sinks/relay/auth' },
+  { name: 'forward sink io_uring with tls', raw: { ...minimal, sinks: { relay: { type: 'forward', endpoints: ['r:24240'], transport: 'io_uring', tls: true } } }, at: '/sinks/relay/tls' },
+  { name: 'forward sink gzip at level 12 (zstd only)', raw: { ...minimal, sinks: { relay: { type: 'forward', endpoints: ['r:24240'], compression: 'gzip', compression_level: 12 } } }, at: '/sinks/relay/compression_level' },
+  { name: 'a filter predicate with two operators', raw: { ...minimal, transforms: { f: { type: 'filter', include: [{ field: 'level', equals: 'x', exists: true }] } } }, at: '/transforms/f/include/0' },
+  { name: 'a guard section without an interface', raw: { ...minimal, guard: { deny: ['203.0.113.0/24'] } }, at: '/guard' },
+  { name: 'a relative glob', raw: { ...minimal, sources: { app: { type: 'file', include: ['var/log/*.log'] } } }, at: '/sources/app/include' },
 ];
 
 // Forms of the shared blocks both accept (the rules above must not refuse them).
@@ -135,6 +149,14 @@ const right: { name: string; raw: Raw }[] = [
   { name: 'sasl scram with a password', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], sasl: { username: 'u', password: 'p' } } } } },
   { name: 'sasl oauthbearer with a token_provider', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], sasl: { mechanism: 'oauthbearer', token_provider: 'gcp-metadata' } } } } },
   { name: 'listener tls with verify_client and a ca_file', raw: { ...minimal, sources: { net: { type: 'tcp', tls: { cert_file: '/c.pem', key_file: '/k.pem', ca_file: '/ca.pem', verify_client: true } } } } },
+  { name: 'kafka acks leader with idempotent off', raw: { ...minimal, sinks: { kafka: { type: 'kafka', brokers: ['b:9092'], acks: 'leader', idempotent: false } } } },
+  { name: 'kafka clusters with failover', raw: { ...minimal, sinks: { kafka: { type: 'kafka', clusters: [{ brokers: ['a:9092'] }, { brokers: ['c:9092'], priority: 2 }], failover: { probe_interval: '1s' } } } } },
+  { name: 'syslog over UDP, tls null', raw: { ...minimal, sources: { s: { type: 'syslog', mode: 'udp', tls: null } } } },
+  { name: 'a forward listener named by listen alone, with a shared key', raw: { ...minimal, sources: { relay: { type: 'forward', listen: '127.0.0.1:24241', auth: { shared_key: 'k' } } } } },
+  { name: 'forward sink io_uring with tls turned off', raw: { ...minimal, sinks: { relay: { type: 'forward', endpoints: ['r:24240'], transport: 'io_uring', tls: { enabled: false } } } } },
+  { name: 'forward sink zstd at level 19', raw: { ...minimal, sinks: { relay: { type: 'forward', endpoints: ['r:24240'], compression_level: 19 } } } },
+  { name: 'a filter predicate with one operator', raw: { ...minimal, transforms: { f: { type: 'filter', include: [{ field: 'level', in: ['warn', 'error'] }] } } } },
+  { name: 'a guard section turned off without an interface', raw: { ...minimal, guard: { enabled: false } } },
 ];
 
 for (const r of right) {

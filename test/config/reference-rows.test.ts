@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { placements, referenceFile, renderReference } from '../../agent/config/reference-rows.ts';
-import { readReference } from '../../agent/config/json-schema.ts';
+import { placements, readReference, referenceFile, renderReference } from '../../agent/config/reference-rows.ts';
 import { collectConfigErrors } from '../../agent/config/schema.ts';
 import { spoolSection } from '../../agent/pipeline/spool/config.ts';
 
@@ -28,15 +27,26 @@ test('a hand edit of a generated row is caught, and a placement whose rows are g
   assert.notEqual(edited, text, 'the row to edit is in the file');
   assert.notEqual(renderReference(edited), edited);
   assert.equal(renderReference(edited), text, 'rendering puts the declared row back');
-  const withoutSpool = text.split('\n').filter((l) => !l.startsWith('| `spool.')).join('\n');
-  assert.throws(() => renderReference(withoutSpool), /has no rows under spool\./);
+  // The sample transform's table with its rows taken out: nothing to put the declared rows in place of.
+  let inSample = false;
+  const withoutSample = text.split('\n').filter((l) => {
+    if (l.startsWith('#')) inSample = l === '### `sample` (transform)';
+    return !(inSample && l.startsWith('| `'));
+  }).join('\n');
+  assert.throws(() => renderReference(withoutSample), /section transform:sample has no rows/);
+});
+
+test('every section of the reference is declared whole (no hand-written rows left)', () => {
+  const undeclared = [...readReference().keys()].filter((id) => !placements.some((p) => p.section === id && p.prefix === ''));
+  assert.deepEqual(undeclared, [], 'sections of agent/COMPONENTS.md without a declaration placed with no prefix (agent/config/reference-rows.ts placements)');
 });
 
 test('every placed section exists in the reference, with one row per declared key', () => {
   const ref = readReference();
   for (const p of placements) {
     const rows = ref.get(p.section)?.filter((r) => r.key.startsWith(p.prefix)) ?? [];
-    assert.deepEqual(rows.map((r) => r.key), p.decl.keys.map((k) => p.prefix + k), p.section);
+    // A nested map's rows follow its own (`tls`, then `tls.cert_file`, ...).
+    assert.deepEqual(rows.map((r) => r.key), p.decl.rows(p.prefix).map((r) => r.key), p.section);
   }
 });
 

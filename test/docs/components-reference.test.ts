@@ -4,9 +4,10 @@
 // documented key the code does not accept is reported), and every default written as a
 // single backticked value equal to the effective default (validated both ways
 // and compared), which in turn equals the spec's `defaults`; and every
-// documented enum is exactly the validator's list of choices. Together these
-// make the JSON Schema built from this page (`edgelog schema`) agree with
-// the validators on keys, defaults and enum values.
+// documented enum is exactly the validator's list of choices. The rows and
+// the JSON Schema (`edgelog schema`) come from the same declarations
+// (agent/config/declare.ts), so these checks hold the declarations' words
+// to what the readers do.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { allSpecs } from '../../agent/registry.ts';
-import { readReference as readSchemaReference } from '../../agent/config/json-schema.ts';
+import { readReference as readSchemaReference } from '../../agent/config/reference-rows.ts';
 import { acceptedKeys, clone, mapAt, type Raw, type Target } from './config-keys.ts';
 import { minimalConfigs, sectionOf, setByMinimal, targets } from './targets.ts';
 

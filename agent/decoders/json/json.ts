@@ -5,23 +5,14 @@
 
 import type { ComponentContext, ComponentSpec, Processor } from '../../core/component.ts';
 import type { AttrValue, LogRecord } from '../../core/record.ts';
-import { readBool, readInt, readMap } from '../../config/schema.ts';
+import { flag, type Infer, int, section, declaredComponent } from '../../config/declare.ts';
 import { LineDecoder } from '../line-decoder.ts';
-import { applyField, knownFieldsDefaults, knownFieldsKeys, readKnownFields, roleMap, ROLE_MESSAGE, ROLE_NONE } from '../fields.ts';
-import type { KnownFieldsConfig } from '../fields.ts';
+import { applyField, knownFields, roleMap, ROLE_MESSAGE, ROLE_NONE } from '../fields.ts';
 import { FlatScan } from './scan.ts';
 
-export interface JsonDecoderConfig extends KnownFieldsConfig {
-  /** Try the single-pass scanner before JSON.parse. */
-  fast_path: boolean;
-  /** Nested objects become dotted attribute keys (`http.status`); false: their JSON text. */
-  flatten: boolean;
-  /** Deeper levels are kept as JSON text. */
-  max_depth: number;
-}
-
-export const jsonDecoderDefaults: JsonDecoderConfig = {
-  ...knownFieldsDefaults,
+/** The decoder's keys, declared once (agent/config/declare.ts): type, reader, defaults and its COMPONENTS.md rows. */
+export const jsonDecoderSection = section({
+  ...knownFields(),
   // On. Each benchmark case in its own process (bench/stages, records per
   // CPU second, three runs on this shared 2-core box): on 1 KB lines the
   // scanner is ahead every time (345-516K vs 264-348K records/s); on 200-byte
@@ -29,12 +20,15 @@ export const jsonDecoderDefaults: JsonDecoderConfig = {
   // 445-511K). In one process the order of the cases swung the comparison
   // both ways, so earlier figures are not trusted. Off is a valid choice:
   // both paths give the same records.
-  fast_path: true,
-  flatten: true,
+  fast_path: flag('fast_path', true, 'try the single-pass scanner before JSON.parse'),
+  /** Nested objects become dotted attribute keys (`http.status`); false: their JSON text. */
+  flatten: flag('flatten', true, 'nested objects become dotted attribute keys; `false`: JSON text'),
   // Fluent Bit's and Vector's flatteners have no limit; 8 keeps a hostile
   // deeply nested line from producing thousands of keys.
-  max_depth: 8,
-};
+  max_depth: int('max_depth', 8, 'deeper objects are kept as JSON text', 1, 64),
+});
+export type JsonDecoderConfig = Infer<typeof jsonDecoderSection>;
+export const jsonDecoderDefaults: JsonDecoderConfig = jsonDecoderSection.defaults;
 
 export class JsonDecoder extends LineDecoder {
   private readonly cfg: JsonDecoderConfig;
@@ -111,19 +105,9 @@ export class JsonDecoder extends LineDecoder {
   }
 }
 
-export const jsonDecoder: ComponentSpec<JsonDecoderConfig, Processor> = {
+export const jsonDecoder: ComponentSpec<JsonDecoderConfig, Processor> = declaredComponent(jsonDecoderSection, {
   kind: 'processor',
   type: 'json',
   summary: 'Decode one JSON object per line: level, time, message, service and trace ids into OTLP fields, the rest into attributes.',
-  defaults: jsonDecoderDefaults,
-  validate(raw, path) {
-    const m = readMap(raw, path, [...knownFieldsKeys, 'fast_path', 'flatten', 'max_depth', 'type']);
-    return {
-      ...readKnownFields(m, path),
-      fast_path: readBool(m, 'fast_path', path, jsonDecoderDefaults.fast_path),
-      flatten: readBool(m, 'flatten', path, jsonDecoderDefaults.flatten),
-      max_depth: readInt(m, 'max_depth', path, jsonDecoderDefaults.max_depth, 1, 64),
-    };
-  },
   create(cfg, ctx) { return new JsonDecoder(cfg, ctx); },
-};
+});

@@ -37,24 +37,21 @@ import { isUtf8 } from 'node:buffer';
 import { EdgelogError } from '../../core/errors.ts';
 import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '../../core/component.ts';
 import type { AttrValue, LogRecord } from '../../core/record.ts';
-import { readMap, readString, readStringMap } from '../../config/schema.ts';
-import { KeyCache, readKeyMode, type KeyMode } from '../key.ts';
+import { KeyCache, keyField, type KeyMode } from '../key.ts';
+import { type Infer, section, stringMap, text, declaredComponent } from '../../config/declare.ts';
 import { isRelayedResourceKey, resourceRuns } from '../../core/relayed-resource.ts';
 import { bigintBits, bits, encodeKvs, KvList, utf8Len, varintLen, writeFixed64, writeString, writeVarint, writeVarint64 } from './wire.ts';
 
-export interface OtlpProtoConfig {
-  key: KeyMode;
+/** The encoder's keys, declared once (agent/config/declare.ts): type, reader, defaults and its COMPONENTS.md rows. */
+export const otlpProtoSection = section({
+  key: keyField('message key: the source stream (one source stays on one partition, in order) or none'),
   /** Extra resource attributes (override the defaults of the same name). */
-  resourceAttributes: Record<string, string>;
-  /** InstrumentationScope name. */
-  scopeName: string;
-}
-
-export const otlpProtoDefaults: OtlpProtoConfig = {
-  key: 'stream', // per-source order on one partition (brief: in order per source)
-  resourceAttributes: {},
-  scopeName: 'edgelog', // the scope is the agent itself, as Collector receivers name theirs
-};
+  resourceAttributes: stringMap('resource_attributes', 'added to the Resource of every message'),
+  // The scope is the agent itself, as Collector receivers name theirs.
+  scopeName: text('scope_name', 'edgelog', 'InstrumentationScope name'),
+});
+export type OtlpProtoConfig = Infer<typeof otlpProtoSection>;
+export const otlpProtoDefaults: OtlpProtoConfig = otlpProtoSection.defaults;
 
 /** Attribute keys every record carries: the source path and the dedupe key (stream id + offset). */
 export const ATTR_FILE_PATH = 'log.file.path'; // OpenTelemetry semantic convention for file logs
@@ -408,20 +405,11 @@ export class OtlpProtoEncoder implements Encoder {
   }
 }
 
-export const otlpProtoEncoder: ComponentSpec<OtlpProtoConfig, Encoder> = {
+export const otlpProtoEncoder: ComponentSpec<OtlpProtoConfig, Encoder> = declaredComponent(otlpProtoSection, {
   kind: 'encoder',
   type: 'otlp_proto',
   summary: 'OTLP LogsData protobuf, many records per Kafka message (what the OpenTelemetry Collector Kafka receiver reads)',
-  defaults: otlpProtoDefaults,
-  validate(raw: unknown, path: string): OtlpProtoConfig {
-    const m = readMap(raw, path, ['key', 'resource_attributes', 'scope_name']);
-    return {
-      key: readKeyMode(m, path),
-      resourceAttributes: readStringMap(m, 'resource_attributes', path),
-      scopeName: readString(m, 'scope_name', path, otlpProtoDefaults.scopeName),
-    };
-  },
   create(cfg: OtlpProtoConfig, ctx: ComponentContext): Encoder {
     return new OtlpProtoEncoder(cfg, ctx);
   },
-};
+});

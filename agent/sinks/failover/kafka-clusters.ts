@@ -17,9 +17,10 @@
 
 import { ConfigError } from '../../core/errors.ts';
 import type { ComponentContext, ComponentSpec, Sink } from '../../core/component.ts';
-import { join, readDuration, readInt, readMap, readNumber, readOptString, type Raw } from '../../config/schema.ts';
+import { join, readInt, readMap, type Raw } from '../../config/schema.ts';
+import { derivedDefault, duration, field, fieldSchema, type Infer, int, listOf, nested, num, optText, section } from '../../config/declare.ts';
 import { kafkaSink } from '../kafka/sink.ts';
-import type { KafkaSinkConfig } from '../kafka/config.ts';
+import { kafkaSection, type KafkaSinkConfig } from '../kafka/config.ts';
 import { KafkaSink } from '../kafka/sink.ts';
 import { breakerDefaults } from './breaker.ts';
 import { grayBudgetDefaults } from './gray-budget.ts';
@@ -36,6 +37,78 @@ export type KafkaSinkSetup =
   | { readonly mode: 'single'; readonly config: KafkaSinkConfig }
   | { readonly mode: 'failover'; readonly clusters: KafkaClusterEntry[]; readonly failover: FailoverConfig };
 
+/**
+ * A value taken as written: the sink's own section reads it (a cluster's
+ * brokers, tls, sasl over the shared ones); its schema is that key's in the
+ * sink's section, so an editor checks a cluster's tls as the shared one.
+ */
+const passed = (key: keyof typeof kafkaSection.fields, defText: string, meaning: string) => {
+  const own = kafkaSection.fields[key];
+  return field<unknown>(own.key, own.type === 'map, or `true`' ? 'map' : own.type, undefined, defText, meaning, (m) => m[own.key], fieldSchema(own, true));
+};
+
+/** One entry of `clusters`; its brokers, tls and sasl are read by the sink's section, merged over the shared keys. */
+export const clusterSection = section({
+  name: derivedDefault(optText('name', 'cluster name (unique)'), 'the region'),
+  region: derivedDefault(optText('region', 'region label'), '`region-<n>`'),
+  priority: field<number | undefined>('priority', 'int 0..1000', undefined, 'its position (1, 2, ...)', 'lower is preferred', (m: Raw, path: string) => (m.priority === undefined || m.priority === null ? undefined : readInt(m, 'priority', path, 0, 0, 1000))),
+  brokers: passed('brokers', '(required)', 'bootstrap brokers of this cluster'),
+  tls: passed('tls', 'the shared `tls`', 'same keys as `tls`'),
+  sasl: passed('sasl', 'the shared `sasl`', 'same keys as `sasl`'),
+});
+
+/** `failover`: circuit breakers, failback and the gray-failure budget, declared once. */
+export const failoverSection = section({
+  failureThreshold: int('failure_threshold', breakerDefaults.failureThreshold, "consecutive failures that open a cluster's circuit", 1, 1000),
+  slowThreshold: int('slow_probe_threshold', breakerDefaults.slowThreshold, 'consecutive slow probes that open it', 1, 1000),
+  slowMs: duration('slow_threshold', breakerDefaults.slowMs, 'a probe slower than this counts as slow'),
+  openDurationMs: duration('open_duration', breakerDefaults.openDurationMs, 'an open circuit waits this long before a trial'),
+  probeIntervalMs: duration('probe_interval', failoverDefaults.probeIntervalMs, 'health probe period (at least 50ms)'),
+  failbackHoldDownMs: duration('failback_hold_down', failoverDefaults.failbackHoldDownMs, 'a preferred cluster must stay healthy this long before traffic moves back'),
+  stuckRequestMs: duration('stuck_request', failoverDefaults.stuckRequestMs, "a request outstanding this long opens the cluster's circuit and is resent on the next (leaders unreachable while probes answer); keep it above the brokers' `broker.session.timeout.ms`"),
+  grayWindowMs: duration('gray_window', grayBudgetDefaults.windowMs, 'gray-failure budget: sliding window of probe results (at least 100ms)'),
+  graySlowMs: duration('gray_slow_threshold', grayBudgetDefaults.slowMs, 'gray-failure budget: a probe slower than this (or failed) is a bad sample'),
+  grayMaxBadShare: num('gray_max_bad_share', grayBudgetDefaults.maxBadShare, 'gray-failure budget: share of bad probes in the window that opens the circuit', 0.01, 1),
+  grayMinBad: int('gray_min_bad_probes', grayBudgetDefaults.minBad, 'gray-failure budget: and at least this many bad probes', 1, 1000),
+}, (f, m, path) => {
+  if (f.grayWindowMs < 100) throw new ConfigError(join(path, 'gray_window'), 'at least 100ms', m.gray_window);
+  if (f.graySlowMs < 1) throw new ConfigError(join(path, 'gray_slow_threshold'), 'at least 1ms', m.gray_slow_threshold);
+  if (f.stuckRequestMs < 100) throw new ConfigError(join(path, 'stuck_request'), 'at least 100ms', m.stuck_request);
+  if (f.probeIntervalMs < 50) throw new ConfigError(join(path, 'probe_interval'), 'at least 50ms', m.probe_interval);
+});
+type FailoverKeys = Infer<typeof failoverSection>;
+
+function failoverConfig(f: FailoverKeys): FailoverConfig {
+  return {
+    breaker: { failureThreshold: f.failureThreshold, slowThreshold: f.slowThreshold, slowMs: f.slowMs, openDurationMs: f.openDurationMs },
+    probeIntervalMs: f.probeIntervalMs,
+    failbackHoldDownMs: f.failbackHoldDownMs,
+    stuckRequestMs: f.stuckRequestMs,
+    gray: { windowMs: f.grayWindowMs, slowMs: f.graySlowMs, maxBadShare: f.grayMaxBadShare, minBad: f.grayMinBad },
+  };
+}
+
+/**
+ * The kafka sink's keys as a whole, for the reference rows: the sink's own
+ * (one cluster), `clusters` and `failover`. Reading goes through validate()
+ * below, which merges the shared keys into each cluster.
+ */
+export const kafkaSinkSection = section({
+  ...kafkaSection.fields,
+  clusters: listOf('clusters', clusterSection, 'list of clusters', '(none)', 'two or more clusters instead of `brokers`', (raw) => raw, undefined as unknown),
+  failover: nested('failover', failoverSection, 'map', failoverSection.defaults, '`{}`', 'circuit breakers and failback (only with `clusters`)', (raw, path) => failoverSection.read(raw, path)),
+}, undefined, {
+  // What validate() below and the sink's own rules refuse, as JSON Schema.
+  allOf: [
+    { anyOf: [{ required: ['brokers'] }, { required: ['clusters'] }] },
+    { not: { required: ['brokers', 'clusters'] } },
+    { dependentRequired: { failover: ['clusters'] } },
+    // Idempotent (the default) needs acks all.
+    // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
+    { if: { not: { properties: { idempotent: { const: false } }, required: ['idempotent'] } }, then: { properties: { acks: { const: 'all' } } } },
+  ],
+});
+
 function validate(raw: unknown, path: string): KafkaSinkSetup {
   const m = readMap(raw, path);
   if (m.clusters === undefined) {
@@ -50,42 +123,19 @@ function validate(raw: unknown, path: string): KafkaSinkSetup {
   const names = new Set<string>();
   const clusters = list.map((c, i): KafkaClusterEntry => {
     const cp = join(join(path, 'clusters'), i);
-    const e = readMap(c, cp, ['name', 'region', 'priority', 'brokers', 'tls', 'sasl']);
-    const region = readOptString(e, 'region', cp) ?? `region-${i + 1}`;
-    const name = readOptString(e, 'name', cp) ?? region;
+    const e = clusterSection.read(c, cp);
+    const region = e.region ?? `region-${i + 1}`;
+    const name = e.name ?? region;
     if (names.has(name)) throw new ConfigError(join(cp, 'name'), 'a name no other cluster uses', name);
     names.add(name);
-    const priority = readInt(e, 'priority', cp, i + 1, 0, 1000);
+    const priority = e.priority ?? i + 1;
     const merged: Raw = { ...shared, brokers: e.brokers };
     if (e.tls !== undefined) merged.tls = e.tls;
     if (e.sasl !== undefined) merged.sasl = e.sasl;
     const config = kafkaSink.validate(merged, cp);
     return { name, region, priority, config };
   });
-  const f = readMap(m.failover, join(path, 'failover'), ['failure_threshold', 'slow_probe_threshold', 'slow_threshold', 'open_duration', 'probe_interval', 'failback_hold_down', 'stuck_request',
-    'gray_window', 'gray_slow_threshold', 'gray_max_bad_share', 'gray_min_bad_probes']);
-  const fp = join(path, 'failover');
-  const failover: FailoverConfig = {
-    breaker: {
-      failureThreshold: readInt(f, 'failure_threshold', fp, breakerDefaults.failureThreshold, 1, 1000),
-      slowThreshold: readInt(f, 'slow_probe_threshold', fp, breakerDefaults.slowThreshold, 1, 1000),
-      slowMs: readDuration(f, 'slow_threshold', fp, breakerDefaults.slowMs),
-      openDurationMs: readDuration(f, 'open_duration', fp, breakerDefaults.openDurationMs),
-    },
-    probeIntervalMs: readDuration(f, 'probe_interval', fp, failoverDefaults.probeIntervalMs),
-    failbackHoldDownMs: readDuration(f, 'failback_hold_down', fp, failoverDefaults.failbackHoldDownMs),
-    stuckRequestMs: readDuration(f, 'stuck_request', fp, failoverDefaults.stuckRequestMs),
-    gray: {
-      windowMs: readDuration(f, 'gray_window', fp, grayBudgetDefaults.windowMs),
-      slowMs: readDuration(f, 'gray_slow_threshold', fp, grayBudgetDefaults.slowMs),
-      maxBadShare: readNumber(f, 'gray_max_bad_share', fp, grayBudgetDefaults.maxBadShare, 0.01, 1),
-      minBad: readInt(f, 'gray_min_bad_probes', fp, grayBudgetDefaults.minBad, 1, 1000),
-    },
-  };
-  if (failover.gray!.windowMs < 100) throw new ConfigError(join(fp, 'gray_window'), 'at least 100ms', f.gray_window);
-  if (failover.gray!.slowMs < 1) throw new ConfigError(join(fp, 'gray_slow_threshold'), 'at least 1ms', f.gray_slow_threshold);
-  if (failover.stuckRequestMs! < 100) throw new ConfigError(join(fp, 'stuck_request'), 'at least 100ms', f.stuck_request);
-  if (failover.probeIntervalMs < 50) throw new ConfigError(join(fp, 'probe_interval'), 'at least 50ms', f.probe_interval);
+  const failover = failoverConfig(failoverSection.read(m.failover, join(path, 'failover')));
   return { mode: 'failover', clusters, failover };
 }
 

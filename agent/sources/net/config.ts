@@ -4,62 +4,63 @@
 
 import { isIP } from 'node:net';
 import { ConfigError } from '../../core/errors.ts';
-import { readString, readBool, readInt, readDuration, readBytes, join, type Raw } from '../../config/schema.ts';
+import { readString, type Raw } from '../../config/schema.ts';
+import { described, duration, type Field, field, flag, int, nested, size, tick } from '../../config/declare.ts';
 import { checkExposure, type Exposure } from './exposure.ts';
-import { readServerTls, type ServerTls } from '../../config/tls.ts';
-import { readSpoolConfig, type SpoolConfig } from '../../pipeline/spool/config.ts';
+import { readServerTls, serverTlsSection, type ServerTls } from '../../config/tls.ts';
+import { readSpoolConfig, spoolSection, type SpoolConfig } from '../../pipeline/spool/config.ts';
 
 /** The shared listener TLS block (agent/config/tls.ts). */
 export type TlsConfig = ServerTls;
 
+/** host:port to listen on ([v6]:port for IPv6). Loopback by default: exposing a port is a deliberate act. */
+export function listenAddress(def: string, meaning: string) {
+  return field('address', 'host:port', def, tick(def), meaning, (m: Raw, path: string) => {
+    const address = readString(m, 'address', path, def);
+    parseAddress(address, `${path}.address`);
+    return address;
+  });
+}
+
+/**
+ * The keys every network source shares after its own (tcp, syslog), declared
+ * once; each source spreads them into its section (agent/config/declare.ts)
+ * and runs netRules on the result. `asFor`: the meanings say "as for `tcp`".
+ */
+export function netFields(asFor?: string) {
+  const as = <T>(f: Field<T>, own: string): Field<T> => (asFor ? described(f, `as for \`${asFor}\``) : described(f, own));
+  return {
+    tls: nested<ServerTls | null>('tls', serverTlsSection, 'map', null, '`null`', 'serve TLS (TLSv1.2 or later)', readServerTls),
+    /** Accept a public listener without TLS client authentication on purpose (warned at every start). */
+    insecure: as(flag('insecure', false, ''), 'accept a non-loopback `address` without TLS and client certificates (`tls.verify_client`); without it `validate` and `run` refuse such a listener (exit 2, key path named); warned at every start'),
+    // rsyslog imtcp MaxSessions default 200.
+    max_connections: as(int('max_connections', 200, '', 1, 1_000_000), 'connections at once; more are refused and counted'),
+    /** Close a connection that sent nothing for this long (ms). Our choice: senders such as rsyslog omfwd keep a connection open between bursts; 5 min frees dead peers without churning live ones. */
+    idle_timeout_ms: as(duration('idle_timeout', 300_000, ''), 'close a connection that sent nothing for this long'),
+    /** The slowloris defence (nginx client_header_timeout default 60 s): a frame must complete within it. Also bounds TLS handshakes. */
+    frame_timeout_ms: as(duration('frame_timeout', 60_000, ''), 'close a connection whose current line stays incomplete this long (slowloris); also bounds TLS handshakes'),
+    /** Cap on bytes held in memory by the source: partial frames plus batches waiting downstream. Our choice: 16 MiB bounds the source's memory however many peers send at once. */
+    max_buffer_bytes: as(size('max_buffer_bytes', 16 * 1024 * 1024, '', 64 * 1024), 'bytes held by the source (partial lines plus batches waiting downstream); above it every connection pauses'),
+    /** Write records to a disk spool before acknowledging them internally; null = push straight downstream with backpressure. */
+    spool: nested<SpoolConfig | null>('spool', spoolSection, 'map, or `true`', null, '`null`', asFor ? `as for \`${asFor}\`` : 'write records to a disk spool before acknowledging them internally (peers cannot replay); keys below',
+      (raw, path) => (raw === undefined || raw === null || raw === false ? null : readSpoolConfig(raw === true ? {} : raw, path))),
+  };
+}
+
 export interface NetListenConfig {
-  /** host:port to listen on ([v6]:port for IPv6). Loopback by default: exposing a port is a deliberate act. */
   address: string;
   tls: TlsConfig | null;
   max_connections: number;
-  /** Close a connection that sent nothing for this long (ms). */
   idle_timeout_ms: number;
-  /** Close a connection whose current frame has been incomplete for this long (ms): the slowloris defence. Also bounds TLS handshakes. */
   frame_timeout_ms: number;
-  /** Cap on bytes held in memory by the source: partial frames plus batches waiting downstream. */
   max_buffer_bytes: number;
-  /** Write records to a disk spool before acknowledging them internally; null = push straight downstream with backpressure. */
   spool: SpoolConfig | null;
-  /** Accept a public listener without TLS client authentication on purpose (warned at every start). */
   insecure: boolean;
 }
 
-export const netDefaults: Omit<NetListenConfig, 'address'> = {
-  tls: null,
-  // rsyslog imtcp MaxSessions default 200.
-  max_connections: 200,
-  // Our choice: senders such as rsyslog omfwd keep a connection open between bursts; 5 min frees dead peers without churning live ones.
-  idle_timeout_ms: 300_000,
-  // nginx client_header_timeout default 60 s, the classic slowloris defence: a frame must complete within it.
-  frame_timeout_ms: 60_000,
-  // Our choice: 16 MiB bounds the source's memory however many peers send at once.
-  max_buffer_bytes: 16 * 1024 * 1024,
-  spool: null,
-  insecure: false,
-};
-
-export const netKeys = ['address', 'tls', 'max_connections', 'idle_timeout', 'frame_timeout', 'max_buffer_bytes', 'spool', 'insecure'] as const;
-
-export function readNetConfig(m: Raw, path: string, defaultAddress: string): NetListenConfig {
-  const address = readString(m, 'address', path, defaultAddress);
-  parseAddress(address, join(path, 'address'));
-  const cfg: NetListenConfig = {
-    address,
-    tls: readServerTls(m.tls, join(path, 'tls')),
-    max_connections: readInt(m, 'max_connections', path, netDefaults.max_connections, 1, 1_000_000),
-    idle_timeout_ms: readDuration(m, 'idle_timeout', path, netDefaults.idle_timeout_ms),
-    frame_timeout_ms: readDuration(m, 'frame_timeout', path, netDefaults.frame_timeout_ms),
-    max_buffer_bytes: readBytes(m, 'max_buffer_bytes', path, netDefaults.max_buffer_bytes, 64 * 1024),
-    spool: m.spool === undefined || m.spool === null || m.spool === false ? null : readSpoolConfig(m.spool === true ? {} : m.spool, join(path, 'spool')),
-    insecure: readBool(m, 'insecure', path, netDefaults.insecure),
-  };
+/** What crosses the shared keys: a non-loopback listener needs TLS with client certificates, or `insecure`. */
+export function netRules(cfg: NetListenConfig, path: string): void {
   checkExposure(netExposure(cfg), path, 'address', 'tls.verify_client (client certificates)');
-  return cfg;
 }
 
 export function netExposure(cfg: NetListenConfig): Exposure {

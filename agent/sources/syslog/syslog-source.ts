@@ -12,9 +12,10 @@ import { isIP } from 'node:net';
 import type { ComponentContext, ComponentSpec, Downstream } from '../../core/component.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { newRecord, type LogRecord } from '../../core/record.ts';
-import { readMap, readBool, readBytes, readEnum, join } from '../../config/schema.ts';
+import { join } from '../../config/schema.ts';
+import { choice, described, flag, type Infer, section, size, declaredComponent } from '../../config/declare.ts';
 import { SyslogDecoder } from '../../decoders/syslog.ts';
-import { netDefaults, netKeys, parseAddress, readNetConfig, netExposure, type NetListenConfig } from '../net/config.ts';
+import { listenAddress, netExposure, netFields, netRules, parseAddress } from '../net/config.ts';
 import { warnIfExposed } from '../net/exposure.ts';
 import { Delivery, openSpoolFor } from '../net/delivery.ts';
 import { NetEvents, type NetStats } from '../net/events.ts';
@@ -22,31 +23,38 @@ import { NetListener, loadTls } from '../net/listener.ts';
 import { spoolDir, type NetSource } from '../net/net-source.ts';
 import { SyslogTcpFramer, type SyslogFraming } from './framer.ts';
 
-export interface SyslogSourceConfig extends NetListenConfig {
-  mode: 'tcp' | 'udp';
-  /** TCP only. */
-  framing: SyslogFraming;
-  /** Largest message; larger frames/datagrams are skipped and counted. */
-  max_frame_bytes: number;
-  /** Parse the syslog header into severity, time and attributes; false = raw frame as body. */
-  parse: boolean;
-  format: 'auto' | '5424' | '3164';
-}
+const shared = netFields('tcp');
 
-export const syslogDefaults: SyslogSourceConfig = {
-  ...netDefaults,
+/** The syslog source's keys, declared once (agent/config/declare.ts): type, reader, defaults and its COMPONENTS.md rows. */
+export const syslogSection = section({
   // Port 514 needs root; 5514 is the usual unprivileged stand-in. Loopback only unless configured otherwise.
-  address: '127.0.0.1:5514',
+  address: listenAddress('127.0.0.1:5514', 'where to listen (5514: the unprivileged stand-in for 514)'),
   // TCP: at-least-once needs a transport that can push back; UDP is opt-in.
-  mode: 'tcp',
-  // rsyslog imtcp accepts both framings on one port, deciding per frame.
-  framing: 'auto',
-  // syslog-ng log-msg-size default 65536.
-  max_frame_bytes: 65_536,
-  parse: true,
+  mode: choice('mode', ['tcp', 'udp'], 'tcp', 'transport; UDP cannot push back (overflow is dropped and counted) and takes no `tls`'),
+  /** TCP only. rsyslog imtcp accepts both framings on one port, deciding per frame. */
+  framing: choice<SyslogFraming>('framing', ['auto', 'octet_counting', 'non_transparent'], 'auto', 'TCP framing, decided per frame with `auto`'),
+  /** Largest message; larger frames/datagrams are skipped and counted. syslog-ng log-msg-size default 65536 (UDP: the largest payload). */
+  max_frame_bytes: size('max_frame_bytes', 65_536, 'largest message (UDP: default and maximum 65507)', 64),
+  /** Parse the syslog header into severity, time and attributes; false = raw frame as body. */
+  parse: flag('parse', true, 'parse the header into severity, time, attributes; `false`: the raw frame is the body'),
   // rsyslog and syslog-ng detect the format per message.
-  format: 'auto',
-};
+  format: choice('format', ['auto', '5424', '3164'], 'auto', 'accepted format, detected per message with `auto`'),
+  ...shared,
+  tls: described(shared.tls, 'as for `tcp` (not with `mode: udp`)'),
+  max_buffer_bytes: described(shared.max_buffer_bytes, 'as for `tcp`; with UDP, the queue while a delivery is pending'),
+}, (cfg, m, path) => {
+  netRules(cfg, path);
+  if (cfg.mode === 'udp' && (m.max_frame_bytes === undefined || m.max_frame_bytes === null)) cfg.max_frame_bytes = UDP_MAX_PAYLOAD;
+  if (cfg.mode === 'udp' && cfg.tls) throw new ConfigError(join(path, 'tls'), 'no tls with mode udp (DTLS is not supported)');
+  if (cfg.mode === 'udp' && cfg.max_frame_bytes > UDP_MAX_PAYLOAD) throw new ConfigError(join(path, 'max_frame_bytes'), 'at most 65507 with mode udp (largest UDP payload)', cfg.max_frame_bytes);
+}, {
+  // No DTLS: with mode udp, tls stays unset.
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, this object is never awaited
+  if: { properties: { mode: { const: 'udp' } }, required: ['mode'] }, then: { properties: { tls: { type: 'null' }, max_frame_bytes: { anyOf: [{ type: 'integer', maximum: 65_507 }, { type: 'string' }] } } },
+});
+
+export type SyslogSourceConfig = Infer<typeof syslogSection>;
+export const syslogDefaults: SyslogSourceConfig = syslogSection.defaults;
 
 class SyslogSource implements NetSource {
   private readonly cfg: SyslogSourceConfig;
@@ -199,26 +207,11 @@ const UDP_MAX_PAYLOAD = 65_507;
 /** Placeholder until the batch's group is known at flush time. */
 const noGroup = new AckGroup(0, () => {});
 
-export const syslogSource: ComponentSpec<SyslogSourceConfig, NetSource> = {
+export const syslogSource: ComponentSpec<SyslogSourceConfig, NetSource> = declaredComponent(syslogSection, {
   kind: 'source',
   type: 'syslog',
   summary: 'Syslog (RFC 5424 and RFC 3164) over TCP (octet-counting or LF framing, optional TLS) or UDP, parsed into severity, time and attributes.',
-  defaults: syslogDefaults,
-  validate(raw: unknown, path: string): SyslogSourceConfig {
-    const m = readMap(raw, path, [...netKeys, 'type', 'mode', 'framing', 'max_frame_bytes', 'parse', 'format']);
-    const cfg: SyslogSourceConfig = {
-      ...readNetConfig(m, path, syslogDefaults.address),
-      mode: readEnum(m, 'mode', path, ['tcp', 'udp'] as const, syslogDefaults.mode),
-      framing: readEnum(m, 'framing', path, ['auto', 'octet_counting', 'non_transparent'] as const, syslogDefaults.framing),
-      max_frame_bytes: readBytes(m, 'max_frame_bytes', path, m.mode === 'udp' ? UDP_MAX_PAYLOAD : syslogDefaults.max_frame_bytes, 64),
-      parse: readBool(m, 'parse', path, syslogDefaults.parse),
-      format: readEnum(m, 'format', path, ['auto', '5424', '3164'] as const, syslogDefaults.format),
-    };
-    if (cfg.mode === 'udp' && cfg.tls) throw new ConfigError(join(path, 'tls'), 'no tls with mode udp (DTLS is not supported)');
-    if (cfg.mode === 'udp' && cfg.max_frame_bytes > UDP_MAX_PAYLOAD) throw new ConfigError(join(path, 'max_frame_bytes'), 'at most 65507 with mode udp (largest UDP payload)', cfg.max_frame_bytes);
-    return cfg;
-  },
   create(cfg: SyslogSourceConfig, ctx: ComponentContext): NetSource {
     return new SyslogSource(cfg, ctx);
   },
-};
+});

@@ -8,8 +8,8 @@
 
 import type { ComponentContext, ComponentSpec, Downstream } from '../../core/component.ts';
 import { newRecord } from '../../core/record.ts';
-import { readMap, readBool, readBytes } from '../../config/schema.ts';
-import { netDefaults, netKeys, readNetConfig, netExposure, type NetListenConfig } from '../net/config.ts';
+import { flag, type Infer, section, size, declaredComponent } from '../../config/declare.ts';
+import { listenAddress, netExposure, netFields, netRules } from '../net/config.ts';
 import { warnIfExposed } from '../net/exposure.ts';
 import { Delivery, openSpoolFor } from '../net/delivery.ts';
 import { NetEvents, type NetStats } from '../net/events.ts';
@@ -19,25 +19,22 @@ import { spoolDir, type NetSource } from '../net/net-source.ts';
 
 export type { NetSource };
 
-export interface TcpSourceConfig extends NetListenConfig {
-  /** Longest line; longer ones are skipped to their newline and counted (reason oversized). */
-  max_line_bytes: number;
-  /** Remove one CR before the LF (CRLF senders), as the file source does. Off: lines keep it. */
-  strip_cr: boolean;
-}
-
-export const tcpDefaults: TcpSourceConfig = {
-  ...netDefaults,
+/** The tcp source's keys, declared once (agent/config/declare.ts): type, reader, defaults and its COMPONENTS.md rows. */
+export const tcpSection = section({
   // Fluent Bit's tcp input listens on 5170 by default; loopback only unless configured otherwise.
-  address: '127.0.0.1:5170',
+  address: listenAddress('127.0.0.1:5170', 'where to listen (`[v6]:port` for IPv6; port 0 picks a free one)'),
   // Vector socket source max_length 102400.
-  max_line_bytes: 102_400,
+  max_line_bytes: size('max_line_bytes', 102_400, 'longer lines are skipped to their newline and counted (`oversized`)', 1),
   // On, as the file source: the same bytes make the same records whichever
   // way they arrive, and a CRLF sender (Windows hosts, many network devices)
   // does not leave a stray \r at the end of every body. (Vector's
   // newline_delimited framing keeps the CR; Fluent Bit's tcp input strips it.)
-  strip_cr: true,
-};
+  strip_cr: flag('strip_cr', true, 'remove one CR before the LF (CRLF senders), as the file source does; `false` keeps it in the body'),
+  ...netFields(),
+}, (cfg, _m, path) => netRules(cfg, path));
+
+export type TcpSourceConfig = Infer<typeof tcpSection>;
+export const tcpDefaults: TcpSourceConfig = tcpSection.defaults;
 
 class TcpSource implements NetSource {
   private readonly cfg: TcpSourceConfig;
@@ -84,20 +81,11 @@ class TcpSource implements NetSource {
   }
 }
 
-export const tcpSource: ComponentSpec<TcpSourceConfig, NetSource> = {
+export const tcpSource: ComponentSpec<TcpSourceConfig, NetSource> = declaredComponent(tcpSection, {
   kind: 'source',
   type: 'tcp',
   summary: 'Newline-delimited lines over TCP (optional TLS), with connection limits, slowloris timeouts and an optional disk spool.',
-  defaults: tcpDefaults,
-  validate(raw: unknown, path: string): TcpSourceConfig {
-    const m = readMap(raw, path, [...netKeys, 'type', 'max_line_bytes', 'strip_cr']);
-    return {
-      ...readNetConfig(m, path, tcpDefaults.address),
-      max_line_bytes: readBytes(m, 'max_line_bytes', path, tcpDefaults.max_line_bytes, 1),
-      strip_cr: readBool(m, 'strip_cr', path, tcpDefaults.strip_cr),
-    };
-  },
   create(cfg: TcpSourceConfig, ctx: ComponentContext): NetSource {
     return new TcpSource(cfg, ctx);
   },
-};
+});
