@@ -12,14 +12,14 @@ import assert from 'node:assert/strict';
 import { existsSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Collector, tempDir, testConfig } from './helpers.ts';
-import { TestHost, openTailer, readToEof, recordingLogger, steps } from './tailer-harness.ts';
+import { tempDir, testConfig } from './helpers.ts';
+import { Recorder, TestHost, openTailer, readToEof, recordingLogger, steps } from './tailer-harness.ts';
 import type { Tailer } from '../../../agent/sources/file/tailer.ts';
 
 const HOUR = 3_600_000;
 const T0 = 1_700_000_000_000;
 
-interface Setup { host: TestHost; tailer: Tailer; log: string; c: Collector }
+interface Setup { host: TestHost; tailer: Tailer; log: string; c: Recorder }
 
 /** A file with `content`, its tailer read to EOF at T0 (clock frozen there); `raw` overrides the config. */
 async function setup(t: TestContext, content: string, raw: Record<string, unknown>, mode: 'immediate' | 'hold' = 'immediate', logger?: Parameters<typeof recordingLogger>[0]): Promise<Setup> {
@@ -28,7 +28,7 @@ async function setup(t: TestContext, content: string, raw: Record<string, unknow
   const dir = await tempDir(t);
   const log = join(dir, 'app.log');
   writeFileSync(log, content);
-  const c = new Collector(mode);
+  const c = new Recorder(mode);
   const cfg = testConfig({ include: [log], glob_interval: HOUR, idle_flush: HOUR, rotate_wait: HOUR, close_idle: 0, ...raw });
   const host = new TestHost(cfg, dir, c, logger ? recordingLogger(logger) : undefined);
   const tailer = await openTailer(host, log);
@@ -103,7 +103,8 @@ test('close_idle: a file still empty is let go exactly at close_idle when a file
 });
 
 test('remove_after: a read and acknowledged file is deleted exactly at remove_after, and not before', async (t) => {
-  const s = await setup(t, 'a\nb\n', { remove_after: 1000 });
+  const logged: Array<{ msg: string; fields: Record<string, unknown> }> = [];
+  const s = await setup(t, 'a\nb\n', { remove_after: 1000 }, 'immediate', logged);
   tick(t, 400);
   assert.equal(await atEof(s), 600);
   assert.ok(existsSync(s.log));
@@ -111,6 +112,31 @@ test('remove_after: a read and acknowledged file is deleted exactly at remove_af
   assert.equal(await atEof(s), 0);
   assert.equal(existsSync(s.log), false, 'removed');
   assert.deepEqual(s.host.releases, ['removed']);
+  assert.ok(logged.some((l) => l.msg.startsWith('removed fully read file') && l.fields.path === s.log), 'the removal is logged');
+  assert.deepEqual(s.c.ended, [s.c.records[0]!.streamId], 'its stream ended');
+});
+
+test('the shortest settings work: close_idle and remove_after of 1 ms', async (t) => {
+  const idle = await setup(t, 'a\n', { close_idle: 1 });
+  idle.host.waitingFiles = 1;
+  const empty = await setup(t, '', { close_idle: 1 });
+  empty.host.waitingFiles = 1;
+  const removed = await setup(t, 'a\n', { remove_after: 1 });
+  tick(t, 1);
+  for (const s of [idle, empty, removed]) assert.equal(await atEof(s), 0);
+  assert.deepEqual([idle.host.releases, empty.host.releases, removed.host.releases], [['idle'], ['idle'], ['removed']]);
+});
+
+test('a file truncated to empty is not let go at once: the truncation counts as activity', async (t) => {
+  const s = await setup(t, 'a\n', { close_idle: 1000 });
+  tick(t, 5000);
+  writeFileSync(s.log, '');
+  assert.equal(await atEof(s), 0);
+  assert.equal(s.host.telemetry.counts.truncations, 1);
+  await readToEof(s.tailer);
+  s.host.waitingFiles = 1;
+  assert.equal(await atEof(s), 1000);
+  assert.deepEqual(s.host.releases, []);
 });
 
 test('idle_flush: an unterminated last line ships exactly at idle_flush; with nothing held the tailer sleeps a glob interval', async (t) => {
@@ -128,6 +154,15 @@ test('idle_flush: an unterminated last line ships exactly at idle_flush; with no
   assert.deepEqual(s.c.bodies(), ['a', 'partial', 'b']);
   tick(t, 400);
   assert.equal(await atEof(s), HOUR);
+  // A one-byte partial line, read now: idle counts from this read, not from the first.
+  writeFileSync(s.log, 'c', { flag: 'a' });
+  await readToEof(s.tailer);
+  tick(t, 400);
+  assert.equal(await atEof(s), 600);
+  assert.deepEqual(s.c.bodies(), ['a', 'partial', 'b']);
+  tick(t, 600);
+  await atEof(s);
+  assert.deepEqual(s.c.bodies(), ['a', 'partial', 'b', 'c']);
 });
 
 test('rotate_wait: a file renamed away is drained and let go exactly at rotate_wait, and not before', async (t) => {

@@ -9,6 +9,7 @@
 // (rescans, releases, open groups).
 
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../../agent/observe/log.ts';
@@ -19,6 +20,12 @@ import { FileSourceTelemetry } from '../../../agent/sources/file/telemetry.ts';
 import { Tailer } from '../../../agent/sources/file/tailer.ts';
 import type { StartFrom, TailerHost } from '../../../agent/sources/file/tailer.ts';
 import { Collector } from './helpers.ts';
+
+/** A Collector that also records the end-of-stream calls a stage like multiline gets. */
+export class Recorder extends Collector {
+  readonly ended: string[] = [];
+  endStream(streamId: string): void { this.ended.push(streamId); }
+}
 
 export class TestHost implements TailerHost {
   readonly cfg: FileSourceConfig;
@@ -54,6 +61,7 @@ export class TestHost implements TailerHost {
 
 /** The tailer's steps, as its read loop runs them. */
 interface Steps {
+  fh: FileHandle;
   establish(): Promise<void>;
   readChunk(): Promise<number>;
   atEof(): Promise<number>;
@@ -79,6 +87,13 @@ export async function readToEof(t: Tailer): Promise<void> {
     const n = t.gen === null ? 0 : await s.readChunk();
     if (n === 0) return;
   }
+}
+
+/** Rejects when `p` has not settled within `ms` (a deadline, not a measurement). */
+export function withDeadline<T>(p: Promise<T>, what: string, ms = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms); });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** A logger that keeps what was logged. */

@@ -8,12 +8,14 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Collector, tempDir, testConfig, waitFor } from './helpers.ts';
-import { TestHost, openTailer, readToEof, steps } from './tailer-harness.ts';
-import type { StartFrom } from '../../../agent/sources/file/tailer.ts';
+import { tempDir, testConfig, waitFor } from './helpers.ts';
+import { Recorder, TestHost, openTailer, readToEof, steps, withDeadline } from './tailer-harness.ts';
+import { ATTR_PATH_RESOLVED } from '../../../agent/sources/file/tailer.ts';
+import type { StartFrom, Tailer } from '../../../agent/sources/file/tailer.ts';
 import type { LogRecord } from '../../../agent/core/record.ts';
 
 const HOUR = 3_600_000;
@@ -22,7 +24,7 @@ async function setup(t: TestContext, content: string, raw: Record<string, unknow
   const dir = await tempDir(t);
   const log = join(dir, 'app.log');
   writeFileSync(log, content);
-  const c = new Collector(mode);
+  const c = new Recorder(mode);
   const host = new TestHost(testConfig({ include: [log], glob_interval: HOUR, idle_flush: HOUR, rotate_wait: 0, ...raw }), dir, c);
   const tailer = await openTailer(host, log, from);
   t.after(() => tailer.release('test end'));
@@ -52,6 +54,49 @@ test('wake-ups: one that arrives while the tailer is busy is kept for its next w
   assert.ok(await pending(third), 'one wake-up wakes once');
   tailer.wake();
   await third;
+  // Nobody wakes it: the wait ends by itself when its time is up.
+  await withDeadline(s.waitWake(1), 'a 1 ms wait to end');
+});
+
+/** Counts the tailer's looks at the path (atEof) while its own read loop runs. */
+function countLooks(tailer: Tailer): { n: number } {
+  const s = steps(tailer);
+  const look = s.atEof.bind(tailer);
+  const count = { n: 0 };
+  s.atEof = async () => { count.n++; return look(); };
+  return count;
+}
+
+/** Forty file-system round trips of our own: a loop that never sleeps would look at the path again meanwhile. */
+async function someFsWork(path: string): Promise<void> {
+  for (let i = 0; i < 40; i++) await stat(path);
+}
+
+test('the read loop on a file still empty looks at the path and then sleeps until woken', async (t) => {
+  const { tailer, log } = await setup(t, '');
+  const looks = countLooks(tailer);
+  tailer.start();
+  await waitFor(() => looks.n === 1, 'the first look');
+  await someFsWork(log);
+  assert.equal(looks.n, 1, 'asleep (glob_interval is an hour)');
+  writeFileSync(log, 'now\n');
+  tailer.wake();
+  await waitFor(() => looks.n === 2, 'the look after the wake-up');
+});
+
+test('a read that keeps failing is counted and retried once per glob interval, not in a tight loop', async (t) => {
+  const dir = await tempDir(t);
+  writeFileSync(join(dir, 'x.log'), 'x\n');
+  const host = new TestHost(testConfig({ include: [join(dir, '*')], glob_interval: HOUR }), dir, new Recorder());
+  // A directory opens but cannot be read (EISDIR).
+  const tailer = await openTailer(host, dir);
+  t.after(() => tailer.release('test end'));
+  tailer.start();
+  await waitFor(() => host.telemetry.counts.errors === 1, 'the read error counted');
+  await someFsWork(dir);
+  assert.equal(host.telemetry.counts.errors, 1, 'no retry before the glob interval');
+  tailer.wake();
+  await waitFor(() => host.telemetry.counts.errors === 2, 'retried when woken');
 });
 
 test('stop: the tailer reads no further chunk once the source stops; what it did not read is left for the next run', async (t) => {
@@ -76,6 +121,7 @@ test('a file let go after rotation: acknowledgements that arrive later still mov
   assert.equal(await steps(tailer).atEof(), 0, 'rotate_wait 0: drained and let go');
   assert.ok(tailer.isReleased);
   assert.deepEqual(host.releases, ['rotated']);
+  assert.equal(steps(tailer).fh.fd, -1, 'its handle closed');
   assert.equal(c.ackAll(), 2);
   assert.equal(tailer.gen!.entry.offset, 8, 'the checkpoint moved');
   for (const name of ['edgelog_file_read_bytes_total', 'edgelog_file_acked_bytes_total', 'edgelog_file_checkpoint_lag_bytes']) {
@@ -129,8 +175,99 @@ test('checkpoint lag while a file is read: the backlog from the start offset at 
   await readToEof(tailer);
   assert.equal(await steps(tailer).atEof(), HOUR);
   assert.equal(await lag(), 1280 - 640, 'at EOF, the unacknowledged rest');
+  // It grew: the next look counts the new bytes, and so does the next ack.
+  writeFileSync(log, 'x'.repeat(63) + '\n', { flag: 'a' });
+  assert.equal(await steps(tailer).atEof(), HOUR);
+  assert.equal(await lag(), 1344 - 640);
+  assert.ok(host.openGroups > 0);
+  c.ackAll();
+  assert.equal(await lag(), 1344 - 1280);
+  await readToEof(tailer);
   c.ackAll();
   assert.equal(await lag(), 0);
+  assert.equal(host.openGroups, 0, 'every group the tailer opened was reported done');
+});
+
+test('stop ships the unterminated last line and ends the stream; a stage whose end fails is counted, not fatal', async (t) => {
+  const { tailer, c } = await setup(t, 'a\npartial');
+  await readToEof(tailer);
+  assert.deepEqual(c.bodies(), ['a']);
+  await tailer.flushAtStop();
+  assert.deepEqual(c.bodies(), ['a', 'partial']);
+  assert.deepEqual(c.ended, [tailer.gen!.streamId]);
+  assert.equal(tailer.gen!.committed, 'a\npartial'.length);
+
+  const other = await setup(t, 'b\n');
+  await readToEof(other.tailer);
+  other.c.endStream = () => { throw new Error('stage failed'); };
+  await other.tailer.flushAtStop();
+  assert.equal(other.host.telemetry.counts.errors, 1);
+});
+
+test('copytruncate: the held partial line of the old content ships, its stream ends and its checkpoint goes', async (t) => {
+  const { host, tailer, log, c } = await setup(t, 'old 1\nheld');
+  await readToEof(tailer);
+  const oldId = tailer.gen!.streamId;
+  assert.equal(host.store.size, 1);
+  writeFileSync(log, 'n\n');
+  assert.equal(await steps(tailer).atEof(), 0);
+  assert.deepEqual(c.bodies(), ['old 1', 'held']);
+  assert.deepEqual(c.ended, [oldId]);
+  assert.equal(host.store.size, 0, 'the old content cannot come back');
+  await readToEof(tailer);
+  assert.deepEqual(c.bodies(), ['old 1', 'held', 'n']);
+  assert.equal(host.store.size, 1);
+});
+
+test('the same file found under another name (discovery): records, metrics and checkpoint follow the new name', async (t) => {
+  const { host, tailer, log, c } = await setup(t, 'a\n');
+  const dir = join(log, '..');
+  await readToEof(tailer);
+  assert.equal(await host.metric('edgelog_file_read_bytes_total', log), 2);
+  await host.store.flush();
+  renameSync(log, join(dir, 'app-2.log'));
+  assert.equal(await steps(tailer).atEof(), 0, 'the old name is gone');
+  // Discovery matches it again through a symlinked directory.
+  symlinkSync(dir, join(dir, 'link'));
+  const renamed = join(dir, 'link', 'app-2.log');
+  tailer.renameTo(renamed);
+  assert.equal(await host.metric('edgelog_file_read_bytes_total', log), undefined, 'the old name\'s series are gone');
+  assert.equal(await host.store.flush(), true, 'the new name is written');
+  assert.equal((JSON.parse(readFileSync(host.store.file, 'utf8')) as { checkpoints: Array<{ path: string }> }).checkpoints[0]!.path, renamed);
+  assert.equal(await steps(tailer).atEof(), HOUR, 'no longer a rotated file waiting for rotate_wait (0 here)');
+  assert.deepEqual(host.releases, []);
+  writeFileSync(renamed, 'b\n', { flag: 'a' });
+  await readToEof(tailer);
+  const b = c.records[1]!;
+  assert.equal(b.stream, renamed);
+  assert.deepEqual(b.attributes, { [ATTR_PATH_RESOLVED]: join(dir, 'app-2.log') });
+});
+
+test('resuming from a checkpoint taken under another name: the checkpoint gets the current name at once', async (t) => {
+  const { host, tailer, log } = await setup(t, 'a\n');
+  await readToEof(tailer);
+  const e = { ...host.store.get(tailer.gen!.streamId)!, path: join(log, '..', 'before-rename.log') };
+  await tailer.release('test');
+  host.store.set(e);
+  await host.store.flush();
+  const again = await openTailer(host, log, { kind: 'checkpoint', entry: e });
+  t.after(() => again.release('test end'));
+  await readToEof(again);
+  assert.equal(again.gen!.committed, 2, 'resumed at the checkpoint');
+  assert.equal(await host.store.flush(), true);
+  assert.equal((JSON.parse(readFileSync(host.store.file, 'utf8')) as { checkpoints: Array<{ path: string }> }).checkpoints[0]!.path, log);
+});
+
+test('a file that was shorter than fingerprint_bytes: the widened fingerprint is written even before the new lines are acknowledged', async (t) => {
+  const { host, tailer, log } = await setup(t, 'short\n', {}, 'hold');
+  await readToEof(tailer);
+  await host.store.flush();
+  const fpLen = () => (JSON.parse(readFileSync(host.store.file, 'utf8')) as { checkpoints: Array<{ fp_len: number }> }).checkpoints[0]!.fp_len;
+  assert.equal(fpLen(), 6);
+  writeFileSync(log, `${'l'.repeat(300)}\n`, { flag: 'a' });
+  await readToEof(tailer);
+  assert.equal(await host.store.flush(), true);
+  assert.equal(fpLen(), 256);
 });
 
 test('stop with a file that is still empty: nothing to flush, no error', async (t) => {
