@@ -492,11 +492,6 @@ const list: Equivalent[] = [
     reason: 'performance only: when only one of the two holds, widenFingerprint wants min(readOffset, fingerprint_bytes) <= fp_len bytes and returns null before reading anything (one more async call per chunk of a fully fingerprinted file)',
   },
   {
-    file: 'agent/sources/file/tailer.ts', mutator: 'boolean',
-    after: 'st = await stat(this.path, { bigint: false });',
-    reason: 'the same on every filesystem a test can make here: String() of a number equals String() of the bigint for device and inode numbers below 2^53. Not equivalent in general: with inode numbers above 2^53 (overlayfs xino on a lower-layer file, some NFS servers) the identity check would misfire and every EOF look would see a rotation',
-  },
-  {
     file: 'agent/sources/file/tailer.ts', mutator: 'statement',
     after: ';',
     before: 'retired = false;',
