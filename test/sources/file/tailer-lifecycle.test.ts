@@ -13,7 +13,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { tempDir, testConfig, waitFor } from './helpers.ts';
-import { Recorder, TestHost, openTailer, readToEof, steps, withDeadline } from './tailer-harness.ts';
+import { Recorder, TestHost, openTailer, readToEof, recordingLogger, steps, withDeadline } from './tailer-harness.ts';
 import { ATTR_PATH_RESOLVED } from '../../../agent/sources/file/tailer.ts';
 import type { StartFrom, Tailer } from '../../../agent/sources/file/tailer.ts';
 import type { LogRecord } from '../../../agent/core/record.ts';
@@ -268,6 +268,21 @@ test('a file that was shorter than fingerprint_bytes: the widened fingerprint is
   await readToEof(tailer);
   assert.equal(await host.store.flush(), true);
   assert.equal(fpLen(), 256);
+});
+
+test('an oversize line right where reading resumed is reported at its own offset', async (t) => {
+  const dir = await tempDir(t);
+  const log = join(dir, 'app.log');
+  writeFileSync(log, `old\n${'y'.repeat(300)}\n`);
+  const logged: Array<{ msg: string; fields: Record<string, unknown> }> = [];
+  const c = new Recorder();
+  const host = new TestHost(testConfig({ include: [log], glob_interval: HOUR, max_line_bytes: 100, oversize: 'split' }), dir, c, recordingLogger(logged));
+  // start_at end when the file held the first line only
+  const tailer = await openTailer(host, log, { kind: 'end', size: 4 });
+  t.after(() => tailer.release('test end'));
+  await readToEof(tailer);
+  assert.deepEqual(c.records.map((r) => [r.offset, r.body.length]), [[4, 100], [104, 100], [204, 100]]);
+  assert.deepEqual(logged.filter((l) => l.msg.startsWith('line longer')).map((l) => l.fields), [{ path: log, offset: 4, action: 'split' }]);
 });
 
 test('stop with a file that is still empty: nothing to flush, no error', async (t) => {
