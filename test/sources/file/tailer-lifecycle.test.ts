@@ -186,6 +186,9 @@ test('checkpoint lag while a file is read: the backlog from the start offset at 
   c.ackAll();
   assert.equal(await lag(), 0);
   assert.equal(host.openGroups, 0, 'every group the tailer opened was reported done');
+  // What edgelog_source_records_total / _bytes_total count, over several chunks.
+  assert.equal(host.telemetry.counts.records, c.records.length);
+  assert.equal(host.telemetry.counts.bytes, c.records.reduce((n, r) => n + r.body.length, 0));
 });
 
 test('stop ships the unterminated last line and ends the stream; a stage whose end fails is counted, not fatal', async (t) => {
