@@ -22,6 +22,6 @@ export const targets: Target[] = [
   {
     file: 'agent/sources/file/tailer.ts',
     // fastest first: a killed mutant stops at the first failing file
-    tests: ['test/sources/file/line-endings.test.ts', 'test/sources/file/tailer-checkpoint-edges.test.ts', 'test/sources/file/checkpoint-hole.test.ts', 'test/sources/file/checkpoint.test.ts', 'test/sources/file/rotation.test.ts', 'test/sources/file/source.test.ts'],
+    tests: ['test/sources/file/tailer-deadlines.test.ts', 'test/sources/file/tailer-lifecycle.test.ts', 'test/sources/file/tailer-big-inode.test.ts', 'test/sources/file/line-endings.test.ts', 'test/sources/file/tailer-checkpoint-edges.test.ts', 'test/sources/file/checkpoint-hole.test.ts', 'test/sources/file/checkpoint.test.ts', 'test/sources/file/rotation.test.ts', 'test/sources/file/source.test.ts'],
   },
 ];
