@@ -456,7 +456,12 @@ export class Tailer implements LineSink {
   /** Shutdown: the read loop has exited; ship the unterminated last line. */
   async flushAtStop(): Promise<void> {
     if (this.released || !this.gen) return;
-    this.framer.flush(this.readOffset, this);
+    // The held bytes are the file's unterminated last line only when the last
+    // read reached the end. Stopped mid-backlog they are the head of a line the
+    // next chunk would have finished: shipped, the next run would deliver its
+    // rest as a second record. Left unshipped, the checkpoint stays before them.
+    const size = await this.fh.stat().then((st) => st.size, () => this.readOffset);
+    if (size <= this.readOffset) this.framer.flush(this.readOffset, this);
     await this.ship();
     // Before the pipeline's own flush: the stream's held group ships now, whole.
     this.endStream(this.gen);

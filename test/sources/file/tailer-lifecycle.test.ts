@@ -112,6 +112,30 @@ test('stop: the tailer reads no further chunk once the source stops; what it did
   assert.equal(tailer.gen!.committed, 512);
 });
 
+test('stop mid-backlog: a line cut by the last chunk read is not shipped as a record; the next run delivers it whole', async (t) => {
+  // 58-byte lines, 512-byte chunks: the first chunk ends inside line 8.
+  let text = '';
+  for (let i = 0; i < 100; i++) text += `${`line ${i} `.padEnd(57, 'x')}\n`;
+  const { host, tailer, c, log } = await setup(t, text, { read_chunk_bytes: 512 });
+  const push = c.push.bind(c);
+  c.push = async (batch: LogRecord[]) => { host.stopping = true; await push(batch); };
+  tailer.start();
+  await waitFor(async () => !(await pending(tailer.finished())), 'the read loop to end');
+  await tailer.flushAtStop();
+  const whole = /^line \d+ x+$/;
+  assert.ok(c.records.length > 0 && c.records.every((r) => r.body.length === 57 && whole.test(r.body.toString())), `only whole lines: ${c.records.map((r) => r.body.toString()).join(' | ')}`);
+  c.ackAll();
+  assert.equal(tailer.gen!.committed, c.records.length * 58, 'the checkpoint stops before the cut line');
+  // The next run, from that checkpoint, reads the rest: every line exactly once, none cut.
+  const first = c.records.map((r) => r.body.toString());
+  const host2 = new TestHost(testConfig({ include: [log], glob_interval: HOUR, idle_flush: HOUR, rotate_wait: 0 }), join(log, '..'), new Recorder('immediate'));
+  const next = await openTailer(host2, log, { kind: 'checkpoint', entry: { ...tailer.gen!.entry, offset: tailer.gen!.committed } });
+  t.after(() => next.release('test end'));
+  await readToEof(next);
+  const all = [...first, ...host2.out.records.map((r) => r.body.toString())];
+  assert.deepEqual(all, text.slice(0, -1).split('\n'));
+});
+
 test('a file let go after rotation: acknowledgements that arrive later still move its checkpoint but do not bring its metric series back', async (t) => {
   const { host, tailer, log, c } = await setup(t, 'one\ntwo\n', {}, 'hold');
   await readToEof(tailer);
