@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
-import type { Kafka as KafkaClient, LogEntry, logCreator } from 'kafkajs';
+import type { Admin, ITopicConfig, Kafka as KafkaClient, LogEntry, logCreator } from 'kafkajs';
 import { silentLogger, type Logger } from '../observe/log.ts';
 import { filterKafkajsTimerWarning } from '../sinks/kafka/warnings.ts';
 import { registerCodecs } from '../sinks/kafka/codecs.ts';
@@ -604,9 +604,35 @@ export async function createTopic(bootstrap: string, topic: string, partitions =
   const admin = adminClient(bootstrap, log, 3000).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true, timeout: 10_000 });
+    await createTopicWithLeaders(admin, { topic, numPartitions: partitions, replicationFactor: 1 });
   } finally {
     await admin.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * Creates `spec` and returns once every partition has a leader, within
+ * `timeoutMs`. kafkajs's own waitForLeaders gives up at the first
+ * UNKNOWN_TOPIC_OR_PARTITION, which a broker answers for a moment after the
+ * creation on a loaded machine (a drill's setup and a sink test failed so):
+ * that answer is waited past here, with a deadline.
+ */
+export async function createTopicWithLeaders(admin: Admin, spec: ITopicConfig, timeoutMs = 30_000): Promise<void> {
+  try {
+    await admin.createTopics({ topics: [spec], waitForLeaders: true, timeout: Math.min(20_000, timeoutMs) });
+  } catch (err) {
+    if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+  }
+  const want = spec.replicaAssignment?.length ?? Math.max(1, spec.numPartitions ?? 1);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const led = await admin.fetchTopicMetadata({ topics: [spec.topic] }).then(
+      (md) => (md.topics[0]?.partitions ?? []).filter((p) => p.leader >= 0).length,
+      (err: unknown) => { if (Date.now() > deadline) throw err; return 0; },
+    );
+    if (led >= want) return;
+    if (Date.now() > deadline) throw new Error(`topic ${spec.topic}: ${led} of ${want} partitions have a leader ${timeoutMs} ms after its creation`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { silentLogger, type Logger } from '../observe/log.ts';
 import { filterKafkajsTimerWarning } from '../sinks/kafka/warnings.ts';
-import { defaultJarsDir, freePort, startKafkaCluster, type KafkaCluster } from './cluster.ts';
+import { createTopicWithLeaders, defaultJarsDir, freePort, startKafkaCluster, type KafkaCluster } from './cluster.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -154,25 +154,7 @@ export async function startKafkaRegion(o: KafkaRegionOptions): Promise<KafkaRegi
       const admin = client().admin();
       await admin.connect();
       try {
-        try {
-          await admin.createTopics({ topics: [{ topic, replicaAssignment: [{ partition: 0, replicas }] }], waitForLeaders: true, timeout: 20_000 });
-        } catch (err) {
-          // A node that has not yet seen the new topic answers UNKNOWN_TOPIC_OR_PARTITION, which
-          // kafkajs's waitForLeaders does not retry (a drill on a loaded machine failed its setup so).
-          if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-        }
-        // Leader elected and known: the wait kafkajs gave up on, with a deadline.
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          const leader = await admin.fetchTopicMetadata({ topics: [topic] })
-            .then((md) => md.topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader ?? -1, (err: unknown) => {
-              if (Date.now() > deadline) throw err;
-              return -1;
-            });
-          if (leader >= 0) break;
-          if (Date.now() > deadline) throw new Error(`topic ${topic}: no leader within 30 s of its creation`);
-          await new Promise((r) => setTimeout(r, 250));
-        }
+        await createTopicWithLeaders(admin, { topic, replicaAssignment: [{ partition: 0, replicas }] });
       } finally { await admin.disconnect().catch(() => {}); }
     },
     async leaderOf(topic: string): Promise<number> {

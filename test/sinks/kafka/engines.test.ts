@@ -24,6 +24,7 @@ import { javaCompatiblePartitioner, loadPlatformatic, platformaticUnsupported } 
 import { engineNames, type EngineName } from '../../../agent/sinks/kafka/producer.ts';
 import { KafkaSink, kafkaSink } from '../../../agent/sinks/kafka/sink.ts';
 import { sharedKafka, uniqueTopic } from '../../helpers/kafka.ts';
+import { createTopicWithLeaders } from '../../../agent/embedded-kafka/cluster.ts';
 
 const P = 'sinks.out';
 // @platformatic/kafka is a dependency and the default engine: it must load. A
@@ -165,7 +166,7 @@ for (const engine of engineNames) {
     const admin = new kafkajs.Kafka({ brokers: [k.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic: recompressed, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'compression.type', value: 'gzip' }] }], waitForLeaders: true });
+      await createTopicWithLeaders(admin, { topic: recompressed, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'compression.type', value: 'gzip' }] });
     } finally { await admin.disconnect(); }
     const codecs = ['gzip', 'snappy', 'lz4', 'zstd'];
     const line = (c: string, i: number) => `2026-11-21T12:00:00Z INFO ${c} request ${i} served path=/api/v1/items/${i} `.repeat(8);

@@ -27,6 +27,7 @@ import { silentLogger } from '../../../agent/observe/log.ts';
 import { KafkaSink, kafkaSink } from '../../../agent/sinks/kafka/sink.ts';
 import { engineNames } from '../../../agent/sinks/kafka/producer.ts';
 import { sharedKafka, uniqueTopic } from '../../helpers/kafka.ts';
+import { createTopicWithLeaders } from '../../../agent/embedded-kafka/cluster.ts';
 
 /** One message per record; a record whose body starts with "nokey" gets no key (refused by a compacted topic). */
 const perRecord: Encoder = {
@@ -111,7 +112,7 @@ for (const engine of engineNames) {
     const admin = new kafkajs.Kafka({ brokers: [kafka.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+      await createTopicWithLeaders(admin, { topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] });
     } finally { await admin.disconnect(); }
     const p = pipelineTo(engine, kafka.bootstrap, topic, dir, 'compacted');
     t.after(async () => {

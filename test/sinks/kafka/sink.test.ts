@@ -17,7 +17,7 @@ import type { EncodedMessage } from '../../../agent/core/component.ts';
 import { RecordTooLargeError } from '../../../agent/core/errors.ts';
 import { newRecord } from '../../../agent/core/record.ts';
 import { OtlpProtoEncoder } from '../../../agent/encoders/otlp/otlp-proto.ts';
-import { startKafkaCluster, consumeAll } from '../../../agent/embedded-kafka/cluster.ts';
+import { createTopicWithLeaders, startKafkaCluster, consumeAll } from '../../../agent/embedded-kafka/cluster.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
 import { codecAvailable, type Compression } from '../../../agent/sinks/kafka/codecs.ts';
 import { KafkaSendError } from '../../../agent/sinks/kafka/errors.ts';
@@ -49,7 +49,7 @@ async function createTopicWith(bootstrap: string, topic: string, configEntries: 
   const admin = new kafkajs.Kafka({ brokers: [bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1, configEntries }], waitForLeaders: true });
+    await createTopicWithLeaders(admin, { topic, numPartitions: 2, replicationFactor: 1, configEntries });
   } finally {
     await admin.disconnect();
   }
