@@ -27,12 +27,16 @@ export interface TopicOutcome {
  * layout asked for (a layout the cluster cannot hold is a config problem, not
  * a transient one).
  */
-function topicError(topic: string, spec: CreateTopicConfig, err: unknown): KafkaSendError {
+export function topicError(topic: string, spec: CreateTopicConfig, err: unknown): KafkaSendError {
   const inner = (err as { errors?: { type?: string; message?: string; retriable?: boolean }[] }).errors?.[0];
+  // A protocol error thrown as is (not inside "Topic creation errors") says itself
+  // whether it is retriable: UNKNOWN_TOPIC_OR_PARTITION right after the creation
+  // (leaders not yet known on a loaded broker) is, and must not open the circuit.
+  const retriable = inner?.retriable ?? (err as { retriable?: boolean }).retriable ?? false;
   const reason = inner?.type ?? (err as { type?: string }).type ?? 'CREATE_TOPIC_FAILED';
   const why = inner?.message ?? (err as Error).message;
   const layout = `partitions ${spec.partitions}, replication_factor ${spec.replicationFactor}, min_insync_replicas ${spec.minInsyncReplicas}`;
-  return new KafkaSendError(reason, `create_topic ${topic} (${layout}): ${why}`, inner?.retriable ?? false, err);
+  return new KafkaSendError(reason, `create_topic ${topic} (${layout}): ${why}`, retriable, err);
 }
 
 export async function ensureTopic(cfg: KafkaSinkConfig, spec: CreateTopicConfig): Promise<TopicOutcome> {

@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import type { EncodedMessage } from '../../../agent/core/component.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
 import { KafkaSendError } from '../../../agent/sinks/kafka/errors.ts';
+import { topicError } from '../../../agent/sinks/kafka/create-topic.ts';
 import { KafkaSink, kafkaSink } from '../../../agent/sinks/kafka/sink.ts';
 import { loadPlatformatic } from '../../../agent/sinks/kafka/engines/platformatic.ts';
 import { engineNames } from '../../../agent/sinks/kafka/producer.ts';
@@ -69,4 +70,13 @@ test('create_topic makes the topic before the first record and tolerates an exis
     const got = await kafka.consumeAll(topic);
     assert.deepEqual(got.map((m) => m.value!.toString()).sort(), ['first', 'second']);
   }
+});
+
+test('create_topic errors: a refused creation keeps its own retriable flag; a bare protocol error (leaders not yet known) stays retriable', () => {
+  const spec = { partitions: 3, replicationFactor: 1, minInsyncReplicas: 1 } as Parameters<typeof topicError>[1];
+  const refused = topicError('t', spec, Object.assign(new Error('Topic creation errors'), { errors: [{ type: 'POLICY_VIOLATION', message: 'no', retriable: false }] }));
+  assert.equal(refused.retriable, false);
+  assert.equal(refused.reason, 'POLICY_VIOLATION');
+  const early = topicError('t', spec, Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: true }));
+  assert.equal(early.retriable, true, 'waited out and tried again, not a closed circuit');
 });
