@@ -28,4 +28,29 @@ if (gcFile) {
   process.on('exit', () => { try { writeFileSync(gcFile, JSON.stringify(pauses)); } catch { /* best effort */ } });
 }
 
+// Where the resident memory is: process.memoryUsage() every 50 ms (the RSS
+// sampler's period), the split at the sample with the highest RSS and each
+// part's own maximum, written to $EDGELOG_BENCH_MEM_FILE at exit. "other" is
+// RSS minus heap and external: code, stacks, the allocator's retained pages,
+// WebAssembly memories (not counted as external).
+const memFile = process.env.EDGELOG_BENCH_MEM_FILE;
+if (memFile) {
+  const mb = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+  let atPeak: NodeJS.MemoryUsage | null = null;
+  const max = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const t = setInterval(() => {
+    const m = process.memoryUsage();
+    if (!atPeak || m.rss > atPeak.rss) atPeak = m;
+    for (const k of Object.keys(max) as (keyof typeof max)[]) if (m[k] > max[k]) max[k] = m[k];
+  }, 50);
+  t.unref();
+  process.on('exit', () => {
+    if (!atPeak) return;
+    const p = atPeak;
+    const split = { rss: mb(p.rss), heap_total: mb(p.heapTotal), heap_used: mb(p.heapUsed), external: mb(p.external), array_buffers: mb(p.arrayBuffers), other: mb(p.rss - p.heapTotal - p.external) };
+    const maxima = { rss: mb(max.rss), heap_total: mb(max.heapTotal), heap_used: mb(max.heapUsed), external: mb(max.external), array_buffers: mb(max.arrayBuffers) };
+    try { writeFileSync(memFile, JSON.stringify({ at_peak_rss: split, max: maxima })); } catch { /* best effort */ }
+  });
+}
+
 await import('../../agent/cli/main.ts');
