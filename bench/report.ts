@@ -192,6 +192,9 @@ export function renderMarkdown(res: BenchResults): string {
     if (ld.length) out.push(`1-minute load average at start→end of each saturation run (2 cores; above ~3 means other work competed for the CPU): ${ld.join(', ')}.`);
     const cnt = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s ? `${t} ${n0(s.kafka_records)} in ${n0(s.kafka_messages)} messages` : null; }).filter(Boolean);
     if (cnt.length) out.push(`Records counted in Kafka after the reported run (every tool read back alike): ${cnt.join('; ')}.`);
+    // Where edgelog's peak RSS is (process.memoryUsage() at the sample with the highest RSS, reported run).
+    const mem = res.tools.map((t) => { const m = res.results[t]?.[w.name]?.saturation?.mem_at_peak; return m ? `${t} ${m.rss} MB = heap ${m.heap_total} (used ${m.heap_used}) + external ${m.external} (array buffers ${m.array_buffers}) + other ${m.other} (code, stacks, allocator pages)` : null; }).filter(Boolean);
+    if (mem.length) out.push(`Memory at peak RSS: ${mem.join('; ')}.`);
     out.push('');
   }
   out.push('## Idle RSS (one quiet file, Kafka sink connected)');

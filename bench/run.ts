@@ -63,7 +63,11 @@ const log = (s: string) => console.log(`[bench ${((performance.now() - started) 
 // made against: edgelog-worker (one processing thread: what auto picks from
 // four cores) and edgelog-kafkajs (the other Kafka engine). edgelog-zstd is
 // opt-in (--only).
-const optIn = ['edgelog-zstd', 'edgelog-semi4', 'edgelog-semi16', 'edgelog-malloc'];
+// glibc malloc: two arenas instead of 8 per core, and buffers from 128 KiB up
+// always mmap'd (returned to the kernel when freed) instead of the dynamic
+// threshold, which after the first large free keeps such buffers in the arenas.
+const glibcTuned = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' };
+const optIn = ['edgelog-zstd', 'edgelog-semi4', 'edgelog-semi16', 'edgelog-malloc', 'edgelog-semi16-malloc'];
 const allPeers: Peer[] = [
   edgelogPeer({ name: 'edgelog', compression: 'lz4' }),
   edgelogPeer({ name: 'edgelog-worker', compression: 'lz4', workerThreads: 1 }),
@@ -77,7 +81,8 @@ const allPeers: Peer[] = [
   // Runtime tuning beside the launcher's choice (opt-in): V8's young generation, glibc's allocator.
   edgelogPeer({ name: 'edgelog-semi4', compression: 'lz4', nodeFlags: ['--max-semi-space-size=4'] }),
   edgelogPeer({ name: 'edgelog-semi16', compression: 'lz4', nodeFlags: ['--max-semi-space-size=16'] }),
-  edgelogPeer({ name: 'edgelog-malloc', compression: 'lz4', env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' } }),
+  edgelogPeer({ name: 'edgelog-malloc', compression: 'lz4', env: glibcTuned }),
+  edgelogPeer({ name: 'edgelog-semi16-malloc', compression: 'lz4', nodeFlags: ['--max-semi-space-size=16'], env: glibcTuned }),
 ];
 const peers = allPeers.filter((p) => (only ? only.includes(p.name) : !optIn.includes(p.name)));
 // --before REV: the code before a change beside it, same broker, files and
