@@ -143,7 +143,11 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
 
 /** process.memoryUsage() at the peak-RSS sample (MB), as the entry wrote it at exit, or null. */
 export function memorySplit(dir: string): Record<string, number> | null {
-  try { return (JSON.parse(readFileSync(join(dir, 'memory.json'), 'utf8')) as { at_peak_rss: Record<string, number> }).at_peak_rss; } catch { return null; }
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'memory.json'), 'utf8')) as { at_peak_rss: Record<string, number>; mappings_at_peak?: Record<string, number> };
+    const maps = Object.fromEntries(Object.entries(m.mappings_at_peak ?? {}).map(([k, v]) => [`resident_${k}`, v]));
+    return { ...m.at_peak_rss, ...maps };
+  } catch { return null; }
 }
 
 /**
