@@ -1,8 +1,7 @@
 // The Kafka sink loads only the configured engine's client (issue 15 item 2):
 // on engine platformatic no kafkajs, snappy or lz4-napi enters the process
-// when the engine is built (about 26 MB of RSS on an idle agent; lz4-napi
-// loads at the first lz4 compression, engines/platformatic-lz4.ts), and the sink's modules import each
-// other without a cycle. Each case runs in a fresh Node process, with a load
+// (about 26 MB of RSS on an idle agent), create_topic included, and the
+// sink's modules import each other without a cycle. Each case runs in a fresh Node process, with a load
 // hook recording every package module actually loaded (a resolve alone does
 // not count).
 

@@ -121,7 +121,7 @@ test('platformatic errors map like kafkajs ones: too large, producer state, perm
   assert.equal(sasl.error.retriable, false);
 });
 
-test('platformatic + lz4: record batches are compressed by lz4-napi (native), multi-block frames read back by kafkajs and by a recompressing broker', async () => {
+test('platformatic + lz4: ~2 MB record batches (multi-block LZ4 frames) read back by kafkajs and by a recompressing broker', async () => {
   const k = await sharedKafka('A');
   const asIs = uniqueTopic('engine-platformatic-lz4-native');
   const recompressed = uniqueTopic('engine-platformatic-lz4-native-gz');
@@ -143,11 +143,6 @@ test('platformatic + lz4: record batches are compressed by lz4-napi (native), mu
     assert.equal(got.length, values.length, topic);
     for (let i = 0; i < values.length; i++) assert.ok(got[i]!.value!.equals(values[i]!), `${topic} message ${i}`);
   }
-  // The library's lz4 entry is lz4-napi's frame encoder now, not its WebAssembly one (whose frames differ).
-  const sample = Buffer.concat(values.slice(0, 40));
-  const lz4napi = (await import('lz4-napi')).default as unknown as { compressFrameSync(b: Buffer): Buffer };
-  const entry = (pltLib().compressionsAlgorithms as unknown as Record<string, { compressSync(b: Buffer): Buffer }>).lz4!;
-  assert.ok(entry.compressSync(sample).equals(lz4napi.compressFrameSync(sample)), 'lz4 record batches come from lz4-napi');
 });
 
 for (const engine of engineNames) {

@@ -1,6 +1,6 @@
 // @platformatic/kafka engine (opt-in: `engine: platformatic`). Pure
 // JavaScript client; its codecs are built in (snappy and lz4 in WebAssembly,
-// gzip and zstd from Node's zlib; lz4 is switched to lz4-napi here), TLS through tls.connect, SASL PLAIN and
+// gzip and zstd from Node's zlib), TLS through tls.connect, SASL PLAIN and
 // SCRAM-SHA-256/512. Loaded on first use (synchronous require of the ESM
 // package, ~0.4 s), so kafkajs users never pay for it.
 //
@@ -30,7 +30,6 @@ import type { Compression } from '../codecs.ts';
 import type { CreateTopicConfig, KafkaSinkConfig } from '../config.ts';
 import { KafkaSendError, mapPlatformaticError, platformaticRootCause, type MappedError } from '../errors.ts';
 import { acksValue, type EngineHooks, type ProduceOptions, type ProducerEngine, type ProducerMessage, type TopicLeaders, type TopicOutcome } from '../producer.ts';
-import { useNativeLz4 } from './platformatic-lz4.ts';
 import { loadPlatformatic, saslNames } from './platformatic-support.ts';
 import { saslCredentials, saslTokenProvider, tlsOptions } from './security.ts';
 
@@ -70,8 +69,6 @@ export class PlatformaticEngine implements ProducerEngine {
     const l = loadPlatformatic();
     if (typeof l === 'string') throw new Error(l); // validate() already refused this config
     this.lib = l;
-    // Native lz4 instead of the library's WebAssembly one (platformatic-lz4.ts says why).
-    if (cfg.compression === 'lz4') useNativeLz4(l);
     this.cfg = cfg;
     this.hooks = hooks;
     const sasl = saslCredentials(cfg);
