@@ -12,7 +12,7 @@
 // results.md,chart.svg} and prints the tables. See bench/README.md.
 
 import { cpus, totalmem, release, availableParallelism } from 'node:os';
-import { mkdirSync, mkdtempSync, rmSync, readdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, readdirSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,8 @@ if (before) {
   mkdirSync(root);
   execFileSync('bash', ['-c', `git -C "${repoRoot}" archive ${rev} agent bench package.json | tar -x -C "${root}"`]);
   symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
+  // The measuring entry (GC pauses, memory split) is this tree's, so both sides are measured alike.
+  copyFileSync(join(repoRoot, 'bench/peers/edgelog-entry.ts'), join(root, 'bench/peers/edgelog-entry.ts'));
   peers.splice(1, 0, edgelogPeer({ name: `edgelog@${rev}`, compression: 'lz4', root }));
 }
 // --lines N: every selected workload at N lines (a shorter run than the default sizes; say so beside its figures).
