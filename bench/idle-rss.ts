@@ -10,12 +10,12 @@
 // into a temp dir (node_modules linked), never checked out here.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKafkaCluster, type KafkaCluster } from '../agent/embedded-kafka/cluster.ts';
 import { BenchKafka } from './kafka.ts';
-import { memory } from './measure.ts';
+import { idleRss } from './idle.ts';
 import { edgelogPeer } from './peers/edgelog.ts';
 import { otelcolPeer } from './peers/otelcol.ts';
 import { rsyslog } from './peers/rsyslog.ts';
@@ -31,14 +31,6 @@ const settleMs = Number(opt('--settle-seconds') ?? 10) * 1000;
 const reps = Number(opt('--reps') ?? 3);
 const out = opt('--out') ?? join(repoRoot, 'bench/results/idle-rss.md');
 const log = (s: string) => console.log(`[idle-rss] ${s}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** RSS (MB) of a process and its children. */
-function rssMb(pids: number[]): number {
-  let b = 0;
-  for (const p of pids) b += memory(p)?.rss ?? 0;
-  return b / 2 ** 20;
-}
 
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), `edgelog-idle-rss-${process.pid}-`));
@@ -60,31 +52,7 @@ async function main(): Promise<void> {
     for (const peer of peers) {
       if (only && !only.some((o) => peer.name.startsWith(o))) continue;
       try { await peer.ensureInstalled(log); } catch (e) { rows.push(`| ${peer.name} | skipped: ${(e as Error).message.split('\n')[0]} | | |`); continue; }
-      const figures: number[] = [];
-      for (let r = 0; r < reps; r++) {
-        const dir = mkdtempSync(join(tmp, `${peer.name.replace(/[^a-z0-9-]/gi, '_')}-`));
-        const input = join(dir, 'quiet.log');
-        writeFileSync(input, '');
-        const topic = `idle-${peer.name.replace(/[^a-zA-Z0-9-]/g, '_')}-${process.pid}-${r}`;
-        await kafka.createTopic(topic);
-        const p = await peer.start({ kafka, topic, input, dir, mode: 'latency' });
-        try {
-          // One line through to Kafka: the sink is connected and has sent; then nothing more.
-          const deadline = performance.now() + 120_000;
-          appendFileSync(input, '{"msg":"the one line"}\n');
-          while ((await p.delivered()) < 1) {
-            if (performance.now() > deadline) throw new Error(`${peer.name}: the line did not reach Kafka in 120 s`);
-            await sleep(100);
-          }
-          await sleep(settleMs);
-          figures.push(rssMb(p.pids));
-        } finally {
-          await p.stop();
-          await kafka.deleteTopic(topic);
-        }
-      }
-      figures.sort((a, b) => a - b);
-      const med = figures[(figures.length - 1) >> 1]!;
+      const { median_mb: med, runs_mb: figures } = await idleRss(peer, kafka, tmp, { settleMs, reps });
       log(`${peer.name}: idle RSS ${med.toFixed(1)} MB (runs ${figures.map((f) => f.toFixed(1)).join(' / ')})`);
       rows.push(`| ${peer.name} | ${med.toFixed(1)} | ${figures.map((f) => f.toFixed(1)).join(' / ')} | ${peer.version()} |`);
     }

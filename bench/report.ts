@@ -7,6 +7,7 @@ import { renderBars, type BarPanel } from './bar-chart.ts';
 import type { LatencyResult, SaturationResult } from './scenarios.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { EngineResult } from './engines.ts';
+import type { IdleResult } from './idle.ts';
 
 export interface Machine { nproc: number; memory_gb: number; kernel: string; cpu_model: string; node: string; broker: string }
 
@@ -29,6 +30,8 @@ export interface BenchResults {
   latency_seconds: number;
   profile?: ProfileSummary & { tool: string; workload: string; command: string };
   engines?: EngineResult[];
+  /** Idle RSS per tool (one quiet file, sink connected), plus `node (bare)`. */
+  idle?: Record<string, IdleResult>;
   notes: string[];
 }
 
@@ -70,6 +73,18 @@ export function tableFor(res: BenchResults, wl: string): string {
     rows.push(`| ${t} | ${alo} | ${n0(s?.events_per_s)} | ${n0(s?.kafka_records_per_s)} | ${n0(s?.mb_per_s, 1)} | ${n0(s?.startup_s, 2)} | ${n0(l?.p50_ms, 1)} | ${n0(l?.p99_ms, 1)} | ${n0(l?.p999_ms, 1)} | ${n0(s?.cpu_s_per_gb, 1)} | ${n0(s?.broker_cpu_s_per_gb, 1)} | ${n0(s?.rss_mb, 0)} | ${s?.gc_p99_ms !== undefined ? n0(s.gc_p99_ms, 2) + (s.gc_worker_p99_ms !== undefined ? ` / ${n0(s.gc_worker_p99_ms, 2)}` : '') : '–'} | ${n0(s?.window_s, 1)} | ${t === 'rsyslog' ? '1.00x' : ratio(s?.events_per_s, rs)} | ${t === 'otelcol' ? '1.00x' : ratio(s?.events_per_s, oc)} |`);
   }
   return rows.join('\n');
+}
+
+function idleSection(res: BenchResults): string {
+  const idle = res.idle;
+  if (!idle || Object.keys(idle).length === 0) return '_not measured (--no-idle)._';
+  const rows = ['| tool | idle RSS MB (median) | runs | target |', '| --- | ---: | --- | --- |'];
+  for (const [t, r] of Object.entries(idle)) {
+    const target = t === 'edgelog' ? (r.median_mb <= 70 ? '<= 70: met' : `<= 70: **missed** by ${(r.median_mb - 70).toFixed(1)} MB`) : '';
+    rows.push(`| ${t} | ${n0(r.median_mb, 1)} | ${r.runs_mb.map((x) => x.toFixed(1)).join(' / ')} | ${target} |`);
+  }
+  const s = Object.values(idle)[0]?.settle_s ?? 0;
+  return `${rows.join('\n')}\n\nEach tool tails one empty file; one line is written and acknowledged by Kafka (the sink is connected), then the tool idles ${s} s and its VmRSS is read. \`node (bare)\`: the bundled Node runtime running an empty timer, the floor any Node agent starts from here.`;
 }
 
 /** Issue 15's targets against the OpenTelemetry Collector, per workload the run measured. */
@@ -177,8 +192,15 @@ export function renderMarkdown(res: BenchResults): string {
     if (ld.length) out.push(`1-minute load average at start→end of each saturation run (2 cores; above ~3 means other work competed for the CPU): ${ld.join(', ')}.`);
     const cnt = res.tools.map((t) => { const s = res.results[t]?.[w.name]?.saturation; return s ? `${t} ${n0(s.kafka_records)} in ${n0(s.kafka_messages)} messages` : null; }).filter(Boolean);
     if (cnt.length) out.push(`Records counted in Kafka after the reported run (every tool read back alike): ${cnt.join('; ')}.`);
+    // Where edgelog's peak RSS is (process.memoryUsage() at the sample with the highest RSS, reported run).
+    const mem = res.tools.map((t) => { const m = res.results[t]?.[w.name]?.saturation?.mem_at_peak; return m ? `${t} ${m.rss} MB = heap ${m.heap_total} (used ${m.heap_used}) + external ${m.external} (array buffers ${m.array_buffers}) + other ${m.other} (code, stacks, allocator pages)` : null; }).filter(Boolean);
+    if (mem.length) out.push(`Memory at peak RSS: ${mem.join('; ')}.`);
     out.push('');
   }
+  out.push('## Idle RSS (one quiet file, Kafka sink connected)');
+  out.push('');
+  out.push(idleSection(res));
+  out.push('');
   out.push('![chart](chart.svg)');
   out.push('');
   out.push('## Profile (edgelog, node --cpu-prof)');
@@ -245,6 +267,7 @@ export function writeResults(dir: string, res: BenchResults): void {
     // Everything measured, minus the configs (they are in results.md).
     raw: JSON.parse(JSON.stringify(res.results, (k, v) => (k === 'config' ? undefined : v))),
     engines: res.engines ?? null,
+    idle: res.idle ?? null,
     profile: res.profile ? { ...res.profile, functions: res.profile.functions.slice(0, 20), files: res.profile.files.slice(0, 12) } : null,
   };
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');

@@ -3,6 +3,8 @@
 //
 //   node bench/run.ts [--quick] [--only edgelog,kcat] [--workloads json-200b,loghub]
 //                     [--reps 3] [--latency-seconds 20] [--no-latency] [--no-profile] [--no-engines] [--out bench/results]
+//                     [--before REV]   (also runs edgelog as of git REV, `edgelog@REV`, in the same interleaved runs)
+//                     [--idle-seconds 20] [--no-idle]   (idle RSS: one quiet file, sink connected, beside the peers)
 //
 // Per tool and workload: saturation throughput (events/s, MB/s), CPU s/GB,
 // peak RSS, GC p99 (edgelog), then end-to-end latency p50/p99/p99.9 at half
@@ -10,7 +12,8 @@
 // results.md,chart.svg} and prints the tables. See bench/README.md.
 
 import { cpus, totalmem, release, availableParallelism } from 'node:os';
-import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, readdirSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKafkaCluster, type KafkaCluster } from '../agent/embedded-kafka/cluster.ts';
@@ -23,6 +26,7 @@ import { otelcolPeer } from './peers/otelcol.ts';
 import type { Peer } from './peers/types.ts';
 import { latency, saturation, type SaturationResult, type ScenarioContext } from './scenarios.ts';
 import { summarizeProfiles } from './profile.ts';
+import { bareNodeIdle, idleRss } from './idle.ts';
 import { runEngines } from './engines.ts';
 import { renderMarkdown, tableFor, writeResults, type BenchResults } from './report.ts';
 import { ensureWorkloadFile, loghubDir, repoRoot, workloads } from './workload.ts';
@@ -40,6 +44,7 @@ const onlyWl = opt('--workloads')?.split(',').map((s) => s.trim()).filter(Boolea
 const latencySeconds = Number(opt('--latency-seconds') ?? (quick ? 4 : 20));
 const outDir = opt('--out') ?? join(repoRoot, 'bench/results');
 const reps = Number(opt('--reps') ?? (quick ? 1 : 3));
+const idleSeconds = Number(opt('--idle-seconds') ?? (quick ? 5 : 20));
 /** Lines/s above which the latency writer, not the tool, becomes the limit on two cores. */
 const LATENCY_RATE_CAP = 150_000;
 
@@ -58,7 +63,11 @@ const log = (s: string) => console.log(`[bench ${((performance.now() - started) 
 // made against: edgelog-worker (one processing thread: what auto picks from
 // four cores) and edgelog-kafkajs (the other Kafka engine). edgelog-zstd is
 // opt-in (--only).
-const optIn = ['edgelog-zstd'];
+// glibc malloc: two arenas instead of 8 per core, and buffers from 128 KiB up
+// always mmap'd (returned to the kernel when freed) instead of the dynamic
+// threshold, which after the first large free keeps such buffers in the arenas.
+const glibcTuned = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' };
+const optIn = ['edgelog-zstd', 'edgelog-semi4', 'edgelog-semi16', 'edgelog-malloc', 'edgelog-semi16-malloc'];
 const allPeers: Peer[] = [
   edgelogPeer({ name: 'edgelog', compression: 'lz4' }),
   edgelogPeer({ name: 'edgelog-worker', compression: 'lz4', workerThreads: 1 }),
@@ -69,8 +78,29 @@ const allPeers: Peer[] = [
   otelcolPeer({ name: 'otelcol', persistent: false }),
   otelcolPeer({ name: 'otelcol-persistent', persistent: true }),
   edgelogPeer({ name: 'edgelog-zstd', compression: 'zstd' }),
+  // Runtime tuning beside the launcher's choice (opt-in): V8's young generation, glibc's allocator.
+  edgelogPeer({ name: 'edgelog-semi4', compression: 'lz4', nodeFlags: ['--max-semi-space-size=4'] }),
+  edgelogPeer({ name: 'edgelog-semi16', compression: 'lz4', nodeFlags: ['--max-semi-space-size=16'] }),
+  edgelogPeer({ name: 'edgelog-malloc', compression: 'lz4', env: glibcTuned }),
+  edgelogPeer({ name: 'edgelog-semi16-malloc', compression: 'lz4', nodeFlags: ['--max-semi-space-size=16'], env: glibcTuned }),
 ];
 const peers = allPeers.filter((p) => (only ? only.includes(p.name) : !optIn.includes(p.name)));
+// --before REV: the code before a change beside it, same broker, files and
+// interleaving (ratios within one run hold on a shared machine; absolute
+// figures across runs do not). Extracted with git archive; same node_modules.
+const before = opt('--before');
+let beforeTmp: string | null = null;
+if (before) {
+  const rev = execFileSync('git', ['-C', repoRoot, 'rev-parse', '--short', before], { encoding: 'utf8' }).trim();
+  beforeTmp = mkdtempSync(join(tmpdir(), `edgelog-bench-before-${process.pid}-`));
+  const root = join(beforeTmp, rev);
+  mkdirSync(root);
+  execFileSync('bash', ['-c', `git -C "${repoRoot}" archive ${rev} agent bench package.json | tar -x -C "${root}"`]);
+  symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
+  // The measuring entry (GC pauses, memory split) is this tree's, so both sides are measured alike.
+  copyFileSync(join(repoRoot, 'bench/peers/edgelog-entry.ts'), join(root, 'bench/peers/edgelog-entry.ts'));
+  peers.splice(1, 0, edgelogPeer({ name: `edgelog@${rev}`, compression: 'lz4', root }));
+}
 // --lines N: every selected workload at N lines (a shorter run than the default sizes; say so beside its figures).
 const linesOverride = opt('--lines') ? Number(opt('--lines')) : undefined;
 const wls = workloads(quick).filter((w) => !onlyWl || onlyWl.includes(w.name)).map((w) => (linesOverride ? { ...w, lines: linesOverride } : w));
@@ -194,6 +224,28 @@ async function main(): Promise<number> {
       }
     }
 
+    // --- idle: one quiet file, sink connected, RSS after idleSeconds (issue 15: <= 70 MB) -------
+    if (!flag('--no-idle')) {
+      const idleTmp = mkdtempSync(join(tmpdir(), `edgelog-bench-idle-${process.pid}-`));
+      res.idle = {};
+      try {
+        // kcat does not tail a file; every other selected tool idles the same way.
+        for (const p of runnable.filter((x) => x.name !== 'kcat')) {
+          try {
+            log(`idle: ${p.name}, one quiet file, ${idleSeconds} s after its first line was acknowledged (${Math.min(reps, 3)} runs)`);
+            const r = await idleRss(p, kafka, idleTmp, { settleMs: idleSeconds * 1000, reps: Math.min(reps, 3) });
+            res.idle[p.name] = r;
+            log(`  idle RSS ${r.median_mb.toFixed(1)} MB (runs ${r.runs_mb.map((x) => x.toFixed(1)).join(' / ')})`);
+          } catch (err) {
+            log(`  idle FAILED: ${(err as Error).message.split('\n')[0]}`);
+          }
+        }
+        res.idle['node (bare)'] = await bareNodeIdle(join(repoRoot, 'node_modules/node/bin/node'), { settleMs: Math.min(idleSeconds, 5) * 1000, reps: Math.min(reps, 3) });
+      } finally {
+        rmSync(idleTmp, { recursive: true, force: true });
+      }
+    }
+
     // --- profile: one more edgelog saturation run under --cpu-prof ------------------------
     const ep = runnable.find((p) => p.name === 'edgelog');
     const pw = wls.find((w) => w.name === 'json-200b') ?? wls[0];
@@ -222,6 +274,7 @@ async function main(): Promise<number> {
   } finally {
     await kafka?.close();
     await cluster?.stop();
+    if (beforeTmp) rmSync(beforeTmp, { recursive: true, force: true });
   }
 
   res.duration_s = (performance.now() - started) / 1000;

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { BenchKafka } from './kafka.ts';
 import { ProcSampler, cpuSeconds, percentile } from './measure.ts';
-import { gcPauses } from './peers/edgelog.ts';
+import { gcPauses, memorySplit } from './peers/edgelog.ts';
 import { nodeBinaryReady, sh, track } from './peers/proc.ts';
 import type { Peer } from './peers/types.ts';
 import type { Workload, WorkloadFile } from './workload.ts';
@@ -50,6 +50,8 @@ export interface SaturationResult {
   gc_max_ms?: number;
   gc_count?: number;
   gc_p99_hist_ms?: number;
+  /** edgelog: process.memoryUsage() at the sample with the highest RSS (MB): heap, external, array buffers, the rest. */
+  mem_at_peak?: Record<string, number>;
   window_s: number;
   /** 1-minute load average at the start and the end of the run (other work on the machine shows here). */
   load: [number, number];
@@ -145,6 +147,7 @@ export async function saturation(ctx: ScenarioContext, peer: Peer, wl: Workload,
   // Every tool, kcat included, over the same window: the first poll that saw a record to the poll that saw the last.
   const cpu = cpuEnd - cpu0;
   const gc = gcPauses(dir);
+  const mem = memorySplit(dir);
   const res: SaturationResult = {
     events_per_s: rate,
     mb_per_s: (rate * avg) / 1e6,
@@ -164,6 +167,7 @@ export async function saturation(ctx: ScenarioContext, peer: Peer, wl: Workload,
     config: p.config,
     ...(gc ? { gc_p99_ms: gc.p99, gc_max_ms: gc.max, gc_count: gc.count } : {}),
     ...(gc?.worker ? { gc_worker_p99_ms: gc.worker.p99, gc_worker_max_ms: gc.worker.max, gc_worker_count: gc.worker.count } : {}),
+    ...(mem ? { mem_at_peak: mem } : {}),
     ...extra,
   };
   await ctx.kafka.deleteTopic(topic);

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Real samples, outside the repository (never copied into it). */
-export const loghubDir = resolve(repoRoot, '../shared/data/loghub');
+// EDGELOG_LOGHUB_DIR: a checkout whose ../shared is elsewhere (a git worktree).
+export const loghubDir = process.env.EDGELOG_LOGHUB_DIR ?? resolve(repoRoot, '../shared/data/loghub');
 
 export type WorkloadName = 'json-200b' | 'json-1kb' | 'loghub';
 

@@ -55,6 +55,17 @@ const TICK_MS = 100;
 // A request carries at most this many ready batches (bounds request size to ~4x batch.max_bytes).
 const MAX_BATCHES_PER_REQUEST = 4;
 
+/** An encoder that reuses the memory of values handed back (otlp_proto: encoders/otlp/value-pool.ts). */
+interface RecyclingEncoder { recycle(messages: readonly EncodedMessage[]): void }
+/** A sink whose send(), once resolved, leaves no reference to the message values (the Kafka sink: both clients copy them into their request). */
+interface ReleasingSink { readonly releasesValuesAfterSend: true }
+
+/** Hands acknowledged values back to the encoder, when both sides allow it; else null. */
+function valueRecycler(encoder: Encoder, sink: Sink): RecyclingEncoder | null {
+  const e = encoder as Partial<RecyclingEncoder>;
+  return typeof e.recycle === 'function' && (sink as Partial<ReleasingSink>).releasesValuesAfterSend === true ? (encoder as unknown as RecyclingEncoder) : null;
+}
+
 export class Pipeline implements Downstream {
   readonly id: string;
   private readonly p: PipelineParts;
@@ -76,10 +87,13 @@ export class Pipeline implements Downstream {
   /** Why a processing worker failed, if one did (for /readyz). */
   workerFailure: string | null = null;
   private readonly chain: StageChain;
+  /** Where acknowledged values go back for reuse (in-thread encoding only), or null. */
+  private readonly recycler: RecyclingEncoder | null;
 
   constructor(parts: PipelineParts) {
     this.p = parts;
     this.id = parts.id;
+    this.recycler = valueRecycler(parts.encoder, parts.sink);
     this.chain = new StageChain(parts.processors, (recs) => this.accept(recs));
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
@@ -290,6 +304,8 @@ export class Pipeline implements Downstream {
       try {
         await this.p.sink.send(messages);
         this.acknowledge(messages);
+        // Worker mode: the values came from the workers' encoders, not this one.
+        if (this.recycler && !this.pool) this.recycler.recycle(messages);
         return;
       } catch (err) {
         const action = pipelineAction(err);

@@ -26,7 +26,18 @@ export interface EdgelogVariant {
   workerThreads?: number;
   /** Another checkout of the repository to run (bench/idle-rss.ts: the code before a change); default this one. */
   root?: string;
+  /** Node/V8 flags instead of the launcher's (agent/cli/edgelog), for tuning runs side by side. */
+  nodeFlags?: string[];
+  /** Environment added to the agent's, e.g. glibc malloc tunables. */
+  env?: Record<string, string>;
 }
+
+/**
+ * What the product's launcher (agent/cli/edgelog, agent/install/release/launcher.sh)
+ * starts Node with; the bench forks the entry directly, so it repeats them here.
+ */
+export const launcherNodeFlags = ['--max-semi-space-size=8'];
+export const launcherEnv: Record<string, string> = { NODE_COMPILE_CACHE: join(repoRoot, '.cache/node-compile-cache') };
 
 function config(o: PeerRunOptions, v: EdgelogVariant): string {
   return `# edgelog bench: file -> otlp_proto -> kafka (${v.compression})
@@ -71,14 +82,14 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       const gcFile = join(o.dir, 'gc.json');
       // EDGELOG_BENCH_NODE_FLAGS: extra V8/Node flags for diagnosis (e.g. --trace-gc).
       // The product's own runtime flag (agent/cli/edgelog launcher), then any diagnosis flags.
-      const execArgv = ['--max-semi-space-size=8', ...(process.env.EDGELOG_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      const execArgv = [...(v.nodeFlags ?? launcherNodeFlags), ...(process.env.EDGELOG_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
         ...(o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [])];
       const args = ['run', '--config', conf, '--listen', '127.0.0.1:0'];
       await nodeBinaryReady();
       const outFd = openSync(join(o.dir, 'edgelog.out'), 'a');
       const child = fork(v.root ? join(v.root, 'bench/peers/edgelog-entry.ts') : entry, args, {
         execArgv, stdio: ['ignore', outFd, outFd, 'ipc'],
-        env: { ...process.env, EDGELOG_BENCH_GC_FILE: gcFile },
+        env: { ...process.env, ...(v.root ? {} : launcherEnv), ...v.env, EDGELOG_BENCH_GC_FILE: gcFile, EDGELOG_BENCH_MEM_FILE: join(o.dir, 'memory.json') },
       });
       closeSync(outFd);
       track(child);
@@ -92,7 +103,7 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       return {
         pids: [child.pid!], expandChildren: false,
         // edgelog-entry.ts = agent/cli/main.ts plus the GC observer (and the registry shim while needed).
-        command: `node ${execArgv.join(' ')} bench/peers/edgelog-entry.ts ${args.join(' ')}`.replace(/ +/g, ' '),
+        command: `${Object.entries({ ...(v.root ? {} : launcherEnv), ...v.env }).map(([k, x]) => `${k}=${x} `).join('')}node ${execArgv.join(' ')} bench/peers/edgelog-entry.ts ${args.join(' ')}`.replace(/ +/g, ' '),
         config: text,
         async delivered() {
           return metricSum(await metrics(), 'edgelog_component_sent_records_total');
@@ -130,7 +141,15 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
   };
 }
 
-/** GC pauses (ms) the entry wrote at exit: count and p99, or null. */
+/** process.memoryUsage() at the peak-RSS sample (MB), as the entry wrote it at exit, or null. */
+export function memorySplit(dir: string): Record<string, number> | null {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'memory.json'), 'utf8')) as { at_peak_rss: Record<string, number>; mappings_at_peak?: Record<string, number> };
+    const maps = Object.fromEntries(Object.entries(m.mappings_at_peak ?? {}).map(([k, v]) => [`resident_${k}`, v]));
+    return { ...m.at_peak_rss, ...maps };
+  } catch { return null; }
+}
+
 /**
  * Pauses of the main thread (gc.json, written by the entry) and, separately,
  * of the processing worker threads (gc.json.worker-N, appended by each worker):

@@ -16,7 +16,7 @@
 // the runner recounts them from Kafka after the run like every tool.
 
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, writeFileSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../agent/embedded-kafka/cluster.ts';
 import { readLogsData } from '../../agent/verify/otlp-readback.ts';
@@ -27,16 +27,29 @@ import type { Peer, PeerProcess, PeerRunOptions } from './types.ts';
 const buildScript = join(repoRoot, 'bench/peers/otelcol-build.sh');
 let binary: string | null = null;
 
-/** Records per batch so one Kafka message stays under the broker's 1 MB (estimated from the input's first 64 KiB). */
+/**
+ * Records per batch so one Kafka message stays under the broker's 1 MB,
+ * from the longest average line of 32 windows of 64 KiB spread over the
+ * input: the loghub workload mixes twelve logs whose line lengths differ
+ * several-fold, and a size from its first window alone (85 B/line) made
+ * batches of longer lines too large for the broker (the exporter then
+ * retried one message forever).
+ */
 function batchSizeFor(input: string): number {
   let avg = 200;
   try {
     const fd = openSync(input, 'r');
-    const buf = Buffer.alloc(65536);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    closeSync(fd);
-    const lines = buf.subarray(0, n).toString('latin1').split('\n').length - 1;
-    if (lines > 0) avg = n / lines;
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(65536);
+      let worst = 0;
+      for (let w = 0; w < 32; w++) {
+        const n = readSync(fd, buf, 0, buf.length, Math.floor((size * w) / 32));
+        const lines = buf.subarray(0, n).toString('latin1').split('\n').length - 1;
+        if (lines > 0) worst = Math.max(worst, n / lines);
+      }
+      if (worst > 0) avg = worst;
+    } finally { closeSync(fd); }
   } catch { /* a FIFO or an empty file: the default */ }
   // ~40 B of OTLP framing and observed time per record; keep 20 % headroom.
   return Math.max(64, Math.min(8192, Math.floor(800_000 / (avg + 40))));

@@ -6,8 +6,9 @@
 // measures every record (its LogRecord length, the KeyValue and AnyValue
 // lengths of its attributes, UTF-8 string lengths, body validity) into typed
 // arrays reused across batches, and sums the nested lengths up to the
-// LogsData. Pass 2 allocates ONE Buffer of the exact size (it is handed to
-// kafkajs, so it cannot be reused) and writes tags, lengths and fields into
+// LogsData. Pass 2 takes ONE Buffer of the exact size (from value-pool.ts:
+// the pipeline hands acknowledged values back when the sink holds no
+// reference to them after a send) and writes tags, lengths and fields into
 // it: strings byte by byte (short ASCII) or with buf.write after measuring
 // their UTF-8 length, bodies and cached parts with TypedArray#set.
 // No other per-record allocation: the previous fork()/ldelim() Writer built a
@@ -34,6 +35,7 @@
 // message itself plus ~9 B/record of resourceRuns()'s per-message array.
 
 import { isUtf8 } from 'node:buffer';
+import { ValuePool } from './value-pool.ts';
 import { EdgelogError } from '../../core/errors.ts';
 import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '../../core/component.ts';
 import type { AttrValue, LogRecord } from '../../core/record.ts';
@@ -152,6 +154,7 @@ export class OtlpProtoEncoder implements Encoder {
   private cSource = '';
   private cBytes: Buffer | null = null;
   private readonly streamCache = new Map<string, StreamEntry>();
+  private readonly values = new ValuePool();
 
   constructor(cfg: OtlpProtoConfig, ctx: Pick<ComponentContext, 'host' | 'service' | 'site' | 'agentId'>) {
     this.keyMode = cfg.key;
@@ -167,6 +170,11 @@ export class OtlpProtoEncoder implements Encoder {
       this.scopeBytes[0] = TAG_SCOPE_NAME;
       writeString(this.scopeBytes, writeVarint(this.scopeBytes, 1, nameLen), cfg.scopeName, nameLen);
     }
+  }
+
+  /** Values of acknowledged messages that nobody references any more: their memory is written again (value-pool.ts). */
+  recycle(messages: readonly EncodedMessage[]): void {
+    for (let i = 0; i < messages.length; i++) this.values.give(messages[i]!.value);
   }
 
   encode(records: LogRecord[]): EncodedMessage[] {
@@ -205,7 +213,7 @@ export class OtlpProtoEncoder implements Encoder {
     if (runs === null) {
       const sl = scopeField + this.measure(records, 0, n);
       const rl = fieldLen(this.resourceBytes.length) + fieldLen(sl);
-      value = Buffer.allocUnsafe(fieldLen(rl));
+      value = this.values.take(fieldLen(rl));
       const end = this.resourceLogs(value, 0, rl, this.resourceBytes, sl, records, 0, n, 0);
       if (end !== value.length) throw sizeMismatch(end, value.length);
     } else {
@@ -221,7 +229,7 @@ export class OtlpProtoEncoder implements Encoder {
         res.push(r); sls.push(sl); rls.push(rl);
         total += fieldLen(rl);
       }
-      value = Buffer.allocUnsafe(total);
+      value = this.values.take(total);
       let pos = 0;
       let ai = 0;
       for (let k = 0; k < runs.length; k++) {

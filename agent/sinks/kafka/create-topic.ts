@@ -3,23 +3,20 @@
 // it. Idempotent: an existing topic is fine. An existing topic with another
 // partition count is not changed (that would move keys between partitions):
 // it is a warning and the metric edgelog_kafka_topic_partitions_mismatch, not a
-// crash. The admin connection uses the sink's TLS and SASL settings; it is the
-// kafkajs admin client for both engines (one implementation of this step,
-// whichever client produces), closed right after.
+// crash. The admin connection uses the sink's TLS and SASL settings; this
+// module is the kafkajs admin client's version (engine kafkajs), closed right
+// after. Engine platformatic creates the topic with its own client
+// (PlatformaticEngine.ensureTopic), so kafkajs never loads there.
 
 import kafkajs, { type SASLOptions } from 'kafkajs';
 import type { CreateTopicConfig, KafkaSinkConfig } from './config.ts';
 import { KafkaSendError } from './errors.ts';
+import type { TopicOutcome } from './producer.ts';
 import { oauthBearerSasl } from './engines/kafkajs-oauthbearer.ts';
 import { saslCredentials, saslTokenProvider, tlsOptions } from './engines/security.ts';
 import { filterKafkajsTimerWarning } from './warnings.ts';
 
-export interface TopicOutcome {
-  /** True when this call created the topic, false when it existed. */
-  created: boolean;
-  /** Partition count the topic has now. */
-  partitions: number;
-}
+export type { TopicOutcome } from './producer.ts';
 
 /**
  * kafkajs reports a refused creation as "Topic creation errors" with the

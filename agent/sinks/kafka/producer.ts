@@ -19,7 +19,7 @@
 //     KafkaSendError reasons and RecordTooLargeError whatever the engine.
 
 import type { Compression } from './codecs.ts';
-import type { Acks, EngineName, KafkaSinkConfig } from './config.ts';
+import type { Acks, CreateTopicConfig, EngineName, KafkaSinkConfig } from './config.ts';
 import type { MappedError } from './errors.ts';
 
 // The engine names live in config.ts (which imports nothing of the engines);
@@ -41,6 +41,14 @@ export interface ProduceOptions {
   compression: Compression;
   /** Broker-side produce timeout, ms. */
   timeoutMs: number;
+}
+
+/** What `create_topic` found or did. */
+export interface TopicOutcome {
+  /** True when this call created the topic, false when it existed. */
+  created: boolean;
+  /** Partition count the topic has now. */
+  partitions: number;
 }
 
 /** What a metadata round trip says about one topic. */
@@ -69,6 +77,11 @@ export interface ProducerEngine {
   resetMetadata(): void;
   /** Replace the producer by a new one (new producer id); the old one is closed. */
   resetSession(): Promise<void>;
+  /**
+   * `create_topic` with this engine's own client (idempotent; an existing
+   * topic is left as it is). Absent: the sink uses create-topic.ts (kafkajs's admin).
+   */
+  ensureTopic?(spec: CreateTopicConfig): Promise<TopicOutcome>;
   /** A raw error of this engine as the sink's error, and whether the producer session must be reset. */
   mapError(err: unknown, largestBytes: number, limitBytes: number): MappedError;
   close(): Promise<void>;

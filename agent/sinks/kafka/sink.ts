@@ -91,6 +91,12 @@ export interface KafkaSinkContext {
 }
 
 export class KafkaSink implements Sink {
+  /**
+   * Once send() resolved, neither engine references the message values any
+   * more (each copies them into its record batch and request): the pipeline
+   * may hand them back to the encoder for reuse (encoders/otlp/value-pool.ts).
+   */
+  readonly releasesValuesAfterSend = true;
   readonly maxMessageBytes: number;
   readonly topic: string;
   private readonly cfg: KafkaSinkConfig;
@@ -170,9 +176,11 @@ export class KafkaSink implements Sink {
   private async topicReady(): Promise<void> {
     if (!this.cfg.createTopic || this.topicEnsured) return;
     const spec = this.cfg.createTopic;
-    // Loaded only with create_topic: it uses kafkajs's admin client, which engine platformatic otherwise never loads.
-    const { ensureTopic } = await import('./create-topic.ts');
-    const r = await ensureTopic(this.cfg, spec);
+    // The engine's own client when it has one (platformatic: kafkajs is never loaded there);
+    // else create-topic.ts, loaded only with create_topic (kafkajs's admin client).
+    const r = this.engine.ensureTopic
+      ? await this.engine.ensureTopic(spec)
+      : await (await import('./create-topic.ts')).ensureTopic(this.cfg, spec);
     this.topicEnsured = true;
     this.events.topic(this.topic, spec.partitions, r.created, r.partitions);
   }

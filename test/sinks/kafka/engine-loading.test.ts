@@ -1,7 +1,7 @@
 // The Kafka sink loads only the configured engine's client (issue 15 item 2):
 // on engine platformatic no kafkajs, snappy or lz4-napi enters the process
-// (about 26 MB of RSS on an idle agent), and the sink's modules import each
-// other without a cycle. Each case runs in a fresh Node process, with a load
+// (about 26 MB of RSS on an idle agent), create_topic included, and the
+// sink's modules import each other without a cycle. Each case runs in a fresh Node process, with a load
 // hook recording every package module actually loaded (a resolve alone does
 // not count).
 
@@ -37,6 +37,32 @@ test('engine platformatic: kafkajs, snappy and lz4-napi are never loaded', () =>
   const pkgs = packagesLoaded('platformatic');
   assert.ok(pkgs.includes('@platformatic/kafka'), `the configured engine is loaded (got ${pkgs.join(', ')})`);
   for (const other of ['kafkajs', 'snappy', 'lz4-napi']) assert.ok(!pkgs.includes(other), `${other} loaded on engine platformatic: ${pkgs.join(', ')}`);
+});
+
+test('engine platformatic with create_topic: the topic step uses the engine\'s own admin client, kafkajs is never loaded', () => {
+  // The sink's connect runs create_topic first; nothing listens on port 9, so it fails after trying, which is all this needs.
+  const probe = `
+    import { registerHooks } from 'node:module';
+    const seen = new Set();
+    registerHooks({ load(url, ctx, next) {
+      const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(url);
+      if (m) seen.add(m[1]);
+      return next(url, ctx);
+    } });
+    const { KafkaSink, kafkaSink } = await import(${JSON.stringify(join(kafkaDir, 'sink.ts'))});
+    const { createRegistry } = await import(${JSON.stringify(fileURLToPath(new URL('../../../agent/observe/metrics.ts', import.meta.url)))});
+    const { silentLogger } = await import(${JSON.stringify(fileURLToPath(new URL('../../../agent/observe/log.ts', import.meta.url)))});
+    const cfg = kafkaSink.validate({ brokers: ['127.0.0.1:9'], topic: 't', engine: 'platformatic', create_topic: true,
+      connect_timeout: '1s', request_timeout: '2s', client_retry: { retries: 2, initial_backoff: '10ms', max_backoff: '20ms' } }, 'sinks.k');
+    const sink = new KafkaSink(cfg, { id: 'k', log: silentLogger, metrics: createRegistry(), agentId: 'a' });
+    let failed = false;
+    await sink.start().catch(() => { failed = true; });
+    await sink.close().catch(() => {});
+    process.stdout.write(JSON.stringify({ failed, pkgs: [...seen].sort() }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', timeout: 60_000 })) as { failed: boolean; pkgs: string[] };
+  assert.ok(out.failed, 'the connect to a closed port failed (create_topic ran and could not reach a broker)');
+  assert.ok(out.pkgs.includes('@platformatic/kafka'), `the configured engine is loaded (got ${out.pkgs.join(', ')})`);
+  assert.ok(!out.pkgs.includes('kafkajs'), `kafkajs loaded for create_topic on engine platformatic: ${out.pkgs.join(', ')}`);
 });
 
 test('engine kafkajs: @platformatic/kafka is never loaded, the codecs kafkajs needs are', () => {

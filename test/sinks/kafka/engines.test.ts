@@ -122,6 +122,30 @@ test('platformatic errors map like kafkajs ones: too large, producer state, perm
   assert.equal(sasl.error.retriable, false);
 });
 
+test('platformatic + lz4: ~2 MB record batches (multi-block LZ4 frames) read back by kafkajs and by a recompressing broker', async () => {
+  const k = await sharedKafka('A');
+  const asIs = uniqueTopic('engine-platformatic-lz4-native');
+  const recompressed = uniqueTopic('engine-platformatic-lz4-native-gz');
+  await k.createTopic(asIs);
+  const admin = new kafkajs.Kafka({ brokers: [k.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic: recompressed, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'compression.type', value: 'gzip' }] }], waitForLeaders: true });
+  } finally { await admin.disconnect(); }
+  // ~2 MB per send: one record batch of many 64 KB LZ4 blocks, the size the pipeline's requests have.
+  const value = (i: number) => Buffer.from(`{"ts":"2026-12-04T22:00:00Z","level":"info","seq":${i},"msg":"${'payload '.repeat(600)}"}`);
+  const values = Array.from({ length: 400 }, (_, i) => value(i));
+  for (const topic of [asIs, recompressed]) {
+    const sink = sinkFor('platformatic', k.bootstrap, topic, { compression: 'lz4' });
+    try {
+      await sink.send(values.map((v) => msg(v)));
+    } finally { await sink.close(); }
+    const got = await k.consumeAll(topic);
+    assert.equal(got.length, values.length, topic);
+    for (let i = 0; i < values.length; i++) assert.ok(got[i]!.value!.equals(values[i]!), `${topic} message ${i}`);
+  }
+});
+
 for (const engine of engineNames) {
   test(`[${engine}] keyed messages: byte-exact with keys and headers, in order per key, on the Java partition; acks=all`, async (t) => {
     const k = await sharedKafka('A');

@@ -27,9 +27,9 @@
 
 import type { ClusterMetadata, MessageToProduce, Admin, Producer, Partitioner } from '@platformatic/kafka';
 import type { Compression } from '../codecs.ts';
-import type { KafkaSinkConfig } from '../config.ts';
-import { KafkaSendError, mapPlatformaticError, type MappedError } from '../errors.ts';
-import { acksValue, type EngineHooks, type ProduceOptions, type ProducerEngine, type ProducerMessage, type TopicLeaders } from '../producer.ts';
+import type { CreateTopicConfig, KafkaSinkConfig } from '../config.ts';
+import { KafkaSendError, mapPlatformaticError, platformaticRootCause, type MappedError } from '../errors.ts';
+import { acksValue, type EngineHooks, type ProduceOptions, type ProducerEngine, type ProducerMessage, type TopicLeaders, type TopicOutcome } from '../producer.ts';
 import { loadPlatformatic, saslNames } from './platformatic-support.ts';
 import { saslCredentials, saslTokenProvider, tlsOptions } from './security.ts';
 
@@ -149,6 +149,51 @@ export class PlatformaticEngine implements ProducerEngine {
     let leaderless = 0;
     for (const p of parts) if (!p || p.leader < 0) leaderless++;
     return { partitions: parts.length, leaderless };
+  }
+
+  /**
+   * `create_topic` with this library's admin client (kafkajs is not loaded
+   * for it): create with the configured layout; TOPIC_ALREADY_EXISTS is
+   * fine; a refusal by the broker is a KafkaSendError naming its reason and
+   * the layout (not retried: a layout the cluster cannot hold is a config
+   * problem); then, as kafkajs's waitForLeaders, metadata until every
+   * partition has a leader, within request_timeout.
+   */
+  async ensureTopic(spec: CreateTopicConfig): Promise<TopicOutcome> {
+    const topic = this.cfg.topic;
+    const layout = `partitions ${spec.partitions}, replication_factor ${spec.replicationFactor}, min_insync_replicas ${spec.minInsyncReplicas}`;
+    const admin = new this.lib.Admin({ ...(this.base as { clientId: string; bootstrapBrokers: string[] }), clientId: `${this.cfg.clientId}-admin`, retries: this.cfg.clientRetry.retries, autocreateTopics: false });
+    try {
+      let created = true;
+      try {
+        await admin.createTopics({ topics: [topic], partitions: spec.partitions, replicas: spec.replicationFactor, configs: [{ name: 'min.insync.replicas', value: String(spec.minInsyncReplicas) }] });
+      } catch (err) {
+        const f = platformaticRootCause(err);
+        if (f.reason === 'TOPIC_ALREADY_EXISTS') created = false;
+        // A broker's answer (an error code) is about the request; anything else (connection, timeout) the sink maps as usual.
+        else if (!f.reason.startsWith('PLT_KFK_')) throw new KafkaSendError(f.reason, `create_topic ${topic} (${layout}): ${f.message}`, false, err);
+        else throw err;
+      }
+      const deadline = Date.now() + this.cfg.requestTimeoutMs;
+      for (;;) {
+        let partitions = 0;
+        let leaderless = 1;
+        try {
+          const md: ClusterMetadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+          const parts = md.topics.get(topic)?.partitions ?? [];
+          partitions = parts.length;
+          leaderless = parts.filter((p) => !p || p.leader < 0).length;
+        } catch (err) {
+          // A topic created a moment ago may be unknown to the broker answering: ask again until the deadline.
+          if (Date.now() > deadline) throw err;
+        }
+        if (partitions > 0 && leaderless === 0) return { created, partitions };
+        if (Date.now() > deadline) throw new KafkaSendError('LEADER_NOT_AVAILABLE', `create_topic ${topic}: a partition has no leader ${this.cfg.requestTimeoutMs} ms after creation`, true);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await (admin.close() as unknown as Promise<void>).catch(() => {});
+    }
   }
 
   resetMetadata(): void {
