@@ -14,9 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 const kafkaDir = fileURLToPath(new URL('../../../agent/sinks/kafka/', import.meta.url));
 
-/** Packages loaded after validating a config for `engine` and building its engine through the sink's factory. */
-function packagesLoaded(engine: string): string[] {
-  const probe = `
+/** Probe prelude: every package a module is loaded from goes into `seen`. */
+const recordPackages = `
     import { registerHooks } from 'node:module';
     const seen = new Set();
     registerHooks({ load(url, ctx, next) {
@@ -24,6 +23,11 @@ function packagesLoaded(engine: string): string[] {
       if (m) seen.add(m[1]);
       return next(url, ctx);
     } });
+`;
+
+/** Packages loaded after validating a config for `engine` and building its engine through the sink's factory. */
+function packagesLoaded(engine: string): string[] {
+  const probe = `${recordPackages}
     const { kafkaSink } = await import(${JSON.stringify(join(kafkaDir, 'sink.ts'))});
     const { createEngine } = await import(${JSON.stringify(join(kafkaDir, 'engines/create.ts'))});
     const cfg = kafkaSink.validate({ brokers: ['127.0.0.1:9'], topic: 't', engine: ${JSON.stringify(engine)} }, 'sinks.k');
@@ -41,14 +45,7 @@ test('engine platformatic: kafkajs, snappy and lz4-napi are never loaded', () =>
 
 test('engine platformatic with create_topic: the topic step uses the engine\'s own admin client, kafkajs is never loaded', () => {
   // The sink's connect runs create_topic first; nothing listens on port 9, so it fails after trying, which is all this needs.
-  const probe = `
-    import { registerHooks } from 'node:module';
-    const seen = new Set();
-    registerHooks({ load(url, ctx, next) {
-      const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(url);
-      if (m) seen.add(m[1]);
-      return next(url, ctx);
-    } });
+  const probe = `${recordPackages}
     const { KafkaSink, kafkaSink } = await import(${JSON.stringify(join(kafkaDir, 'sink.ts'))});
     const { createRegistry } = await import(${JSON.stringify(fileURLToPath(new URL('../../../agent/observe/metrics.ts', import.meta.url)))});
     const { silentLogger } = await import(${JSON.stringify(fileURLToPath(new URL('../../../agent/observe/log.ts', import.meta.url)))});
