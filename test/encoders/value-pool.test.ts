@@ -75,12 +75,12 @@ class CopyingSink implements Sink {
   async close(): Promise<void> {}
 }
 
-async function ship(sink: CopyingSink, n: number): Promise<LogRecord[][]> {
+async function ship(sink: CopyingSink, n: number, encoder = new OtlpProtoEncoder({ key: 'none', resourceAttributes: {}, scopeName: 'edgelog' }, ctx)): Promise<LogRecord[][]> {
   const dir = mkdtempSync(join(tmpdir(), `edgelog-value-pool-${process.pid}-`));
   const batches: LogRecord[][] = [];
   try {
     const pipeline = new Pipeline({
-      id: 'p', processors: [], encoder: new OtlpProtoEncoder({ key: 'none', resourceAttributes: {}, scopeName: 'edgelog' }, ctx), sink,
+      id: 'p', processors: [], encoder, sink,
       delivery: { ...deliveryDefaults, batch: { maxBytes: 128 * 1024, maxEvents: 100_000, timeoutMs: 5 } },
       deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')),
       events: new PipelineEvents('p', createRegistry(false), silentLogger), log: silentLogger,
@@ -103,8 +103,10 @@ async function ship(sink: CopyingSink, n: number): Promise<LogRecord[][]> {
 
 test('pipeline + otlp_proto: acknowledged values are reused only for a sink that releases them; every message byte-identical', async () => {
   const releasing = new CopyingSink(true);
-  await ship(releasing, 40_000);
+  const encoder = new OtlpProtoEncoder({ key: 'none', resourceAttributes: {}, scopeName: 'edgelog' }, ctx);
+  await ship(releasing, 40_000, encoder);
   assert.ok(releasing.reused, 'a releasing sink saw the same memory carry a later message');
+  assert.equal(encoder.valuePoolStats.out, 0, 'every value handed out came back once acknowledged (none held, none leaked)');
   const holding = new CopyingSink(false);
   await ship(holding, 40_000);
   assert.equal(holding.reused, false, 'a sink that may keep references never sees memory reused');
@@ -120,4 +122,17 @@ test('pipeline + otlp_proto: acknowledged values are reused only for a sink that
     }
     assert.equal(at, records.length, 'every record delivered once');
   }
+});
+
+test('value pool: minBytes and slabBytes themselves are pooled, one byte outside is not; the defaults (1 MiB slabs from 64 KiB, 16 out, 8 kept)', () => {
+  const pool = new ValuePool({ slabBytes: 1024, minBytes: 100, maxOut: 8, maxFree: 8 });
+  pool.take(99);
+  pool.take(1025);
+  assert.deepEqual(pool.stats, { out: 0, free: 0 }, 'one byte below minBytes or above the slab: plain allocations');
+  const lo = pool.take(100);
+  const hi = pool.take(1024);
+  assert.deepEqual(pool.stats, { out: 2, free: 0 }, 'exactly minBytes and exactly slabBytes come from slabs');
+  assert.notEqual(lo.buffer, hi.buffer);
+  const d = new ValuePool();
+  assert.deepEqual({ slabBytes: d.slabBytes, minBytes: d.minBytes, maxOut: d.maxOut, maxFree: d.maxFree }, { slabBytes: 1024 * 1024, minBytes: 64 * 1024, maxOut: 16, maxFree: 8 });
 });

@@ -18,7 +18,9 @@ export const targets: Target[] = [
   { file: 'agent/sources/file/line-framer.ts', tests: ['test/sources/file/line-framer-model.test.ts', 'test/sources/file/line-framer.test.ts', 'test/sources/file/line-framer-consumed.test.ts'] },
   { file: 'agent/sources/file/checkpoint-store.ts', tests: ['test/sources/file/checkpoint-store.test.ts', 'test/sources/file/checkpoint.test.ts', 'test/sources/file/checkpoint-hole.test.ts'] },
   { file: 'agent/encoders/otlp/wire.ts', tests: ['test/encoders/otlp-wire.test.ts', 'test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts'] },
-  { file: 'agent/encoders/otlp/otlp-proto.ts', tests: ['test/encoders/otlp-time.test.ts', 'test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts', 'test/encoders/otlp-stream-identity.test.ts'] },
+  // Reused message memory: a slab handed out twice would let one message overwrite another.
+  { file: 'agent/encoders/otlp/value-pool.ts', tests: ['test/encoders/value-pool.test.ts'] },
+  { file: 'agent/encoders/otlp/otlp-proto.ts', tests: ['test/encoders/otlp-time.test.ts', 'test/encoders/value-pool.test.ts', 'test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts', 'test/encoders/otlp-stream-identity.test.ts'] },
   {
     file: 'agent/sources/file/tailer.ts',
     // fastest first: a killed mutant stops at the first failing file
