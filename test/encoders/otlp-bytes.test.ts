@@ -76,6 +76,8 @@ test('otlp_proto bytes: edge cases equal the reference encoder', () => {
     rec('t', '/b', 17, { source: '' }),
     rec('t', '/b', 18, { streamId: 'other' }),
     rec('t', '/a', 19, { attributes: { k: 'x'.repeat(300) } }),
+    // edgelog.offset's direct path (uint32) at its bounds, and past them the KvList's
+    rec('t', '/a', 0x7f), rec('t', '/a', 0x80), rec('t', '/a', 0xffffffff), rec('t', '/a', 2 ** 32), rec('t', '/a', -1),
   ];
   for (const [i, cfg] of configs.entries()) same(cfg, [batch, batch.slice(3, 9), [batch[1]!]], `config ${i}`);
 });
