@@ -37,7 +37,7 @@ export interface EdgelogVariant {
  * starts Node with; the bench forks the entry directly, so it repeats them here.
  */
 export const launcherNodeFlags = ['--max-semi-space-size=8'];
-export const launcherEnv: Record<string, string> = { NODE_COMPILE_CACHE: join(repoRoot, '.cache/node-compile-cache') };
+export const launcherEnv: Record<string, string> = { NODE_COMPILE_CACHE: join(repoRoot, '.cache/node-compile-cache'), MALLOC_MMAP_THRESHOLD_: '65536' };
 
 function config(o: PeerRunOptions, v: EdgelogVariant): string {
   return `# edgelog bench: file -> otlp_proto -> kafka (${v.compression})
