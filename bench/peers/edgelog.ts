@@ -89,7 +89,8 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       const outFd = openSync(join(o.dir, 'edgelog.out'), 'a');
       const child = fork(v.root ? join(v.root, 'bench/peers/edgelog-entry.ts') : entry, args, {
         execArgv, stdio: ['ignore', outFd, outFd, 'ipc'],
-        env: { ...process.env, ...(v.root ? {} : launcherEnv), ...v.env, EDGELOG_BENCH_GC_FILE: gcFile, EDGELOG_BENCH_MEM_FILE: join(o.dir, 'memory.json') },
+        // --before trees get today's launcher environment too: the comparison is of the code.
+        env: { ...process.env, ...launcherEnv, ...v.env, EDGELOG_BENCH_GC_FILE: gcFile, EDGELOG_BENCH_MEM_FILE: join(o.dir, 'memory.json') },
       });
       closeSync(outFd);
       track(child);
@@ -103,7 +104,7 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       return {
         pids: [child.pid!], expandChildren: false,
         // edgelog-entry.ts = agent/cli/main.ts plus the GC observer (and the registry shim while needed).
-        command: `${Object.entries({ ...(v.root ? {} : launcherEnv), ...v.env }).map(([k, x]) => `${k}=${x} `).join('')}node ${execArgv.join(' ')} bench/peers/edgelog-entry.ts ${args.join(' ')}`.replace(/ +/g, ' '),
+        command: `${Object.entries({ ...launcherEnv, ...v.env }).map(([k, x]) => `${k}=${x} `).join('')}node ${execArgv.join(' ')} bench/peers/edgelog-entry.ts ${args.join(' ')}`.replace(/ +/g, ' '),
         config: text,
         async delivered() {
           return metricSum(await metrics(), 'edgelog_component_sent_records_total');
