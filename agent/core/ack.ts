@@ -16,8 +16,6 @@ export class AckGroup {
   /** Opaque position the source attaches (e.g. end offset of the chunk). */
   readonly token: number;
   sealed = false;
-  /** Memory the source lent this group's bodies (a file read region), handed back by the source when the group is done. */
-  region: Buffer | null = null;
   constructor(token: number, onDone: (g: AckGroup) => void) {
     this.token = token;
     this.onDone = onDone;

@@ -48,13 +48,6 @@ export interface Downstream {
    * release them now instead of at their timeout.
    */
   endStream?(streamId: string): void;
-  /**
-   * True when nothing downstream reads a record's body once the record is
-   * settled (no processors, encoding in this thread, a sink that keeps no
-   * value after its send resolved): a source may then reuse the memory of a
-   * body as soon as its AckGroup is done (file source: sources/file/read-regions.ts).
-   */
-  readonly bodiesReleasedOnSettle?: boolean;
 }
 
 export interface Source {

@@ -125,17 +125,6 @@ export class Pipeline implements Downstream {
 
   get workerThreads(): number { return this.pool?.size ?? 0; }
 
-  /**
-   * Downstream: nothing here reads a body after its record is settled. Holds
-   * for the plain path only: no processors (a stage may keep bodies, e.g. a
-   * multiline group), encoding in this thread by an encoder whose values go
-   * back to it (otlp_proto), and a sink that keeps no value once a send
-   * resolved (valueRecycler). The file source then reuses read regions.
-   */
-  get bodiesReleasedOnSettle(): boolean {
-    return this.recycler !== null && this.pool === null && this.p.processors.length === 0;
-  }
-
   /** Accept a batch from a source. The returned promise resolves when the source may push again. */
   push(batch: LogRecord[]): Promise<void> {
     let bytes = 0;

@@ -51,44 +51,33 @@ export class LineFramer {
   get pending(): number { return this.carryLen; }
 
   /**
-   * Frame `len` bytes of `buf` that sit at file offset `base`. By default
-   * `buf` is the reader's reused buffer and bodies never alias it: complete
-   * lines of the chunk share one copy of it. With `lend`, `buf` is a region
-   * the caller lends to the records (read-regions.ts): complete lines are
-   * views of `buf` itself. Lines joined with carried bytes get their own
-   * memory either way, and carried bytes are always copied. Returns whether
-   * any body emitted aliases `buf` (with `lend`; false otherwise).
+   * Frame `len` bytes of `buf` that sit at file offset `base`. `buf` is the
+   * reader's reused buffer: bodies never alias it. Complete lines of the chunk
+   * share one copy of the chunk; lines joined with carried bytes get their own.
    */
-  push(buf: Buffer, len: number, base: number, sink: LineSink, lend = false): boolean {
-    let lent = false;
+  push(buf: Buffer, len: number, base: number, sink: LineSink): void {
     let pos = 0;
     // Finish a line begun in an earlier chunk.
     if (this.carryLen > 0 || this.skipping) {
       const nl = indexOfLF(buf, 0, len);
-      if (nl < 0) { this.appendPartial(buf, 0, len, sink); return false; }
+      if (nl < 0) { this.appendPartial(buf, 0, len, sink); return; }
       this.finishCarried(buf, nl, base, sink);
       pos = nl + 1;
       this.consumed = base + pos;
     }
     const lastNl = lastIndexOfLF(buf, pos, len);
     if (lastNl >= pos) {
-      // Bodies are subarrays of one buffer: the lent region, or one copy of the complete lines.
-      let src = buf;
-      let s = pos;
-      let srcBase = base;
-      if (lend) lent = true;
-      else {
-        src = Buffer.allocUnsafe(lastNl + 1 - pos);
-        buf.copy(src, 0, pos, lastNl + 1);
-        srcBase = base + pos;
-        s = 0;
-      }
-      const end = lend ? lastNl + 1 : src.length;
+      // One copy for all complete lines of the chunk: bodies are subarrays of it.
+      const copy = Buffer.allocUnsafe(lastNl + 1 - pos);
+      buf.copy(copy, 0, pos, lastNl + 1);
+      const copyBase = base + pos;
+      let s = 0;
+      const end = copy.length;
       while (s < end) {
-        const nl = src.indexOf(LF, s);
+        const nl = copy.indexOf(LF, s);
         let e = nl;
-        if (e > s && src[e - 1] === CR) e--;
-        this.emit(src, s, e, srcBase + s, sink);
+        if (e > s && copy[e - 1] === CR) e--;
+        this.emit(copy, s, e, copyBase + s, sink);
         s = nl + 1;
       }
       pos = lastNl + 1;
@@ -97,7 +86,6 @@ export class LineFramer {
     this.carryStart = base + pos;
     this.counted = false;
     if (pos < len) this.appendPartial(buf, pos, len, sink);
-    return lent;
   }
 
   /** Emit whatever is held as a final unterminated line (idle timeout, shutdown). `readEnd` is the offset after the last byte read. */

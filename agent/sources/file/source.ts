@@ -16,7 +16,6 @@ import { fingerprintMatches } from './fingerprint.ts';
 import { FileSourceTelemetry } from './telemetry.ts';
 import { Tailer, resolvedOf } from './tailer.ts';
 import type { StartFrom, TailerHost } from './tailer.ts';
-import { ReadRegions } from './read-regions.ts';
 import { DirWatchSet } from './watcher.ts';
 import { WaitingQueue } from './waiting-queue.ts';
 import { CheckpointFailures } from './checkpoint-failures.ts';
@@ -35,8 +34,6 @@ export class FileSource implements Source, TailerHost {
   readonly telemetry: FileSourceTelemetry;
   out: Downstream = { push: async () => { throw new Error('file source not started'); } };
   stopping = false;
-  /** Set at start when the pipeline lets records' bodies be reused once settled (read-regions.ts). */
-  regions: ReadRegions | null = null;
   private readonly log: Logger;
   /** Open files by identity (dev:ino). */
   private readonly tailers = new Map<string, Tailer>();
@@ -89,9 +86,6 @@ export class FileSource implements Source, TailerHost {
 
   async start(out: Downstream): Promise<void> {
     this.out = out;
-    // Free regions kept for reuse: 4 MiB of them (64 at 64 KiB); in flight there are as many as the
-    // pipeline's buffer holds chunks (8 MiB by default), and after a burst the extra ones go to the GC.
-    if (out.bodiesReleasedOnSettle === true) this.regions = new ReadRegions(this.cfg.read_chunk_bytes, Math.max(4, Math.ceil(4 * 1024 * 1024 / this.cfg.read_chunk_bytes)));
     await this.store.load(Date.now());
     await this.scan(true);
     this.scanTimer = setInterval(() => this.rescanSoon(), this.cfg.glob_interval_ms);

@@ -32,7 +32,6 @@ import type { Downstream } from '../../core/component.ts';
 import type { FileSourceConfig, OversizeAction } from './config.ts';
 import { LineFramer } from './line-framer.ts';
 import type { LineSink } from './line-framer.ts';
-import type { ReadRegions } from './read-regions.ts';
 import { fingerprintFile, fingerprintMatches, widenFingerprint } from './fingerprint.ts';
 import type { Fingerprint } from './fingerprint.ts';
 import type { CheckpointEntry, CheckpointStore } from './checkpoint-store.ts';
@@ -54,8 +53,6 @@ export interface TailerHost {
   released(t: Tailer, reason: string): void;
   groupOpened(): void;
   groupDone(): void;
-  /** Read regions to lend to records when downstream allows it (read-regions.ts); null: read into the tailer's own buffer and copy. */
-  readonly regions: ReadRegions | null;
 }
 
 /** Where to begin a file. */
@@ -93,8 +90,6 @@ export class StreamGen {
   }
 
   private groupDone(g: AckGroup): void {
-    // Every record of the chunk is settled: nothing reads its bodies any more.
-    if (g.region !== null) { this.tailer.giveRegion(g.region); g.region = null; }
     // Any settled status moves on: 'dropped' was deliberate, 'rejected' was dead-lettered.
     if (this.acks.complete(g.token)) {
       const moved = this.acks.committed - this.committed;
@@ -253,27 +248,8 @@ export class Tailer implements LineSink {
     this.host.telemetry.lag(this.path, Math.max(this.knownSize, offset) - offset);
   }
 
-  giveRegion(region: Buffer): void { this.host.regions?.give(region); }
-
   private async readChunk(): Promise<number> {
-    const regions = this.host.regions;
-    if (regions === null) return this.readInto(this.buf, null);
-    const region = regions.take();
-    this.regionLent = false;
-    try {
-      return await this.readInto(region, region);
-    } finally {
-      // No record's body is a view of it (nothing read, only part of a line, an error): reuse it now.
-      if (!this.regionLent) regions.give(region);
-    }
-  }
-
-  /** Set by readInto when records' bodies are views of the region: from then on only their group gives it back. */
-  private regionLent = false;
-
-  /** Read one chunk into `buf` (the tailer's own buffer, or `region`, lent to the chunk's records) and ship its lines. */
-  private async readInto(buf: Buffer, region: Buffer | null): Promise<number> {
-    const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.readOffset);
+    const { bytesRead } = await this.fh.read(this.buf, 0, this.buf.length, this.readOffset);
     if (bytesRead === 0) return 0;
     const base = this.readOffset;
     this.readOffset += bytesRead;
@@ -289,9 +265,8 @@ export class Tailer implements LineSink {
         return bytesRead;
       }
     }
-    const lent = this.framer.push(buf, bytesRead, base, this, region !== null);
-    if (lent) this.regionLent = true;
-    await this.ship(lent ? region : null);
+    this.framer.push(this.buf, bytesRead, base, this);
+    await this.ship();
     return bytesRead;
   }
 
@@ -318,12 +293,8 @@ export class Tailer implements LineSink {
     this.host.telemetry.oversize(action, this.path, this.framer.consumed);
   }
 
-  /**
-   * Turn the framed lines into one batch with one AckGroup whose token is the
-   * safe resume offset, and push it. `region`: the read region the bodies are
-   * views of; the group gives it back when done (StreamGen.groupDone).
-   */
-  private async ship(region: Buffer | null = null): Promise<void> {
+  /** Turn the framed lines into one batch with one AckGroup whose token is the safe resume offset, and push it. */
+  private async ship(): Promise<void> {
     const gen = this.gen!;
     const n = this.bodies.length;
     const end = this.framer.consumed;
@@ -331,7 +302,6 @@ export class Tailer implements LineSink {
     let group: AckGroup;
     if (end > gen.lastToken) {
       group = new AckGroup(end, gen.onDone);
-      group.region = region;
       gen.acks.push(end);
       gen.lastToken = end;
       this.host.groupOpened();

@@ -18,7 +18,6 @@ import { CheckpointStore } from '../../../agent/sources/file/checkpoint-store.ts
 import type { FileSourceConfig } from '../../../agent/sources/file/config.ts';
 import { FileSourceTelemetry } from '../../../agent/sources/file/telemetry.ts';
 import { Tailer } from '../../../agent/sources/file/tailer.ts';
-import type { ReadRegions } from '../../../agent/sources/file/read-regions.ts';
 import type { StartFrom, TailerHost } from '../../../agent/sources/file/tailer.ts';
 import { Collector } from './helpers.ts';
 
@@ -40,8 +39,6 @@ export class TestHost implements TailerHost {
   rescans = 0;
   readonly releases: string[] = [];
   openGroups = 0;
-  /** Read regions lent to records (FileSource sets them when the pipeline allows); off unless a test turns them on. */
-  regions: ReadRegions | null = null;
 
   constructor(cfg: FileSourceConfig, dir: string, out: Collector, log: Logger = silentLogger) {
     this.cfg = cfg;
