@@ -7,8 +7,15 @@
 
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import * as lz4 from 'lz4-napi';
+import { createRequire } from 'node:module';
 import { Compression, compressionNames, type CompressionName } from './constants.ts';
+
+// lz4-napi (a native addon, +7 MB RSS when loaded) is required on the first lz4
+// frame, not at import: the registry imports this module in every agent, and
+// one that neither forwards nor relays with lz4 never needs it.
+type Lz4 = typeof import('lz4-napi');
+let lz4Lib: Lz4 | undefined;
+const lz4 = (): Lz4 => (lz4Lib ??= createRequire(import.meta.url)('lz4-napi') as Lz4);
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
@@ -29,7 +36,7 @@ export async function compress(id: number, raw: Buffer, opts: CompressOptions = 
     // Level 6 is zlib's default; level 1 costs ~1/3 of the CPU for a few % of ratio on log text.
     case Compression.GZIP: return gzip(raw, { level: opts.level ?? 6 });
     case Compression.ZSTD: return zstdCompress(raw, opts.level === undefined ? {} : { params: { [zlib.constants.ZSTD_c_compressionLevel]: opts.level } });
-    case Compression.LZ4: return lz4.compress(raw);
+    case Compression.LZ4: return lz4().compress(raw);
   }
   throw new Error(`unknown compression id ${id}`);
 }
@@ -60,7 +67,7 @@ export async function decompress(id: number, payload: Buffer, rawLength: number)
         // in test/relay/relay-bomb.test.ts drove a relay to ~1 GiB with it). The sync call's
         // Buffer is owned and counted by V8; lz4 decodes ~3 GB/s, so a 32 MiB batch holds the
         // event loop ~10 ms, once per admitted batch.
-        out = lz4.uncompressSync(payload);
+        out = lz4().uncompressSync(payload);
         break;
       }
       default: throw new DecompressError(`unknown compression id ${id}`);

@@ -18,12 +18,18 @@
 // Written against the wire format with protobufjs's Reader (field numbers
 // from opentelemetry/proto/logs/v1/logs.proto and common/v1/common.proto).
 
-import protobuf from 'protobufjs/minimal.js';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs/minimal.js';
 import type { AckGroup } from '../core/ack.ts';
 import type { AttrValue, LogRecord } from '../core/record.ts';
 import { RESOURCE_ATTR_PREFIX } from '../core/relayed-resource.ts';
 
-const { Reader } = protobuf;
+// protobufjs's Reader (+5.5 MB RSS with its modules) is loaded on the first
+// decode, not at import: the registry imports this module in every agent, and
+// only a forward source or a relay decodes.
+type ReaderClass = typeof protobuf.Reader;
+let readerClass: ReaderClass | undefined;
+const reader = (): ReaderClass => (readerClass ??= (createRequire(import.meta.url)('protobufjs/minimal.js') as typeof protobuf).Reader);
 
 // The prefix lives in core so the edge encoder reads it without loading this decoder.
 export { RESOURCE_ATTR_PREFIX };
@@ -62,7 +68,7 @@ function slice(r: Rd): Buffer {
 
 /** JSON-ish text of an AnyValue we do not map 1:1 (arrays, kvlists). */
 function anyValueText(bytes: Buffer): string {
-  const r = Reader.create(bytes);
+  const r = reader().create(bytes);
   const v = readAny(r, bytes.length);
   if (v === null) return '';
   if (Buffer.isBuffer(v)) return v.toString('utf8');
@@ -195,7 +201,7 @@ export function decodeLogsData(buf: Buffer, group: AckGroup, out: LogRecord[], o
   const now = Date.now();
   const keepResource = opts.keepResource ?? true;
   try {
-    const r = Reader.create(buf);
+    const r = reader().create(buf);
     while (r.pos < r.len) {
       const tag = r.uint32();
       if (tag >>> 3 !== 1 || (tag & 7) !== 2) { r.skipType(tag & 7); continue; }

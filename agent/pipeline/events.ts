@@ -40,7 +40,11 @@ export class PipelineEvents {
       'Records still unacknowledged when the shutdown deadline passed; not discarded: they stay unacknowledged at their source, and file sources read them again on restart.', ['component']);
   }
 
+  /** Records received since start, as a plain number (the agent's idle check reads it every second). */
+  receivedRecords = 0;
+
   received(records: number, bytes: number): void {
+    this.receivedRecords += records;
     this.recordsIn.inc({ component: this.id }, records);
     this.bytesIn.inc({ component: this.id }, bytes);
   }
