@@ -199,12 +199,19 @@ sinks:
   clearInterval(writer!);
   writer = undefined;
   await delivered('systemctl restart under load', [/"msg":"agent stopping"/, /"msg":"agent stopped"/, /"msg":"agent started"/], { duplicatesAllowed: true });
+  // The release launcher's compile cache (CacheDirectory=edgelog), written when the agent stopped:
+  // filled, and private to the service user.
+  assert.equal(c.mustExec(['stat', '-c', '%U %a', '/var/cache/edgelog']).stdout.trim(), 'edgelog 700');
+  const cached = Number(c.mustExec(['sh', '-c', 'find /var/cache/edgelog/node-compile-cache -type f | wc -l']).stdout.trim());
+  assert.ok(cached > 0, 'the compile cache holds the compiled modules after a clean stop');
+  assert.equal(c.mustExec(['sh', '-c', 'find /var/cache/edgelog ! -user edgelog | wc -l']).stdout.trim(), '0', 'every cache file belongs to the service user');
 
   // --- 6. uninstall, 7. uninstall --purge ----------------------------------------------------------
   c.mustExec(['edgelog', 'install', 'uninstall']);
   assert.notEqual(active(), 'active');
   assert.equal(c.exec(['test', '-e', '/etc/systemd/system/edgelog.service']).status, 1, 'unit removed');
   assert.equal(c.exec(['test', '-e', '/opt/edgelog']).status, 1);
+  assert.equal(c.exec(['test', '-e', '/var/cache/edgelog']).status, 1, 'compile cache removed with the releases');
   assert.equal(c.exec(['test', '-f', '/etc/edgelog/edgelog.yaml']).status, 0, 'config kept');
   assert.equal(c.exec(['test', '-d', '/var/lib/edgelog/checkpoints']).status, 0, 'state kept');
   await delivered('uninstall', [/Stopped edgelog\.service|Deactivated successfully/], { duplicatesAllowed: true });

@@ -22,6 +22,12 @@ if [ -z "${EDGELOG_KAFKA_JARS:-}" ] && [ -d "$release/kafka/libs" ]; then
   EDGELOG_KAFKA_JARS=$release/kafka/libs; export EDGELOG_KAFKA_JARS
 fi
 EDGELOG_RELEASE=$release; export EDGELOG_RELEASE
+# Node's compile cache in the directory systemd made for the service
+# (CacheDirectory=edgelog: $CACHE_DIRECTORY, private to its user); without one
+# (run by hand) no cache rather than a shared, writable path.
+if [ -z "${NODE_COMPILE_CACHE:-}" ] && [ -n "${CACHE_DIRECTORY:-}" ]; then
+  NODE_COMPILE_CACHE=${CACHE_DIRECTORY%%:*}/node-compile-cache; export NODE_COMPILE_CACHE
+fi
 if [ -z "${EDGELOG_VERSION:-}" ] && [ -f "$release/VERSION" ]; then
   EDGELOG_VERSION=$(cat "$release/VERSION"); export EDGELOG_VERSION
 fi
