@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gcFunction, IdleHeapTrim, QUIET_RECORDS } from '../../agent/observe/idle-heap-trim.ts';
+import { IdleHeapTrim, QUIET_RECORDS } from '../../agent/observe/idle-heap-trim.ts';
 
 test('idle heap trim: one collection per quiet window, none while records flow, re-armed by activity', () => {
   let records = 0;
