@@ -28,7 +28,7 @@ export interface EdgelogVariant {
   root?: string;
   /** Node/V8 flags instead of the launcher's (agent/cli/edgelog), for tuning runs side by side. */
   nodeFlags?: string[];
-  /** Environment added to the agent's, e.g. glibc malloc tunables. */
+  /** Environment added to the agent's, e.g. glibc malloc tunables; an empty value removes the variable (e.g. one the launcher sets). */
   env?: Record<string, string>;
 }
 
@@ -38,6 +38,13 @@ export interface EdgelogVariant {
  */
 export const launcherNodeFlags = ['--max-semi-space-size=8'];
 export const launcherEnv: Record<string, string> = { NODE_COMPILE_CACHE: join(repoRoot, '.cache/node-compile-cache'), MALLOC_MMAP_THRESHOLD_: '65536' };
+
+/** The environment without the variables a variant cleared (empty value). */
+function withoutEmpty<T extends Record<string, string | undefined>>(env: T): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(env)) if (x !== undefined && x !== '') out[k] = x;
+  return out;
+}
 
 function config(o: PeerRunOptions, v: EdgelogVariant): string {
   return `# edgelog bench: file -> otlp_proto -> kafka (${v.compression})
@@ -90,7 +97,7 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       const child = fork(v.root ? join(v.root, 'bench/peers/edgelog-entry.ts') : entry, args, {
         execArgv, stdio: ['ignore', outFd, outFd, 'ipc'],
         // --before trees get today's launcher environment too: the comparison is of the code.
-        env: { ...process.env, ...launcherEnv, ...v.env, EDGELOG_BENCH_GC_FILE: gcFile, EDGELOG_BENCH_MEM_FILE: join(o.dir, 'memory.json') },
+        env: withoutEmpty({ ...process.env, ...launcherEnv, ...v.env, EDGELOG_BENCH_GC_FILE: gcFile, EDGELOG_BENCH_MEM_FILE: join(o.dir, 'memory.json') }),
       });
       closeSync(outFd);
       track(child);
@@ -104,7 +111,7 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       return {
         pids: [child.pid!], expandChildren: false,
         // edgelog-entry.ts = agent/cli/main.ts plus the GC observer (and the registry shim while needed).
-        command: `${Object.entries({ ...launcherEnv, ...v.env }).map(([k, x]) => `${k}=${x} `).join('')}node ${execArgv.join(' ')} bench/peers/edgelog-entry.ts ${args.join(' ')}`.replace(/ +/g, ' '),
+        command: `${Object.entries(withoutEmpty({ ...launcherEnv, ...v.env })).map(([k, x]) => `${k}=${x} `).join('')}node ${execArgv.join(' ')} bench/peers/edgelog-entry.ts ${args.join(' ')}`.replace(/ +/g, ' '),
         config: text,
         async delivered() {
           return metricSum(await metrics(), 'edgelog_component_sent_records_total');
