@@ -14,8 +14,8 @@ import { codecAvailable, codecInstalled, type Compression, compressions } from '
 // no module that imports config.ts back (the engines load lazily, create.ts).
 import { platformaticUnsupported } from './engines/platformatic-support.ts';
 
-export type EngineName = 'kafkajs' | 'platformatic';
-export const engineNames: readonly EngineName[] = ['kafkajs', 'platformatic'];
+export type EngineName = 'kafkajs' | 'platformatic' | 'builtin';
+export const engineNames: readonly EngineName[] = ['kafkajs', 'platformatic', 'builtin'];
 
 /** create_topic: the layout made before the first record (create-topic.ts), declared once (agent/config/declare.ts). */
 export const createTopicSection = section({
