@@ -116,13 +116,31 @@ export class BuiltinEngine implements ProducerEngine {
     return leaders;
   }
 
+  /**
+   * A producer id for the session. A broker that just started answers
+   * COORDINATOR_LOAD_IN_PROGRESS / NOT_COORDINATOR for a while: retriable
+   * answers are asked again with backoff for up to request_timeout (at least
+   * client_retry.retries times).
+   */
   private async initProducerId(s: Session): Promise<void> {
-    const b = await this.anyBroker(s);
-    const v = pickVersion(Api.InitProducerId, b.versions);
-    const r = await b.conn.request(Api.InitProducerId, v, encodeInitProducerId(), decodeInitProducerId);
-    s.producerId = r.producerId;
-    s.epoch = r.epoch;
-    s.sequences.clear();
+    const { retries, initialBackoffMs, maxBackoffMs } = this.cfg.clientRetry;
+    const deadline = Date.now() + this.cfg.requestTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const b = await this.anyBroker(s);
+        const v = pickVersion(Api.InitProducerId, b.versions);
+        const r = await b.conn.request(Api.InitProducerId, v, encodeInitProducerId(), decodeInitProducerId);
+        s.producerId = r.producerId;
+        s.epoch = r.epoch;
+        s.sequences.clear();
+        return;
+      } catch (e) {
+        const wait = Math.min(maxBackoffMs, initialBackoffMs * 2 ** Math.min(attempt, 20));
+        if ((e as { retriable?: boolean }).retriable !== true || s.closed || (attempt >= retries && Date.now() + wait > deadline)) throw e;
+        this.hooks.debug('builtin: InitProducerId retried', { attempt: attempt + 1, error: (e as Error).message });
+        await sleep(wait);
+      }
+    }
   }
 
   async connect(): Promise<void> {
