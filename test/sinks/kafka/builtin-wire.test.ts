@@ -2,7 +2,8 @@
 // the standard check value), zigzag varints at their byte boundaries, Java's
 // murmur2 (Kafka's own test vectors, and kafkajs's partitioner on random keys),
 // record batch v2 bytes decoded back field by field, and a connection that
-// refuses a garbled or oversized response size without allocating it.
+// refuses a garbled or oversized response size without allocating it;
+// version choice, and the error mapping shared with the other engines.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,12 @@ import { readVarint, varintSize, writeVarint } from '../../../agent/sinks/kafka/
 import { batchHeader, buildRecords, HeaderCache } from '../../../agent/sinks/kafka/engines/builtin/record-batch.ts';
 import { Connection } from '../../../agent/sinks/kafka/engines/builtin/connection.ts';
 import type { ProducerMessage } from '../../../agent/sinks/kafka/producer.ts';
+import { Api, pickVersion } from '../../../agent/sinks/kafka/engines/builtin/protocol.ts';
+import { KafkaNetworkError, KafkaProtocolError } from '../../../agent/sinks/kafka/engines/builtin/error-codes.ts';
+import { createEngine } from '../../../agent/sinks/kafka/engines/create.ts';
+import { kafkaSink } from '../../../agent/sinks/kafka/sink.ts';
+import type { KafkaSendError } from '../../../agent/sinks/kafka/errors.ts';
+import { RecordTooLargeError } from '../../../agent/core/errors.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -185,4 +192,35 @@ test('connection: a response split over many chunks and pipelined requests resol
   t.after(() => c.close());
   const answers = await Promise.all([0, 1, 2].map(() => c.request(18, 0, [Buffer.from('x')], (r) => r.i32())));
   assert.deepEqual(answers, [10, 20, 30]);
+});
+
+test('versions: the highest version both sides speak; no overlap is refused naming both ranges', () => {
+  const broker = new Map<number, [number, number]>([[0, [3, 12]], [3, [0, 13]], [19, [5, 7]]]);
+  assert.equal(pickVersion(Api.Produce, broker), 8);
+  assert.equal(pickVersion(Api.Metadata, broker), 8);
+  assert.throws(() => pickVersion(Api.CreateTopics, broker), (e: Error & { type?: string }) => e.type === 'UNSUPPORTED_VERSION' && /v5-v7.*v2-v4/.test(e.message));
+  assert.throws(() => pickVersion(Api.InitProducerId, broker), /does not offer InitProducerId/);
+});
+
+test('errors: broker codes and connection failures map like the other engines (reasons are Kafka error names)', () => {
+  const cfg = kafkaSink.validate({ engine: 'builtin', brokers: ['127.0.0.1:9'], topic: 't' }, 'sinks.k');
+  const engine = createEngine(cfg, { onDisconnect() {}, debug() {} });
+  const map = (e: unknown) => engine.mapError(e, 2_000_000, 1_000_000);
+  assert.ok(map(new KafkaProtocolError(10, '')).error instanceof RecordTooLargeError);
+  assert.ok(map(new KafkaProtocolError(18, '')).error instanceof RecordTooLargeError);
+  const cases: [unknown, string, boolean, boolean][] = [
+    [new KafkaProtocolError(6, 'x'), 'NOT_LEADER_OR_FOLLOWER', true, false],
+    [new KafkaProtocolError(45, 'x'), 'OUT_OF_ORDER_SEQUENCE_NUMBER', true, true],
+    [new KafkaProtocolError(29, 'x'), 'TOPIC_AUTHORIZATION_FAILED', false, false],
+    [new KafkaProtocolError(58, 'x'), 'SASL_AUTHENTICATION_FAILED', false, false],
+    [new KafkaProtocolError(87, 'x'), 'INVALID_RECORD', false, false],
+    [new KafkaNetworkError('NETWORK_EXCEPTION', 'connection to 127.0.0.1:9 failed: ECONNREFUSED'), 'NETWORK_EXCEPTION', true, false],
+    [new KafkaNetworkError('REQUEST_TIMED_OUT', 'no answer'), 'REQUEST_TIMED_OUT', true, false],
+  ];
+  for (const [err, reason, retriable, reset] of cases) {
+    const m = map(err);
+    assert.deepEqual([(m.error as KafkaSendError).reason, m.error.retriable, m.resetProducer], [reason, retriable, reset], reason);
+  }
+  assert.match(map(cases[5]![0]).error.message, /ECONNREFUSED/);
+  return engine.close();
 });
