@@ -4,7 +4,7 @@
 // acks=all, idempotent, lz4, the sink's headers), and reports records/s, CPU
 // and per-request latency over IPC.
 //
-//   node bench/engine-producer.ts <kafkajs|platformatic> <bootstrap> <topic> <payload file> <requests> <records per message>
+//   node bench/engine-producer.ts <kafkajs|platformatic|builtin> <bootstrap> <topic> <payload file> <requests> <records per message>
 
 import { readFileSync } from 'node:fs';
 

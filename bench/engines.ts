@@ -2,7 +2,7 @@
 // OTLP LogsData messages (200-byte JSON lines through the real otlp_proto
 // encoder, ~512 KiB of bodies per message, as the pipeline batches them)
 // produced through the Kafka sink's own engine modules
-// (agent/sinks/kafka/engines: kafkajs, the default, and @platformatic/kafka),
+// (agent/sinks/kafka/engines: kafkajs, @platformatic/kafka and builtin),
 // each in its own child process, one request of 4 messages in flight,
 // acks=all, idempotent, lz4, the sink's headers. What differs is only the
 // client: encode cost is outside the measurement.
@@ -10,7 +10,8 @@
 // Standalone (a private broker unless --bootstrap is given):
 //   node bench/engines.ts [--records N] [--reps N] [--bootstrap host:port]
 // prints records/s, CPU s/GB, request p50/p99 and peak RSS per engine (the
-// median of --reps runs, engines interleaved). `npm run bench` runs it once.
+// median of --reps runs, engines interleaved; the table also goes to
+// bench/results/engines.md). `npm run bench` runs it once.
 
 import { fork } from 'node:child_process';
 import { startKafkaCluster, type KafkaCluster } from '../agent/embedded-kafka/cluster.ts';
@@ -75,6 +76,7 @@ function version(pkg: string): string {
 export function enginesAvailable(): string[] {
   const out = ['kafkajs'];
   if (existsSync(join(repoRoot, 'node_modules/@platformatic/kafka/package.json'))) out.push('platformatic');
+  out.push('builtin'); // the agent's own producer (agent/sinks/kafka/engines/builtin)
   return out;
 }
 
@@ -87,7 +89,7 @@ export async function runEngines(kafka: BenchKafka, records: number, log: (s: st
     const requests = Math.max(4, Math.round(records / (RECORDS_PER_MESSAGE * 4)));
     for (const engine of enginesAvailable()) {
       const pkg = engine === 'kafkajs' ? 'kafkajs' : '@platformatic/kafka';
-      const ver = `${pkg} ${version(pkg)}`;
+      const ver = engine === 'builtin' ? `builtin (edgelog ${version('..')})` : `${pkg} ${version(pkg)}`;
       const topic = `engine-${engine}-${Date.now()}`;
       await kafka.createTopic(topic);
       log(`engine ${ver}: ${requests} requests of 4 x ${RECORDS_PER_MESSAGE}-record OTLP messages`);
@@ -132,9 +134,10 @@ async function cli(): Promise<void> {
   const argv = process.argv.slice(2);
   const opt = (k: string): string | undefined => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
   if (argv.includes('--help')) {
-    console.log('usage: node bench/engines.ts [--records N (1000000)] [--reps N (3)] [--bootstrap host:port]');
+    console.log('usage: node bench/engines.ts [--records N (1000000)] [--reps N (3)] [--bootstrap host:port] [--out FILE (bench/results/engines.md)]');
     return;
   }
+  const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const records = Number(opt('--records') ?? 1_000_000);
   const reps = Number(opt('--reps') ?? 3);
   const started = performance.now();
@@ -155,16 +158,21 @@ async function cli(): Promise<void> {
     await cluster?.stop();
   }
   const base = median(runs.map((rs) => rs.find((x) => x.engine === 'kafkajs')?.events_per_s ?? NaN));
-  console.log(`\nmedian of ${reps} runs, ${records.toLocaleString('en-US')} records each (node ${process.version})\n`);
-  console.log('| engine | records/s | MB/s of bodies | CPU s/GB | request p50 ms | request p99 ms | peak RSS MB | vs kafkajs | spread records/s |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  const lines: string[] = [];
+  const print = (l: string) => { console.log(l); lines.push(l); };
+  print(`\nmedian of ${reps} runs, ${records.toLocaleString('en-US')} records each (node ${process.version}; load average before ${loadBefore}, after ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n`);
+  print('| engine | records/s | MB/s of bodies | CPU s/GB | request p50 ms | request p99 ms | peak RSS MB | vs kafkajs | spread records/s |');
+  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const name of enginesAvailable()) {
     const rs = runs.map((x) => x.find((y) => y.engine === name)).filter((x): x is EngineResult => !!x);
     const m = (f: (x: EngineResult) => number) => median(rs.map(f));
     const eps = m((x) => x.events_per_s);
     const all = rs.map((x) => Math.round(x.events_per_s).toLocaleString('en-US')).join(' / ');
-    console.log(`| ${rs[0]?.version ?? name} | ${Math.round(eps).toLocaleString('en-US')} | ${m((x) => x.mb_per_s).toFixed(1)} | ${m((x) => x.cpu_s_per_gb).toFixed(1)} | ${m((x) => x.request_p50_ms).toFixed(1)} | ${m((x) => x.request_p99_ms).toFixed(1)} | ${m((x) => x.rss_mb).toFixed(0)} | ${(eps / base).toFixed(2)}x | ${all} |`);
+    print(`| ${rs[0]?.version ?? name} | ${Math.round(eps).toLocaleString('en-US')} | ${m((x) => x.mb_per_s).toFixed(1)} | ${m((x) => x.cpu_s_per_gb).toFixed(1)} | ${m((x) => x.request_p50_ms).toFixed(1)} | ${m((x) => x.request_p99_ms).toFixed(1)} | ${m((x) => x.rss_mb).toFixed(0)} | ${(eps / base).toFixed(2)}x | ${all} |`);
   }
+  const out = opt('--out') ?? join(repoRoot, 'bench/results/engines.md');
+  writeFileSync(out, [`# Kafka engines, client only`, '', `Generated ${new Date().toISOString()} by \`node bench/engines.ts ${process.argv.slice(2).join(' ')}\` on the shared 2-core machine.`, ...lines, ''].join('\n'));
+  console.log(`written to ${out}`);
 }
 
 if (import.meta.main) {

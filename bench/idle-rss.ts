@@ -35,7 +35,8 @@ const log = (s: string) => console.log(`[idle-rss] ${s}`);
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), `edgelog-idle-rss-${process.pid}-`));
   let cluster: KafkaCluster | null = null, kafka: BenchKafka | null = null;
-  const peers: Peer[] = [edgelogPeer({ name: 'edgelog', compression: 'lz4' })];
+  // edgelog on its default engine and on engine builtin (its own producer, no client library loaded).
+  const peers: Peer[] = [edgelogPeer({ name: 'edgelog', compression: 'lz4' }), edgelogPeer({ name: 'edgelog-builtin', compression: 'lz4', sinkExtra: '    engine: builtin\n' })];
   if (before) {
     const rev = execFileSync('git', ['-C', repoRoot, 'rev-parse', '--short', before], { encoding: 'utf8' }).trim();
     const root = join(tmp, `before-${rev}`);

@@ -14,8 +14,8 @@ import { codecAvailable, codecInstalled, type Compression, compressions } from '
 // no module that imports config.ts back (the engines load lazily, create.ts).
 import { platformaticUnsupported } from './engines/platformatic-support.ts';
 
-export type EngineName = 'kafkajs' | 'platformatic';
-export const engineNames: readonly EngineName[] = ['kafkajs', 'platformatic'];
+export type EngineName = 'kafkajs' | 'platformatic' | 'builtin';
+export const engineNames: readonly EngineName[] = ['kafkajs', 'platformatic', 'builtin'];
 
 /** create_topic: the layout made before the first record (create-topic.ts), declared once (agent/config/declare.ts). */
 export const createTopicSection = section({
@@ -100,7 +100,7 @@ export const kafkaSection = section({
   // all three failover drills pass with it (test/e2e/drill, --engine).
   // kafkajs stays selectable (engine: kafkajs).
   /** Client library behind the sink (producer.ts). */
-  engine: choice<EngineName>('engine', engineNames, 'platformatic', 'client library behind the sink; `platformatic` refuses at validation what it cannot honour (codec, SASL mechanism, and `client_retry.retries` below 2 with `idempotent: true`, which that library would turn into unlimited retries)'),
+  engine: choice<EngineName>('engine', engineNames, 'platformatic', 'client library behind the sink; `platformatic` refuses at validation what it cannot honour (codec, SASL mechanism, and `client_retry.retries` below 2 with `idempotent: true`, which that library would turn into unlimited retries); `builtin` is the agent\'s own producer (engines/builtin/, no client library loaded)'),
   brokers: brokerList('(required without clusters)', 'bootstrap brokers of the one cluster'),
   // One topic for the agent's logs; override per sink.
   topic: field('topic', 'string', 'edgelog', '`edgelog`', 'Kafka topic (1-249 of `a-z A-Z 0-9 . _ -`)', (m: Raw, path: string) => {

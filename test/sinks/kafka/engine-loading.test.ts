@@ -69,8 +69,14 @@ test('engine kafkajs: @platformatic/kafka is never loaded, the codecs kafkajs ne
   assert.ok(!pkgs.includes('@platformatic/kafka'), `@platformatic/kafka loaded on engine kafkajs: ${pkgs.join(', ')}`);
 });
 
+test('engine builtin: no Kafka client library is loaded (kafkajs, @platformatic/kafka, snappy, lz4-napi)', () => {
+  const pkgs = packagesLoaded('builtin');
+  for (const other of ['kafkajs', '@platformatic/kafka', 'snappy', 'lz4-napi']) assert.ok(!pkgs.includes(other), `${other} loaded on engine builtin: ${pkgs.join(', ')}`);
+});
+
 test('the sink modules import each other without a cycle (type imports included)', () => {
-  const files = [...readdirSync(kafkaDir).map((f) => join(kafkaDir, f)), ...readdirSync(join(kafkaDir, 'engines')).map((f) => join(kafkaDir, 'engines', f))]
+  const files = [...readdirSync(kafkaDir).map((f) => join(kafkaDir, f)), ...readdirSync(join(kafkaDir, 'engines')).map((f) => join(kafkaDir, 'engines', f)),
+    ...readdirSync(join(kafkaDir, 'engines/builtin')).map((f) => join(kafkaDir, 'engines/builtin', f))]
     .filter((f) => f.endsWith('.ts'));
   const edges = new Map<string, string[]>();
   for (const f of files) {

@@ -21,5 +21,9 @@ export function createEngine(cfg: KafkaSinkConfig, hooks: EngineHooks): Producer
       const { PlatformaticEngine } = require('./platformatic.ts') as typeof import('./platformatic.ts');
       return new PlatformaticEngine(cfg, hooks);
     }
+    case 'builtin': {
+      const { BuiltinEngine } = require('./builtin/builtin-engine.ts') as typeof import('./builtin/builtin-engine.ts');
+      return new BuiltinEngine(cfg, hooks);
+    }
   }
 }
