@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), `edgelog-idle-rss-${process.pid}-`));
   let cluster: KafkaCluster | null = null, kafka: BenchKafka | null = null;
   // edgelog on its default engine and on engine builtin (its own producer, no client library loaded).
-  const peers: Peer[] = [edgelogPeer({ name: 'edgelog', compression: 'lz4' }), edgelogPeer({ name: 'edgelog-builtin', compression: 'lz4', sinkExtra: '    engine: builtin\n' })];
+  const peers: Peer[] = [edgelogPeer({ name: 'edgelog', compression: 'lz4' }), edgelogPeer({ name: 'edgelog-platformatic', compression: 'lz4', sinkExtra: '    engine: platformatic\n' })];
   if (before) {
     const rev = execFileSync('git', ['-C', repoRoot, 'rev-parse', '--short', before], { encoding: 'utf8' }).trim();
     const root = join(tmp, `before-${rev}`);

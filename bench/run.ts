@@ -35,7 +35,7 @@ const argv = process.argv.slice(2);
 const flag = (k: string) => argv.includes(k);
 const opt = (k: string): string | undefined => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
 if (flag('--help')) {
-  console.log('usage: node bench/run.ts [--quick] [--only edgelog,edgelog-worker,edgelog-kafkajs,edgelog-builtin,rsyslog,syslog-ng,kcat,otelcol,otelcol-persistent,edgelog-zstd] [--workloads json-200b,json-1kb,loghub] [--reps N] [--lines N] [--latency-seconds N] [--no-latency] [--no-profile] [--no-engines] [--out DIR]');
+  console.log('usage: node bench/run.ts [--quick] [--only edgelog,edgelog-worker,edgelog-kafkajs,edgelog-platformatic,rsyslog,syslog-ng,kcat,otelcol,otelcol-persistent,edgelog-zstd] [--workloads json-200b,json-1kb,loghub] [--reps N] [--lines N] [--latency-seconds N] [--no-latency] [--no-profile] [--no-engines] [--out DIR]');
   process.exit(0);
 }
 const quick = flag('--quick');
@@ -72,7 +72,7 @@ const allPeers: Peer[] = [
   edgelogPeer({ name: 'edgelog', compression: 'lz4' }),
   edgelogPeer({ name: 'edgelog-worker', compression: 'lz4', workerThreads: 1 }),
   edgelogPeer({ name: 'edgelog-kafkajs', compression: 'lz4', sinkExtra: '    engine: kafkajs\n' }),
-  edgelogPeer({ name: 'edgelog-builtin', compression: 'lz4', sinkExtra: '    engine: builtin\n' }),
+  edgelogPeer({ name: 'edgelog-platformatic', compression: 'lz4', sinkExtra: '    engine: platformatic\n' }),
   rsyslog, syslogNg, kcat,
   // The OpenTelemetry Collector writes the same OTLP messages: its defaults
   // (in-memory queue) and its at-least-once configuration (file_storage).

@@ -27,7 +27,7 @@ Exits 1 if a single record was lost.
   --fault-duration DUR  how long A stays broken (default 15s)
   --hold-down DUR       failback hold-down for the drill (default 5s; the agent's default is 30s)
   --clusters A,B        existing clusters' bootstrap servers (no local brokers; --fault manual)
-  --engine NAME         the kafka sink's client engine: platformatic (the sink's default) or kafkajs
+  --engine NAME         the kafka sink's client engine: builtin (the sink's default), platformatic or kafkajs
   --loopback            keep brokers on loopback even when root
   --json FILE           write the report as JSON
   --chart FILE          write throughput and latency over time as SVG`;
@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     clusters = { a, b };
   }
   const engine = flags.engine === undefined ? undefined : String(flags.engine);
-  if (engine !== undefined && engine !== 'kafkajs' && engine !== 'platformatic') throw new UsageError('--engine must be platformatic or kafkajs');
+  if (engine !== undefined && engine !== 'kafkajs' && engine !== 'platformatic' && engine !== 'builtin') throw new UsageError('--engine must be builtin, platformatic or kafkajs');
   const log = createLogger({ level: (process.env.EDGELOG_LOG_LEVEL as 'warn' | undefined) ?? 'warn', format: 'text' });
   const report = await runFailoverDrill({
     fault, rate, warmupMs: d('warmup', 8000), faultMs: d('fault-duration', 15_000), holdDownMs: d('hold-down', 5000),

@@ -24,6 +24,7 @@
 import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { countDelivery, type DeliveryCount, readBackUntilComplete, SEQ_WIDTH, seqsIn, waitForFileAcknowledged } from './count-delivery.ts';
 import { tmpdir } from 'node:os';
+import type { EngineName } from '../sinks/kafka/config.ts';
 import { join } from 'node:path';
 import type { EncodedMessage } from '../core/component.ts';
 import { parseConfig } from '../config/load.ts';
@@ -105,7 +106,7 @@ export interface DrillOptions {
   /** Failback hold-down used by the agent during the drill, ms. */
   readonly holdDownMs: number;
   /** The kafka sink's client engine (unset: the sink's default). */
-  readonly engine?: 'kafkajs' | 'platformatic';
+  readonly engine?: EngineName;
   /** Give up waiting for failback after this long past the repair, ms. */
   readonly failbackTimeoutMs: number;
   /** Existing clusters (no local brokers): bootstrap lists for A and B. */

@@ -78,7 +78,7 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       let rev = '';
       try { rev = ` @ ${v.root ? `${v.name.split('@')[1] ?? 'another tree'}` : sh('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD']).trim()}`; } catch { /* not a git checkout */ }
       // The sink's engine: the product default unless the variant names one.
-      const engine = v.sinkExtra?.includes('engine: kafkajs') ? 'kafkajs' : v.sinkExtra?.includes('engine: builtin') ? 'builtin' : '@platformatic/kafka';
+      const engine = v.sinkExtra?.includes('engine: kafkajs') ? 'kafkajs' : v.sinkExtra?.includes('engine: platformatic') ? '@platformatic/kafka' : 'builtin';
       const engineVersion = engine === 'builtin' ? 'engine builtin' : `${engine} ${JSON.parse(readFileSync(join(repoRoot, 'node_modules', engine, 'package.json'), 'utf8')).version}`;
       try { return `edgelog ${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}${rev} (node ${process.version}, ${engineVersion}${v.workerThreads !== undefined ? `, worker_threads ${v.workerThreads}` : ''})`; } catch { return 'edgelog'; }
     },

@@ -99,8 +99,13 @@ export const kafkaSection = section({
   // (bench/engines.ts) 1.21-1.74x;
   // all three failover drills pass with it (test/e2e/drill, --engine).
   // kafkajs stays selectable (engine: kafkajs).
+  // Issue 15: builtin became the default: it loads no client library (idle RSS
+  // 90.8 vs 116.2 MB, bench/results/idle-rss-builtin.md), and client only it
+  // sends 950K vs 716K records/s at 3.7 vs 4.9 CPU s/GB (bench/results/engines.md);
+  // every engine-matrix test in test/sinks/kafka runs on it. platformatic and
+  // kafkajs stay selectable.
   /** Client library behind the sink (producer.ts). */
-  engine: choice<EngineName>('engine', engineNames, 'platformatic', 'client library behind the sink; `platformatic` refuses at validation what it cannot honour (codec, SASL mechanism, and `client_retry.retries` below 2 with `idempotent: true`, which that library would turn into unlimited retries); `builtin` is the agent\'s own producer (engines/builtin/, no client library loaded)'),
+  engine: choice<EngineName>('engine', engineNames, 'builtin', 'client library behind the sink; `platformatic` refuses at validation what it cannot honour (codec, SASL mechanism, and `client_retry.retries` below 2 with `idempotent: true`, which that library would turn into unlimited retries); `builtin` is the agent\'s own producer (engines/builtin/, no client library loaded)'),
   brokers: brokerList('(required without clusters)', 'bootstrap brokers of the one cluster'),
   // One topic for the agent's logs; override per sink.
   topic: field('topic', 'string', 'edgelog', '`edgelog`', 'Kafka topic (1-249 of `a-z A-Z 0-9 . _ -`)', (m: Raw, path: string) => {

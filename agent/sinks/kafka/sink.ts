@@ -2,7 +2,7 @@
 // (the client groups them into one record batch per partition and one request
 // per broker) and resolves when the broker acknowledged them with the
 // configured acks. The client library sits behind ProducerEngine
-// (producer.ts): @platformatic/kafka by default (config.ts says why), kafkajs
+// (producer.ts): the builtin producer by default (engines/builtin/, config.ts says why), @platformatic/kafka or kafkajs
 // with `engine: kafkajs`; everything here (guard, headers, metrics, health, probe,
 // session reset) is the same for both. No retry loop here: the client gets a
 // couple of quick internal retries (client_retry), then the error goes to the

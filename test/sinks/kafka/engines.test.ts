@@ -60,12 +60,12 @@ function javaPartition(key: Buffer, partitions: number): number {
   return p({ topic: 't', partitionMetadata, message: { key, value: null } } as never);
 }
 
-test('@platformatic/kafka (the default engine) loads', () => {
+test('@platformatic/kafka (a selectable engine) loads', () => {
   assert.equal(typeof loaded, 'object', typeof loaded === 'string' ? loaded : '');
 });
 
-test('engine: platformatic by default; unknown engines and what platformatic cannot honour are ConfigErrors naming the key', (t) => {
-  assert.equal(kafkaSink.validate({ brokers: ['k:9092'] }, P).engine, 'platformatic');
+test('engine: builtin by default; unknown engines and what platformatic cannot honour are ConfigErrors naming the key', (t) => {
+  assert.equal(kafkaSink.validate({ brokers: ['k:9092'] }, P).engine, 'builtin');
   assert.throws(() => kafkaSink.validate({ brokers: ['k:9092'], engine: 'librdkafka' }, P), (e: unknown) => e instanceof ConfigError && e.path === `${P}.engine` && /kafkajs, platformatic/.test(e.message));
   for (const c of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
     assert.equal(kafkaSink.validate({ brokers: ['k:9092'], engine: 'platformatic', compression: c }, P).compression, c);
