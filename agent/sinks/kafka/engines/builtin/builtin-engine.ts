@@ -16,7 +16,7 @@ import { type Broker, type BrokerOptions, connectBroker, parseAddress } from './
 import { KafkaNetworkError, KafkaProtocolError, staleMetadata } from './error-codes.ts';
 import { keyPartition } from './murmur2.ts';
 import { Api, decodeCreateTopics, decodeInitProducerId, decodeMetadata, decodeProduce, encodeCreateTopics, encodeInitProducerId, encodeMetadata, encodeProduce, type Metadata, type PartitionRecords, pickVersion } from './protocol.ts';
-import { buildRecords, HeaderCache, openBatchHeader, sealBatchHeader } from './record-batch.ts';
+import { batchHeader, buildRecords, HeaderCache } from './record-batch.ts';
 import type { SaslAuth } from './sasl.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -187,14 +187,12 @@ export class BuiltinEngine implements ProducerEngine {
     const pending = new Map<number, PartitionRecords & { count: number }>();
     for (const [p, idx] of byPartition) {
       const records = buildRecords(messages, idx, this.headers);
+      const body = await this.compressor.compress(opts.compression, records);
       const seqKey = `${topic}\0${p}`;
-      const { header: open, crcSeed } = openBatchHeader({
+      const header = batchHeader({
         codec: opts.compression, count: idx.length, timestamp: now,
         producerId: idem ? s.producerId : -1n, producerEpoch: idem ? s.epoch : -1, baseSequence: idem ? (s.sequences.get(seqKey) ?? 0) : -1,
-      });
-      // `records` is handed over (it may move to the compression thread).
-      const { body, crc } = await this.compressor.compress(opts.compression, records, crcSeed);
-      const header = sealBatchHeader(open, body.length, crc);
+      }, body);
       pending.set(p, { partition: p, parts: [header, body], bytes: header.length + body.length, count: idx.length });
     }
     const acks = acksValue[opts.acks];

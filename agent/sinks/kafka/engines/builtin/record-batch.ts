@@ -94,14 +94,11 @@ export interface BatchFields {
   baseSequence: number;
 }
 
-/**
- * The 61-byte batch header without its two record-dependent fields (batch
- * length, CRC), and the CRC32C of its CRC'd part: the seed from which the
- * compressor continues the CRC over the compressed records.
- */
-export function openBatchHeader(f: BatchFields): { header: Buffer; crcSeed: number } {
+/** The 61-byte batch header for a records section `records` (already compressed), CRC included. */
+export function batchHeader(f: BatchFields, records: Buffer): Buffer {
   const h = Buffer.allocUnsafe(batchHeaderSize);
   h.writeBigInt64BE(0n, 0); // baseOffset: the broker assigns
+  h.writeInt32BE(batchHeaderSize - 12 + records.length, 8);
   h.writeInt32BE(-1, 12); // partitionLeaderEpoch
   h.writeInt8(2, 16); // magic
   h.writeInt16BE(codecBits[f.codec], 21);
@@ -112,18 +109,6 @@ export function openBatchHeader(f: BatchFields): { header: Buffer; crcSeed: numb
   h.writeInt16BE(f.producerEpoch, 51);
   h.writeInt32BE(f.baseSequence, 53);
   h.writeInt32BE(f.count, 57);
-  return { header: h, crcSeed: crc32c(h, crcStart, batchHeaderSize) };
-}
-
-/** Completes an opened header for records of `recordsLength` bytes whose CRC (continued from the seed) is `crc`. */
-export function sealBatchHeader(h: Buffer, recordsLength: number, crc: number): Buffer {
-  h.writeInt32BE(batchHeaderSize - 12 + recordsLength, 8);
-  h.writeUInt32BE(crc, 17);
+  h.writeUInt32BE(crc32c(records, 0, records.length, crc32c(h, crcStart, batchHeaderSize)), 17);
   return h;
-}
-
-/** The 61-byte batch header for a records section `records` (already compressed), CRC included. */
-export function batchHeader(f: BatchFields, records: Buffer): Buffer {
-  const { header, crcSeed } = openBatchHeader(f);
-  return sealBatchHeader(header, records.length, crc32c(records, 0, records.length, crcSeed));
 }
