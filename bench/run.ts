@@ -67,7 +67,7 @@ const log = (s: string) => console.log(`[bench ${((performance.now() - started) 
 // always mmap'd (returned to the kernel when freed) instead of the dynamic
 // threshold, which after the first large free keeps such buffers in the arenas.
 const glibcTuned = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' };
-const optIn = ['edgelog-zstd', 'edgelog-semi4', 'edgelog-semi16', 'edgelog-malloc', 'edgelog-semi16-malloc', 'edgelog-buf4', 'edgelog-buf2', 'edgelog-glibc-default'];
+const optIn = ['edgelog-chunk256k', 'edgelog-chunk1m', 'edgelog-zstd', 'edgelog-semi4', 'edgelog-semi16', 'edgelog-malloc', 'edgelog-semi16-malloc', 'edgelog-buf4', 'edgelog-buf2', 'edgelog-glibc-default'];
 const allPeers: Peer[] = [
   edgelogPeer({ name: 'edgelog', compression: 'lz4' }),
   edgelogPeer({ name: 'edgelog-worker', compression: 'lz4', workerThreads: 1 }),
@@ -86,6 +86,8 @@ const allPeers: Peer[] = [
   // The pipeline's buffer (body bytes buffered or in flight) below its 8 MiB default.
   // glibc's own mmap threshold (dynamic) instead of the launchers' fixed 64 KiB.
   edgelogPeer({ name: 'edgelog-glibc-default', compression: 'lz4', env: { MALLOC_MMAP_THRESHOLD_: '' } }),
+  edgelogPeer({ name: 'edgelog-chunk256k', compression: 'lz4', sourceExtra: 'read_chunk_bytes: 256KiB' }),
+  edgelogPeer({ name: 'edgelog-chunk1m', compression: 'lz4', sourceExtra: 'read_chunk_bytes: 1MiB' }),
   edgelogPeer({ name: 'edgelog-buf4', compression: 'lz4', sinkExtra: '    buffer: { max_bytes: 4MiB }\n' }),
   edgelogPeer({ name: 'edgelog-buf2', compression: 'lz4', sinkExtra: '    buffer: { max_bytes: 2MiB }\n' }),
   edgelogPeer({ name: 'edgelog-semi16-malloc', compression: 'lz4', nodeFlags: ['--max-semi-space-size=16'], env: glibcTuned }),

@@ -6,6 +6,7 @@
 // never in a component.
 
 import type { LogRecord } from './record.ts';
+import type { RecordRun, RunSlice } from './record-run.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Registry } from 'prom-client';
 
@@ -42,6 +43,11 @@ export interface ComponentSpec<C, I> {
 /** Where a source delivers. The promise resolves when there is room again: a source must await it (backpressure). */
 export interface Downstream {
   push(batch: LogRecord[]): Promise<void>;
+  /**
+   * The same for one chunk's records in columns (core/record-run.ts). A
+   * downstream without it gets `run.toRecords()` through push().
+   */
+  pushRun?(run: RecordRun): Promise<void>;
   /**
    * The stream ended (file rotated away and read to its end, deleted, or the
    * source stopped it): stages holding records of `streamId` (multiline)
@@ -94,6 +100,20 @@ export interface EncodedMessage {
   records: LogRecord[];
   /** When each record was read (ms), set when `records` has no record objects. */
   observedMs?: Float64Array;
+  /** Set when the records were encoded from columns: `records` then only has their count as its length. */
+  runs?: readonly RunSlice[];
+}
+
+/** When each record of a message was read (ms), however its records are held. */
+export function messageObserved(m: EncodedMessage): ArrayLike<number> {
+  if (m.observedMs) return m.observedMs;
+  if (m.runs) {
+    const out = new Float64Array(m.records.length);
+    let k = 0;
+    for (const s of m.runs) { out.fill(s.run.observedMs, k, k + s.to - s.from); k += s.to - s.from; }
+    return out;
+  }
+  return m.records.map((r) => r.observedMs);
 }
 
 export interface Encoder {
@@ -101,6 +121,12 @@ export interface Encoder {
   readonly name: string;
   /** Encode a batch into one or more messages (otlp_proto: one; json/raw: one per record). */
   encode(records: LogRecord[]): EncodedMessage[];
+  /**
+   * Encode records held in columns (core/record-run.ts) without building
+   * LogRecords. Must write the same bytes encode() writes for
+   * `sliceRecords(slices)`. An encoder without it gets LogRecords.
+   */
+  encodeRuns?(slices: readonly RunSlice[]): EncodedMessage[];
 }
 
 export interface Sink {

@@ -26,7 +26,7 @@ import { countDelivery, type DeliveryCount, readBackUntilComplete, SEQ_WIDTH, se
 import { tmpdir } from 'node:os';
 import type { EngineName } from '../sinks/kafka/config.ts';
 import { join } from 'node:path';
-import type { EncodedMessage } from '../core/component.ts';
+import { messageObserved, type EncodedMessage } from '../core/component.ts';
 import { parseConfig } from '../config/load.ts';
 import { Agent } from '../pipeline/agent.ts';
 import { createLogger, type Logger } from '../observe/log.ts';
@@ -268,7 +268,7 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
       const b = perSecond.get(sec) ?? { a: 0, b: 0, maxLat: 0 };
       for (const m of messages) {
         // Records encoded on a processing thread come with their read times only.
-        const obs: ArrayLike<number> = m.observedMs ?? m.records.map((r) => r.observedMs);
+        const obs = messageObserved(m);
         for (let k = 0; k < obs.length; k++) {
           const lat = now - obs[k]!;
           if (lat > b.maxLat) b.maxLat = lat;

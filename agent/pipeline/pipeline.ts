@@ -11,6 +11,7 @@
 
 import type { Downstream, EncodedMessage, Encoder, Processor, Sink } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
+import { sliceRecords, type RecordRun, type RunSlice } from '../core/record-run.ts';
 import { RecordTooLargeError, pipelineAction, type EdgelogError } from '../core/errors.ts';
 import type { Logger } from '../observe/log.ts';
 import type { DeliveryConfig } from './config.ts';
@@ -20,7 +21,7 @@ import type { PipelineEvents } from './events.ts';
 import { ShardPool, type RemoteMessage } from './workers/shard-pool.ts';
 import type { WorkerMetricsHub } from './workers/metrics-mirror.ts';
 import type { WorkerComponent } from './workers/protocol.ts';
-import { StageChain, encodeFitting } from './stage-chain.ts';
+import { StageChain, encodeFitting, encodeRunsFitting } from './stage-chain.ts';
 
 export interface PipelineParts {
   readonly id: string;
@@ -48,6 +49,9 @@ export interface PipelineWorkers {
   readonly onGc?: (pauses: Array<[string, number]>) => void;
 }
 
+/** A closed batch of records held in columns (the columnar lane: no stage, no worker, an encoder with encodeRuns). */
+interface RunBatch { readonly slices: RunSlice[]; readonly count: number; readonly bytes: number }
+
 /** One request, encoded and ready to send. */
 interface Prepared { messages: EncodedMessage[]; rejects: LogRecord[]; bodyBytes: number; count: number }
 // Time-based processors (multiline timeout, throttle release) are ticked at this period.
@@ -71,7 +75,13 @@ export class Pipeline implements Downstream {
   private readonly p: PipelineParts;
   private open: LogRecord[] = [];
   private openBytes = 0;
-  private readonly ready: LogRecord[][] = [];
+  // The open batch of the columnar lane, beside the one of LogRecords. A
+  // stream sends only one kind (a file tailer sends runs), so closing them
+  // separately keeps every stream in order.
+  private openRuns: RunSlice[] = [];
+  private openRunCount = 0;
+  private openRunBytes = 0;
+  private readonly ready: Array<LogRecord[] | RunBatch> = [];
   /** Body bytes buffered in open + ready batches + the request in flight. */
   private buffered = 0;
   private waiters: Array<() => void> = [];
@@ -89,11 +99,14 @@ export class Pipeline implements Downstream {
   private readonly chain: StageChain;
   /** Where acknowledged values go back for reuse (in-thread encoding only), or null. */
   private readonly recycler: RecyclingEncoder | null;
+  /** Runs stay in columns up to the encoder: no processor, and an encoder that encodes columns (workers: see pushRun). */
+  private readonly columnar: boolean;
 
   constructor(parts: PipelineParts) {
     this.p = parts;
     this.id = parts.id;
     this.recycler = valueRecycler(parts.encoder, parts.sink);
+    this.columnar = parts.processors.length === 0 && typeof parts.encoder.encodeRuns === 'function';
     this.chain = new StageChain(parts.processors, (recs) => this.accept(recs));
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
@@ -139,6 +152,19 @@ export class Pipeline implements Downstream {
     } else {
       this.chain.push(batch);
     }
+    if (this.buffered < this.p.delivery.buffer.maxBytes) return resolved;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /**
+   * Accept one chunk's records in columns. They stay in columns when nothing
+   * before the encoder needs their fields; otherwise they become LogRecords
+   * here (the processing workers pack records into their own columns).
+   */
+  pushRun(run: RecordRun): Promise<void> {
+    if (this.pool || !this.columnar) return this.push(run.toRecords());
+    this.p.events.received(run.length, run.bodyBytes);
+    if (run.length > 0) this.acceptRun(run);
     if (this.buffered < this.p.delivery.buffer.maxBytes) return resolved;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
@@ -195,7 +221,42 @@ export class Pipeline implements Downstream {
       if (this.openBytes >= maxBytes || this.open.length >= maxEvents) this.closeBatch();
     }
     this.p.events.bufferBytes(this.buffered);
-    if (this.open.length > 0 && this.linger === null) {
+    this.armLinger(timeoutMs);
+  }
+
+  /** The columnar lane's accept(): the batch closes at the same record it would close at for LogRecords. */
+  private acceptRun(run: RecordRun): void {
+    const { maxBytes, maxEvents, timeoutMs } = this.p.delivery.batch;
+    const n = run.length;
+    const { starts, ends } = run;
+    this.buffered += run.bodyBytes;
+    let from = 0;
+    while (from < n) {
+      let to = Math.min(n, from + maxEvents - this.openRunCount);
+      let bytes = run.bytesOf(from, to);
+      if (this.openRunBytes + bytes >= maxBytes) {
+        // Close right after the record that reaches maxBytes.
+        bytes = 0;
+        to = from;
+        while (to < n) {
+          bytes += ends[to]! - starts[to]!;
+          to++;
+          if (this.openRunBytes + bytes >= maxBytes) break;
+        }
+      }
+      this.openRuns.push({ run, from, to });
+      this.openRunCount += to - from;
+      this.openRunBytes += bytes;
+      if (this.openRunBytes >= maxBytes || this.openRunCount >= maxEvents) this.closeRuns();
+      from = to;
+    }
+    this.p.events.bufferBytes(this.buffered);
+    this.armLinger(timeoutMs);
+  }
+
+  /** Whatever is open is closed at most batch.timeout after its first record. */
+  private armLinger(timeoutMs: number): void {
+    if ((this.open.length > 0 || this.openRuns.length > 0) && this.linger === null) {
       this.linger = setTimeout(() => { this.linger = null; this.closeBatch(); }, timeoutMs);
     }
   }
@@ -206,12 +267,28 @@ export class Pipeline implements Downstream {
     if (!this.sender) this.sender = this.sendLoop().finally(() => { this.sender = null; this.checkIdle(); });
   }
 
+  /** Close both open batches (linger timeout, stop); accept() closes the LogRecord batch when it is full. */
   private closeBatch(): void {
     if (this.linger) { clearTimeout(this.linger); this.linger = null; }
+    this.closeRuns();
     if (this.open.length === 0) return;
     this.ready.push(this.open);
     this.open = [];
     this.openBytes = 0;
+    this.startSender();
+    // The runs batch was just closed too: nothing stays open without a timer.
+  }
+
+  private closeRuns(): void {
+    if (this.openRuns.length === 0) return;
+    this.ready.push({ slices: this.openRuns, count: this.openRunCount, bytes: this.openRunBytes });
+    this.openRuns = [];
+    this.openRunCount = 0;
+    this.openRunBytes = 0;
+    this.startSender();
+  }
+
+  private startSender(): void {
     if (!this.sender) this.sender = this.sendLoop().finally(() => { this.sender = null; this.checkIdle(); });
   }
 
@@ -235,13 +312,19 @@ export class Pipeline implements Downstream {
     const batches = this.ready.splice(0, MAX_BATCHES_PER_REQUEST);
     let bodyBytes = 0;
     let count = 0;
-    for (const b of batches) {
-      count += b.length;
-      for (let i = 0; i < b.length; i++) bodyBytes += b[i]!.body.length;
-    }
     const messages: EncodedMessage[] = [];
     const rejects: LogRecord[] = [];
-    for (const b of batches) this.encodeFitting(b, messages, rejects);
+    for (const b of batches) {
+      if (Array.isArray(b)) {
+        count += b.length;
+        for (let i = 0; i < b.length; i++) bodyBytes += b[i]!.body.length;
+        this.encodeFitting(b, messages, rejects);
+      } else {
+        count += b.count;
+        bodyBytes += b.bytes;
+        encodeRunsFitting(this.p.encoder, this.p.sink.maxMessageBytes, b.slices, messages, rejects);
+      }
+    }
     return { messages, rejects, bodyBytes, count };
   }
 
@@ -340,7 +423,8 @@ export class Pipeline implements Downstream {
       this.pool.reject(only, err.code, err.message);
       return;
     }
-    const recs = messages[0]!.records;
+    const runs = messages[0]!.runs;
+    const recs = runs ? sliceRecords(runs) : messages[0]!.records;
     if (recs.length === 1) {
       await this.deadLetter(recs, err instanceof RecordTooLargeError ? new RecordTooLargeError(messages[0]!.value.length, this.p.sink.maxMessageBytes) : err);
       return;
@@ -368,6 +452,17 @@ export class Pipeline implements Downstream {
       this.pool.delivered(messages as RemoteMessage[]);
     } else {
       for (const m of messages) {
+        const runs = m.runs;
+        if (runs) {
+          // One settle per run slice, not per record.
+          for (const sl of runs) {
+            const k = sl.to - sl.from;
+            observed.fill(sl.run.observedMs, i, i + k);
+            i += k;
+            sl.run.ack.settle(k, 'delivered');
+          }
+          continue;
+        }
         for (const r of m.records) { observed[i++] = r.observedMs; r.ack.settle(1, 'delivered'); }
       }
     }

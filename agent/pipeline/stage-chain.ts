@@ -5,6 +5,7 @@
 
 import type { EncodedMessage, Encoder, Processor } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
+import { sliceRecords, splitSlices, type RunSlice } from '../core/record-run.ts';
 
 export class StageChain {
   private readonly procs: Processor[];
@@ -81,6 +82,22 @@ export function encodeFitting(encoder: Encoder, maxBytes: number, batch: LogReco
       encodeFitting(encoder, maxBytes, m.records.slice(half), out, rejects);
     } else {
       rejects.push(m.records[0]!);
+    }
+  }
+}
+
+/** encodeFitting for records in columns (Encoder.encodeRuns): halves by record count; a single record that cannot fit goes to `rejects` as a LogRecord. */
+export function encodeRunsFitting(encoder: Encoder, maxBytes: number, slices: readonly RunSlice[], out: EncodedMessage[], rejects: LogRecord[]): void {
+  const msgs = encoder.encodeRuns!(slices);
+  for (const m of msgs) {
+    if (m.value.length + (m.key?.length ?? 0) <= maxBytes) { out.push(m); continue; }
+    const n = m.records.length;
+    if (n > 1) {
+      const [head, tail] = splitSlices(m.runs!, n >> 1);
+      encodeRunsFitting(encoder, maxBytes, head, out, rejects);
+      encodeRunsFitting(encoder, maxBytes, tail, out, rejects);
+    } else {
+      for (const r of sliceRecords(m.runs!)) rejects.push(r);
     }
   }
 }

@@ -22,6 +22,8 @@ export interface EdgelogVariant {
   compression: 'lz4' | 'zstd' | 'snappy' | 'gzip' | 'none';
   /** Extra YAML lines under the sink (indented by 4). */
   sinkExtra?: string;
+  /** Extra options of the file source, inside its flow mapping (e.g. `read_chunk_bytes: 256KiB`). */
+  sourceExtra?: string;
   /** agent.worker_threads (unset: the product's default, auto). */
   workerThreads?: number;
   /** Another checkout of the repository to run (bench/idle-rss.ts: the code before a change); default this one. */
@@ -51,7 +53,7 @@ function config(o: PeerRunOptions, v: EdgelogVariant): string {
 agent: { id: bench, site: bench, service: bench, data_dir: ${JSON.stringify(join(o.dir, 'state'))}${v.workerThreads === undefined ? '' : `, worker_threads: ${v.workerThreads}`} }
 observe: { log_level: warn, log_format: json }
 sources:
-  bench: { type: file, include: [${JSON.stringify(o.input)}] }
+  bench: { type: file, include: [${JSON.stringify(o.input)}]${v.sourceExtra ? `, ${v.sourceExtra}` : ''} }
 sinks:
   kafka:
     type: kafka

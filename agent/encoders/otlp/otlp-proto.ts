@@ -39,6 +39,7 @@ import { ValuePool } from './value-pool.ts';
 import { EdgelogError } from '../../core/errors.ts';
 import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '../../core/component.ts';
 import type { AttrValue, LogRecord } from '../../core/record.ts';
+import { sliceCount, type RecordRun, type RunSlice } from '../../core/record-run.ts';
 import { KeyCache, keyField, type KeyMode } from '../key.ts';
 import { type Infer, section, stringMap, text, declaredComponent } from '../../config/declare.ts';
 import { isRelayedResourceKey, resourceRuns } from '../../core/relayed-resource.ts';
@@ -171,6 +172,8 @@ export class OtlpProtoEncoder implements Encoder {
   private cBytes: Buffer | null = null;
   private readonly streamCache = new Map<string, StreamEntry>();
   private readonly values = new ValuePool();
+  /** runMessage's per-slice middle bytes (reused array). */
+  private readonly runMids: Buffer[] = [];
 
   constructor(cfg: OtlpProtoConfig, ctx: Pick<ComponentContext, 'host' | 'service' | 'site' | 'agentId'>) {
     this.keyMode = cfg.key;
@@ -213,6 +216,130 @@ export class OtlpProtoEncoder implements Encoder {
     const out: EncodedMessage[] = [];
     for (const [stream, recs] of groups) out.push(this.message(recs, this.keys.key(stream)));
     return out;
+  }
+
+  /**
+   * Records in columns (file lines nobody decoded): the same bytes encode()
+   * writes for their LogRecords, without building them. The stream
+   * attributes, the read time and the run's attributes are the same for
+   * every record of a run, so pass 1 measures them once per run; per record
+   * only the offset and the body are measured and written.
+   */
+  encodeRuns(slices: readonly RunSlice[]): EncodedMessage[] {
+    if (slices.length === 0) return [];
+    if (this.keyMode === 'none') return [this.runMessage(slices, null)];
+    const first = slices[0]!.run.stream;
+    let mixed = false;
+    for (let i = 1; i < slices.length; i++) if (slices[i]!.run.stream !== first) { mixed = true; break; }
+    if (!mixed) return [this.runMessage(slices, this.keys.key(first))];
+    const groups = new Map<string, RunSlice[]>();
+    for (const sl of slices) {
+      const g = groups.get(sl.run.stream);
+      if (g) g.push(sl); else groups.set(sl.run.stream, [sl]);
+    }
+    const out: EncodedMessage[] = [];
+    for (const [stream, group] of groups) out.push(this.runMessage(group, this.keys.key(stream)));
+    return out;
+  }
+
+  private runMessage(slices: readonly RunSlice[], key: Buffer | null): EncodedMessage {
+    const n = sliceCount(slices);
+    if (n > this.cap) this.grow(n);
+    this.relayed = false;
+    this.attrs.clear();
+    const mids = this.runMids;
+    mids.length = 0;
+    // Pass 1: per record only its offset field and its body are measured.
+    let sum = 0;
+    let k = 0;
+    for (let j = 0; j < slices.length; j++) {
+      const { run, from, to } = slices[j]!;
+      const mid = this.runMiddle(run);
+      mids.push(mid);
+      const utf8 = run.allUtf8(isUtf8);
+      const a = run.attributes;
+      const { starts, ends, offsets, bodies } = run;
+      for (let i = from; i < to; i++, k++) {
+        let f = 0;
+        let len = mid.length;
+        const off = offsets[i]!;
+        if (off >= 0 && off <= 0xffffffff && off === Math.floor(off)) {
+          f |= F_OFFSET_DIRECT;
+          len += 1 + 1 + offsetKvLen(off);
+        } else len += this.attrs.push(ATTR_OFFSET, off);
+        if (a !== null) {
+          for (const name in a) {
+            const v = a[name];
+            if (v !== undefined && v !== null) len += this.attrs.push(name, v);
+          }
+        }
+        this.attrEnd[k] = this.attrs.n;
+        const s = starts[i]!;
+        const e = ends[i]!;
+        if (utf8 || isUtf8(bodies.subarray(s, e))) f |= F_UTF8;
+        len += fieldLen(fieldLen(e - s));
+        this.flags[k] = f;
+        this.recLen[k] = len;
+        sum += fieldLen(len);
+      }
+    }
+    const sl = fieldLen(this.scopeBytes.length) + sum;
+    const rl = fieldLen(this.resourceBytes.length) + fieldLen(sl);
+    const value = this.values.take(fieldLen(rl));
+    // Pass 2.
+    let pos = this.resourceLogsHead(value, 0, rl, this.resourceBytes, sl);
+    const attrs = this.attrs;
+    let ai = 0;
+    k = 0;
+    for (let j = 0; j < slices.length; j++) {
+      const { run, from, to } = slices[j]!;
+      const mid = mids[j]!;
+      const { starts, ends, offsets, bodies } = run;
+      for (let i = from; i < to; i++, k++) {
+        value[pos++] = TAG_LOG_RECORDS;
+        pos = writeVarint(value, pos, this.recLen[k]!);
+        const f = this.flags[k]!;
+        if ((f & F_OFFSET_DIRECT) !== 0) {
+          const off = offsets[i]!;
+          value[pos++] = TAG_ATTRIBUTES;
+          value[pos++] = offsetKvLen(off);
+          value.set(OFFSET_KEY_FIELD, pos);
+          pos += OFFSET_KEY_FIELD.length;
+          value[pos++] = TAG_KV_VALUE;
+          value[pos++] = 1 + varintLen(off);
+          value[pos++] = TAG_ANY_INT;
+          pos = writeVarint(value, pos, off);
+        }
+        const ae = this.attrEnd[k]!;
+        for (; ai < ae; ai++) pos = attrs.write(value, pos, ai, TAG_ATTRIBUTES);
+        value.set(mid, pos);
+        pos += mid.length;
+        const s = starts[i]!;
+        const e = ends[i]!;
+        const bl = e - s;
+        value[pos++] = TAG_BODY;
+        pos = writeVarint(value, pos, fieldLen(bl));
+        value[pos++] = (f & F_UTF8) !== 0 ? TAG_STRING_VALUE : TAG_BYTES_VALUE;
+        pos = writeVarint(value, pos, bl);
+        pos += bodies.copy(value, pos, s, e); // ~38 ns for 200 B, the same as TypedArray#set of a view (node micro-benchmark)
+      }
+    }
+    if (pos !== value.length) throw sizeMismatch(pos, value.length);
+    return { key, value, headers: this.headers, records: new Array<LogRecord>(n), runs: slices };
+  }
+
+  /** What every record of a run carries between its attributes and its body: the read time and the stream attributes. */
+  private runMiddle(run: RecordRun): Buffer {
+    const sb = this.streamAttrs(run);
+    msToNanoBits(run.observedMs, this.observed);
+    this.lastObservedMs = run.observedMs;
+    const obs = this.observed;
+    if ((obs.low | obs.high) === 0) return sb;
+    const mid = Buffer.allocUnsafe(9 + sb.length);
+    mid[0] = TAG_OBSERVED;
+    writeFixed64(mid, 1, obs.low, obs.high);
+    mid.set(sb, 9);
+    return mid;
   }
 
   /**
@@ -344,6 +471,16 @@ export class OtlpProtoEncoder implements Encoder {
 
   /** Pass 2: one ResourceLogs field with records[start..end); `ai` is the first attribute entry of records[start]. */
   private resourceLogs(buf: Buffer, pos: number, rl: number, resource: Buffer, sl: number, records: LogRecord[], start: number, end: number, ai: number): number {
+    pos = this.resourceLogsHead(buf, pos, rl, resource, sl);
+    for (let i = start; i < end; i++) {
+      pos = this.writeRecord(buf, pos, records[i]!, i, ai);
+      ai = this.attrEnd[i]!;
+    }
+    return pos;
+  }
+
+  /** A ResourceLogs field up to its scope: what comes before the log_records. */
+  private resourceLogsHead(buf: Buffer, pos: number, rl: number, resource: Buffer, sl: number): number {
     buf[pos++] = TAG_RESOURCE_LOGS;
     pos = writeVarint(buf, pos, rl);
     buf[pos++] = TAG_RESOURCE;
@@ -353,12 +490,7 @@ export class OtlpProtoEncoder implements Encoder {
     pos = writeVarint(buf, pos, sl);
     buf[pos++] = TAG_SCOPE;
     pos = writeVarint(buf, pos, this.scopeBytes.length);
-    pos += this.scopeBytes.copy(buf, pos);
-    for (let i = start; i < end; i++) {
-      pos = this.writeRecord(buf, pos, records[i]!, i, ai);
-      ai = this.attrEnd[i]!;
-    }
-    return pos;
+    return pos + this.scopeBytes.copy(buf, pos);
   }
 
   private writeRecord(buf: Buffer, pos: number, r: LogRecord, i: number, ai: number): number {
@@ -432,7 +564,7 @@ export class OtlpProtoEncoder implements Encoder {
   }
 
   /** log.file.path, edgelog.stream_id and edgelog.source as encoded LogRecord.attributes entries. */
-  private streamAttrs(r: LogRecord): Buffer {
+  private streamAttrs(r: Pick<LogRecord, 'stream' | 'streamId' | 'source'>): Buffer {
     if (this.cBytes !== null && r.stream === this.cStream && r.streamId === this.cStreamId && r.source === this.cSource) return this.cBytes;
     let e = this.streamCache.get(r.stream);
     if (e === undefined || e.streamId !== r.streamId || e.source !== r.source) {

@@ -14,9 +14,13 @@
 
 import type { OversizeAction } from './config.ts';
 
-/** Receives framed lines; a method call (not a closure per record) on the hot path. */
+/**
+ * Receives framed lines; a method call (not a closure per record) on the hot
+ * path. A line is buf[start, end): no view is made per line, so a receiver
+ * that keeps columns (tailer.ts) allocates nothing per record.
+ */
 export interface LineSink {
-  line(body: Buffer, offset: number): void;
+  line(buf: Buffer, start: number, end: number, offset: number): void;
   /** One oversize line detected (counted once per line, not per piece). */
   oversize(action: OversizeAction): void;
 }
@@ -52,25 +56,29 @@ export class LineFramer {
 
   /**
    * Frame `len` bytes of `buf` that sit at file offset `base`. `buf` is the
-   * reader's reused buffer: bodies never alias it. Complete lines of the chunk
-   * share one copy of the chunk; lines joined with carried bytes get their own.
+   * reader's reused buffer: bodies never alias it. Complete lines of the chunk,
+   * with the line carried in from the chunk before, share one copy of the
+   * chunk, so a receiver keeping (start, end) columns sees one buffer per chunk.
    */
   push(buf: Buffer, len: number, base: number, sink: LineSink): void {
     let pos = 0;
-    // Finish a line begun in an earlier chunk.
-    if (this.carryLen > 0 || this.skipping) {
+    // truncate mode: the rest of a long line is skipped up to its newline.
+    if (this.skipping) {
       const nl = indexOfLF(buf, 0, len);
       if (nl < 0) { this.appendPartial(buf, 0, len, sink); return; }
-      this.finishCarried(buf, nl, base, sink);
+      this.finishSkipped(sink);
       pos = nl + 1;
       this.consumed = base + pos;
     }
     const lastNl = lastIndexOfLF(buf, pos, len);
     if (lastNl >= pos) {
-      // One copy for all complete lines of the chunk: bodies are subarrays of it.
-      const copy = Buffer.allocUnsafe(lastNl + 1 - pos);
-      buf.copy(copy, 0, pos, lastNl + 1);
-      const copyBase = base + pos;
+      // One copy for the carried bytes and all complete lines of the chunk.
+      const held = this.carryLen;
+      const copy = Buffer.allocUnsafe(held + lastNl + 1 - pos);
+      if (held > 0) this.carry!.copy(copy, 0, 0, held);
+      buf.copy(copy, held, pos, lastNl + 1);
+      const copyBase = held > 0 ? this.carryStart : base + pos;
+      this.carryLen = 0;
       let s = 0;
       const end = copy.length;
       while (s < end) {
@@ -78,20 +86,21 @@ export class LineFramer {
         let e = nl;
         if (e > s && copy[e - 1] === CR) e--;
         this.emit(copy, s, e, copyBase + s, sink);
+        // Only the carried line can have been counted as oversize already.
+        this.counted = false;
         s = nl + 1;
       }
       pos = lastNl + 1;
       this.consumed = base + pos;
     }
-    this.carryStart = base + pos;
-    this.counted = false;
+    if (this.carryLen === 0) this.carryStart = base + pos;
     if (pos < len) this.appendPartial(buf, pos, len, sink);
   }
 
   /** Emit whatever is held as a final unterminated line (idle timeout, shutdown). `readEnd` is the offset after the last byte read. */
   flush(readEnd: number, sink: LineSink): void {
     if (this.skipping) {
-      if (!this.headEmitted) sink.line(Buffer.from(this.carry!.subarray(0, this.carryLen)), this.carryStart);
+      if (!this.headEmitted) { const head = Buffer.from(this.carry!.subarray(0, this.carryLen)); sink.line(head, 0, head.length, this.carryStart); }
       // The rest of this line (if it ever continues) is still skipped.
       this.headEmitted = true;
       this.carryLen = 0;
@@ -108,22 +117,11 @@ export class LineFramer {
     this.consumed = readEnd;
   }
 
-  /** Complete the carried line with buf[0..nl). */
-  private finishCarried(buf: Buffer, nl: number, base: number, sink: LineSink): void {
-    if (this.skipping) {
-      if (!this.headEmitted) sink.line(Buffer.from(this.carry!.subarray(0, this.carryLen)), this.carryStart);
-      this.skipping = false;
-      this.headEmitted = false;
-      this.carryLen = 0;
-      this.counted = false;
-      return;
-    }
-    const body = Buffer.allocUnsafe(this.carryLen + nl);
-    this.carry!.copy(body, 0, 0, this.carryLen);
-    buf.copy(body, this.carryLen, 0, nl);
-    let e = body.length;
-    if (e > 0 && body[e - 1] === CR) e--;
-    this.emit(body, 0, e, this.carryStart, sink);
+  /** truncate mode: the newline of the skipped line came; emit the held head unless an idle flush already did. */
+  private finishSkipped(sink: LineSink): void {
+    if (!this.headEmitted) { const head = Buffer.from(this.carry!.subarray(0, this.carryLen)); sink.line(head, 0, head.length, this.carryStart); }
+    this.skipping = false;
+    this.headEmitted = false;
     this.carryLen = 0;
     this.counted = false;
   }
@@ -142,7 +140,8 @@ export class LineFramer {
       // At least max+2 bytes and no newline: the body is certainly oversize.
       if (!this.counted) { this.counted = true; sink.oversize(this.action); }
       if (this.action === 'split') {
-        sink.line(Buffer.from(this.carry.subarray(0, this.max)), this.carryStart);
+        const piece = Buffer.from(this.carry.subarray(0, this.max));
+        sink.line(piece, 0, piece.length, this.carryStart);
         this.carry.copyWithin(0, this.max, this.carryLen);
         this.carryLen -= this.max;
         this.carryStart += this.max;
@@ -159,11 +158,11 @@ export class LineFramer {
   /** Emit body buf[s..e) starting at file offset `off`, applying the oversize rule. */
   private emit(buf: Buffer, s: number, e: number, off: number, sink: LineSink): void {
     const n = e - s;
-    if (n <= this.max) { sink.line(buf.subarray(s, e), off); return; }
+    if (n <= this.max) { sink.line(buf, s, e, off); return; }
     if (!this.counted) sink.oversize(this.action);
     this.counted = false;
-    if (this.action === 'truncate') { sink.line(buf.subarray(s, s + this.max), off); return; }
-    for (let p = s; p < e; p += this.max) sink.line(buf.subarray(p, Math.min(e, p + this.max)), off + (p - s));
+    if (this.action === 'truncate') { sink.line(buf, s, s + this.max, off); return; }
+    for (let p = s; p < e; p += this.max) sink.line(buf, p, Math.min(e, p + this.max), off + (p - s));
   }
 }
 

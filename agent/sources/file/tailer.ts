@@ -26,11 +26,10 @@ import { stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { AckGroup, OrderedAcks } from '../../core/ack.ts';
-import { newRecord } from '../../core/record.ts';
-import type { LogRecord } from '../../core/record.ts';
 import type { Downstream } from '../../core/component.ts';
 import type { FileSourceConfig, OversizeAction } from './config.ts';
 import { LineFramer } from './line-framer.ts';
+import { ChunkColumns } from './chunk-columns.ts';
 import type { LineSink } from './line-framer.ts';
 import { fingerprintFile, fingerprintMatches, widenFingerprint } from './fingerprint.ts';
 import type { Fingerprint } from './fingerprint.ts';
@@ -125,9 +124,7 @@ export class Tailer implements LineSink {
   private released = false;
   private truncations = 0;
   // Lines of the current chunk, framed before the chunk's AckGroup (whose token is the chunk end) exists. Reused.
-  private readonly bodies: Buffer[] = [];
-  private readonly offsets: number[] = [];
-  private chunkBytes = 0;
+  private readonly cols = new ChunkColumns();
   // Wake-up: inotify events and timers resolve the wait.
   private waiter: (() => void) | null = null;
   private waitTimer: NodeJS.Timeout | null = null;
@@ -283,10 +280,8 @@ export class Tailer implements LineSink {
   }
 
   // LineSink: called by the framer for each line of the chunk.
-  line(body: Buffer, offset: number): void {
-    this.bodies.push(body);
-    this.offsets.push(offset);
-    this.chunkBytes += body.length;
+  line(buf: Buffer, start: number, end: number, offset: number): void {
+    this.cols.add(buf, start, end, offset);
   }
 
   oversize(action: OversizeAction): void {
@@ -296,7 +291,7 @@ export class Tailer implements LineSink {
   /** Turn the framed lines into one batch with one AckGroup whose token is the safe resume offset, and push it. */
   private async ship(): Promise<void> {
     const gen = this.gen!;
-    const n = this.bodies.length;
+    const n = this.cols.n;
     const end = this.framer.consumed;
     if (n === 0 && end <= gen.lastToken) return;
     let group: AckGroup;
@@ -310,24 +305,14 @@ export class Tailer implements LineSink {
       this.host.telemetry.error('ack-token', this.path, new Error(`chunk end ${end} not after ${gen.lastToken}`));
       group = new AckGroup(end, noop);
     }
-    const records: LogRecord[] = new Array(n);
-    const now = Date.now();
-    const source = this.host.sourceId;
-    const stream = this.path;
-    const streamId = gen.streamId;
-    for (let i = 0; i < n; i++) records[i] = newRecord(this.bodies[i]!, source, stream, streamId, this.offsets[i]!, group, now);
-    const resolved = this.resolvedPath;
-    // One object per record: a transform may add to a record's attributes in place.
-    if (resolved !== null) for (let i = 0; i < n; i++) records[i]!.attributes = { [ATTR_PATH_RESOLVED]: resolved };
     group.add(n);
-    const bytes = this.chunkBytes;
-    this.bodies.length = 0;
-    this.offsets.length = 0;
-    this.chunkBytes = 0;
     try {
       if (n > 0) {
-        this.host.telemetry.emitted(n, bytes);
-        await this.host.out.push(records);
+        this.host.telemetry.emitted(n, this.cols.bytes);
+        const resolved = this.resolvedPath;
+        const run = this.cols.take(this.host.sourceId, this.path, gen.streamId, Date.now(), group, resolved === null ? null : { [ATTR_PATH_RESOLVED]: resolved });
+        const out = this.host.out;
+        await (out.pushRun ? out.pushRun(run) : out.push(run.toRecords()));
       }
     } finally {
       group.seal();

@@ -122,10 +122,10 @@ test('platformatic errors map like kafkajs ones: too large, producer state, perm
   assert.equal(sasl.error.retriable, false);
 });
 
-test('platformatic + lz4: ~2 MB record batches (multi-block LZ4 frames) read back by kafkajs and by a recompressing broker', async () => {
+for (const engine of ['platformatic', 'builtin'] as const) test(`[${engine}] lz4: ~2 MB record batches read back by kafkajs and by a recompressing broker`, async () => {
   const k = await sharedKafka('A');
-  const asIs = uniqueTopic('engine-platformatic-lz4-native');
-  const recompressed = uniqueTopic('engine-platformatic-lz4-native-gz');
+  const asIs = uniqueTopic(`engine-${engine}-lz4-large`);
+  const recompressed = uniqueTopic(`engine-${engine}-lz4-large-gz`);
   await k.createTopic(asIs);
   const admin = new kafkajs.Kafka({ brokers: [k.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
   await admin.connect();
@@ -136,7 +136,7 @@ test('platformatic + lz4: ~2 MB record batches (multi-block LZ4 frames) read bac
   const value = (i: number) => Buffer.from(`{"ts":"2026-12-04T22:00:00Z","level":"info","seq":${i},"msg":"${'payload '.repeat(600)}"}`);
   const values = Array.from({ length: 400 }, (_, i) => value(i));
   for (const topic of [asIs, recompressed]) {
-    const sink = sinkFor('platformatic', k.bootstrap, topic, { compression: 'lz4' });
+    const sink = sinkFor(engine, k.bootstrap, topic, { compression: 'lz4' });
     try {
       await sink.send(values.map((v) => msg(v)));
     } finally { await sink.close(); }

@@ -10,7 +10,7 @@ import type { OversizeAction } from '../../../agent/sources/file/config.ts';
 
 class Sink implements LineSink {
   lines: { body: string; offset: number }[] = [];
-  line(body: Buffer, offset: number): void { this.lines.push({ body: body.toString('latin1'), offset }); }
+  line(buf: Buffer, start: number, end: number, offset: number): void { this.lines.push({ body: buf.toString('latin1', start, end), offset }); }
   oversize(): void {}
 }
 

@@ -22,7 +22,7 @@ interface Rec { body: string; offset: number }
 class Sink implements LineSink {
   lines: Rec[] = [];
   oversized = 0;
-  line(body: Buffer, offset: number): void { this.lines.push({ body: body.toString('latin1'), offset }); }
+  line(buf: Buffer, start: number, end: number, offset: number): void { this.lines.push({ body: buf.toString('latin1', start, end), offset }); }
   oversize(): void { this.oversized++; }
 }
 

@@ -9,7 +9,7 @@ import { expectedLines } from './helpers.ts';
 class Sink implements LineSink {
   lines: { body: Buffer; offset: number }[] = [];
   oversized: OversizeAction[] = [];
-  line(body: Buffer, offset: number): void { this.lines.push({ body: Buffer.from(body), offset }); }
+  line(buf: Buffer, start: number, end: number, offset: number): void { this.lines.push({ body: Buffer.from(buf.subarray(start, end)), offset }); }
   oversize(a: OversizeAction): void { this.oversized.push(a); }
 }
 
