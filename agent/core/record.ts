@@ -1,6 +1,8 @@
-// The unit that flows through the pipeline. One object per log line: the
-// fields are the OTLP LogRecord fields the encoders need plus the delivery
-// bookkeeping (source identity, offset, ack group).
+// The unit that flows through the pipeline's stages. One object per log line:
+// the fields are the OTLP LogRecord fields the encoders need plus the delivery
+// bookkeeping (source identity, offset, ack group). File lines that no stage
+// needs fields of travel in columns instead (record-run.ts) and become these
+// objects only where a stage asks for them.
 
 import type { AckGroup } from './ack.ts';
 
