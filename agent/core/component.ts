@@ -40,7 +40,13 @@ export interface ComponentSpec<C, I> {
   create(cfg: C, ctx: ComponentContext): I;
 }
 
-/** Where a source delivers. The promise resolves when there is room again: a source must await it (backpressure). */
+/**
+ * Where a source delivers. The promise resolves when there is room again: a
+ * source must await it (backpressure). A record's body bytes are valid until
+ * the record is settled: the file source writes later chunks into the memory
+ * of acknowledged ones (sources/file/chunk-slabs.ts), so whatever keeps a
+ * body past its settle keeps a copy.
+ */
 export interface Downstream {
   push(batch: LogRecord[]): Promise<void>;
   /**

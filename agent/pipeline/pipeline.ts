@@ -247,7 +247,11 @@ export class Pipeline implements Downstream {
       this.openRuns.push({ run, from, to });
       this.openRunCount += to - from;
       this.openRunBytes += bytes;
-      if (this.openRunBytes >= maxBytes || this.openRunCount >= maxEvents) this.closeRuns();
+      if (this.openRunBytes >= maxBytes || this.openRunCount >= maxEvents) {
+        // The timer was for the batch just closed; the next one gets its own (armLinger below).
+        if (this.linger && this.open.length === 0) { clearTimeout(this.linger); this.linger = null; }
+        this.closeRuns();
+      }
       from = to;
     }
     this.p.events.bufferBytes(this.buffered);
@@ -276,7 +280,6 @@ export class Pipeline implements Downstream {
     this.open = [];
     this.openBytes = 0;
     this.startSender();
-    // The runs batch was just closed too: nothing stays open without a timer.
   }
 
   private closeRuns(): void {
@@ -309,23 +312,20 @@ export class Pipeline implements Downstream {
   private prepare(): Prepared | null {
     if (this.pool) return this.prepareEncoded();
     if (this.ready.length === 0) return null;
-    const batches = this.ready.splice(0, MAX_BATCHES_PER_REQUEST);
-    let bodyBytes = 0;
-    let count = 0;
-    const messages: EncodedMessage[] = [];
-    const rejects: LogRecord[] = [];
-    for (const b of batches) {
+    const p: Prepared = { messages: [], rejects: [], bodyBytes: 0, count: 0 };
+    for (let i = 0; i < MAX_BATCHES_PER_REQUEST && this.ready.length > 0; i++) {
+      const b = this.ready.shift()!;
       if (Array.isArray(b)) {
-        count += b.length;
-        for (let i = 0; i < b.length; i++) bodyBytes += b[i]!.body.length;
-        this.encodeFitting(b, messages, rejects);
+        p.count += b.length;
+        for (let k = 0; k < b.length; k++) p.bodyBytes += b[k]!.body.length;
+        this.encodeFitting(b, p.messages, p.rejects);
       } else {
-        count += b.count;
-        bodyBytes += b.bytes;
-        encodeRunsFitting(this.p.encoder, this.p.sink.maxMessageBytes, b.slices, messages, rejects);
+        p.count += b.count;
+        p.bodyBytes += b.bytes;
+        encodeRunsFitting(this.p.encoder, this.p.sink.maxMessageBytes, b.slices, p.messages, p.rejects);
       }
     }
-    return { messages, rejects, bodyBytes, count };
+    return p;
   }
 
   /** Worker mode: take ready messages up to about the same request size the in-thread path builds. */

@@ -44,8 +44,12 @@ export class LineFramer {
   private counted = false;
   consumed: number;
 
-  constructor(maxLineBytes: number, action: OversizeAction, startOffset: number) {
+  /** Where chunk copies come from (the tailer: slabs reused after acknowledgement, chunk-slabs.ts). */
+  private readonly alloc: (n: number) => Buffer;
+
+  constructor(maxLineBytes: number, action: OversizeAction, startOffset: number, alloc: (n: number) => Buffer = Buffer.allocUnsafe) {
     this.max = maxLineBytes;
+    this.alloc = alloc;
     this.action = action;
     this.consumed = startOffset;
     this.carryStart = startOffset;
@@ -74,7 +78,7 @@ export class LineFramer {
     if (lastNl >= pos) {
       // One copy for the carried bytes and all complete lines of the chunk.
       const held = this.carryLen;
-      const copy = Buffer.allocUnsafe(held + lastNl + 1 - pos);
+      const copy = this.alloc(held + lastNl + 1 - pos);
       if (held > 0) this.carry!.copy(copy, 0, 0, held);
       buf.copy(copy, held, pos, lastNl + 1);
       const copyBase = held > 0 ? this.carryStart : base + pos;

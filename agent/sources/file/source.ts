@@ -16,6 +16,7 @@ import { fingerprintMatches } from './fingerprint.ts';
 import { FileSourceTelemetry } from './telemetry.ts';
 import { Tailer, resolvedOf } from './tailer.ts';
 import type { StartFrom, TailerHost } from './tailer.ts';
+import { ChunkSlabs } from './chunk-slabs.ts';
 import { DirWatchSet } from './watcher.ts';
 import { WaitingQueue } from './waiting-queue.ts';
 import { CheckpointFailures } from './checkpoint-failures.ts';
@@ -33,6 +34,8 @@ export class FileSource implements Source, TailerHost {
   readonly store: CheckpointStore;
   readonly telemetry: FileSourceTelemetry;
   out: Downstream = { push: async () => { throw new Error('file source not started'); } };
+  /** Chunk copies of every tailer of this source, reused once acknowledged (chunk-slabs.ts). */
+  readonly slabs = new ChunkSlabs();
   stopping = false;
   private readonly log: Logger;
   /** Open files by identity (dev:ino). */

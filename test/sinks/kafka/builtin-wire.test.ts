@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { crc32c } from '../../../agent/sinks/kafka/engines/builtin/crc32c.ts';
 import { keyPartition, murmur2 } from '../../../agent/sinks/kafka/engines/builtin/murmur2.ts';
 import { readVarint, varintSize, writeVarint } from '../../../agent/sinks/kafka/engines/builtin/wire.ts';
-import { batchHeader, buildRecords, HeaderCache } from '../../../agent/sinks/kafka/engines/builtin/record-batch.ts';
+import { batchHeader, buildRecords, HeaderCache, SectionScratch } from '../../../agent/sinks/kafka/engines/builtin/record-batch.ts';
 import { Connection } from '../../../agent/sinks/kafka/engines/builtin/connection.ts';
 import type { ProducerMessage } from '../../../agent/sinks/kafka/producer.ts';
 import { Api, pickVersion } from '../../../agent/sinks/kafka/engines/builtin/protocol.ts';
@@ -223,4 +223,24 @@ test('errors: broker codes and connection failures map like the other engines (r
   }
   assert.match(map(cases[5]![0]).error.message, /ECONNREFUSED/);
   return engine.close();
+});
+
+test('records sections in the reused scratch: the same bytes as a fresh section; each valid until the next; over 4 MiB a buffer of its own', () => {
+  const scratch = new SectionScratch();
+  try {
+    const msgs: ProducerMessage[] = Array.from({ length: 50 }, (_, i) => ({ key: i % 2 ? Buffer.from(`k${i}`) : null, value: randomBytes(100 + i * 37), headers: { h: String(i) } }));
+    const idx = msgs.map((_, i) => i);
+    const fresh = buildRecords(msgs, idx, new HeaderCache());
+    const inScratch = buildRecords(msgs, idx, new HeaderCache(), scratch);
+    assert.ok(inScratch.equals(fresh));
+    const copy = Buffer.from(inScratch);
+    const second = buildRecords(msgs.slice(10, 15), [0, 1, 2, 3, 4], new HeaderCache(), scratch);
+    assert.equal(second.buffer, inScratch.buffer, 'the next section reuses the memory');
+    assert.ok(buildRecords(msgs.slice(10, 15), [0, 1, 2, 3, 4], new HeaderCache()).equals(second));
+    assert.ok(!inScratch.equals(copy), 'the earlier section was overwritten: callers must be done with it');
+    const huge: ProducerMessage[] = [{ key: null, value: Buffer.alloc(5 << 20, 1), headers: undefined }];
+    const big = buildRecords(huge, [0], new HeaderCache(), scratch);
+    assert.notEqual(big.buffer, inScratch.buffer);
+    assert.ok(big.length > 5 << 20);
+  } finally { scratch.close(); }
 });

@@ -67,7 +67,8 @@ export class Collector implements Downstream {
   constructor(mode: AckMode = 'immediate') { this.mode = mode; }
 
   async push(batch: LogRecord[]): Promise<void> {
-    for (const r of batch) this.records.push(r);
+    // A body is only valid until its record is settled (the file source reuses chunk memory): keep a copy.
+    for (const r of batch) this.records.push({ ...r, body: Buffer.from(r.body) });
     if (this.mode === 'immediate') { for (const r of batch) r.ack.settle(1); return; }
     if (this.mode === 'hold') { for (const r of batch) this.held.push(r); return; }
     // reverse: settle this batch first, then the previous one (out-of-order completion)

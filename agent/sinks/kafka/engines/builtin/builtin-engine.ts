@@ -16,7 +16,7 @@ import { type Broker, type BrokerOptions, connectBroker, parseAddress } from './
 import { KafkaNetworkError, KafkaProtocolError, staleMetadata } from './error-codes.ts';
 import { keyPartition } from './murmur2.ts';
 import { Api, decodeCreateTopics, decodeInitProducerId, decodeMetadata, decodeProduce, encodeCreateTopics, encodeInitProducerId, encodeMetadata, encodeProduce, type Metadata, type PartitionRecords, pickVersion } from './protocol.ts';
-import { batchHeader, buildRecords, HeaderCache } from './record-batch.ts';
+import { batchHeader, buildRecords, HeaderCache, SectionScratch } from './record-batch.ts';
 import type { SaslAuth } from './sasl.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -63,6 +63,7 @@ export class BuiltinEngine implements ProducerEngine {
   private readonly hooks: EngineHooks;
   private readonly opts: BrokerOptions;
   private readonly compressor: BatchCompressor = createBatchCompressor();
+  private readonly scratch = new SectionScratch();
   private readonly headers = new HeaderCache();
   private session: Session;
   private brokers = new Map<number, string>();
@@ -186,7 +187,8 @@ export class BuiltinEngine implements ProducerEngine {
     const now = Date.now();
     const pending = new Map<number, PartitionRecords & { count: number }>();
     for (const [p, idx] of byPartition) {
-      const records = buildRecords(messages, idx, this.headers);
+      // lz4 and snappy consume the section inside the call: it can live in the scratch.
+      const records = buildRecords(messages, idx, this.headers, opts.compression === 'lz4' || opts.compression === 'snappy' ? this.scratch : undefined);
       const body = await this.compressor.compress(opts.compression, records);
       const seqKey = `${topic}\0${p}`;
       const header = batchHeader({
@@ -326,6 +328,7 @@ export class BuiltinEngine implements ProducerEngine {
   async close(): Promise<void> {
     this.session.close();
     this.resetMetadata();
+    this.scratch.close();
     await this.compressor.close();
   }
 }
