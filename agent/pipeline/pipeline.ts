@@ -81,6 +81,8 @@ export class Pipeline implements Downstream {
   private openRuns: RunSlice[] = [];
   private openRunCount = 0;
   private openRunBytes = 0;
+  /** Encoded bytes per record beyond its body, from the last batch of runs (acceptRun's size estimate). */
+  private runOverhead = 0;
   private readonly ready: Array<LogRecord[] | RunBatch> = [];
   /** Body bytes buffered in open + ready batches + the request in flight. */
   private buffered = 0;
@@ -230,24 +232,31 @@ export class Pipeline implements Downstream {
     const n = run.length;
     const { starts, ends } = run;
     this.buffered += run.bodyBytes;
+    // A batch also closes before its encoding would pass the destination's
+    // message limit (estimated from the last batch's bytes per record beyond
+    // the body), instead of being encoded, found too large and encoded again
+    // in halves. json-200b: 512 KiB of 200-byte bodies encode to ~1 MB.
+    const ov = this.runOverhead;
+    const cap = this.p.sink.maxMessageBytes * 0.9;
+    const full = (bytes: number, count: number): boolean => bytes >= maxBytes || bytes + count * ov >= cap;
     let from = 0;
     while (from < n) {
       let to = Math.min(n, from + maxEvents - this.openRunCount);
       let bytes = run.bytesOf(from, to);
-      if (this.openRunBytes + bytes >= maxBytes) {
-        // Close right after the record that reaches maxBytes.
+      if (full(this.openRunBytes + bytes, this.openRunCount + to - from)) {
+        // Close right after the record that fills the batch.
         bytes = 0;
         to = from;
         while (to < n) {
           bytes += ends[to]! - starts[to]!;
           to++;
-          if (this.openRunBytes + bytes >= maxBytes) break;
+          if (full(this.openRunBytes + bytes, this.openRunCount + to - from)) break;
         }
       }
       this.openRuns.push({ run, from, to });
       this.openRunCount += to - from;
       this.openRunBytes += bytes;
-      if (this.openRunBytes >= maxBytes || this.openRunCount >= maxEvents) {
+      if (this.openRunCount >= maxEvents || full(this.openRunBytes, this.openRunCount)) {
         // The timer was for the batch just closed; the next one gets its own (armLinger below).
         if (this.linger && this.open.length === 0) { clearTimeout(this.linger); this.linger = null; }
         this.closeRuns();
@@ -322,7 +331,11 @@ export class Pipeline implements Downstream {
       } else {
         p.count += b.count;
         p.bodyBytes += b.bytes;
+        const first = p.messages.length;
         encodeRunsFitting(this.p.encoder, this.p.sink.maxMessageBytes, b.slices, p.messages, p.rejects);
+        let encoded = 0;
+        for (let k = first; k < p.messages.length; k++) encoded += p.messages[k]!.value.length;
+        if (b.count > 0 && p.rejects.length === 0) this.runOverhead = Math.max(0, (encoded - b.bytes) / b.count);
       }
     }
     return p;

@@ -76,6 +76,7 @@ export function encodeFitting(encoder: Encoder, maxBytes: number, batch: LogReco
   const msgs = encoder.encode(batch);
   for (const m of msgs) {
     if (m.value.length + (m.key?.length ?? 0) <= maxBytes) { out.push(m); continue; }
+    discard(encoder, m);
     if (m.records.length > 1) {
       const half = m.records.length >> 1;
       encodeFitting(encoder, maxBytes, m.records.slice(0, half), out, rejects);
@@ -91,6 +92,7 @@ export function encodeRunsFitting(encoder: Encoder, maxBytes: number, slices: re
   const msgs = encoder.encodeRuns!(slices);
   for (const m of msgs) {
     if (m.value.length + (m.key?.length ?? 0) <= maxBytes) { out.push(m); continue; }
+    discard(encoder, m);
     const n = m.records.length;
     if (n > 1) {
       const [head, tail] = splitSlices(m.runs!, n >> 1);
@@ -100,4 +102,15 @@ export function encodeRunsFitting(encoder: Encoder, maxBytes: number, slices: re
       for (const r of sliceRecords(m.runs!)) rejects.push(r);
     }
   }
+}
+
+/**
+ * A message over the limit is encoded again in halves and never sent: its
+ * value goes back to the encoder's pool (otlp_proto's value-pool.ts), which
+ * otherwise counts it as handed out for good. Sixteen such values used to
+ * exhaust the pool for the rest of the process, and every later message was
+ * a fresh ~1 MB allocation (json-200b, 3M lines: 2 GB of them).
+ */
+function discard(encoder: Encoder, m: EncodedMessage): void {
+  (encoder as Partial<{ recycle(ms: readonly EncodedMessage[]): void }>).recycle?.([m]);
 }

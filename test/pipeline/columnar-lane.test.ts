@@ -155,3 +155,35 @@ test('with a processor in the pipeline, runs reach it as LogRecords with their f
     assert.deepEqual(seen.map((r) => [r.stream, r.streamId, r.offset]), [['/f.log', 'id', 0], ['/f.log', 'id', 7], ['/f.log', 'id', 14]]);
   } finally { await pipeline.stop(1000); cleanup(); }
 });
+
+test('values of messages over the limit go back to the encoder pool; later batches close before reaching the limit', async () => {
+  const sink = new CapturingSink() as CapturingSink & { releasesValuesAfterSend: true };
+  (sink as { releasesValuesAfterSend: boolean }).releasesValuesAfterSend = true;
+  sink.maxMessageBytes = 200_000;
+  const encoder = new OtlpProtoEncoder({ ...otlpProtoDefaults, key: 'none' }, { host: 'h', service: 's', site: 'x', agentId: 'a' });
+  const dir = mkdtempSync(join(tmpdir(), 'edgelog-lane-'));
+  const pipeline = new Pipeline({
+    id: 'p', processors: [], encoder, sink,
+    delivery: { batch: { ...deliveryDefaults.batch, maxBytes: 1 << 20, timeoutMs: 1 }, buffer: { ...deliveryDefaults.buffer }, retry: { initialBackoffMs: 1, maxBackoffMs: 5 } },
+    deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')), events: new PipelineEvents('p', createRegistry(false), silentLogger), log: silentLogger,
+  });
+  try {
+    // 400 records of 1000 bytes in one run: ~450 KB encoded, split twice to fit 200 KB.
+    const big = (i: number) => `${String(i).padStart(6, '0')}${'y'.repeat(994)}`;
+    const first = chunk(0, 400, big);
+    await pipeline.pushRun(first.run); first.seal();
+    await first.done;
+    await pipeline.idle();
+    assert.equal(encoder.valuePoolStats.out, 0, 'every pooled value came back, the discarded oversize ones included');
+    const before = sink.messages.length;
+    // The next batch is cut by the estimate: no message is encoded over the limit and discarded.
+    const second = chunk(400, 400, big);
+    await pipeline.pushRun(second.run); second.seal();
+    await second.done;
+    await pipeline.idle();
+    assert.equal(encoder.valuePoolStats.out, 0);
+    assert.deepEqual(sink.bodies, Array.from({ length: 800 }, (_, i) => big(i)));
+    for (const m of sink.messages) assert.ok(m.value.length <= 200_000);
+    assert.ok(sink.messages.length - before <= 3, `second run: ${sink.messages.length - before} messages of up to 180 KB`);
+  } finally { await pipeline.stop(1000); rmSync(dir, { recursive: true, force: true }); }
+});
