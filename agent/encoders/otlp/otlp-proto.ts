@@ -111,6 +111,18 @@ function offsetKvLen(off: number): number {
   return OFFSET_KEY_FIELD.length + 1 + 1 + anyLen; // anyLen <= 6: one length byte
 }
 
+/** The LogRecord.attributes field {edgelog.offset: int off} for 0 <= off < 2^32; returns the end. */
+function writeOffsetKv(buf: Buffer, pos: number, off: number): number {
+  buf[pos++] = TAG_ATTRIBUTES;
+  buf[pos++] = offsetKvLen(off);
+  buf.set(OFFSET_KEY_FIELD, pos);
+  pos += OFFSET_KEY_FIELD.length;
+  buf[pos++] = TAG_KV_VALUE;
+  buf[pos++] = 1 + varintLen(off);
+  buf[pos++] = TAG_ANY_INT;
+  return writeVarint(buf, pos, off);
+}
+
 const HEX = /^[0-9a-fA-F]+$/;
 
 interface Bits { low: number; high: number }
@@ -299,17 +311,7 @@ export class OtlpProtoEncoder implements Encoder {
         value[pos++] = TAG_LOG_RECORDS;
         pos = writeVarint(value, pos, this.recLen[k]!);
         const f = this.flags[k]!;
-        if ((f & F_OFFSET_DIRECT) !== 0) {
-          const off = offsets[i]!;
-          value[pos++] = TAG_ATTRIBUTES;
-          value[pos++] = offsetKvLen(off);
-          value.set(OFFSET_KEY_FIELD, pos);
-          pos += OFFSET_KEY_FIELD.length;
-          value[pos++] = TAG_KV_VALUE;
-          value[pos++] = 1 + varintLen(off);
-          value[pos++] = TAG_ANY_INT;
-          pos = writeVarint(value, pos, off);
-        }
+        if ((f & F_OFFSET_DIRECT) !== 0) pos = writeOffsetKv(value, pos, offsets[i]!);
         const ae = this.attrEnd[k]!;
         for (; ai < ae; ai++) pos = attrs.write(value, pos, ai, TAG_ATTRIBUTES);
         value.set(mid, pos);
@@ -512,17 +514,7 @@ export class OtlpProtoEncoder implements Encoder {
       pos = writeVarint(buf, pos, n);
       pos = writeString(buf, pos, r.severityText, n);
     }
-    if ((f & F_OFFSET_DIRECT) !== 0) {
-      const off = r.offset;
-      buf[pos++] = TAG_ATTRIBUTES;
-      buf[pos++] = offsetKvLen(off);
-      buf.set(OFFSET_KEY_FIELD, pos);
-      pos += OFFSET_KEY_FIELD.length;
-      buf[pos++] = TAG_KV_VALUE;
-      buf[pos++] = 1 + varintLen(off);
-      buf[pos++] = TAG_ANY_INT;
-      pos = writeVarint(buf, pos, off);
-    }
+    if ((f & F_OFFSET_DIRECT) !== 0) pos = writeOffsetKv(buf, pos, r.offset);
     const attrs = this.attrs;
     const ae = this.attrEnd[i]!;
     for (let k = ai; k < ae; k++) pos = attrs.write(buf, pos, k, TAG_ATTRIBUTES);
