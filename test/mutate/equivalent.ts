@@ -79,7 +79,7 @@ const list: Equivalent[] = [
     reason: 'carryStart is only read with bytes held, and every push assigns it before holding any (flush with nothing held returns first)',
   },
   {
-    file: 'agent/sources/file/line-framer.ts', mutator: 'constant', after: 'buf.copy(copy, 0, pos, lastNl + 2);',
+    file: 'agent/sources/file/line-framer.ts', mutator: 'constant', after: 'buf.copy(copy, held, pos, lastNl + 2);',
     reason: 'Buffer.copy stops at the end of the target, which is sized for lastNl + 1',
   },
   {

@@ -69,7 +69,7 @@ export class LineFramer {
     // truncate mode: the rest of a long line is skipped up to its newline.
     if (this.skipping) {
       const nl = indexOfLF(buf, 0, len);
-      if (nl < 0) { this.appendPartial(buf, 0, len, sink); return; }
+      if (nl < 0) return; // still inside the skipped line
       this.finishSkipped(sink);
       pos = nl + 1;
       this.consumed = base + pos;
@@ -163,8 +163,8 @@ export class LineFramer {
   private emit(buf: Buffer, s: number, e: number, off: number, sink: LineSink): void {
     const n = e - s;
     if (n <= this.max) { sink.line(buf, s, e, off); return; }
+    // Callers reset `counted` after each line.
     if (!this.counted) sink.oversize(this.action);
-    this.counted = false;
     if (this.action === 'truncate') { sink.line(buf, s, s + this.max, off); return; }
     for (let p = s; p < e; p += this.max) sink.line(buf, p, Math.min(e, p + this.max), off + (p - s));
   }
