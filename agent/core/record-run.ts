@@ -32,7 +32,7 @@ export class RecordRun {
   readonly attributes: Readonly<Record<string, AttrValue>> | null;
   /** Sum of the body lengths. */
   readonly bodyBytes: number;
-  private utf8: -1 | 0 | 1 = -1;
+  private utf8: boolean | null = null;
 
   constructor(bodies: Buffer, starts: Uint32Array, ends: Uint32Array, offsets: Float64Array, source: string, stream: string, streamId: string, observedMs: number, ack: AckGroup, attributes: Readonly<Record<string, AttrValue>> | null) {
     this.bodies = bodies;
@@ -67,8 +67,8 @@ export class RecordRun {
    * valid says nothing about one body (the encoder then checks each).
    */
   allUtf8(isUtf8: (b: Buffer) => boolean): boolean {
-    if (this.utf8 < 0) this.utf8 = isUtf8(this.bodies) ? 1 : 0;
-    return this.utf8 === 1;
+    if (this.utf8 === null) this.utf8 = isUtf8(this.bodies);
+    return this.utf8;
   }
 
   /** LogRecords for [from, to): each with its own attributes object, since a transform may change it in place. */

@@ -154,8 +154,7 @@ export class Pipeline implements Downstream {
     } else {
       this.chain.push(batch);
     }
-    if (this.buffered < this.p.delivery.buffer.maxBytes) return resolved;
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.room();
   }
 
   /**
@@ -167,6 +166,11 @@ export class Pipeline implements Downstream {
     if (this.pool || !this.columnar) return this.push(run.toRecords());
     this.p.events.received(run.length, run.bodyBytes);
     if (run.length > 0) this.acceptRun(run);
+    return this.room();
+  }
+
+  /** Resolves when the buffer has room again: at once below buffer.max_bytes, else when release() frees enough. */
+  private room(): Promise<void> {
     if (this.buffered < this.p.delivery.buffer.maxBytes) return resolved;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
@@ -226,7 +230,11 @@ export class Pipeline implements Downstream {
     this.armLinger(timeoutMs);
   }
 
-  /** The columnar lane's accept(): the batch closes at the same record it would close at for LogRecords. */
+  /**
+   * The columnar lane's accept(): the batch closes at the same record it would
+   * close at for LogRecords (batch.max_bytes, batch.max_events), or earlier
+   * when its estimated encoding nears the destination's message limit.
+   */
   private acceptRun(run: RecordRun): void {
     const { maxBytes, maxEvents, timeoutMs } = this.p.delivery.batch;
     const n = run.length;
@@ -277,7 +285,7 @@ export class Pipeline implements Downstream {
   /** Encoded messages from the workers, in the order each worker produced them. */
   private acceptEncoded(msgs: RemoteMessage[]): void {
     for (let i = 0; i < msgs.length; i++) this.encoded.push(msgs[i]!);
-    if (!this.sender) this.sender = this.sendLoop().finally(() => { this.sender = null; this.checkIdle(); });
+    this.startSender();
   }
 
   /** Close both open batches (linger timeout, stop); accept() closes the LogRecord batch when it is full. */

@@ -20,7 +20,11 @@ export const targets: Target[] = [
   { file: 'agent/encoders/otlp/wire.ts', tests: ['test/encoders/otlp-wire.test.ts', 'test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts'] },
   // Reused message memory: a slab handed out twice would let one message overwrite another.
   { file: 'agent/encoders/otlp/value-pool.ts', tests: ['test/encoders/value-pool.test.ts'] },
-  { file: 'agent/encoders/otlp/otlp-proto.ts', tests: ['test/encoders/otlp-time.test.ts', 'test/encoders/value-pool.test.ts', 'test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts', 'test/encoders/otlp-stream-identity.test.ts'] },
+  { file: 'agent/encoders/otlp/otlp-proto.ts', tests: ['test/encoders/otlp-time.test.ts', 'test/encoders/value-pool.test.ts', 'test/encoders/otlp.test.ts', 'test/encoders/otlp-bytes.test.ts', 'test/encoders/otlp-stream-identity.test.ts', 'test/encoders/otlp-runs.test.ts'] },
+  // Records in columns: a wrong slice or count loses or duplicates lines; a slab reused early corrupts them.
+  { file: 'agent/core/record-run.ts', tests: ['test/core/record-run.test.ts', 'test/encoders/otlp-runs.test.ts', 'test/sources/file/chunk-columns.test.ts', 'test/pipeline/columnar-lane.test.ts'] },
+  { file: 'agent/sources/file/chunk-columns.ts', tests: ['test/sources/file/chunk-columns.test.ts'] },
+  { file: 'agent/sources/file/chunk-slabs.ts', tests: ['test/sources/file/chunk-slabs.test.ts'] },
   {
     file: 'agent/sources/file/tailer.ts',
     // fastest first: a killed mutant stops at the first failing file

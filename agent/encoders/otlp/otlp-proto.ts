@@ -212,23 +212,36 @@ export class OtlpProtoEncoder implements Encoder {
   }
 
   encode(records: LogRecord[]): EncodedMessage[] {
-    if (records.length === 0) return [];
-    if (this.keyMode === 'none') return [this.message(records, null)];
-    // key=stream: one message per stream so a stream never spans two keys
-    // (and partitions). Fast path: the whole batch is one stream.
-    const first = records[0]!.stream;
+    return this.perKey(records, this.recordStream, this.recordMessage);
+  }
+
+  /**
+   * key=stream: one message per stream so a stream never spans two keys (and
+   * partitions); key=none: one message. Fast path: the whole batch is one
+   * stream. Shared by both lanes (items are records or run slices).
+   */
+  private perKey<T>(items: readonly T[], streamOf: (x: T) => string, one: (xs: readonly T[], key: Buffer | null) => EncodedMessage): EncodedMessage[] {
+    if (items.length === 0) return [];
+    if (this.keyMode === 'none') return [one(items, null)];
+    const first = streamOf(items[0]!);
     let mixed = false;
-    for (let i = 1; i < records.length; i++) if (records[i]!.stream !== first) { mixed = true; break; }
-    if (!mixed) return [this.message(records, this.keys.key(first))];
-    const groups = new Map<string, LogRecord[]>();
-    for (const r of records) {
-      const g = groups.get(r.stream);
-      if (g) g.push(r); else groups.set(r.stream, [r]);
+    for (let i = 1; i < items.length; i++) if (streamOf(items[i]!) !== first) { mixed = true; break; }
+    if (!mixed) return [one(items, this.keys.key(first))];
+    const groups = new Map<string, T[]>();
+    for (const x of items) {
+      const st = streamOf(x);
+      const g = groups.get(st);
+      if (g) g.push(x); else groups.set(st, [x]);
     }
     const out: EncodedMessage[] = [];
-    for (const [stream, recs] of groups) out.push(this.message(recs, this.keys.key(stream)));
+    for (const [stream, xs] of groups) out.push(one(xs, this.keys.key(stream)));
     return out;
   }
+
+  private readonly recordStream = (r: LogRecord): string => r.stream;
+  private readonly recordMessage = (xs: readonly LogRecord[], key: Buffer | null): EncodedMessage => this.message(xs as LogRecord[], key);
+  private readonly sliceStream = (sl: RunSlice): string => sl.run.stream;
+  private readonly sliceMessage = (xs: readonly RunSlice[], key: Buffer | null): EncodedMessage => this.runMessage(xs, key);
 
   /**
    * Records in columns (file lines nobody decoded): the same bytes encode()
@@ -238,20 +251,7 @@ export class OtlpProtoEncoder implements Encoder {
    * only the offset and the body are measured and written.
    */
   encodeRuns(slices: readonly RunSlice[]): EncodedMessage[] {
-    if (slices.length === 0) return [];
-    if (this.keyMode === 'none') return [this.runMessage(slices, null)];
-    const first = slices[0]!.run.stream;
-    let mixed = false;
-    for (let i = 1; i < slices.length; i++) if (slices[i]!.run.stream !== first) { mixed = true; break; }
-    if (!mixed) return [this.runMessage(slices, this.keys.key(first))];
-    const groups = new Map<string, RunSlice[]>();
-    for (const sl of slices) {
-      const g = groups.get(sl.run.stream);
-      if (g) g.push(sl); else groups.set(sl.run.stream, [sl]);
-    }
-    const out: EncodedMessage[] = [];
-    for (const [stream, group] of groups) out.push(this.runMessage(group, this.keys.key(stream)));
-    return out;
+    return this.perKey(slices, this.sliceStream, this.sliceMessage);
   }
 
   private runMessage(slices: readonly RunSlice[], key: Buffer | null): EncodedMessage {

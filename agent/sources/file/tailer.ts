@@ -260,17 +260,7 @@ export class Tailer implements LineSink {
   }
 
   private async readChunk(): Promise<number> {
-    // The framer copies the carried bytes and the chunk's complete lines into
-    // one buffer, which lives until Kafka acknowledges it. Reading that much
-    // less keeps the copy within read_chunk_bytes: at the 64 KiB default, under
-    // the launchers' 64 KiB glibc mmap threshold, so the copy comes from the
-    // malloc arena instead of a fresh mmap (page faults) and a munmap inside
-    // the GC's sweep (json-200b: GC 23 % of the profile when every copy was
-    // just over 64 KiB).
-    const cap = this.buf.length;
-    const held = this.framer.pending;
-    const want = held === 0 ? cap : Math.max(cap - held, cap >> 1);
-    const { bytesRead } = await this.fh.read(this.buf, 0, want, this.readOffset);
+    const { bytesRead } = await this.fh.read(this.buf, 0, this.buf.length, this.readOffset);
     if (bytesRead === 0) return 0;
     const base = this.readOffset;
     this.readOffset += bytesRead;
