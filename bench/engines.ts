@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Registry } from 'prom-client';
+import { Registry } from '../agent/observe/prometheus.ts';
 import { AckGroup } from '../agent/core/ack.ts';
 import { newRecord } from '../agent/core/record.ts';
 import { silentLogger } from '../agent/observe/log.ts';

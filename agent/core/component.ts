@@ -8,7 +8,7 @@
 import type { LogRecord } from './record.ts';
 import type { RecordRun, RunSlice } from './record-run.ts';
 import type { Logger } from '../observe/log.ts';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../observe/prometheus.ts';
 
 export type ComponentKind = 'source' | 'processor' | 'encoder' | 'sink';
 

@@ -2,7 +2,7 @@
 // and the source (relay). One typed method per event emits its metric and,
 // where worth it, its log line.
 
-import type { Registry } from 'prom-client';
+import type { Registry } from '../observe/prometheus.ts';
 import type { Logger } from '../observe/log.ts';
 import { counter, gauge, histogram, latencyBuckets } from '../observe/metrics.ts';
 import { frameTypeName } from './constants.ts';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../observe/prometheus.ts';
 import type { Logger } from '../observe/log.ts';
 import { gauge as registeredGauge } from '../observe/metrics.ts';
 import { NativeUnavailableError } from '../core/errors.ts';

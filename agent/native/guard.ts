@@ -1,9 +1,9 @@
 // GuardController: the agent's handle on the tc/eBPF ingress guard of one
 // interface. applyRules() diffs the wanted rules against what the kernel
 // maps hold and changes only the difference, live (no reattach). Counters
-// are read on /metrics scrapes through a prom-client collect callback.
+// are read on /metrics scrapes through a collect callback.
 
-import type { Counter, Registry } from 'prom-client';
+import type { Counter, Registry } from '../observe/prometheus.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../observe/log.ts';
 import { silentLogger } from '../observe/log.ts';

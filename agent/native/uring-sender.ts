@@ -17,7 +17,7 @@ import { read, writeSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { constants as osConstants } from 'node:os';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../observe/prometheus.ts';
 import { EdgelogError } from '../core/errors.ts';
 import { counter } from '../observe/metrics.ts';
 import { loadNative, Errno, type External, type NativeLib, type Scratch } from './lib.ts';

@@ -37,7 +37,7 @@ async function hardenAndListen(server: Server, listen: string): Promise<string> 
 
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import type { Registry } from 'prom-client';
+import type { Registry } from './prometheus.ts';
 import type { Health, HealthEvent } from './health.ts';
 import type { Logger } from './log.ts';
 

@@ -3,11 +3,12 @@
 // their own metrics on the same registry (ctx.metrics); the helpers here are
 // for the pipeline, which emits each event's log line and metric together.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from './prometheus.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
 
 export function createRegistry(defaults = true): Registry {
   const r = new Registry();
-  if (defaults) collectDefaultMetrics({ register: r, prefix: 'edgelog_process_' });
+  if (defaults) registerProcessMetrics(r, 'edgelog_process_');
   return r;
 }
 
@@ -21,7 +22,7 @@ export function registered<M>(r: Registry, name: string, make: () => M): M {
   return (r.getSingleMetric(name) as M | undefined) ?? make();
 }
 
-/** `collect`: computed at scrape time (prom-client calls it with the metric as `this`); kept from the first registration. */
+/** `collect`: computed at scrape time (called with the metric as `this`); kept from the first registration. */
 type Collect<M> = (this: M) => void | Promise<void>;
 
 export function counter<L extends string>(r: Registry, name: string, help: string, labelNames: readonly L[] = [], collect?: Collect<Counter<L>>): Counter<L> {

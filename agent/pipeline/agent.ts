@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import type { Histogram, Registry } from 'prom-client';
+import type { Histogram, Registry } from '../observe/prometheus.ts';
 import type { AgentConfig } from '../config/load.ts';
 import type { ComponentContext, Encoder, Processor, Sink, Source } from '../core/component.ts';
 import type { Logger } from '../observe/log.ts';

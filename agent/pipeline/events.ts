@@ -1,7 +1,7 @@
 // Every pipeline event's log line and metrics come from one typed method
 // here, so the two never disagree and names stay in one place.
 
-import type { Registry } from 'prom-client';
+import type { Registry } from '../observe/prometheus.ts';
 import type { Logger } from '../observe/log.ts';
 import { EdgelogError } from '../core/errors.ts';
 import { counter, gauge, histogram, latencyBuckets, sizeBuckets, byteBuckets } from '../observe/metrics.ts';

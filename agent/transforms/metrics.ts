@@ -2,11 +2,11 @@
 // find malformed. One typed function per event emits both the counter and
 // (the first time per reason, then never again: a flood of bad lines must not
 // become a flood of log lines) a log line.
-// Label children are cached per reason: prom-client's labels() hashes the
-// label set on every call; the cached child measured 6.6M vs 5.4M inc/s
-// (best of 10, CPU time). Drops are also counted once per batch.
+// Label children are cached per reason: labels() looks the label set up on
+// every call; the cached child measured 6.6M vs 5.4M inc/s (best of 10, CPU
+// time, with prom-client, the metrics library of the time). Drops are also counted once per batch.
 
-import type { Counter } from 'prom-client';
+import type { Counter } from '../observe/prometheus.ts';
 import type { ComponentContext } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
 import { counter } from '../observe/metrics.ts';
@@ -62,9 +62,9 @@ export class StageStats {
 
   /**
    * Count a malformed record. Decoders call this per record, so the count is
-   * only added up here and handed to prom-client by commit() once per batch:
-   * a labelled child's inc() still hashes its labels on every call
-   * (prom-client's setValue was 6.7% of a json decode profile on non-JSON
+   * only added up here and handed to the counter by commit() once per batch:
+   * a labelled inc() looks its label set up on every call (with
+   * prom-client, its setValue was 6.7% of a json decode profile on non-JSON
    * lines; adding up per batch took that case from 1.1M to 9.4M records/s,
    * median round in bench/stages).
    */

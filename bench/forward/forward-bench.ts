@@ -18,7 +18,7 @@ import { cpus, loadavg, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startReceiver as spawnReceiver, type Receiver } from '../lib/receiver.ts';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import type { EncodedMessage } from '../../agent/core/component.ts';
 import { silentLogger } from '../../agent/observe/log.ts';
 import { forwardSink, type ForwardSink } from '../../agent/sinks/forward/index.ts';

@@ -22,7 +22,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { startKafkaCluster, createTopic, freePort } from '../../agent/embedded-kafka/cluster.ts';
 import { forwardSink, type ForwardSink } from '../../agent/sinks/forward/index.ts';
 import { silentLogger } from '../../agent/observe/log.ts';

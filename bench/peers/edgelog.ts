@@ -126,7 +126,7 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
           const mb = (n: string) => metricSum(text, n) / (1024 * 1024);
           return {
             gc_p99_hist_ms: histogramQuantile(h, 0.99) * 1000,
-            // Where the memory is at the end of the run (prom-client default metrics).
+            // Where the memory is at the end of the run (the agent's process metrics).
             heap_used_mb: mb('edgelog_process_nodejs_heap_size_used_bytes'),
             external_mb: mb('edgelog_process_nodejs_external_memory_bytes'),
           };

@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { AckGroup } from '../../agent/core/ack.ts';
 import type { ComponentContext, ComponentSpec, Processor } from '../../agent/core/component.ts';
 import { newRecord } from '../../agent/core/record.ts';

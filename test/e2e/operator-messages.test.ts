@@ -18,7 +18,7 @@ import { createServer as createTcpServer, type Server } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { RecordTooLargeError } from '../../agent/core/errors.ts';
 import { silentLogger } from '../../agent/observe/log.ts';
 import { KafkaSink, kafkaSink } from '../../agent/sinks/kafka/sink.ts';

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { encodeAck, encodeBatch, encodeHello, type GoawayFrame } from '../../agent/forward/codec.ts';
 import { ErrorCode, FrameType } from '../../agent/forward/constants.ts';
 import { forwardSink, type ForwardSink } from '../../agent/sinks/forward/index.ts';

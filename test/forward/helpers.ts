@@ -6,7 +6,7 @@ import net from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import type { TestContext } from 'node:test';
 import { AckGroup } from '../../agent/core/ack.ts';
 import type { ComponentContext, Downstream, EncodedMessage } from '../../agent/core/component.ts';

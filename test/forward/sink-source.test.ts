@@ -9,7 +9,7 @@ import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import type { EncodedMessage } from '../../agent/core/component.ts';
 import { EdgelogError } from '../../agent/core/errors.ts';
 import { RESOURCE_ATTR_PREFIX } from '../../agent/forward/logs-decode.ts';

@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { config, KAFKA_BOOTSTRAP_PLACEHOLDER } from '../../infra/config.ts';
 import { awsRelayConfigYaml } from '../../infra/stacks/region.ts';
 import { gcpRelayConfigYaml } from '../../infra/stacks/gcp.ts';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { capabilities, effectiveCaps, hasCap, kernelVersion, reportCapabilities } from '../../agent/native/capabilities.ts';
 import { doctorReport, formatDoctor } from '../../agent/native/doctor.ts';
 import { canonicalCidr } from '../../agent/native/guard.ts';

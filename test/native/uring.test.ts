@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { EdgelogError } from '../../agent/core/errors.ts';
 import { capabilities } from '../../agent/native/capabilities.ts';
 import { UringSender, UringSendError, C_SENT, C_BUF_FREE } from '../../agent/native/uring-sender.ts';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { Health } from '../../agent/observe/health.ts';
 import { silentLogger } from '../../agent/observe/log.ts';
 import { MAX_STREAM_SUBSCRIBERS, startHealthServer, startHttpServer } from '../../agent/observe/http-server.ts';

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { deadLetterFor } from '../../agent/pipeline/dead-letter.ts';
 import { createLogger } from '../../agent/observe/log.ts';
 import { parseConfig } from '../../agent/config/load.ts';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../../agent/observe/prometheus.ts';
 import { AckGroup } from '../../agent/core/ack.ts';
 import { newRecord, type LogRecord } from '../../agent/core/record.ts';
 import type { EncodedMessage, Sink } from '../../agent/core/component.ts';

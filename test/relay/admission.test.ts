@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { forwardSource } from '../../agent/sources/forward/index.ts';
 import { forwardSink } from '../../agent/sinks/forward/index.ts';
 import type { ForwardSource } from '../../agent/sources/forward/source.ts';

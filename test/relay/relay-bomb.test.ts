@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import kafkajs from 'kafkajs';
 import { startKafkaCluster, createTopic, freePort, type KafkaCluster } from '../../agent/embedded-kafka/cluster.ts';
 import { registerCodecs } from '../../agent/sinks/kafka/codecs.ts';

@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
 import { metricSum, startAgent } from '../helpers/agent-process.ts';
 import { readBack, tempDir } from '../helpers/e2e.ts';

@@ -4,7 +4,7 @@ import { mkdtemp, rm, readdir, open, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { DiskSpool, appendedBefore } from '../../agent/pipeline/spool/disk-spool.ts';
 import { DiskFullError } from '../../agent/core/errors.ts';
 import { HEADER_BYTES, encodeHeader } from '../../agent/pipeline/spool/format.ts';

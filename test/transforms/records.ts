@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../agent/observe/prometheus.ts';
 import { AckGroup, OrderedAcks } from '../../agent/core/ack.ts';
 import type { AckStatus } from '../../agent/core/ack.ts';
 import type { ComponentContext } from '../../agent/core/component.ts';

@@ -30,7 +30,7 @@
 
 import { open, readdir, readFile, rename, unlink, mkdir, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../../observe/prometheus.ts';
 import { DiskFullError, EdgelogError, RecordTooLargeError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../observe/log.ts';
 import { spoolDefaults, type SpoolFullPolicy } from './config.ts';

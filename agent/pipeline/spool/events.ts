@@ -2,7 +2,7 @@
 // it bumps the in-process stats (read by tests and /readyz), the Prometheus
 // metric and writes the log line, so the three never disagree.
 
-import type { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from '../../observe/prometheus.ts';
 import type { Logger } from '../../observe/log.ts';
 import { counter, gauge } from '../../observe/metrics.ts';
 

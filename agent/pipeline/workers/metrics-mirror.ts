@@ -1,12 +1,12 @@
-// The processing workers count into their own registries (a prom-client
+// The processing workers count into their own registries (a metrics
 // registry cannot be shared across threads). The agent's one registry shows
 // their counters and gauges through mirror metrics whose collect() asks every
 // live worker for a fresh snapshot at scrape time and sums them by label set.
 // Counts of workers that have ended (reload, shutdown) are kept as a base, so
 // a counter never goes backwards across a reload.
 
-import { Counter, Gauge } from 'prom-client';
-import type { Registry } from 'prom-client';
+import { Counter, Gauge } from '../../observe/prometheus.ts';
+import type { Registry } from '../../observe/prometheus.ts';
 import type { WorkerMetrics } from './protocol.ts';
 
 export interface MetricsSource {

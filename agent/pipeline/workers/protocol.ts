@@ -43,7 +43,7 @@ export type ToWorker =
   | { readonly t: 'flush'; readonly seq: number }
   | { readonly t: 'metrics'; readonly seq: number };
 
-/** registry.getMetricsAsJSON() of a worker (prom-client does not export the type). */
+/** registry.getMetricsAsJSON() of a worker, with each metric's label names. */
 export type WorkerMetrics = Array<{
   name: string;
   help: string;

@@ -4,7 +4,7 @@
 // sends results strictly in the order they arrive, so a stream is never
 // reordered. The worker builds its components from the same validated YAML
 // the main thread read (plain data crosses; compiled regexes and closures are
-// rebuilt here), counts into its own prom-client registry (the main thread
+// rebuilt here), counts into its own metrics registry (the main thread
 // mirrors it on /metrics), and keeps the records of every message it produced
 // until the main thread reports the message acknowledged, so an oversize
 // answer from the destination can still be split.
@@ -13,7 +13,7 @@ import { appendFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Registry } from 'prom-client';
+import { Registry } from '../../observe/prometheus.ts';
 import { AckGroup } from '../../core/ack.ts';
 import { discardReason } from '../dead-letter.ts';
 import type { AckStatus } from '../../core/ack.ts';

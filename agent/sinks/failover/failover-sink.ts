@@ -12,7 +12,7 @@
 // the next cluster. Each such request is counted in
 // edgelog_sink_failover_abandoned_records_total so duplicates are bounded and visible.
 
-import type { Registry } from 'prom-client';
+import type { Registry } from '../../observe/prometheus.ts';
 import type { EncodedMessage, RouteEvent, Sink } from '../../core/component.ts';
 import { EdgelogError, SinkSendError } from '../../core/errors.ts';
 import type { Logger } from '../../observe/log.ts';

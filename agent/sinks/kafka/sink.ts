@@ -13,7 +13,7 @@
 // increasing per sink instance: a consumer sees which messages travelled
 // together and spots re-sends after a failure).
 
-import type { Registry } from 'prom-client';
+import type { Registry } from '../../observe/prometheus.ts';
 import type { ComponentContext, ComponentSpec, EncodedMessage, Sink } from '../../core/component.ts';
 import { EdgelogError, RecordTooLargeError, SinkSendError } from '../../core/errors.ts';
 import type { Logger } from '../../observe/log.ts';

@@ -7,8 +7,8 @@
 // `edgelog_file_checkpoint_write_failures_total{code}`; the source reports a
 // degraded /readyz reason until a write succeeds, which is logged as recovered.
 
-import type { Counter } from 'prom-client';
-import type { Registry } from 'prom-client';
+import type { Counter } from '../../observe/prometheus.ts';
+import type { Registry } from '../../observe/prometheus.ts';
 import { counter } from '../../observe/metrics.ts';
 import type { Logger } from '../../observe/log.ts';
 

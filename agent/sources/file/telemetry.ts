@@ -2,7 +2,7 @@
 // line and the counter can never disagree. Per-path series are removed when a
 // file is let go, so label cardinality is bounded by max_open_files.
 
-import type { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from '../../observe/prometheus.ts';
 import type { Logger } from '../../observe/log.ts';
 import { counter, gauge } from '../../observe/metrics.ts';
 import type { OversizeAction } from './config.ts';

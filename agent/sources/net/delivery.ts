@@ -16,7 +16,7 @@ import type { LogRecord } from '../../core/record.ts';
 import type { Logger } from '../../observe/log.ts';
 import { DiskSpool, appendedBefore } from '../../pipeline/spool/disk-spool.ts';
 import type { SpoolConfig } from '../../pipeline/spool/config.ts';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../../observe/prometheus.ts';
 import { serializeRecord } from '../../pipeline/spool/record-codec.ts';
 import { SpoolReplayer } from '../../pipeline/spool/replay.ts';
 import type { NetEvents } from './events.ts';

@@ -3,7 +3,7 @@
 // repeats, so log lines for bad input are rate-limited per reason; counters
 // always count.
 
-import type { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from '../../observe/prometheus.ts';
 import type { Logger } from '../../observe/log.ts';
 import { counter, gauge } from '../../observe/metrics.ts';
 

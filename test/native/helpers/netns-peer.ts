@@ -5,7 +5,7 @@
 //          from SRC as fast as possible, prints {"sent":n,"elapsedMs":t}.
 import dgram from 'node:dgram';
 import { createInterface } from 'node:readline';
-import { Registry } from 'prom-client';
+import { Registry } from '../../../agent/observe/prometheus.ts';
 import { GuardController } from '../../../agent/native/guard.ts';
 
 const mode = process.argv[2];

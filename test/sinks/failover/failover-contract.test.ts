@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../../../agent/observe/prometheus.ts';
 import type { EncodedMessage } from '../../../agent/core/component.ts';
 import { RecordTooLargeError, SinkSendError } from '../../../agent/core/errors.ts';
 import { FailoverSink, failoverDefaults, type FailoverEvent, type ProbingSink } from '../../../agent/sinks/failover/failover-sink.ts';

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../../../agent/observe/prometheus.ts';
 import type { EncodedMessage } from '../../../agent/core/component.ts';
 import { SinkSendError } from '../../../agent/core/errors.ts';
 import { FailoverSink, type FailoverConfig, type FailoverEvent, type ProbingSink } from '../../../agent/sinks/failover/failover-sink.ts';

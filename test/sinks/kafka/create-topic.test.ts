@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
-import { Registry } from 'prom-client';
+import { Registry } from '../../../agent/observe/prometheus.ts';
 import type { EncodedMessage } from '../../../agent/core/component.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
 import { KafkaSendError } from '../../../agent/sinks/kafka/errors.ts';

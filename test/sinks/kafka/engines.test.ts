@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import kafkajs from 'kafkajs';
-import { Registry } from 'prom-client';
+import { Registry } from '../../../agent/observe/prometheus.ts';
 import type { EncodedMessage } from '../../../agent/core/component.ts';
 import { ConfigError, RecordTooLargeError } from '../../../agent/core/errors.ts';
 import { FailoverSink } from '../../../agent/sinks/failover/failover-sink.ts';

@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Registry } from 'prom-client';
+import { Registry } from '../../../agent/observe/prometheus.ts';
 import kafkajs from 'kafkajs';
 import type { EncodedMessage } from '../../../agent/core/component.ts';
 import { startKafkaCluster, type KafkaCluster } from '../../../agent/embedded-kafka/cluster.ts';

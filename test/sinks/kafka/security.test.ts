@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../../agent/observe/prometheus.ts';
 import type { EncodedMessage } from '../../../agent/core/component.ts';
 import { startKafkaCluster, type KafkaCluster } from '../../../agent/embedded-kafka/cluster.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
-import { Registry } from 'prom-client';
+import { Registry } from '../../../agent/observe/prometheus.ts';
 import { AckGroup } from '../../../agent/core/ack.ts';
 import type { EncodedMessage } from '../../../agent/core/component.ts';
 import { RecordTooLargeError } from '../../../agent/core/errors.ts';

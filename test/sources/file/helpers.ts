@@ -5,7 +5,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../../agent/observe/prometheus.ts';
 import type { ComponentContext, Downstream } from '../../../agent/core/component.ts';
 import type { LogRecord } from '../../../agent/core/record.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';

@@ -11,7 +11,7 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from '../../../agent/observe/prometheus.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
 import type { Logger } from '../../../agent/observe/log.ts';
 import { CheckpointStore } from '../../../agent/sources/file/checkpoint-store.ts';

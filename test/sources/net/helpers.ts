@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { Registry } from 'prom-client';
+import { Registry } from '../../../agent/observe/prometheus.ts';
 import type { ComponentContext, Downstream } from '../../../agent/core/component.ts';
 import type { LogRecord } from '../../../agent/core/record.ts';
 import { silentLogger } from '../../../agent/observe/log.ts';
