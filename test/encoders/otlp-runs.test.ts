@@ -61,6 +61,26 @@ test('encodeRuns: offsets past 4 GiB, a zero read time, per-run attributes', () 
   same('stream', [{ run: big, from: 0, to: 2 }, { run: zero, from: 0, to: 1 }, { run: linked, from: 0, to: 2 }]);
 });
 
+test('one encoder serving both lanes in turn writes what a fresh one writes (nothing of the last message carries over)', () => {
+  const shared = new OtlpProtoEncoder(otlpProtoDefaults, ctx);
+  const recs = run(['relayed', 'line'], { offset0: 2 ** 33 }).toRecords();
+  for (const r of recs) r.attributes = { 'edgelog.resource.host.name': 'edge-7', 'k8s.pod': 'p-1', n: 3 };
+  shared.encode(recs);
+  const slices = [{ run: run(['first', 'second'], { offset0: 2 ** 32 + 1, observedMs: 1_733_390_999_999, attrs: { 'log.file.path_resolved': '/r.log' } }), from: 0, to: 2 }];
+  const fromShared = shared.encodeRuns(slices);
+  const fromFresh = new OtlpProtoEncoder(otlpProtoDefaults, ctx).encodeRuns(slices);
+  assert.equal(fromShared.length, 1);
+  assert.ok(fromShared[0]!.value.equals(fromFresh[0]!.value), 'bytes differ after an encode() with attributes');
+  const lr = decodeLogsData(fromShared[0]!.value).resourceLogs[0]!.scopeLogs[0]!.logRecords;
+  const keys = ['edgelog.offset', 'edgelog.source', 'edgelog.stream_id', 'log.file.path', 'log.file.path_resolved'];
+  assert.deepEqual(lr.map((r: Obj) => r.attributes.map((x: Obj) => x.key).sort()), [keys, keys]);
+  assert.ok(lr.every((r: Obj) => r.attributes.some((a: Obj) => a.key === 'log.file.path_resolved' && a.value.stringValue === '/r.log')));
+  assert.ok(lr.every((r: Obj) => !r.attributes.some((a: Obj) => a.key === 'k8s.pod' || a.key === 'n')), 'no attribute of the earlier message');
+  // And back: records read at the same time as the first message, after a run read at another time.
+  const again = run(['relayed', 'line'], { offset0: 2 ** 33 }).toRecords();
+  assert.ok(shared.encode(again)[0]!.value.equals(new OtlpProtoEncoder(otlpProtoDefaults, ctx).encode(again)[0]!.value), 'bytes differ after a run in between');
+});
+
 test('encodeRuns with key=stream: one message per stream, records of a stream in order', () => {
   const a1 = run(['a1', 'a2'], { stream: '/a.log' });
   const b1 = run(['b1'], { stream: '/b.log' });

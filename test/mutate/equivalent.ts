@@ -597,6 +597,121 @@ const list: Equivalent[] = [
     after: 'if (x >= 1 && x < 0x80000000) return writeVarint(buf, pos, x);',
     reason: 'both writers give the same bytes for 0 and for 2^31 (writeVarint is exact below 2^32)',
   },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'let f = 1;', prev: 'for (let i = from; i < to; i++, k++) {',
+    reason: 'the runs lane never reads F_TIME (bit 1): a run carries no event time, so its records are written the same',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'equality',
+    after: 'if (off >= 0 && off <= 0xffffffff && off !== Math.floor(off)) {', prev: 'const off = offsets[i]!;',
+    reason: 'performance only: the direct offset writer and the generic attribute path write the same KeyValue bytes for every offset (otlp-runs.test.ts compares the lane with encode(), offsets past 2^32 included)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'if (off >= 0 && off < 0xffffffff && off === Math.floor(off)) {', prev: 'const off = offsets[i]!;',
+    reason: 'performance only: the direct offset writer and the generic attribute path write the same KeyValue bytes for every offset (otlp-runs.test.ts compares the lane with encode(), offsets past 2^32 included)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'if (off > 0 && off <= 0xffffffff && off === Math.floor(off)) {', prev: 'const off = offsets[i]!;',
+    reason: 'performance only: the direct offset writer and the generic attribute path write the same KeyValue bytes for every offset (otlp-runs.test.ts compares the lane with encode(), offsets past 2^32 included)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'if (off >= 1 && off <= 0xffffffff && off === Math.floor(off)) {', prev: 'const off = offsets[i]!;',
+    reason: 'performance only: the direct offset writer and the generic attribute path write the same KeyValue bytes for every offset (otlp-runs.test.ts compares the lane with encode(), offsets past 2^32 included)',
+  },
+  {
+    file: 'agent/sources/file/chunk-columns.ts', mutator: 'constant',
+    after: 'private starts = new Uint32Array(257);',
+    reason: 'performance only: the initial capacity of the column arrays (they grow on demand, see the 20,000-byte random test)',
+  },
+  {
+    file: 'agent/sources/file/chunk-columns.ts', mutator: 'constant',
+    after: 'private ends = new Uint32Array(257);',
+    reason: 'performance only: the initial capacity of the column arrays (they grow on demand, see the 20,000-byte random test)',
+  },
+  {
+    file: 'agent/sources/file/chunk-columns.ts', mutator: 'constant',
+    after: 'private offsets = new Float64Array(257);',
+    reason: 'performance only: the initial capacity of the column arrays (they grow on demand, see the 20,000-byte random test)',
+  },
+  {
+    file: 'agent/sources/file/chunk-columns.ts', mutator: 'constant',
+    after: 'const cap = this.starts.length * 3;',
+    reason: 'performance only: the growth factor of the column arrays',
+  },
+  {
+    file: 'agent/sources/file/chunk-columns.ts', mutator: 'constant',
+    after: 'const mem = new ArrayBuffer(17 * n);',
+    reason: 'memory only: 16 bytes per record are used (offsets, starts, ends at 0, 8n, 12n); a larger buffer leaves n bytes unused',
+  },
+  {
+    file: 'agent/sources/file/chunk-columns.ts', mutator: 'constant',
+    after: 'bodies = this.buf ?? Buffer.alloc(1);',
+    reason: 'only for a run of no records, whose bodies nobody reads (every read goes through starts/ends)',
+  },
+  {
+    file: 'agent/sources/file/chunk-slabs.ts', mutator: 'constant',
+    after: 'const SLAB_BYTES = 2 << 20;',
+    reason: 'memory only: the slab size (tests pass their own; the file-source test checks bytes and reuse at any size)',
+  },
+  {
+    file: 'agent/sources/file/chunk-slabs.ts', mutator: 'constant',
+    after: 'const SLAB_BYTES = 1 << 21;',
+    reason: 'memory only: the slab size (tests pass their own; the file-source test checks bytes and reuse at any size)',
+  },
+  {
+    file: 'agent/sources/file/chunk-slabs.ts', mutator: 'constant',
+    after: 'const MAX_FREE = 11;',
+    reason: 'memory only: how many free slabs are kept rather than left to the GC',
+  },
+  {
+    file: 'agent/sources/file/chunk-slabs.ts', mutator: 'constant',
+    after: 'pos = 1;',
+    reason: 'take() sets pos to 0 whenever it starts on a slab, before the first region is cut, so the initial value is never read',
+  },
+  {
+    file: 'agent/sources/file/chunk-slabs.ts', mutator: 'statement',
+    after: ';', before: 'pos = 0;',
+    reason: 'take() sets pos to 0 whenever it starts on a slab, before the first region is cut, so the initial value is never read',
+  },
+  {
+    file: 'agent/sources/file/chunk-slabs.ts', mutator: 'boundary',
+    after: 'if (n >= this.slabBytes >> 2) { this.taken = null; return Buffer.allocUnsafe(n); }',
+    reason: 'performance only: a copy of exactly a quarter slab bypasses the slabs instead of using one (both hand out n writable bytes)',
+  },
+  {
+    file: 'agent/sources/file/chunk-slabs.ts', mutator: 'boundary',
+    after: 'if (s === null || s.pos + n >= s.buf.length) {',
+    reason: 'memory only: a copy that would fill the slab exactly starts a new slab instead',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'equality',
+    after: 'if (off >= 0 && off <= 0xffffffff && off !== Math.floor(off)) {', prev: 'const off = r.offset;',
+    reason: 'performance only: the direct offset writer and the generic attribute path write the same KeyValue bytes for every offset (otlp-runs.test.ts compares the lane with encode(), offsets past 2^32 included)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'if (off >= 0 && off < 0xffffffff && off === Math.floor(off)) {', prev: 'const off = r.offset;',
+    reason: 'performance only: the direct offset writer and the generic attribute path write the same KeyValue bytes for every offset (otlp-runs.test.ts compares the lane with encode(), offsets past 2^32 included)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'boundary',
+    after: 'if (off > 0 && off <= 0xffffffff && off === Math.floor(off)) {', prev: 'const off = r.offset;',
+    reason: 'performance only: the direct offset writer and the generic attribute path write the same KeyValue bytes for every offset (otlp-runs.test.ts compares the lane with encode(), offsets past 2^32 included)',
+  },
+  {
+    file: 'agent/encoders/otlp/otlp-proto.ts', mutator: 'constant',
+    after: 'if (off >= 1 && off <= 0xffffffff && off === Math.floor(off)) {', prev: 'const off = r.offset;',
+    reason: 'performance only: the direct offset writer and the generic attribute path write the same KeyValue bytes for every offset (otlp-runs.test.ts compares the lane with encode(), offsets past 2^32 included)',
+  },
+  {
+    file: 'agent/sources/file/chunk-slabs.ts', mutator: 'constant',
+    after: 's.pos = (s.pos + n + 8) & ~7;',
+    reason: 'memory only: regions stay 8-aligned and disjoint, one more 8-byte gap between some of them',
+  },
 ];
 
 /** The reason a mutant is equivalent, or null. */

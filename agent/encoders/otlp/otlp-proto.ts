@@ -257,7 +257,6 @@ export class OtlpProtoEncoder implements Encoder {
   private runMessage(slices: readonly RunSlice[], key: Buffer | null): EncodedMessage {
     const n = sliceCount(slices);
     if (n > this.cap) this.grow(n);
-    this.relayed = false;
     this.attrs.clear();
     const mids = this.runMids;
     mids.length = 0;
@@ -280,10 +279,8 @@ export class OtlpProtoEncoder implements Encoder {
           len += 1 + 1 + offsetKvLen(off);
         } else len += this.attrs.push(ATTR_OFFSET, off);
         if (a !== null) {
-          for (const name in a) {
-            const v = a[name];
-            if (v !== undefined && v !== null) len += this.attrs.push(name, v);
-          }
+          // A run's attributes come from the tailer: never null (AttrValue), unlike a decoded record's.
+          for (const name in a) len += this.attrs.push(name, a[name]!);
         }
         this.attrEnd[k] = this.attrs.n;
         const s = starts[i]!;

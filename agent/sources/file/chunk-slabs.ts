@@ -66,8 +66,8 @@ export class ChunkSlabs {
     if (s.out === 0 && s !== this.cur) this.keep(s);
   }
 
-  /** Slabs allocated and kept free (tests). */
-  get stats(): { free: number; current: boolean } { return { free: this.free.length, current: this.cur !== null }; }
+  /** Slabs kept free for reuse (tests). */
+  get stats(): { free: number } { return { free: this.free.length }; }
 
   private keep(s: ChunkSlab): void {
     if (this.free.length < MAX_FREE && !this.free.includes(s)) this.free.push(s);

@@ -29,7 +29,15 @@ function runsOf(data: Buffer, chunk: number, max: number, action: OversizeAction
   const f = new LineFramer(max, action, 0);
   const reused = Buffer.alloc(chunk);
   const runs: RecordRun[] = [];
-  const take = () => { if (cols.n > 0) runs.push(cols.take('s', '/f', 'id', 1, new AckGroup(0, () => {}), null)); };
+  const take = () => {
+    if (cols.n === 0) return;
+    // cols.bytes feeds edgelog_source_bytes_total: the body bytes of exactly this run.
+    const bytes = cols.bytes;
+    const r = cols.take('s', '/f', 'id', 1, new AckGroup(0, () => {}), null);
+    assert.equal(bytes, r.bodyBytes, 'bytes counted for the run');
+    assert.equal(cols.bytes, 0, 'bytes start again after take');
+    runs.push(r);
+  };
   for (let off = 0; off < data.length; off += chunk) {
     const n = data.copy(reused, 0, off, Math.min(data.length, off + chunk));
     f.push(reused, n, off, sink);

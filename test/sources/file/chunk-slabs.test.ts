@@ -27,7 +27,43 @@ test('a slab region is written again only after its lease is released', () => {
   const f = slabs.take(1000);
   slabs.lease();
   assert.equal(f.buffer, first[0]!.b.buffer, 'the released slab is reused');
+  assert.equal(f.length, 1000);
+  assert.equal(first[0]!.b.byteOffset, 0, 'a new slab is filled from its start');
+  assert.equal(f.byteOffset, 0, 'a reused slab is filled from its start');
   assert.ok(e.every((v) => v === 0x7a), 'the unreleased chunk is untouched');
+});
+
+test('a slab left with one region still out is not reused until that region is released', () => {
+  const slabs = new ChunkSlabs(4096);
+  const a = [0, 1, 2, 3].map(() => { const b = slabs.take(1000); return { b, lease: slabs.lease()! }; });
+  for (const x of a.slice(0, 3)) slabs.release(x.lease);
+  a[3]!.b.fill(0x44); // the last chunk of slab A, still in flight
+  // Fill slab B and move past it: a new slab, not A, whose one region is still out.
+  for (let k = 0; k < 5; k++) {
+    const b = slabs.take(1000);
+    slabs.lease();
+    assert.notEqual(b.buffer, a[0]!.b.buffer, `take ${k}: slab A is not handed out while a region of it is out`);
+    b.fill(0x55);
+  }
+  assert.ok(a[3]!.b.every((v) => v === 0x44), 'the in-flight chunk keeps its bytes');
+  slabs.release(a[3]!.lease);
+  assert.equal(slabs.stats.free, 1, 'A is free once its last region is back');
+});
+
+test('a lease belongs to one chunk: a second lease without a take is null', () => {
+  const slabs = new ChunkSlabs(4096);
+  slabs.take(100);
+  assert.notEqual(slabs.lease(), null);
+  assert.equal(slabs.lease(), null, 'leasing twice would release the region twice and free the slab early');
+});
+
+test('at most 10 free slabs are kept; the rest are left to the GC', () => {
+  const slabs = new ChunkSlabs(4096);
+  const leases = [];
+  for (let k = 0; k < 4 * 13; k++) { slabs.take(1000); leases.push(slabs.lease()!); }
+  assert.equal(new Set(leases).size, 13);
+  for (const l of leases) slabs.release(l);
+  assert.equal(slabs.stats.free, 10, 'twelve slabs done (the thirteenth is being filled), ten kept');
 });
 
 test('copies over a quarter slab bypass the slabs and lease nothing', () => {
