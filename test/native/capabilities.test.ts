@@ -29,7 +29,8 @@ test('every feature has available/reason/fix; doctor mirrors it', () => {
     assert.ok(s.available || s.fix.length > 0, `${f} unavailable needs a fix`);
   }
   const lines = doctorReport();
-  assert.equal(lines.length, Object.keys(r).length);
+  assert.equal(lines.length, Object.keys(r).length + 1);
+  assert.equal(lines.at(-1)!.feature, 'lz4 (liblz4)');
   assert.ok(lines.every((l) => typeof l.ok === 'boolean' && l.feature && l.reason));
   assert.match(formatDoctor(lines), /io_uring/);
 });

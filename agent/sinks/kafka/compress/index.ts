@@ -4,14 +4,17 @@
 // lz4: one LZ4 frame; zstd: one zstd frame).
 //
 // One contract, so the implementation behind it can move (inline, on a worker
-// thread) without the engine changing. This first version compresses inline:
-// gzip and zstd with Node's zlib on the libuv thread pool, lz4 and snappy with
-// @platformatic/wasm-utils (WebAssembly, on the calling thread), loaded on first use.
+// thread) without the engine changing. It compresses inline: gzip and zstd
+// with Node's zlib on the libuv thread pool; lz4 with the system's liblz4
+// (lz4-frame.ts, 1.45x the WebAssembly speed) and, where that cannot load,
+// like snappy, with @platformatic/wasm-utils (WebAssembly); each loaded on
+// first use, on the calling thread.
 
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import type { Compression } from '../codecs.ts';
+import { openLz4Frame, type Lz4Frame } from './lz4-frame.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -35,6 +38,21 @@ const zstd = promisify((zlib as unknown as { zstdCompress: typeof zlib.gzip }).z
 
 export function createBatchCompressor(): BatchCompressor {
   let closed = false;
+  // undefined: not tried yet; null: not available here (WebAssembly instead).
+  let native: Lz4Frame | null | undefined;
+  const lz4 = (input: Buffer): Buffer => {
+    if (native === undefined) native = openLz4Frame().lz4 ?? null;
+    if (native !== null) {
+      try {
+        return native.compress(input);
+      } catch {
+        // Never a lost batch over the faster path: WebAssembly from now on.
+        native.close();
+        native = null;
+      }
+    }
+    return wasmCodecs().lz4Compress(input);
+  };
   return {
     async compress(c, input) {
       if (closed) throw new Error('batch compressor closed');
@@ -42,10 +60,14 @@ export function createBatchCompressor(): BatchCompressor {
         case 'none': return input;
         case 'gzip': return gzip(input);
         case 'zstd': return zstd(input);
-        case 'lz4': return wasmCodecs().lz4Compress(input);
+        case 'lz4': return lz4(input);
         case 'snappy': return wasmCodecs().snappyCompress(input);
       }
     },
-    async close() { closed = true; },
+    async close() {
+      closed = true;
+      native?.close();
+      native = null;
+    },
   };
 }

@@ -1,0 +1,69 @@
+// lz4 batches through the system's liblz4: a consumer must get back exactly
+// the records section, in the frame format Kafka reads (LZ4 frame, 64 KiB
+// independent blocks), for empty, one-block and many-block sections and after
+// the native scratch grew; a host without liblz4 must still compress (in
+// WebAssembly), never fail a batch. The broker's acceptance is covered by the
+// engine tests against a real Kafka (lz4 is the bench and e2e default).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { openLz4Frame } from '../../../agent/sinks/kafka/compress/lz4-frame.ts';
+import { createBatchCompressor } from '../../../agent/sinks/kafka/compress/index.ts';
+
+const wasm = createRequire(import.meta.url)('@platformatic/wasm-utils') as { lz4Decompress(b: Buffer): Uint8Array };
+
+/** Text-like bytes that compress, with a seeded pattern so a failure reproduces. */
+function section(n: number, seed: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = (x >>> 24) % 8 === 0 ? 0x20 + ((x >>> 8) % 90) : 0x61 + (i % 23);
+  }
+  return b;
+}
+
+const { lz4, error } = openLz4Frame();
+
+test('liblz4 frames decode to the input: empty, one block, many blocks, after the scratch grew and shrank back', { skip: lz4 ? false : `liblz4 not usable here: ${error}` }, () => {
+  try {
+    for (const [n, seed] of [[0, 1], [1, 2], [1000, 3], [65_536, 4], [65_537, 5], [1_300_000, 6], [200, 7], [4_200_000, 8]] as const) {
+      const input = section(n, seed);
+      const frame = lz4!.compress(input);
+      assert.ok(Buffer.from(wasm.lz4Decompress(frame)).equals(input), `${n} bytes round trip`);
+      // Frame header: magic, FLG (version 01, independent blocks, no checksums), BD (64 KiB blocks).
+      assert.equal(frame.readUInt32LE(0), 0x184d2204, 'LZ4 frame magic');
+      assert.equal(frame[4]! & 0xc0, 0x40, 'frame version 01');
+      assert.equal(frame[4]! & 0x20, 0x20, 'independent blocks (what Kafka reads)');
+      assert.equal(frame[4]! & 0x14, 0, 'no block or content checksum');
+      assert.equal(frame[5], 0x40, '64 KiB maximum block size');
+      if (n >= 100_000) assert.ok(frame.length < n * 0.8, `${n} bytes compressed to ${frame.length}`);
+    }
+  } finally {
+    lz4!.close();
+  }
+  assert.throws(() => lz4!.compress(Buffer.from('after close')), /closed/);
+});
+
+test('an unloadable liblz4 is a reason, not a crash', () => {
+  const r = openLz4Frame('/nonexistent/liblz4.so.1');
+  assert.equal(r.lz4, undefined);
+  assert.match(r.error!, /not loadable|ffi-rs/);
+});
+
+test('the batch compressor: lz4 output decodes whichever backend this host has, and without liblz4 too', async () => {
+  const input = section(300_000, 9);
+  const c = createBatchCompressor();
+  assert.ok(Buffer.from(wasm.lz4Decompress(await c.compress('lz4', input))).equals(input));
+  await c.close();
+  const saved = process.env.EDGELOG_LZ4_LIB;
+  process.env.EDGELOG_LZ4_LIB = '/nonexistent/liblz4.so.1';
+  try {
+    const fallback = createBatchCompressor();
+    assert.ok(Buffer.from(wasm.lz4Decompress(await fallback.compress('lz4', input))).equals(input), 'WebAssembly fallback');
+    await fallback.close();
+  } finally {
+    if (saved === undefined) delete process.env.EDGELOG_LZ4_LIB; else process.env.EDGELOG_LZ4_LIB = saved;
+  }
+});
