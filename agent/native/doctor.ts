@@ -41,7 +41,7 @@ export function doctorReport(): DoctorLine[] {
   lines.push({
     feature: 'lz4 (liblz4)',
     ok: lz4 !== undefined,
-    reason: lz4 ? 'liblz4 loads: Kafka lz4 batches are compressed natively' : `${error}; lz4 runs in WebAssembly (about 0.7x the speed)`,
+    reason: lz4 ? 'liblz4 loads: Kafka lz4 batches are compressed natively' : `${error}; lz4 runs in WebAssembly (about 0.55x the speed)`,
     fix: 'install liblz4-1 (or point EDGELOG_LZ4_LIB at liblz4.so.1)',
   });
   return lines;

@@ -6,7 +6,7 @@
 // One contract, so the implementation behind it can move (inline, on a worker
 // thread) without the engine changing. It compresses inline: gzip and zstd
 // with Node's zlib on the libuv thread pool; lz4 with the system's liblz4
-// (lz4-frame.ts, 1.45x the WebAssembly speed) and, where that cannot load,
+// (lz4-frame.ts, 1.7-1.85x the WebAssembly speed) and, where that cannot load,
 // like snappy, with @platformatic/wasm-utils (WebAssembly); each loaded on
 // first use, on the calling thread.
 

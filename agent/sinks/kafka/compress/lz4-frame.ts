@@ -4,10 +4,11 @@
 // checksums, the frame Kafka's own producer writes.
 //
 // Why: lz4 in WebAssembly was the largest single cost of the file -> Kafka
-// path (37.5 % of the json-200b saturation profile). liblz4 compresses the
-// same 0.8 MB OTLP section at 1.7-1.8 GB/s against 1.15-1.25 GB/s for the
-// WebAssembly build, copies in and out included (micro-benchmark in
-// bench/stages/lz4-frame.ts), on the calling thread like before: the
+// path (37.5 % of the json-200b saturation profile). liblz4 compresses an
+// otlp_proto message at 1.74x (json-200b, 1766 vs 1017 MB per CPU second)
+// and 1.85x (loghub) the WebAssembly build's speed, copies in and out
+// included (bench/stages/lz4-frame.ts, bench/results/lz4-frame.md), for
+// frames 2-4 % larger; on the calling thread like before: the
 // machine is CPU-bound, so a second thread only moved the cost (session 6:
 // lz4-napi on the libuv pool, throughput within the spread, +130 MB RSS).
 //
