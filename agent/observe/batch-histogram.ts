@@ -5,10 +5,9 @@
 // Here a batch is binned into a Float64Array per label set and the registry
 // reads it at scrape time; the text format is the same.
 
-import type { Metric, MetricData, MetricValue, Registry } from './prometheus.ts';
+import { histogramLines, type HistogramSeries, type Metric, type MetricData, type MetricValue, type Registry } from './prometheus.ts';
 import { registered } from './metrics.ts';
 
-interface Series { labels: Record<string, string>; counts: Float64Array; sum: number; count: number }
 
 export class BatchHistogram implements Metric {
   readonly name: string;
@@ -16,7 +15,7 @@ export class BatchHistogram implements Metric {
   readonly type = 'histogram' as const;
   readonly aggregator = 'sum';
   private readonly bounds: Float64Array;
-  private readonly series = new Map<string, Series>();
+  private readonly series = new Map<string, HistogramSeries>();
 
   constructor(name: string, help: string, buckets: readonly number[]) {
     this.name = name;
@@ -25,7 +24,7 @@ export class BatchHistogram implements Metric {
   }
 
   /** The series for one label set; keep the handle, it is cheap to observe into. */
-  labels(labels: Record<string, string>): Series {
+  labels(labels: Record<string, string>): HistogramSeries {
     const key = JSON.stringify(labels);
     let s = this.series.get(key);
     if (!s) this.series.set(key, (s = { labels, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 }));
@@ -33,7 +32,7 @@ export class BatchHistogram implements Metric {
   }
 
   /** Observe `values[i] * scale` for every i (e.g. milliseconds with scale 0.001 for seconds). */
-  observeMany(s: Series, values: ArrayLike<number>, offset: number, scale: number): void {
+  observeMany(s: HistogramSeries, values: ArrayLike<number>, offset: number, scale: number): void {
     const b = this.bounds;
     const n = b.length;
     let sum = 0;
@@ -51,16 +50,7 @@ export class BatchHistogram implements Metric {
 
   get(): MetricData {
     const values: MetricValue[] = [];
-    for (const s of this.series.values()) {
-      let acc = 0;
-      for (let k = 0; k < this.bounds.length; k++) {
-        acc += s.counts[k]!;
-        values.push({ value: acc, labels: { ...s.labels, le: this.bounds[k]! }, metricName: `${this.name}_bucket` });
-      }
-      values.push({ value: s.count, labels: { ...s.labels, le: '+Inf' }, metricName: `${this.name}_bucket` });
-      values.push({ value: s.sum, labels: s.labels, metricName: `${this.name}_sum` });
-      values.push({ value: s.count, labels: s.labels, metricName: `${this.name}_count` });
-    }
+    for (const s of this.series.values()) histogramLines(this.name, this.bounds, s, values);
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 

@@ -188,7 +188,20 @@ export class Gauge<L extends string = string> extends Base<L, ValueSeries> {
   }
 }
 
-interface HistogramSeries { labels: Record<string, string | number>; counts: Float64Array; sum: number; count: number }
+/** One label set of a histogram: counts[k] observations in bucket k (the last: above every bound). */
+export interface HistogramSeries { labels: Record<string, string | number>; counts: Float64Array; sum: number; count: number }
+
+/** A histogram series as the values of name_bucket (cumulative, le="+Inf" last), name_sum and name_count. */
+export function histogramLines(name: string, bounds: Float64Array, s: HistogramSeries, out: MetricValue[]): void {
+  let acc = 0;
+  for (let k = 0; k < bounds.length; k++) {
+    acc += s.counts[k]!;
+    out.push({ value: acc, labels: { ...s.labels, le: bounds[k]! }, metricName: `${name}_bucket` });
+  }
+  out.push({ value: s.count, labels: { ...s.labels, le: '+Inf' }, metricName: `${name}_bucket` });
+  out.push({ value: s.sum, labels: s.labels, metricName: `${name}_sum` });
+  out.push({ value: s.count, labels: s.labels, metricName: `${name}_count` });
+}
 
 export class Histogram<L extends string = string> extends Base<L, HistogramSeries> {
   readonly type = 'histogram';
@@ -207,16 +220,7 @@ export class Histogram<L extends string = string> extends Base<L, HistogramSerie
     return { labels, counts: new Float64Array((this.bounds?.length ?? 0) + 1), sum: 0, count: 0 };
   }
 
-  protected lines(s: HistogramSeries, out: MetricValue[]): void {
-    let acc = 0;
-    for (let k = 0; k < this.bounds.length; k++) {
-      acc += s.counts[k]!;
-      out.push({ value: acc, labels: { ...s.labels, le: this.bounds[k]! }, metricName: `${this.name}_bucket` });
-    }
-    out.push({ value: s.count, labels: { ...s.labels, le: '+Inf' }, metricName: `${this.name}_bucket` });
-    out.push({ value: s.sum, labels: s.labels, metricName: `${this.name}_sum` });
-    out.push({ value: s.count, labels: s.labels, metricName: `${this.name}_count` });
-  }
+  protected lines(s: HistogramSeries, out: MetricValue[]): void { histogramLines(this.name, this.bounds, s, out); }
 
   private add(s: HistogramSeries, v: number): void {
     if (Number.isNaN(v)) throw new Error(`histogram ${this.name}: cannot observe NaN`);
