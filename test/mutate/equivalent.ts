@@ -664,7 +664,7 @@ const list: Equivalent[] = [
   },
   {
     file: 'agent/sources/file/chunk-slabs.ts', mutator: 'constant',
-    after: 'const MAX_FREE = 11;',
+    after: 'const MAX_FREE = 5;',
     reason: 'memory only: how many free slabs are kept rather than left to the GC',
   },
   {

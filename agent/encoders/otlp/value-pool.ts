@@ -30,7 +30,7 @@ export class ValuePool {
     this.slabBytes = o.slabBytes ?? 1024 * 1024;
     this.minBytes = o.minBytes ?? 64 * 1024;
     this.maxOut = o.maxOut ?? 16;
-    this.maxFree = o.maxFree ?? 8;
+    this.maxFree = o.maxFree ?? 4;
   }
 
   /** A Buffer of exactly `size` bytes, its content undefined (as Buffer.allocUnsafe). */

@@ -17,8 +17,12 @@
 // joined with a long carried line) bypass the slabs.
 
 const SLAB_BYTES = 1 << 20;
-/** Free slabs kept for reuse (the 8 MiB pipeline buffer in flight, plus two); more are left to the GC. */
-const MAX_FREE = 10;
+/**
+ * Free slabs kept for reuse; more are left to the GC. While input flows a
+ * slab is released about as often as one is started, so a few suffice; the
+ * slabs in flight (up to the 8 MiB pipeline buffer) are not counted here.
+ */
+const MAX_FREE = 4;
 
 export class ChunkSlab {
   readonly buf: Buffer;
