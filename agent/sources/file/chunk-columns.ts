@@ -40,13 +40,22 @@ export class ChunkColumns {
     this.n = i + 1;
   }
 
-  /** Everything collected as one run, and start over. */
-  take(source: string, stream: string, streamId: string, observedMs: number, ack: AckGroup, attributes: Readonly<Record<string, AttrValue>> | null): RecordRun {
+  /**
+   * Everything collected as one run, and start over. `alloc`: where the
+   * run's columns (16 bytes per record) live, e.g. the source's slabs, so
+   * they are reused after acknowledgement like the bodies instead of being a
+   * fresh ArrayBuffer per chunk (48 MB per 3M records of V8 external memory).
+   */
+  take(source: string, stream: string, streamId: string, observedMs: number, ack: AckGroup, attributes: Readonly<Record<string, AttrValue>> | null, alloc?: (bytes: number) => Buffer): RecordRun {
     const n = this.n;
-    const mem = new ArrayBuffer(16 * n);
-    const offsets = new Float64Array(mem, 0, n);
-    const starts = new Uint32Array(mem, 8 * n, n);
-    const ends = new Uint32Array(mem, 12 * n, n);
+    const region = alloc?.(16 * n);
+    // Float64Array needs 8-byte alignment: slab regions have it; anything else gets its own buffer.
+    const aligned = region !== undefined && (region.byteOffset & 7) === 0;
+    const mem = aligned ? region.buffer : new ArrayBuffer(16 * n);
+    const at = aligned ? region.byteOffset : 0;
+    const offsets = new Float64Array(mem, at, n);
+    const starts = new Uint32Array(mem, at + 8 * n, n);
+    const ends = new Uint32Array(mem, at + 12 * n, n);
     offsets.set(this.offsets.subarray(0, n));
     let bodies: Buffer;
     if (this.bufs === null) {

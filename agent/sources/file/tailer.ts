@@ -92,8 +92,9 @@ export class StreamGen {
   }
 
   private groupDone(g: AckGroup): void {
-    const slab = (g as ChunkGroup).slab;
-    if (slab) { (g as ChunkGroup).slab = null; this.tailer.host.slabs?.release(slab); }
+    const cg = g as ChunkGroup;
+    if (cg.slab) { this.tailer.host.slabs?.release(cg.slab); cg.slab = null; }
+    if (cg.columns) { this.tailer.host.slabs?.release(cg.columns); cg.columns = null; }
     // Any settled status moves on: 'dropped' was deliberate, 'rejected' was dead-lettered.
     if (this.acks.complete(g.token)) {
       const moved = this.acks.committed - this.committed;
@@ -107,9 +108,10 @@ export class StreamGen {
   }
 }
 
-/** A chunk's AckGroup with the slab its bytes were copied into (released when the group completes). */
+/** A chunk's AckGroup with the slabs its bytes and its columns were put in (released when the group completes). */
 class ChunkGroup extends AckGroup {
   slab: ChunkSlab | null = null;
+  columns: ChunkSlab | null = null;
 }
 
 export class Tailer implements LineSink {
@@ -137,6 +139,8 @@ export class Tailer implements LineSink {
   private readonly cols = new ChunkColumns();
   /** The framer's chunk copies: from the source's slabs when it has them. */
   private readonly copyAlloc: (n: number) => Buffer;
+  /** Where a run's columns go: the same slabs (undefined: a fresh ArrayBuffer each). */
+  private readonly columnsAlloc: ((n: number) => Buffer) | undefined;
   // Wake-up: inotify events and timers resolve the wait.
   private waiter: (() => void) | null = null;
   private waitTimer: NodeJS.Timeout | null = null;
@@ -155,6 +159,7 @@ export class Tailer implements LineSink {
     this.startFrom = startFrom;
     const slabs = host.slabs;
     this.copyAlloc = slabs ? (n) => slabs.take(n) : Buffer.allocUnsafe;
+    this.columnsAlloc = slabs ? (n) => slabs.take(n) : undefined;
     this.framer = new LineFramer(host.cfg.max_line_bytes, host.cfg.oversize, 0, this.copyAlloc);
     this.lastDataMs = nowMs;
   }
@@ -309,11 +314,12 @@ export class Tailer implements LineSink {
     const end = this.framer.consumed;
     if (n === 0 && end <= gen.lastToken) return;
     let group: AckGroup;
+    let chunk: ChunkGroup | null = null;
     const slab = this.host.slabs?.lease() ?? null;
     if (end > gen.lastToken) {
-      const g = new ChunkGroup(end, gen.onDone);
-      g.slab = slab;
-      group = g;
+      chunk = new ChunkGroup(end, gen.onDone);
+      chunk.slab = slab;
+      group = chunk;
       gen.acks.push(end);
       gen.lastToken = end;
       this.host.groupOpened();
@@ -327,7 +333,8 @@ export class Tailer implements LineSink {
       if (n > 0) {
         this.host.telemetry.emitted(n, this.cols.bytes);
         const resolved = this.resolvedPath;
-        const run = this.cols.take(this.host.sourceId, this.path, gen.streamId, Date.now(), group, resolved === null ? null : { [ATTR_PATH_RESOLVED]: resolved });
+        const run = this.cols.take(this.host.sourceId, this.path, gen.streamId, Date.now(), group, resolved === null ? null : { [ATTR_PATH_RESOLVED]: resolved }, chunk ? this.columnsAlloc : undefined);
+        if (chunk) chunk.columns = this.host.slabs?.lease() ?? null;
         const out = this.host.out;
         await (out.pushRun ? out.pushRun(run) : out.push(run.toRecords()));
       }

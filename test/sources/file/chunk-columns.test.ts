@@ -82,3 +82,20 @@ test('complete lines of a chunk, the one carried in included, share one buffer: 
     assert.equal(r.bodies.length, r.bodyBytes + r.length);
   }
 });
+
+test('columns in a caller\'s region (the source\'s slabs) hold the same offsets; an unaligned region is not used', () => {
+  const fill = (cols: ChunkColumns) => { const b = Buffer.from('ab\ncd\nef\n'); cols.add(b, 0, 2, 3); cols.add(b, 3, 5, 6); cols.add(b, 6, 8, 9); };
+  const slab = Buffer.alloc(4096);
+  const a = new ChunkColumns();
+  fill(a);
+  const r = a.take('s', '/f', 'id', 1, new AckGroup(9, () => {}), null, (n) => slab.subarray(64, 64 + n));
+  assert.equal(r.offsets.buffer, slab.buffer, 'columns live in the given region');
+  assert.equal(r.offsets.byteOffset, slab.byteOffset + 64);
+  assert.deepEqual([...r.offsets], [3, 6, 9]);
+  assert.deepEqual(r.toRecords().map((x) => x.body.toString()), ['ab', 'cd', 'ef']);
+  const b = new ChunkColumns();
+  fill(b);
+  const r2 = b.take('s', '/f', 'id', 1, new AckGroup(9, () => {}), null, (n) => slab.subarray(3, 3 + n));
+  assert.notEqual(r2.offsets.buffer, slab.buffer, 'a region not 8-aligned gets its own buffer');
+  assert.deepEqual([...r2.offsets], [3, 6, 9]);
+});

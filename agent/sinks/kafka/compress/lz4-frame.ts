@@ -35,8 +35,8 @@ const BLOCK_64KB = 4;
 const BLOCK_INDEPENDENT = 1;
 
 export interface Lz4Frame {
-  /** `input` as one LZ4 frame (a new Buffer). */
-  compress(input: Buffer): Buffer;
+  /** `input` as one LZ4 frame, in a Buffer from `alloc` (default: a new one). */
+  compress(input: Buffer, alloc?: (size: number) => Buffer): Buffer;
   /** Frees the native memory; compress() after close() throws. */
   close(): void;
 }
@@ -103,7 +103,7 @@ export function openLz4Frame(libPath = process.env.EDGELOG_LZ4_LIB || 'liblz4.so
   let closed = false;
 
   const lz4: Lz4Frame = {
-    compress(input) {
+    compress(input, take = Buffer.allocUnsafe) {
       if (closed) throw new Error('lz4: closed');
       const n = input.length;
       if (src === null || src.size < n) { release(src); src = null; src = alloc(Math.max(n, 64 * 1024)); }
@@ -113,7 +113,7 @@ export function openLz4Frame(libPath = process.env.EDGELOG_LZ4_LIB || 'liblz4.so
       // size_t: a frame size, or an error code near 2^64 (beyond any bound).
       const r = Number(fn.LZ4F_compressFrame([dst.ptr, dst.size, src.ptr, n, prefs.ptr]));
       if (!(r > 0 && r <= dst.size)) throw new Error(`lz4: LZ4F_compressFrame failed (${r})`);
-      const out = Buffer.allocUnsafe(r);
+      const out = take(r);
       dst.buf.copy(out, 0, 0, r);
       return out;
     },

@@ -184,12 +184,27 @@ export class BuiltinEngine implements ProducerEngine {
       const l = byPartition.get(p);
       if (l) l.push(i); else byPartition.set(p, [i]);
     }
+    const bodies: Buffer[] = [];
+    try {
+      await this.sendBatches(topic, messages, opts, leaders, byPartition, bodies);
+    } finally {
+      // Every request that carried these bytes was answered or its connection
+      // destroyed (which drops queued writes): the compressor may reuse them.
+      for (const b of bodies) this.compressor.release(b);
+    }
+  }
+
+  /** One record batch per partition, sent to the leaders with the client's short retry; each compressed body is pushed to `bodies`. */
+  private async sendBatches(topic: string, messages: ProducerMessage[], opts: ProduceOptions, leaders: number[], byPartition: Map<number, number[]>, bodies: Buffer[]): Promise<void> {
+    const s = this.session;
+    const idem = this.cfg.idempotent;
     const now = Date.now();
     const pending = new Map<number, PartitionRecords & { count: number }>();
     for (const [p, idx] of byPartition) {
       // lz4 and snappy consume the section inside the call: it can live in the scratch.
       const records = buildRecords(messages, idx, this.headers, opts.compression === 'lz4' || opts.compression === 'snappy' ? this.scratch : undefined);
       const body = await this.compressor.compress(opts.compression, records);
+      bodies.push(body);
       const seqKey = `${topic}\0${p}`;
       const header = batchHeader({
         codec: opts.compression, count: idx.length, timestamp: now,
