@@ -17,7 +17,7 @@ type Ffi = typeof import('ffi-rs');
 export type External = import('ffi-rs').JsExternal;
 
 /** ABI version this binding speaks (EDGELOG_NATIVE_ABI_VERSION). */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 const LIB = 'edgelog_native';
 
 /** A failed native call: `errno` is the positive errno, `detail` the library's message. */
@@ -48,6 +48,8 @@ function signatures(D: Ffi['DataType']) {
     edgelog_last_error: f(S, []),
     edgelog_mem_alloc: f(P, [Q]),
     edgelog_mem_free: f(V, [P]),
+    edgelog_crc32c: f(U, [U, B, Q]),
+    edgelog_crc32c_hw: f(I, []),
     guard_probe_bpf: f(I, []),
     guard_open: f(I, [S, B, P]),
     guard_attach: f(I, [P]),

@@ -31,8 +31,9 @@
 extern "C" {
 #endif
 
-/* 2: EDGELOG_GUARD_F_OPEN_PINNED (guard_open without loading anything). */
-#define EDGELOG_NATIVE_ABI_VERSION 2
+/* 2: EDGELOG_GUARD_F_OPEN_PINNED (guard_open without loading anything).
+ * 3: edgelog_crc32c, edgelog_crc32c_hw. */
+#define EDGELOG_NATIVE_ABI_VERSION 3
 
 /* ---------------------------------------------------------------- common */
 
@@ -49,6 +50,15 @@ void *edgelog_mem_alloc(size_t size);
 
 /** Free memory from edgelog_mem_alloc (NULL is ignored). */
 void edgelog_mem_free(void *p);
+
+/* ---------------------------------------------------------------- checksum */
+
+/** CRC32C (Castagnoli) of buf[0, len), continuing from `crc` (0 to start):
+ *  the record batch checksum of Kafka. Never fails. */
+uint32_t edgelog_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/** 1 when edgelog_crc32c uses the CPU's crc32 instruction (SSE4.2), else 0. */
+int edgelog_crc32c_hw(void);
 
 /* ---------------------------------------------------------------- guard */
 

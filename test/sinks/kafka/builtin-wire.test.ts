@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { crc32c } from '../../../agent/sinks/kafka/engines/builtin/crc32c.ts';
+import { crc32c, crc32cJs } from '../../../agent/sinks/kafka/engines/builtin/crc32c.ts';
+import { tryLoadNative } from '../../../agent/native/lib.ts';
 import { keyPartition, murmur2 } from '../../../agent/sinks/kafka/engines/builtin/murmur2.ts';
 import { readVarint, varintSize, writeVarint } from '../../../agent/sinks/kafka/engines/builtin/wire.ts';
 import { batchHeader, buildRecords, HeaderCache, SectionScratch } from '../../../agent/sinks/kafka/engines/builtin/record-batch.ts';
@@ -42,6 +43,19 @@ test('crc32c: the standard check value, and equal to a bitwise computation at ev
   for (let n = 0; n <= 64; n++) assert.equal(crc32c(data, 0, n), crcBitwise(data.subarray(0, n)), `length ${n}`);
   assert.equal(crc32c(data), crcBitwise(data));
   for (const cut of [1, 7, 8, 13, 150]) assert.equal(crc32c(data, cut, data.length, crc32c(data, 0, cut)), crcBitwise(data), `split at ${cut}`);
+});
+
+test('crc32c from 64 KiB on (the native helper where it loads) equals the table loop, at odd offsets and continued', (t) => {
+  const data = randomBytes(300_000);
+  const bitwise = crcBitwise(data);
+  assert.equal(crc32c(data), bitwise);
+  assert.equal(crc32cJs(data), bitwise);
+  assert.equal(crc32c(data, 3, data.length - 5), crcBitwise(data.subarray(3, data.length - 5)), 'a view at an odd offset');
+  const head = crc32c(data, 0, 100_001);
+  assert.equal(crc32c(data, 100_001, data.length, head), bitwise, 'continued from an earlier crc with the high bit set or not');
+  const { lib, error } = tryLoadNative();
+  if (lib) assert.equal((lib.fn.edgelog_crc32c([0, data, data.length]) as number) >>> 0, bitwise, 'the native function itself');
+  else t.diagnostic(`native library not loaded (${error?.message}): the table loop was checked twice`);
 });
 
 test('varints: zigzag sizes and bytes at every 7-bit boundary, round trip, truncation refused', () => {
