@@ -6,8 +6,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry } from '../../agent/observe/prometheus.ts';
-import { createRegistry } from '../../agent/observe/metrics.ts';
+import { counter, createRegistry, histogram, latencyBuckets } from '../../agent/observe/metrics.ts';
 import { BatchHistogram } from '../../agent/observe/batch-histogram.ts';
 
 /** Sample lines of a scrape: name{labels} -> value (comments dropped). */
@@ -136,4 +139,21 @@ test('process metrics report this process: its RSS, CPU time, open fds, heap and
   const [maj, min, pat] = process.versions.node.split('.');
   assert.equal(s.get(`edgelog_process_nodejs_version_info{version="${process.version}",major="${maj}",minor="${min}",patch="${pat}"}`), 1);
   assert.ok(s.get('edgelog_process_nodejs_active_resources_total')! >= 0);
+});
+
+// .ci/setup.sh extracts promtool into .cache/bin (as for monitoring.test.ts).
+const cachedPromtool = join(import.meta.dirname, '../../.cache/bin/promtool');
+const promtool = existsSync(cachedPromtool) ? cachedPromtool : 'promtool';
+const hasPromtool = spawnSync(promtool, ['--version']).status === 0;
+
+test('a scrape parses with Prometheus\'s own parser (promtool check metrics)', { skip: hasPromtool ? false : 'promtool not found in .cache/bin or on PATH (.ci/setup.sh extracts it from Debian\'s prometheus package)' }, async () => {
+  const r = createRegistry();
+  counter(r, 'edgelog_x_records_total', 'Records.', ['component']).inc({ component: 'a "quoted"\nline \\ back' }, 3);
+  histogram(r, 'edgelog_x_latency_seconds', 'Latency.', latencyBuckets, ['component']).observe({ component: 'a' }, 0.02);
+  new Gauge({ name: 'edgelog_x_open', help: 'Open \\ files\nnow.', registers: [r] }).set(Number.POSITIVE_INFINITY);
+  const p = spawnSync(promtool, ['check', 'metrics'], { input: await r.metrics(), encoding: 'utf8' });
+  // Exit 3 is lint only; the one lint kept on purpose: the Node client libraries' gauge name nodejs_active_resources_total.
+  const lint = `${p.stdout}${p.stderr}`.split('\n').filter((l) => l.trim() !== '' && !l.includes('nodejs_active_resources_total non-counter metrics should not have "_total" suffix'));
+  assert.ok(p.status === 0 || p.status === 3, `promtool exit ${p.status}: ${p.stdout}${p.stderr}`);
+  assert.deepEqual(lint, []);
 });
