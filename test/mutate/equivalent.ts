@@ -644,7 +644,7 @@ const list: Equivalent[] = [
   },
   {
     file: 'agent/sources/file/chunk-columns.ts', mutator: 'constant',
-    after: 'const mem = new ArrayBuffer(17 * n);',
+    after: 'const mem = aligned ? region.buffer : new ArrayBuffer(17 * n);',
     reason: 'memory only: 16 bytes per record are used (offsets, starts, ends at 0, 8n, 12n); a larger buffer leaves n bytes unused',
   },
   {

@@ -159,7 +159,7 @@ export class Tailer implements LineSink {
     this.startFrom = startFrom;
     const slabs = host.slabs;
     this.copyAlloc = slabs ? (n) => slabs.take(n) : Buffer.allocUnsafe;
-    this.columnsAlloc = slabs ? (n) => slabs.take(n) : undefined;
+    this.columnsAlloc = slabs ? this.copyAlloc : undefined;
     this.framer = new LineFramer(host.cfg.max_line_bytes, host.cfg.oversize, 0, this.copyAlloc);
     this.lastDataMs = nowMs;
   }

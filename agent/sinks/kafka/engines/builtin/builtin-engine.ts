@@ -186,7 +186,7 @@ export class BuiltinEngine implements ProducerEngine {
     }
     const bodies: Buffer[] = [];
     try {
-      await this.sendBatches(topic, messages, opts, leaders, byPartition, bodies);
+      await this.sendBatches(s, topic, messages, opts, leaders, byPartition, bodies);
     } finally {
       // Every request that carried these bytes was answered or its connection
       // destroyed (which drops queued writes): the compressor may reuse them.
@@ -195,8 +195,7 @@ export class BuiltinEngine implements ProducerEngine {
   }
 
   /** One record batch per partition, sent to the leaders with the client's short retry; each compressed body is pushed to `bodies`. */
-  private async sendBatches(topic: string, messages: ProducerMessage[], opts: ProduceOptions, leaders: number[], byPartition: Map<number, number[]>, bodies: Buffer[]): Promise<void> {
-    const s = this.session;
+  private async sendBatches(s: Session, topic: string, messages: ProducerMessage[], opts: ProduceOptions, leaders: number[], byPartition: Map<number, number[]>, bodies: Buffer[]): Promise<void> {
     const idem = this.cfg.idempotent;
     const now = Date.now();
     const pending = new Map<number, PartitionRecords & { count: number }>();
