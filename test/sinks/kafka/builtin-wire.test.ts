@@ -45,12 +45,13 @@ test('crc32c: the standard check value, and equal to a bitwise computation at ev
   for (const cut of [1, 7, 8, 13, 150]) assert.equal(crc32c(data, cut, data.length, crc32c(data, 0, cut)), crcBitwise(data), `split at ${cut}`);
 });
 
-test('crc32c from 64 KiB on (the native helper where it loads) equals the table loop, at odd offsets and continued', (t) => {
+test('crc32c from 16 KiB on (the native helper where it loads) equals the table loop, at odd offsets and continued', (t) => {
   const data = randomBytes(300_000);
   const bitwise = crcBitwise(data);
   assert.equal(crc32c(data), bitwise);
   assert.equal(crc32cJs(data), bitwise);
   assert.equal(crc32c(data, 3, data.length - 5), crcBitwise(data.subarray(3, data.length - 5)), 'a view at an odd offset');
+  for (const n of [16_383, 16_384, 16_391]) assert.equal(crc32c(data, 1, 1 + n), crcBitwise(data.subarray(1, 1 + n)), `${n} bytes, at the threshold`);
   const head = crc32c(data, 0, 100_001);
   assert.equal(crc32c(data, 100_001, data.length, head), bitwise, 'continued from an earlier crc with the high bit set or not');
   const { lib, error } = tryLoadNative();

@@ -3,15 +3,17 @@
 // consumes 8 bytes per step instead of one (a batch of ~1 MB is checksummed
 // once per send, on the main thread).
 //
-// From 64 KiB on, the native helper's edgelog_crc32c (the SSE4.2 crc32
+// From 16 KiB on, the native helper's edgelog_crc32c (the SSE4.2 crc32
 // instruction) when the library loads: this loop ran at ~0.8 GB/s and was
-// 8.8 % of the json-200b saturation profile. The library is loaded on the
-// first batch that large, so an agent that only ever sends small batches
-// never maps it (3.5 MB RSS with its libbpf, libelf and liburing).
+// 8.8 % of the json-200b saturation profile. A call through ffi-rs costs
+// ~5 us, so below ~7 KB the loop is faster (2 KB: 1.7 vs 5.1 us; 16 KB:
+// 13.8 vs 6.6 us; 64 KB: 54.9 vs 11.6 us, this machine). The library is
+// loaded on the first batch that large, so an agent that only ever sends
+// small batches never maps it (3.5 MB RSS with its libbpf, libelf, liburing).
 
 import { tryLoadNative } from '../../../../native/lib.ts';
 
-const NATIVE_MIN = 64 * 1024;
+const NATIVE_MIN = 16 * 1024;
 /** undefined: not tried yet; null: no native library here. */
 let native: ((crc: number, buf: Uint8Array, len: number) => number) | null | undefined;
 
