@@ -75,14 +75,13 @@ export function registerProcessMetrics(r: Registry, prefix: string): void {
 
   // Event loop delay: sampled every 10 ms by libuv; the distribution since the last scrape.
   const eld = loopDelay();
-  const lag = new Gauge({
+  new Gauge({
     name: `${prefix}nodejs_eventloop_lag_seconds`, help: 'Event loop lag, in seconds: how late a callback queued at scrape time ran.', registers,
     collect() {
       const t0 = process.hrtime.bigint();
       return new Promise<void>((resolve) => setImmediate(() => { this.set(Number(process.hrtime.bigint() - t0) / 1e9); resolve(); }));
     },
   });
-  void lag;
   const stats: Array<[string, string, () => number]> = [
     ['min', 'The minimum', () => eld.min],
     ['max', 'The maximum', () => eld.max],

@@ -217,7 +217,7 @@ export class Histogram<L extends string = string> extends Base<L, HistogramSerie
   }
 
   protected fresh(labels: Record<string, string | number>): HistogramSeries {
-    return { labels, counts: new Float64Array((this.bounds?.length ?? 0) + 1), sum: 0, count: 0 };
+    return { labels, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
   }
 
   protected lines(s: HistogramSeries, out: MetricValue[]): void { histogramLines(this.name, this.bounds, s, out); }
