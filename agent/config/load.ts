@@ -15,13 +15,13 @@
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
-import { parseDocument } from 'yaml';
 import { ConfigError, ConfigErrors, EdgelogError } from '../core/errors.ts';
 import type { ComponentKind, ComponentSpec } from '../core/component.ts';
 import { observeSection, type ObserveConfig } from './observe-section.ts';
 import { closest, collectConfigErrors, join, noteConfigError, readMap, readOptString, readString, type Raw } from './schema.ts';
 import { choice, derivedDefault, derivedType, duration, field, type Infer, requiredText, section, size, stringList, text } from './declare.ts';
 import { substituteEnv } from './env.ts';
+import { parseYaml } from './yaml.ts';
 import { encodingSection, sinkCommonKeys } from './sink-common.ts';
 import { readDelivery, type DeliveryConfig } from '../pipeline/config.ts';
 import { DEAD_LETTER_MAX_BYTES_DEFAULT } from '../pipeline/dead-letter.ts';
@@ -134,12 +134,13 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 }
 
 export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new ConfigError('(yaml)', `valid YAML (${e.message.split('\n')[0]})`);
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError('(yaml)', `valid YAML (${(err as Error).message.split('\n')[0]})`);
   }
-  const raw = substituteEnv(doc.toJS() ?? {}, '', env);
+  const raw = substituteEnv(doc ?? {}, '', env);
   return validateConfig(raw);
 }
 

@@ -5,7 +5,7 @@
 // `edgelog schema` accepts come from the same declaration. An unknown
 // wording is an error, so a new kind of type cannot silently go unchecked.
 
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml.ts';
 import { durationPattern, sizePattern } from './schema.ts';
 
 export type JsonSchema = { [key: string]: unknown };

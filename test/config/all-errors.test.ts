@@ -173,3 +173,21 @@ test('closest: a typo within a third of the length, a swap is one edit, nothing 
   assert.equal(closest('colour', ['fields', 'timestamp']), undefined);
   assert.equal(closest('xyz', []), undefined);
 });
+
+test('broken YAML, a duplicated key and a second document are refused as (yaml) with line and column; YAML 1.2 scalars', () => {
+  const bad: Array<[string, RegExp]> = [
+    ['sources:\n  app: { type: file, include: [/x/*.log]\nsinks: {}\n', /\(\d+:\d+\)/],
+    ['sources: {}\nsinks: {}\nsources: {}\n', /duplicated mapping key \(3:1\)/],
+    ['sources: {}\n---\nsinks: {}\n', /single document/],
+  ];
+  for (const [text, why] of bad) {
+    const err = thrown(() => parseConfig(text, {}), ConfigError);
+    assert.equal(err.path, '(yaml)', text);
+    assert.match(err.message, /^\(yaml\): expected valid YAML \(/);
+    assert.match(err.message, why);
+  }
+  // YAML 1.2 core schema: `yes` and a date stay strings (a site named `no` or a date-like id is not rewritten).
+  const ok = parseConfig('agent: { id: 2024-01-01, site: no }\nsources: { app: { type: file, include: [/x/*.log] } }\nsinks: { k: { type: kafka, brokers: ["127.0.0.1:9092"] } }\n', {});
+  assert.equal(ok.agent.id, '2024-01-01');
+  assert.equal(ok.agent.site, 'no');
+});

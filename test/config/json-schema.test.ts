@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../agent/config/yaml.ts';
 import { parseConfig } from '../../agent/config/load.ts';
 import { ConfigError } from '../../agent/core/errors.ts';
 import { allSpecs } from '../../agent/registry.ts';

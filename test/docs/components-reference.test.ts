@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../agent/config/yaml.ts';
 import { allSpecs } from '../../agent/registry.ts';
 import { readReference as readSchemaReference } from '../../agent/config/reference-rows.ts';
 import { acceptedKeys, clone, mapAt, type Raw, type Target } from './config-keys.ts';

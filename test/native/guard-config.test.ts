@@ -1,7 +1,7 @@
 // The `guard:` YAML section: defaults, canonical CIDRs, and errors naming the key path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse } from 'yaml';
+import { parseYaml as parse } from '../../agent/config/yaml.ts';
 import { ConfigError } from '../../agent/core/errors.ts';
 import { validateGuardConfig } from '../../agent/native/guard-config.ts';
 
