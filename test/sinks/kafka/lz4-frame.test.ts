@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { openLz4Frame } from '../../../agent/sinks/kafka/compress/lz4-frame.ts';
 import { createBatchCompressor } from '../../../agent/sinks/kafka/compress/index.ts';
+import { ValuePool } from '../../../agent/encoders/otlp/value-pool.ts';
 
 const wasm = createRequire(import.meta.url)('@platformatic/wasm-utils') as { lz4Decompress(b: Buffer): Uint8Array };
 
@@ -88,5 +89,32 @@ test('compressed frames are reused only after release: an unreleased frame keeps
     c.release(Buffer.from('not ours')); // ignored
   } finally {
     await c.close();
+  }
+});
+
+test('with a pool: frames whose bound fits a slab are written in place, larger ones go through the scratch; sections at an offset read right', { skip: lz4 ? false : `liblz4 not usable here: ${error}` }, () => {
+  const { lz4: z } = openLz4Frame();
+  const pool = new ValuePool({ slabBytes: 256 * 1024, minBytes: 1024, maxOut: 64, maxFree: 0 });
+  const whole = section(1_000_000, 14);
+  try {
+    // [size, compressed in a slab]. 0 and 500 bytes are written in place too, into small buffers (under minBytes). 262,000 bytes: bound 262,000 + 19 header + 4 end mark + 4 per block (4 blocks) = 262,039 <= 262,144: in place.
+    for (const [n, inSlab] of [[0, false], [500, false], [100_000, true], [262_000, true], [262_200, false], [700_000, false]] as const) {
+      const input = whole.subarray(13, 13 + n);
+      const before = pool.stats.out;
+      const frame = z!.compress(input, pool);
+      assert.ok(Buffer.from(wasm.lz4Decompress(frame)).equals(input), `${n} bytes at offset 13 round trip`);
+      assert.ok(frame.length < pool.slabBytes || !inSlab);
+      if (inSlab) {
+        assert.equal(pool.stats.out, before + 1, `${n} bytes: one slab taken`);
+        assert.equal(frame.byteOffset, 0, 'at the start of its slab (so the pool takes it back)');
+        assert.equal(frame.buffer.byteLength, pool.slabBytes, `${n} bytes: compressed in a slab`);
+      } else if (n >= pool.minBytes && n < pool.slabBytes) {
+        assert.equal(pool.stats.out, before + 1, `${n} bytes: the bound passed the slab, the frame itself fits one`);
+      }
+      pool.give(frame);
+    }
+    assert.equal(pool.stats.out, 0, 'every slab given back');
+  } finally {
+    z!.close();
   }
 });

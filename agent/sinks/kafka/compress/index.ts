@@ -51,13 +51,15 @@ export function createBatchCompressor(): BatchCompressor {
   // long enough to be promoted, and as fresh ArrayBuffers (~180 KB per
   // json-200b message) they were the largest external garbage left, each
   // 20-30 MB of it bringing on a mark-compact (--trace-gc: 36 in 3M lines).
-  const frames = new ValuePool({ slabBytes: 512 * 1024, minBytes: 16 * 1024, maxOut: 16, maxFree: 4 });
-  const take = (n: number): Buffer => frames.take(n);
+  // 1 MiB slabs: the bound of a section up to the default max_message_bytes
+  // (1,000,000) fits, so liblz4 writes the frame in place; only the pages a
+  // frame fills become resident.
+  const frames = new ValuePool({ slabBytes: 1024 * 1024, minBytes: 16 * 1024, maxOut: 16, maxFree: 4 });
   const lz4 = (input: Buffer): Buffer => {
     if (native === undefined) native = openLz4Frame().lz4 ?? null;
     if (native !== null) {
       try {
-        return native.compress(input, take);
+        return native.compress(input, frames);
       } catch {
         // Never a lost batch over the faster path: WebAssembly from now on.
         native.close();

@@ -12,11 +12,14 @@
 // machine is CPU-bound, so a second thread only moved the cost (session 6:
 // lz4-napi on the libuv pool, throughput within the spread, +130 MB RSS).
 //
-// The section is copied into native scratch memory, compressed into a
-// second one and the frame copied out; both scratches grow to the largest
-// section seen (a batch is at most the destination's message limit) and
-// live until close(). Not loadable (no ffi-rs binary, no liblz4): the
-// caller keeps using WebAssembly and says why once.
+// The section goes to liblz4 as it is (ffi-rs passes a Buffer's own memory:
+// a 900 KB section costs what a 16-byte one does). The frame is written
+// straight into a pool buffer when the frame's bound fits the pool's slab,
+// else into native scratch memory (grown to the largest such section, kept
+// until close()) and copied out. Per 900 KB json-200b section: 525 us with
+// both copies, 443 us without (bench/work measurement, 2026-12-05; the
+// stage bench has the figures). Not loadable (no ffi-rs binary, no liblz4):
+// the caller keeps using WebAssembly and says why once.
 
 import { createRequire } from 'node:module';
 
@@ -34,9 +37,17 @@ const PREFS_BYTES = 56;
 const BLOCK_64KB = 4;
 const BLOCK_INDEPENDENT = 1;
 
+/** Where frames go: ValuePool (agent/encoders/otlp/value-pool.ts) is one. */
+export interface FramePool {
+  /** Frames whose bound is at most this are compressed in place. */
+  readonly slabBytes: number;
+  /** A Buffer of exactly `size` bytes. */
+  take(size: number): Buffer;
+}
+
 export interface Lz4Frame {
-  /** `input` as one LZ4 frame, in a Buffer from `alloc` (default: a new one). */
-  compress(input: Buffer, alloc?: (size: number) => Buffer): Buffer;
+  /** `input` as one LZ4 frame, in a Buffer from `pool` (default: a new one). */
+  compress(input: Buffer, pool?: FramePool): Buffer;
   /** Frees the native memory; compress() after close() throws. */
   close(): void;
 }
@@ -71,7 +82,8 @@ function open(libPath: string): Loaded | string {
   }
   const fn = ffi.define({
     LZ4F_compressFrameBound: { library: LIB, retType: D.U64, paramsType: [D.U64, D.External] },
-    LZ4F_compressFrame: { library: LIB, retType: D.U64, paramsType: [D.External, D.U64, D.External, D.U64, D.External] },
+    // dst, src: U8Array is the Buffer's own memory (no copy; dst written in place).
+    LZ4F_compressFrame: { library: LIB, retType: D.U64, paramsType: [D.U8Array, D.U64, D.U8Array, D.U64, D.External] },
     LZ4_versionNumber: { library: LIB, retType: D.I32, paramsType: [] },
     malloc: { library: LIBC, retType: D.External, paramsType: [D.U64] },
     free: { library: LIBC, retType: D.Void, paramsType: [D.External] },
@@ -98,32 +110,38 @@ export function openLz4Frame(libPath = process.env.EDGELOG_LZ4_LIB || 'liblz4.so
   prefs.buf.fill(0);
   prefs.buf.writeInt32LE(BLOCK_64KB, 0);
   prefs.buf.writeInt32LE(BLOCK_INDEPENDENT, 4);
-  let src: Scratch | null = null;
   let dst: Scratch | null = null;
   let closed = false;
+  const unpooled: FramePool = { slabBytes: 0, take: Buffer.allocUnsafe };
+
+  /** `input` compressed into `out` (at least the bound); the frame's size. */
+  const frame = (out: Buffer, input: Buffer): number => {
+    // size_t: a frame size, or an error code near 2^64 (beyond any bound).
+    const r = Number(fn.LZ4F_compressFrame([out, out.length, input, input.length, prefs.ptr]));
+    if (!(r > 0 && r <= out.length)) throw new Error(`lz4: LZ4F_compressFrame failed (${r})`);
+    return r;
+  };
 
   const lz4: Lz4Frame = {
-    compress(input, take = Buffer.allocUnsafe) {
+    compress(input, pool = unpooled) {
       if (closed) throw new Error('lz4: closed');
-      const n = input.length;
-      if (src === null || src.size < n) { release(src); src = null; src = alloc(Math.max(n, 64 * 1024)); }
-      const bound = Number(fn.LZ4F_compressFrameBound([n, prefs.ptr]));
+      const bound = Number(fn.LZ4F_compressFrameBound([input.length, prefs.ptr]));
+      if (bound <= pool.slabBytes) {
+        const out = pool.take(bound);
+        return out.subarray(0, frame(out, input));
+      }
       if (dst === null || dst.size < bound) { release(dst); dst = null; dst = alloc(bound); }
-      src.buf.set(input);
-      // size_t: a frame size, or an error code near 2^64 (beyond any bound).
-      const r = Number(fn.LZ4F_compressFrame([dst.ptr, dst.size, src.ptr, n, prefs.ptr]));
-      if (!(r > 0 && r <= dst.size)) throw new Error(`lz4: LZ4F_compressFrame failed (${r})`);
-      const out = take(r);
+      const r = frame(dst.buf, input);
+      const out = pool.take(r);
       dst.buf.copy(out, 0, 0, r);
       return out;
     },
     close() {
       if (closed) return;
       closed = true;
-      release(src);
       release(dst);
       release(prefs);
-      src = dst = null;
+      dst = null;
     },
   };
   return { lz4 };
