@@ -74,6 +74,8 @@ export interface Source {
    * checkpoints that cannot be written).
    */
   health?(): readonly SourceCheck[];
+  /** Drops what it keeps only for reuse (free buffers); called when the agent went quiet, before a full GC. */
+  trim?(): void;
 }
 
 export interface SourceCheck { readonly check: string; readonly degraded: string }
@@ -133,6 +135,8 @@ export interface Encoder {
    * `sliceRecords(slices)`. An encoder without it gets LogRecords.
    */
   encodeRuns?(slices: readonly RunSlice[]): EncodedMessage[];
+  /** Drops what it keeps only for reuse (free output buffers); called when the agent went quiet. */
+  trim?(): void;
 }
 
 export interface Sink {
@@ -149,6 +153,8 @@ export interface Sink {
    * turns them into health state without knowing the sink's class.
    */
   onEvent?(listener: (e: RouteEvent) => void): void;
+  /** Drops what it keeps only for reuse (compression buffers, scratch); called when the agent went quiet. Nothing in flight is touched. */
+  trim?(): void;
 }
 
 /** A routing sink's state change: a circuit opened/closed, or traffic moved between destinations. */

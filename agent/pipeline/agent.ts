@@ -32,6 +32,8 @@ export interface AgentOptions {
   readonly registry?: Registry;
   /** Override observe.listen (tests use 127.0.0.1:0). */
   readonly listen?: string;
+  /** How long the agent must stay quiet before its heap trim (default IDLE_TRIM_WINDOW_MS; tests shorten it). */
+  readonly idleTrimWindowMs?: number;
 }
 
 interface RunningPipeline { pipeline: Pipeline; sources: Source[]; sourceIds: string[]; sink: Sink }
@@ -50,6 +52,7 @@ export class Agent {
   private gcPauses: Histogram<'kind' | 'thread'> | null = null;
   /** One full GC when the agent goes quiet (observe/idle-heap-trim.ts); null where gc() is not available. */
   private idleTrim: IdleHeapTrim | null = null;
+  private readonly idleTrimWindowMs: number;
   private stopped: Promise<void> | null = null;
   private guard: GuardController | null = null;
   /** Held from start to the end of stop: one agent per data_dir. */
@@ -61,6 +64,7 @@ export class Agent {
     this.cfg = cfg;
     this.log = opts.log;
     this.registry = opts.registry ?? createRegistry();
+    this.idleTrimWindowMs = opts.idleTrimWindowMs ?? IDLE_TRIM_WINDOW_MS;
     this.health = new Health(this.log);
     this.workerMetrics = new WorkerMetricsHub(this.registry);
   }
@@ -69,6 +73,8 @@ export class Agent {
   get pipelines(): readonly Pipeline[] { return this.running.map((r) => r.pipeline); }
   /** The sink instance of each pipeline (drills and tests subscribe to failover events). */
   get sinks(): ReadonlyMap<string, Sink> { return new Map(this.running.map((r) => [r.pipeline.id, r.sink])); }
+  /** The source instances of each pipeline, in config order (tests). */
+  get sources(): ReadonlyMap<string, readonly Source[]> { return new Map(this.running.map((r) => [r.pipeline.id, r.sources])); }
 
   async start(listen?: string): Promise<void> {
     // Before anything is read or bound: a second agent on this data_dir exits here, naming the holder.
@@ -273,9 +279,18 @@ export class Agent {
   private startIdleTrim(): void {
     const gc = gcFunction();
     if (!gc) { this.log.debug('no gc() on this runtime: the heap is not trimmed when the agent goes quiet'); return; }
-    const trims = counter(this.registry, 'edgelog_runtime_idle_gc_total', `Full garbage collections run because the agent went quiet (fewer than ${QUIET_RECORDS} records received over ${IDLE_TRIM_WINDOW_MS / 1000} s): they hand back what the last burst grew the heap to.`);
+    const trims = counter(this.registry, 'edgelog_runtime_idle_gc_total', `Full garbage collections run because the agent went quiet (fewer than ${QUIET_RECORDS} records received over ${this.idleTrimWindowMs / 1000} s): they hand back what the last burst grew the heap to, and the buffers kept for reuse (free chunk slabs, value slabs, compressed frames).`);
     const activity = () => { let n = 0; for (const r of this.running) n += r.pipeline.events.receivedRecords; return n; };
-    this.idleTrim = new IdleHeapTrim(activity, IDLE_TRIM_WINDOW_MS, () => { gc({ type: 'major', execution: 'sync' }); trims.inc(); }, Date.now());
+    const collect = () => {
+      // What is kept only for reuse (free slabs, frames, scratch) goes first, so this collection frees it.
+      for (const r of this.running) {
+        for (const s of r.sources) s.trim?.();
+        r.pipeline.trim();
+      }
+      gc({ type: 'major', execution: 'sync' });
+      trims.inc();
+    };
+    this.idleTrim = new IdleHeapTrim(activity, this.idleTrimWindowMs, collect, Date.now());
   }
 
   private observeGc(): void {

@@ -177,6 +177,12 @@ export class Pipeline implements Downstream {
 
   get events(): PipelineEvents { return this.p.events; }
 
+  /** The agent went quiet: the encoder (on this thread) and the sink drop what they keep only for reuse. */
+  trim(): void {
+    if (!this.pool) this.p.encoder.trim?.();
+    this.p.sink.trim?.();
+  }
+
   /** A stream ended: stages release what they hold for it (multiline groups) without waiting for their timeout. */
   endStream(streamId: string): void {
     if (this.pool) this.pool.endStream(streamId);

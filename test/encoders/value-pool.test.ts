@@ -61,6 +61,7 @@ class CopyingSink implements Sink {
   readonly got: { bytes: Buffer; first: number; n: number }[] = [];
   readonly slabs = new Set<ArrayBufferLike>();
   reused = false;
+  trims = 0;
   private readonly releases: boolean;
   constructor(releases: boolean) { this.releases = releases; }
   get releasesValuesAfterSend(): true | undefined { return this.releases ? true : undefined; }
@@ -72,10 +73,11 @@ class CopyingSink implements Sink {
       this.got.push({ bytes: Buffer.from(m.value), first: m.records[0]!.offset, n: m.records.length });
     }
   }
+  trim(): void { this.trims++; }
   async close(): Promise<void> {}
 }
 
-async function ship(sink: CopyingSink, n: number, encoder = new OtlpProtoEncoder({ key: 'none', resourceAttributes: {}, scopeName: 'edgelog' }, ctx)): Promise<LogRecord[][]> {
+async function ship(sink: CopyingSink, n: number, encoder = new OtlpProtoEncoder({ key: 'none', resourceAttributes: {}, scopeName: 'edgelog' }, ctx), beforeStop?: (p: Pipeline) => void): Promise<LogRecord[][]> {
   const dir = mkdtempSync(join(tmpdir(), `edgelog-value-pool-${process.pid}-`));
   const batches: LogRecord[][] = [];
   try {
@@ -93,6 +95,8 @@ async function ship(sink: CopyingSink, n: number, encoder = new OtlpProtoEncoder
       batches.push(batch);
       await pipeline.push(batch);
     }
+    await pipeline.idle();
+    beforeStop?.(pipeline);
     await pipeline.stop(30_000);
     assert.ok(batches.every((b) => b[0]!.ack.pending === 0), 'every record acknowledged');
   } finally {
@@ -135,4 +139,30 @@ test('value pool: minBytes and slabBytes themselves are pooled, one byte outside
   assert.notEqual(lo.buffer, hi.buffer);
   const d = new ValuePool();
   assert.deepEqual({ slabBytes: d.slabBytes, minBytes: d.minBytes, maxOut: d.maxOut, maxFree: d.maxFree }, { slabBytes: 1024 * 1024, minBytes: 64 * 1024, maxOut: 16, maxFree: 4 });
+});
+
+test('value pool: trim() forgets the free slabs; a slab still out is taken back as usual afterwards', () => {
+  const pool = new ValuePool({ slabBytes: 4096, minBytes: 1024, maxOut: 4, maxFree: 4 });
+  const a = pool.take(2000);
+  const b = pool.take(2000);
+  pool.give(a);
+  assert.deepEqual(pool.stats, { out: 1, free: 1 });
+  pool.trim();
+  assert.deepEqual(pool.stats, { out: 1, free: 0 }, 'the free slab is left to the GC');
+  assert.notEqual(pool.take(2000).buffer, a.buffer, 'a trimmed slab is not handed out again');
+  pool.give(b);
+  assert.equal(pool.stats.free, 1, 'the slab that was out comes back after the trim');
+});
+
+test('pipeline.trim() (the agent went quiet): the encoder forgets its free value slabs and the sink is asked to trim', async () => {
+  const sink = new CopyingSink(true);
+  const encoder = new OtlpProtoEncoder({ key: 'none', resourceAttributes: {}, scopeName: 'edgelog' }, ctx);
+  let before = -1;
+  await ship(sink, 40_000, encoder, (p) => {
+    before = encoder.valuePoolStats.free;
+    p.trim();
+  });
+  assert.ok(before > 0, `free value slabs before the trim: ${before}`);
+  assert.deepEqual(encoder.valuePoolStats, { out: 0, free: 0 });
+  assert.equal(sink.trims, 1);
 });

@@ -1,15 +1,24 @@
 // The heap trim when the agent goes quiet (agent/observe/idle-heap-trim.ts):
 // one full GC per quiet period, none while records flow, and the gc()
 // function it needs really is obtainable on this runtime without a flag, and
-// really gives memory back.
+// really gives memory back; in a running agent (real broker) the buffers kept
+// for reuse are dropped before that collection.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdleHeapTrim, QUIET_RECORDS } from '../../agent/observe/idle-heap-trim.ts';
+import { parseConfig } from '../../agent/config/load.ts';
+import { Agent } from '../../agent/pipeline/agent.ts';
+import { createRegistry } from '../../agent/observe/metrics.ts';
+import { silentLogger } from '../../agent/observe/log.ts';
+import type { FileSource } from '../../agent/sources/file/source.ts';
+import { sharedKafka, uniqueTopic } from '../helpers/kafka.ts';
+import { tempDir, waitFor } from '../helpers/e2e.ts';
+import { defer } from '../helpers/cleanup.ts';
 
 test('idle heap trim: one collection per quiet window, none while records flow, re-armed by activity', () => {
   let records = 0;
@@ -63,4 +72,37 @@ import { join } from 'node:path';
   const r = JSON.parse(run().trim().split('\n').pop()!) as { gc: string; grown: number; after: number };
   assert.equal(r.gc, 'function', 'gc() obtained at run time on this Node');
   assert.ok(r.after < r.grown / 2, `new space ${r.grown} -> ${r.after} bytes`);
+});
+
+test('an agent that went quiet drops the buffers it kept for reuse, then collects: free chunk slabs gone, counted once', async (t) => {
+  const kafka = await sharedKafka('A');
+  const topic = uniqueTopic('idle-trim');
+  await kafka.createTopic(topic);
+  const dir = tempDir(t);
+  const lines = 30_000;
+  writeFileSync(join(dir, 'app.log'), Array.from({ length: lines }, (_, i) => `{"i":${i},"msg":"${'x'.repeat(120)}"}\n`).join(''));
+  const registry = createRegistry(false);
+  const agent = new Agent(parseConfig(`
+agent: { id: idle-trim, data_dir: ${JSON.stringify(join(dir, 'state'))}, shutdown_timeout: 5s }
+sources:
+  app: { type: file, include: [${JSON.stringify(join(dir, '*.log'))}] }
+sinks:
+  kafka: { type: kafka, topic: ${topic}, brokers: [${JSON.stringify(kafka.bootstrap)}], compression: lz4, encoding: { codec: otlp_proto } }
+`), { log: silentLogger, registry, idleTrimWindowMs: 3000 });
+  await agent.start('127.0.0.1:0');
+  defer(t, 'stop the agent', () => agent.stop());
+  const metric = async (name: string): Promise<number> => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(await registry.metrics());
+    return m ? Number(m[1]) : 0;
+  };
+  const src = agent.sources.get('default')![0] as FileSource;
+  await waitFor(`${lines} records sent`, async () => (await metric('edgelog_component_sent_records_total')) >= lines, 60_000, 20);
+  // Acknowledged chunks handed their slabs back for reuse (unless the quiet window already passed on a slow machine).
+  const trimmedEarly = await metric('edgelog_runtime_idle_gc_total');
+  const freeBefore = src.slabs.stats.free;
+  if (trimmedEarly === 0) assert.ok(freeBefore > 0, 'free slabs after the burst');
+  await waitFor('the quiet-time collection', async () => (await metric('edgelog_runtime_idle_gc_total')) >= 1, 30_000);
+  assert.equal(src.slabs.stats.free, 0, 'the free chunk slabs were dropped before the collection');
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.equal(await metric('edgelog_runtime_idle_gc_total'), 1, 'once per quiet period');
 });

@@ -206,6 +206,9 @@ export class OtlpProtoEncoder implements Encoder {
   /** Slabs of the value pool handed out and not back yet, and kept free (tests; a leak shows as `out` stuck at its cap). */
   get valuePoolStats(): { out: number; free: number } { return this.values.stats; }
 
+  /** The agent went quiet: free value slabs are left to the GC. */
+  trim(): void { this.values.trim(); }
+
   /** Values of acknowledged messages that nobody references any more: their memory is written again (value-pool.ts). */
   recycle(messages: readonly EncodedMessage[]): void {
     for (let i = 0; i < messages.length; i++) this.values.give(messages[i]!.value);

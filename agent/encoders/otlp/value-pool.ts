@@ -48,6 +48,9 @@ export class ValuePool {
     if (this.free.length < this.maxFree) this.free.push(slab);
   }
 
+  /** Forgets the free slabs (the GC frees them); slabs out come back as usual. */
+  trim(): void { this.free.length = 0; }
+
   /** Slabs handed out and kept (tests, metrics). */
   get stats(): { out: number; free: number } { return { out: this.out.size, free: this.free.length }; }
 }

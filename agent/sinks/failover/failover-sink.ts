@@ -214,6 +214,8 @@ export class FailoverSink implements Sink {
     return { ready: true, reason: '' };
   }
 
+  trim(): void { for (const t of this.targets) t.sink.trim?.(); }
+
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);

@@ -84,6 +84,8 @@ export interface ProducerEngine {
   ensureTopic?(spec: CreateTopicConfig): Promise<TopicOutcome>;
   /** A raw error of this engine as the sink's error, and whether the producer session must be reset. */
   mapError(err: unknown, largestBytes: number, limitBytes: number): MappedError;
+  /** Drops buffers kept only for reuse (the agent went quiet); nothing in flight. */
+  trim?(): void;
   close(): Promise<void>;
 }
 

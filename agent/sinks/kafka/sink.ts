@@ -295,6 +295,9 @@ export class KafkaSink implements Sink {
     }
   }
 
+  /** The agent went quiet: the engine lets go of its compression buffers and scratch. */
+  trim(): void { this.engine.trim?.(); }
+
   health(): { ready: boolean; reason: string } {
     if (this.closed) return { ready: false, reason: 'closed' };
     if (this.notKafka && !this.connected) return { ready: false, reason: this.notKafka };

@@ -70,6 +70,12 @@ export class ChunkSlabs {
     if (s.out === 0 && s !== this.cur) this.keep(s);
   }
 
+  /** Forgets the free slabs, and the one being filled when no region of it is out (the GC frees them). */
+  trim(): void {
+    this.free.length = 0;
+    if (this.cur !== null && this.cur.out === 0) { this.cur = null; this.taken = null; }
+  }
+
   /** Slabs kept free for reuse (tests). */
   get stats(): { free: number } { return { free: this.free.length }; }
 

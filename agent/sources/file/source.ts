@@ -75,6 +75,9 @@ export class FileSource implements Source, TailerHost {
   /** Files waiting for a handle (TailerHost: an idle tailer lets go only when someone waits). */
   get waitingFiles(): number { return this.waiting.size; }
 
+  /** The agent went quiet: the free chunk slabs are left to the GC (regions of unacknowledged chunks stay). */
+  trim(): void { this.slabs.trim(); }
+
   health(): SourceCheck[] {
     const n = this.waiting.size;
     return [

@@ -90,3 +90,24 @@ test('file source: held (unacknowledged) lines keep their bytes while 5 MiB more
   c.ackWhere(() => true);
   await waitFor(() => src.slabs.stats.free > 0, 'acknowledged slabs back for reuse');
 });
+
+test('trim(): the free slabs and an unused current slab are forgotten; a slab with a region out is kept until released', () => {
+  const slabs = new ChunkSlabs(4096);
+  slabs.take(1000);
+  const first = slabs.lease()!;
+  for (let k = 0; k < 4; k++) slabs.take(1000); // fills the first slab and starts a second
+  const second = slabs.lease()!;
+  assert.notEqual(first, second);
+  slabs.release(first);
+  assert.equal(slabs.stats.free, 0, 'the first slab has regions out');
+  slabs.trim();
+  const next = slabs.take(1000);
+  assert.equal(next.buffer, second.buf.buffer, 'the current slab has a region out: kept and filled on');
+  slabs.release(second);
+  slabs.release(slabs.lease()!);
+  slabs.trim();
+  slabs.take(1000);
+  const fresh = slabs.lease()!;
+  assert.notEqual(fresh, second, 'an unused current slab is dropped by trim()');
+  assert.equal(fresh.pos, 1000 + 7 & ~7);
+});

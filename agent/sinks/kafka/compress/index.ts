@@ -32,6 +32,8 @@ export interface BatchCompressor {
    * the next batch. Buffers this compressor did not hand out are ignored.
    */
   release(out: Buffer): void;
+  /** Forgets the free frames and native scratch (the agent went quiet); frames out come back as usual. */
+  trim(): void;
   /** Releases what the compressor holds (threads, memory); compress() after close() rejects. */
   close(): Promise<void>;
 }
@@ -80,6 +82,10 @@ export function createBatchCompressor(): BatchCompressor {
       }
     },
     release(out) { frames.give(out); },
+    trim() {
+      frames.trim();
+      native?.trim();
+    },
     async close() {
       closed = true;
       native?.close();

@@ -48,6 +48,8 @@ export interface FramePool {
 export interface Lz4Frame {
   /** `input` as one LZ4 frame, in a Buffer from `pool` (default: a new one). */
   compress(input: Buffer, pool?: FramePool): Buffer;
+  /** Frees the native scratch (the next large frame allocates it again). */
+  trim(): void;
   /** Frees the native memory; compress() after close() throws. */
   close(): void;
 }
@@ -135,6 +137,10 @@ export function openLz4Frame(libPath = process.env.EDGELOG_LZ4_LIB || 'liblz4.so
       const out = pool.take(r);
       dst.buf.copy(out, 0, 0, r);
       return out;
+    },
+    trim() {
+      release(dst);
+      dst = null;
     },
     close() {
       if (closed) return;

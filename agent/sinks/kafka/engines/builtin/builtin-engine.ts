@@ -334,6 +334,11 @@ export class BuiltinEngine implements ProducerEngine {
     old.close();
   }
 
+  trim(): void {
+    this.compressor.trim();
+    this.scratch.trim();
+  }
+
   mapError(err: unknown, largestBytes: number, limitBytes: number): MappedError {
     // Errors here carry Kafka's error name in `type`, as kafkajs's do: one finder serves both.
     return mapKafkaError(err, largestBytes, limitBytes);

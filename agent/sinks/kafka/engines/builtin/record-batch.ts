@@ -81,6 +81,8 @@ export class SectionScratch {
     if (this.buf === null || this.buf.length < n) this.buf = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX_BYTES, Math.max(n, 256 << 10)));
     return this.buf.subarray(0, n);
   }
+  /** Lets go of the buffer now (the agent went quiet); the next take() allocates. */
+  trim(): void { this.buf = null; }
   close(): void {
     clearInterval(this.timer);
     this.buf = null;
