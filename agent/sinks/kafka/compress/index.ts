@@ -54,8 +54,9 @@ export function createBatchCompressor(): BatchCompressor {
   // json-200b message) they were the largest external garbage left, each
   // 20-30 MB of it bringing on a mark-compact (--trace-gc: 36 in 3M lines).
   // 1 MiB slabs: the bound of a section up to the default max_message_bytes
-  // (1,000,000) fits, so liblz4 writes the frame in place; only the pages a
-  // frame fills become resident.
+  // (1,000,000) fits, so liblz4 writes the frame in place. With the
+  // launchers' 64 KiB mmap threshold each slab is its own mapping, and only
+  // the pages frames fill (~190 KB of json-200b) become resident.
   const frames = new ValuePool({ slabBytes: 1024 * 1024, minBytes: 16 * 1024, maxOut: 16, maxFree: 4 });
   const lz4 = (input: Buffer): Buffer => {
     if (native === undefined) native = openLz4Frame().lz4 ?? null;

@@ -16,10 +16,11 @@
 // a 900 KB section costs what a 16-byte one does). The frame is written
 // straight into a pool buffer when the frame's bound fits the pool's slab,
 // else into native scratch memory (grown to the largest such section, kept
-// until close()) and copied out. Per 900 KB json-200b section: 525 us with
-// both copies, 443 us without (bench/work measurement, 2026-12-05; the
-// stage bench has the figures). Not loadable (no ffi-rs binary, no liblz4):
-// the caller keeps using WebAssembly and says why once.
+// until close()) and copied out. On a json-200b message: 2280 MB per CPU
+// second in place, 1940 with the frame copied out (bench/stages/lz4-frame.ts,
+// bench/results/lz4-frame.md); with the section copied in as well (as
+// until session 9) the same bench gave 1766. Not loadable (no ffi-rs
+// binary, no liblz4): the caller keeps using WebAssembly and says why once.
 
 import { createRequire } from 'node:module';
 
