@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChunkSlabs } from '../../../agent/sources/file/chunk-slabs.ts';
+import { type ChunkSlab, ChunkSlabs } from '../../../agent/sources/file/chunk-slabs.ts';
 import { Collector, makeCtx, makeSource, tempDir, testConfig, waitFor } from './helpers.ts';
 
 test('a slab region is written again only after its lease is released', () => {
@@ -110,4 +110,14 @@ test('trim(): the free slabs and an unused current slab are forgotten; a slab wi
   const fresh = slabs.lease()!;
   assert.notEqual(fresh, second, 'an unused current slab is dropped by trim()');
   assert.equal(fresh.pos, 1000 + 7 & ~7);
+
+  // Free slabs: kept for reuse until a trim, then left to the GC.
+  const pool = new ChunkSlabs(4096);
+  const done: ChunkSlab[] = [];
+  for (let k = 0; k < 3 * 4; k++) { pool.take(1000); done.push(pool.lease()!); }
+  for (const l of done) pool.release(l);
+  assert.equal(pool.stats.free, 2, 'two finished slabs kept (the third is being filled)');
+  pool.trim();
+  assert.equal(pool.stats.free, 0, 'trim() forgets them');
+  for (let k = 0; k < 8; k++) { pool.take(1000); assert.ok(!done.includes(pool.lease()!), 'no trimmed slab is handed out again'); }
 });
