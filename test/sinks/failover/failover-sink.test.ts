@@ -16,7 +16,9 @@ class FakeCluster implements ProbingSink {
   mode: 'up' | 'down' | 'hung' = 'up';
   got: string[] = [];
   resets = 0;
+  trims = 0;
   async resetSession(): Promise<void> { this.resets++; }
+  trim(): void { this.trims++; }
   async send(messages: EncodedMessage[]): Promise<void> {
     if (this.mode === 'down') throw new SinkSendError('connection refused', true);
     if (this.mode === 'hung') return new Promise(() => {});
@@ -122,5 +124,15 @@ test('a cluster whose failed request went elsewhere starts a fresh session befor
     await s.send([msg('new')]);
     assert.ok(a.resets >= 1, 'session reset before different records are sent to A');
     assert.ok(a.got.includes('new'));
+  } finally { await s.close(); }
+});
+
+test('trim() (the agent went quiet) reaches every cluster, active or not', async () => {
+  const a = new FakeCluster();
+  const b = new FakeCluster();
+  const s = new FailoverSink([{ name: 'A', region: 'r1', priority: 1, sink: a }, { name: 'B', region: 'r2', priority: 2, sink: b }], cfg, createRegistry(false), silentLogger, 'k');
+  try {
+    s.trim();
+    assert.deepEqual([a.trims, b.trims], [1, 1]);
   } finally { await s.close(); }
 });
