@@ -76,6 +76,13 @@ export interface ScenarioContext {
   log: (s: string) => void;
 }
 
+// EDGELOG_BENCH_KEEP_DIRS=1 keeps each run's directory (config, the tool's
+// own output such as --trace-gc lines) for diagnosis; the path is logged.
+function removeRunDir(dir: string, ctx: ScenarioContext): void {
+  if (process.env.EDGELOG_BENCH_KEEP_DIRS === '1') ctx.log(`  kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+}
+
 function runDir(peer: string, wl: string): string {
   return mkdtempSync(join(tmpdir(), `edgelog-bench-${peer}-${wl}-`));
 }
@@ -171,7 +178,7 @@ export async function saturation(ctx: ScenarioContext, peer: Peer, wl: Workload,
     ...extra,
   };
   await ctx.kafka.deleteTopic(topic);
-  rmSync(dir, { recursive: true, force: true });
+  removeRunDir(dir, ctx);
   return res;
 }
 
@@ -212,7 +219,7 @@ export async function latency(ctx: ScenarioContext, peer: Peer, wl: Workload, ra
   }, () => k >= written, { idleMs: 10_000 });
   const sorted = lats.subarray(0, k).sort();
   await ctx.kafka.deleteTopic(topic);
-  rmSync(dir, { recursive: true, force: true });
+  removeRunDir(dir, ctx);
   return {
     rate, seconds, written, received: k,
     p50_ms: percentile(sorted, 0.5), p99_ms: percentile(sorted, 0.99), p999_ms: percentile(sorted, 0.999),

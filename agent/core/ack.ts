@@ -86,24 +86,43 @@ export class CompositeAck extends AckGroup {
  * prefix of completed chunks.
  */
 export class OrderedAcks {
+  // Chunk ends in push order and, beside each, whether it completed. Two
+  // arrays rather than a Set of completed ends: a Set used as a queue
+  // (add one, delete one) rebuilds its hash table every few operations, and
+  // those tables were ~2 % of what the GC promoted at saturation (sampling
+  // heap profile, json-200b).
   private readonly ends: number[] = [];
-  private readonly done = new Set<number>();
+  private readonly done: boolean[] = [];
   private head = 0;
   committed: number;
   constructor(start: number) { this.committed = start; }
   /** Register a chunk ending at `end` (must be increasing). */
-  push(end: number): void { this.ends.push(end); }
-  /** Mark the chunk ending at `end` complete; returns true when `committed` moved. */
+  push(end: number): void { this.ends.push(end); this.done.push(false); }
+  /** Mark the chunk ending at `end` complete; returns true when `committed` moved. An end never pushed is ignored. */
   complete(end: number): boolean {
-    this.done.add(end);
+    const ends = this.ends;
+    // Binary search over the chunks in flight (ends increase).
+    let lo = this.head;
+    let hi = ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ends[mid]! < end) lo = mid + 1; else hi = mid;
+    }
+    if (lo === ends.length || ends[lo] !== end) return false;
+    this.done[lo] = true;
     let moved = false;
-    while (this.head < this.ends.length && this.done.has(this.ends[this.head]!)) {
-      const e = this.ends[this.head++]!;
-      this.done.delete(e);
-      this.committed = e;
+    while (this.head < ends.length && this.done[this.head]) {
+      this.committed = ends[this.head++]!;
       moved = true;
     }
-    if (this.head > 1024) { this.ends.splice(0, this.head); this.head = 0; }
+    if (this.head > 1024) {
+      // Drop the settled prefix in place (splice would allocate an array of what it removes).
+      ends.copyWithin(0, this.head);
+      this.done.copyWithin(0, this.head);
+      ends.length -= this.head;
+      this.done.length -= this.head;
+      this.head = 0;
+    }
     return moved;
   }
   get inFlight(): number { return this.ends.length - this.head; }

@@ -26,7 +26,7 @@ import { countDelivery, type DeliveryCount, readBackUntilComplete, SEQ_WIDTH, se
 import { tmpdir } from 'node:os';
 import type { EngineName } from '../sinks/kafka/config.ts';
 import { join } from 'node:path';
-import { messageObserved, type EncodedMessage } from '../core/component.ts';
+import { messageObserved, recordCount, type EncodedMessage } from '../core/component.ts';
 import { parseConfig } from '../config/load.ts';
 import { Agent } from '../pipeline/agent.ts';
 import { createLogger, type Logger } from '../observe/log.ts';
@@ -275,7 +275,7 @@ ${o.engine ? `    engine: ${o.engine}\n` : ''}    clusters:
           if (faultAt && (!eventEnd || now <= eventEnd)) { if (lat > maxEventLat) maxEventLat = lat; }
           else if (!faultAt) steadyLat.push(lat);
         }
-        if (cluster === 'A') b.a += m.records.length; else b.b += m.records.length;
+        const k = recordCount(m); if (cluster === 'A') b.a += k; else b.b += k;
         seqsIn(m.value, (n) => ackedSeqs.add(n));
       }
       perSecond.set(sec, b);

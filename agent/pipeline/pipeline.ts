@@ -9,7 +9,7 @@
 // order even across retries. A request carries every batch ready at that
 // moment, so throughput does not depend on round trips.
 
-import type { Downstream, EncodedMessage, Encoder, Processor, Sink } from '../core/component.ts';
+import { recordCount, type Downstream, type EncodedMessage, type Encoder, type Processor, type Sink } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
 import { sliceRecords, type RecordRun, type RunSlice } from '../core/record-run.ts';
 import { RecordTooLargeError, pipelineAction, type EdgelogError } from '../core/errors.ts';
@@ -365,7 +365,7 @@ export class Pipeline implements Downstream {
     while (n < this.encoded.length && n < maxMsgs && bytes < maxBytes) bytes += this.encoded[n++]!.value.length;
     const messages = this.encoded.splice(0, n);
     let count = 0;
-    for (const m of messages) count += m.records.length;
+    for (const m of messages) count += recordCount(m);
     // bodyBytes 0: the pool releases buffer space as records settle.
     return { messages, rejects: [], bodyBytes: 0, count };
   }
@@ -442,7 +442,7 @@ export class Pipeline implements Downstream {
     }
     const only = messages[0]! as RemoteMessage;
     if (this.pool && only.remote) {
-      if (only.records.length > 1) {
+      if (recordCount(only) > 1) {
         const parts = await this.pool.split(only);
         if (parts) { await this.deliver(parts); return; }
       }
@@ -471,7 +471,7 @@ export class Pipeline implements Downstream {
     const now = Date.now();
     let n = 0;
     let bytes = 0;
-    for (const m of messages) { n += m.records.length; bytes += m.value.length; }
+    for (const m of messages) { n += recordCount(m); bytes += m.value.length; }
     const observed = new Float64Array(n);
     let i = 0;
     if (this.pool) {

@@ -3,7 +3,7 @@
 // by the Pipeline on the main thread, or by a processing worker
 // (workers/shard-worker.ts), never both for one pipeline.
 
-import type { EncodedMessage, Encoder, Processor } from '../core/component.ts';
+import { recordCount, type EncodedMessage, type Encoder, type Processor } from '../core/component.ts';
 import type { LogRecord } from '../core/record.ts';
 import { sliceRecords, splitSlices, type RunSlice } from '../core/record-run.ts';
 
@@ -93,7 +93,7 @@ export function encodeRunsFitting(encoder: Encoder, maxBytes: number, slices: re
   for (const m of msgs) {
     if (m.value.length + (m.key?.length ?? 0) <= maxBytes) { out.push(m); continue; }
     discard(encoder, m);
-    const n = m.records.length;
+    const n = recordCount(m);
     if (n > 1) {
       const [head, tail] = splitSlices(m.runs!, n >> 1);
       encodeRunsFitting(encoder, maxBytes, head, out, rejects);

@@ -149,8 +149,8 @@ test('AckGroup: fires once when sealed and every record settled; worst status wi
 
 test('OrderedAcks: memory stays bounded on a long-running stream (completed chunks are not retained)', () => {
   const acks = new OrderedAcks(0);
-  const internals = acks as unknown as { done: Set<number>; ends: number[] };
-  // Out of order in pairs, so every end passes through the done set.
+  const internals = acks as unknown as { done: boolean[]; ends: number[] };
+  // Out of order in pairs, so every end waits completed behind a hole once.
   for (let i = 1; i <= 100_000; i += 2) {
     acks.push(i);
     acks.push(i + 1);
@@ -159,6 +159,22 @@ test('OrderedAcks: memory stays bounded on a long-running stream (completed chun
   }
   assert.equal(acks.committed, 100_000);
   assert.equal(acks.inFlight, 0);
-  assert.equal(internals.done.size, 0, 'completed ends are forgotten once committed');
+  assert.equal(internals.done.length, internals.ends.length, 'one completion flag per chunk in flight');
   assert.ok(internals.ends.length <= 1025, `retained ends: ${internals.ends.length}`);
+});
+
+test('OrderedAcks: an end never pushed, or completed twice, moves nothing', () => {
+  const acks = new OrderedAcks(0);
+  acks.push(10);
+  acks.push(20);
+  assert.equal(acks.complete(15), false, 'not a chunk end');
+  assert.equal(acks.complete(25), false, 'past every chunk');
+  assert.equal(acks.committed, 0);
+  assert.equal(acks.complete(20), false);
+  assert.equal(acks.complete(20), false, 'twice');
+  assert.equal(acks.inFlight, 2);
+  assert.equal(acks.complete(10), true);
+  assert.equal(acks.committed, 20);
+  assert.equal(acks.complete(10), false, 'already committed');
+  assert.equal(acks.inFlight, 0);
 });

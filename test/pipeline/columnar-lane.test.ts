@@ -15,7 +15,7 @@ import otelRoot from '@opentelemetry/otlp-proto-exporter-base/build/src/generate
 import { AckGroup } from '../../agent/core/ack.ts';
 import { RecordRun } from '../../agent/core/record-run.ts';
 import type { LogRecord } from '../../agent/core/record.ts';
-import type { EncodedMessage, Processor, Sink } from '../../agent/core/component.ts';
+import { recordCount, type EncodedMessage, type Processor, type Sink } from '../../agent/core/component.ts';
 import { RecordTooLargeError } from '../../agent/core/errors.ts';
 import { Pipeline } from '../../agent/pipeline/pipeline.ts';
 import { deliveryDefaults, type DeliveryConfig } from '../../agent/pipeline/config.ts';
@@ -87,7 +87,7 @@ test('runs are delivered once, in order, in batches of batch.max_events across r
     await Promise.all(chunks.map((c) => c.done));
     await pipeline.idle();
     assert.deepEqual(sink.bodies, Array.from({ length: 28 }, (_, i) => `line-${i}`));
-    assert.deepEqual(sink.messages.map((m) => m.records.length), [7, 7, 7, 7]);
+    assert.deepEqual(sink.messages.map(recordCount), [7, 7, 7, 7]);
     assert.deepEqual(chunks.map((c) => c.settled()), [5, 9, 3, 11], 'every record settled exactly once');
     for (const c of chunks) assert.equal(c.group.status, 'delivered');
     assert.equal(pipeline.bufferedBytes, 0);
@@ -102,7 +102,7 @@ test('a batch closes after the record that reaches batch.max_bytes, also inside 
     const c = chunk(0, 10, (i) => `body-${String(i).padStart(5, '0')}`);
     await pipeline.pushRun(c.run); c.seal();
     await c.done;
-    assert.deepEqual(sink.messages.map((m) => m.records.length), [4, 4, 2]);
+    assert.deepEqual(sink.messages.map(recordCount), [4, 4, 2]);
     assert.equal(sink.bodies.length, 10);
   } finally { await pipeline.stop(1000); cleanup(); }
 });

@@ -13,7 +13,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckGroup } from '../../agent/core/ack.ts';
 import { newRecord, type LogRecord } from '../../agent/core/record.ts';
-import type { EncodedMessage, Sink } from '../../agent/core/component.ts';
+import { recordCount, type EncodedMessage, type Sink } from '../../agent/core/component.ts';
 import { RecordTooLargeError } from '../../agent/core/errors.ts';
 import { Pipeline } from '../../agent/pipeline/pipeline.ts';
 import { deliveryDefaults, type DeliveryConfig } from '../../agent/pipeline/config.ts';
@@ -45,7 +45,7 @@ class RecordingSink implements Sink {
       const g = new AckGroup(0, () => {});
       const out: LogRecord[] = [];
       decodeLogsData(m.value, g, out);
-      assert.equal(out.length, m.records.length, 'records count travels with the message');
+      assert.equal(out.length, recordCount(m), 'records count travels with the message');
       for (const r of out) this.bodies.push(r.body.toString());
     }
   }

@@ -37,7 +37,7 @@
 import { isUtf8 } from 'node:buffer';
 import { ValuePool } from './value-pool.ts';
 import { EdgelogError } from '../../core/errors.ts';
-import type { ComponentContext, ComponentSpec, EncodedMessage, Encoder } from '../../core/component.ts';
+import { NO_RECORDS, type ComponentContext, type ComponentSpec, type EncodedMessage, type Encoder } from '../../core/component.ts';
 import type { AttrValue, LogRecord } from '../../core/record.ts';
 import { sliceCount, type RecordRun, type RunSlice } from '../../core/record-run.ts';
 import { KeyCache, keyField, type KeyMode } from '../key.ts';
@@ -327,7 +327,7 @@ export class OtlpProtoEncoder implements Encoder {
       }
     }
     if (pos !== value.length) throw sizeMismatch(pos, value.length);
-    return { key, value, headers: this.headers, records: new Array<LogRecord>(n), runs: slices };
+    return { key, value, headers: this.headers, records: NO_RECORDS, count: n, runs: slices };
   }
 
   /** What every record of a run carries between its attributes and its body: the read time and the stream attributes. */

@@ -8,7 +8,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { AckGroup, AckStatus } from '../../core/ack.ts';
-import type { EncodedMessage } from '../../core/component.ts';
+import { NO_RECORDS, type EncodedMessage } from '../../core/component.ts';
 import type { LogRecord } from '../../core/record.ts';
 import type { Logger } from '../../observe/log.ts';
 import type { PipelineEvents } from '../events.ts';
@@ -324,8 +324,8 @@ export class ShardPool implements MetricsSource {
       if (kl > 0) kp += kl;
       const n = w.records[i]!;
       const remote: RemoteMeta = { worker: shard.index, result: entry, index: i, partFrom: pp, partTo: w.partEnds[i]!, obsFrom: op, obsTo: op + n };
-      // `records` only carries the count here (sinks read its length); the records live in the worker.
-      out[i] = { key, value: values.subarray(vp, ve), headers: w.headers[w.headerIdx[i]!]!, records: new Array(n), observedMs: w.observed.subarray(op, op + n), remote };
+      // The records live in the worker: here only their count.
+      out[i] = { key, value: values.subarray(vp, ve), headers: w.headers[w.headerIdx[i]!]!, records: NO_RECORDS, count: n, observedMs: w.observed.subarray(op, op + n), remote };
       vp = ve;
       pp = w.partEnds[i]!;
       op += n;

@@ -13,7 +13,7 @@
 // edgelog_sink_failover_abandoned_records_total so duplicates are bounded and visible.
 
 import type { Registry } from '../../observe/prometheus.ts';
-import type { EncodedMessage, RouteEvent, Sink } from '../../core/component.ts';
+import { recordCount, type EncodedMessage, type RouteEvent, type Sink } from '../../core/component.ts';
 import { EdgelogError, SinkSendError } from '../../core/errors.ts';
 import type { Logger } from '../../observe/log.ts';
 import { counter, gauge } from '../../observe/metrics.ts';
@@ -169,7 +169,7 @@ export class FailoverSink implements Sink {
         t.failedRequest = messages;
         if (err instanceof Abandoned) {
           let n = 0;
-          for (const m of messages) n += m.records.length;
+          for (const m of messages) n += recordCount(m);
           this.mAbandoned.inc({ component: this.component, cluster: t.name }, n);
           lastErr = new SinkSendError(`cluster ${t.name} failed during the request`, true);
           continue;

@@ -18,7 +18,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { lookup } from 'node:dns/promises';
 import { randomBytes } from 'node:crypto';
-import type { EncodedMessage } from '../../core/component.ts';
+import { recordCount, type EncodedMessage } from '../../core/component.ts';
 import { EdgelogError, RecordTooLargeError } from '../../core/errors.ts';
 import type { Logger } from '../../observe/log.ts';
 import { FrameDecoder, encodeAuthResponse, encodeBatchHeader, encodeGoaway, encodeHeartbeat, encodeHello, type Frame } from '../../forward/codec.ts';
@@ -212,8 +212,8 @@ export class ForwardConnection {
     const payload = await compress(compression, m.value, { level: this.o.cfg.compression_level });
     const seq = this.nextSeq++;
     const f: OutFrame = {
-      seq, compression, payload, raw: m.value, records: m.records.length, rawLength: m.value.length,
-      header: encodeBatchHeader(seq, compression, m.records.length, m.value.length, payload.length),
+      seq, compression, payload, raw: m.value, records: recordCount(m), rawLength: m.value.length,
+      header: encodeBatchHeader(seq, compression, recordCount(m), m.value.length, payload.length),
       acked: false, nack: null, sentOn: null, sentAt: 0,
     };
     this.frames.set(m, f);
