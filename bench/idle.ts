@@ -6,7 +6,7 @@
 // what the runtime alone costs on this host.
 
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchKafka } from './kafka.ts';
 import { memory } from './measure.ts';
@@ -45,6 +45,9 @@ export async function idleRss(peer: Peer, kafka: BenchKafka, tmp: string, o: { s
       }
       await sleep(o.settleMs);
       figures.push(rssMb(p.pids));
+      // EDGELOG_BENCH_SMAPS_DIR: where the resident memory is, mapping by mapping, at the moment it was read (diagnosis).
+      const smapsDir = process.env.EDGELOG_BENCH_SMAPS_DIR;
+      if (smapsDir) for (const pid of p.pids) { try { writeFileSync(join(smapsDir, `${peer.name}-${r}-${pid}.smaps`), readFileSync(`/proc/${pid}/smaps`)); } catch { /* gone */ } }
     } finally {
       await p.stop();
       await kafka.deleteTopic(topic);

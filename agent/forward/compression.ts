@@ -5,10 +5,14 @@
 // store_size=True). Decompression is bounded by the declared raw length so a
 // small frame cannot expand into gigabytes.
 
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
+import type * as Util from 'node:util';
+import type * as Zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { Compression, compressionNames, type CompressionName } from './constants.ts';
+
+// Not `import { promisify } from 'node:util'`: an ESM import of a builtin reads every
+// export, and util's lazy ones load worker_threads, parseArgs and more (~1 MB RSS).
+const { promisify } = process.getBuiltinModule('node:util') as typeof Util;
 
 // lz4-napi (a native addon, +7 MB RSS when loaded) is required on the first lz4
 // frame, not at import: the registry imports this module in every agent, and
@@ -17,10 +21,21 @@ type Lz4 = typeof import('lz4-napi');
 let lz4Lib: Lz4 | undefined;
 const lz4 = (): Lz4 => (lz4Lib ??= createRequire(import.meta.url)('lz4-napi') as Lz4);
 
-const gzip = promisify(zlib.gzip);
-const gunzip = promisify(zlib.gunzip);
-const zstdCompress = promisify(zlib.zstdCompress);
-const zstdDecompress = promisify(zlib.zstdDecompress);
+// node:zlib likewise, on the first gzip or zstd frame (~1.9 MB RSS in isolation).
+interface ZlibFns {
+  gzip: (b: Buffer, o: Zlib.ZlibOptions) => Promise<Buffer>;
+  gunzip: (b: Buffer, o: Zlib.ZlibOptions) => Promise<Buffer>;
+  zstdCompress: (b: Buffer, o: Zlib.ZstdOptions) => Promise<Buffer>;
+  zstdDecompress: (b: Buffer, o: Zlib.ZstdOptions) => Promise<Buffer>;
+  constants: typeof Zlib.constants;
+}
+let zlibFns: ZlibFns | undefined;
+function zlib(): ZlibFns {
+  if (zlibFns) return zlibFns;
+  const z = process.getBuiltinModule('node:zlib') as typeof Zlib;
+  zlibFns = { gzip: promisify(z.gzip), gunzip: promisify(z.gunzip), zstdCompress: promisify(z.zstdCompress), zstdDecompress: promisify(z.zstdDecompress), constants: z.constants };
+  return zlibFns;
+}
 
 /** Compression ids this build can produce and read, in order of preference. */
 export const supportedCompressions: number[] = [Compression.ZSTD, Compression.LZ4, Compression.GZIP, Compression.NONE];
@@ -34,8 +49,8 @@ export async function compress(id: number, raw: Buffer, opts: CompressOptions = 
   switch (id) {
     case Compression.NONE: return raw;
     // Level 6 is zlib's default; level 1 costs ~1/3 of the CPU for a few % of ratio on log text.
-    case Compression.GZIP: return gzip(raw, { level: opts.level ?? 6 });
-    case Compression.ZSTD: return zstdCompress(raw, opts.level === undefined ? {} : { params: { [zlib.constants.ZSTD_c_compressionLevel]: opts.level } });
+    case Compression.GZIP: return zlib().gzip(raw, { level: opts.level ?? 6 });
+    case Compression.ZSTD: return zlib().zstdCompress(raw, opts.level === undefined ? {} : { params: { [zlib().constants.ZSTD_c_compressionLevel]: opts.level } });
     case Compression.LZ4: return lz4().compress(raw);
   }
   throw new Error(`unknown compression id ${id}`);
@@ -56,8 +71,8 @@ export async function decompress(id: number, payload: Buffer, rawLength: number)
   try {
     switch (id) {
       case Compression.NONE: out = payload; break;
-      case Compression.GZIP: out = await gunzip(payload, { maxOutputLength: Math.max(1, rawLength) }); break;
-      case Compression.ZSTD: out = await zstdDecompress(payload, { maxOutputLength: Math.max(1, rawLength) }); break;
+      case Compression.GZIP: out = await zlib().gunzip(payload, { maxOutputLength: Math.max(1, rawLength) }); break;
+      case Compression.ZSTD: out = await zlib().zstdDecompress(payload, { maxOutputLength: Math.max(1, rawLength) }); break;
       case Compression.LZ4: {
         if (payload.length < 4) throw new DecompressError('lz4 payload shorter than its size prefix');
         const declared = payload.readUInt32LE(0);

@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import type { spawnSync as SpawnSync } from 'node:child_process';
 import type { Registry } from '../observe/prometheus.ts';
 import type { Logger } from '../observe/log.ts';
 import { gauge as registeredGauge } from '../observe/metrics.ts';
@@ -120,6 +120,8 @@ function probeTc(): FeatureStatus {
   const loaded = readSysctl('/proc/modules') ?? '';
   const clsact = /sch_ingress/.test(builtin) || /^sch_ingress /m.test(loaded) || existsModule(rel, 'sch_ingress');
   const clsBpf = /cls_bpf/.test(builtin) || /^cls_bpf /m.test(loaded) || existsModule(rel, 'cls_bpf');
+  // node:child_process loaded here, by the doctor and the guard's probe only, not by every agent importing this module.
+  const spawnSync = (process.getBuiltinModule('node:child_process') as { spawnSync: typeof SpawnSync }).spawnSync;
   const bin = spawnSync('tc', ['-V'], { encoding: 'utf8', timeout: 2000 });
   const tool = bin.status === 0 ? (bin.stdout.trim() || 'tc present') : 'tc binary not found (only needed to inspect filters)';
   const known = builtin !== '' || loaded !== '';

@@ -11,8 +11,15 @@
 // (its codecs are built in) never loads kafkajs, snappy or lz4-napi.
 
 import { createRequire } from 'node:module';
-import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
+import type * as Util from 'node:util';
+import type * as Zlib from 'node:zlib';
+
+// Not `import { promisify } from 'node:util'`: an ESM import of a builtin reads every
+// export, and util's lazy ones load worker_threads, parseArgs and more (~1 MB RSS).
+const { promisify } = process.getBuiltinModule('node:util') as typeof Util;
+
+// node:zlib on first use: the config module imports this one in every agent (~1.9 MB RSS in isolation).
+const zlib = (): typeof Zlib => process.getBuiltinModule('node:zlib') as typeof Zlib;
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export const compressions: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -48,7 +55,8 @@ const lz4Lib = (): Lz4Lib | string => (lz4Cached ??= tryLoad<Lz4Lib>('lz4-napi')
 export function codecInstalled(name: 'snappy' | 'lz4-napi'): boolean {
   try { require.resolve(name); return true; } catch { return false; }
 }
-const zstdOk = typeof (zlib as { zstdCompress?: unknown }).zstdCompress === 'function';
+// zlib's zstd arrived in Node 22.15 / 23.8; the running version says whether it is there without loading zlib.
+const zstdOk = ((): boolean => { const [ma, mi] = process.versions.node.split('.').map(Number) as [number, number]; return ma > 23 || (ma === 23 && mi >= 8) || (ma === 22 && mi >= 15); })();
 
 /** true, or why the codec cannot be used here. */
 export function codecAvailable(c: Compression): true | string {
@@ -104,7 +112,7 @@ function lz4Codec(lib: Lz4Lib): KafkajsCodec {
 }
 
 function zstdCodec(): KafkajsCodec {
-  const z = zlib as unknown as { zstdCompress: typeof zlib.gzip; zstdDecompress: typeof zlib.gunzip };
+  const z = zlib() as unknown as { zstdCompress: typeof Zlib.gzip; zstdDecompress: typeof Zlib.gunzip };
   const compress = promisify(z.zstdCompress) as (b: Buffer) => Promise<Buffer>;
   const decompress = promisify(z.zstdDecompress) as (b: Buffer) => Promise<Buffer>;
   return { compress: ({ buffer }) => compress(buffer), decompress: (b) => decompress(b) };

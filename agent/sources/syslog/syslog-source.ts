@@ -6,7 +6,7 @@
 // With `parse: false` the raw frame is the body (leave it to a decoder).
 // A message that is not syslog is still delivered raw, counted as `unparsed`.
 
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { AckGroup } from '../../core/ack.ts';
 import { isIP } from 'node:net';
 import type { ComponentContext, ComponentSpec, Downstream } from '../../core/component.ts';
@@ -150,7 +150,8 @@ class UdpReceiver {
   async listen(): Promise<{ host: string; port: number }> {
     const cfg = this.src.config;
     const { host, port } = parseAddress(cfg.address, 'address');
-    const sock = dgram.createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
+    // node:dgram is loaded by a UDP syslog listener only, not by every agent that imports this module.
+    const sock = (process.getBuiltinModule('node:dgram') as typeof dgram).createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
     this.socket = sock;
     sock.on('message', (msg, rinfo) => this.onMessage(msg, `${rinfo.address}:${rinfo.port}`));
     sock.on('error', () => { /* per-datagram errors (ICMP) are not fatal */ });
