@@ -18,6 +18,7 @@ import { PipelineEvents } from './events.ts';
 import { Pipeline } from './pipeline.ts';
 import { GuardController } from '../native/guard.ts';
 import { useNative } from '../native/capabilities.ts';
+import { mallocTrim } from '../native/lib.ts';
 import type { GuardConfig } from '../native/guard-config.ts';
 import { WorkerMetricsHub } from './workers/metrics-mirror.ts';
 import { DataDirLock } from '../config/data-dir-lock.ts';
@@ -288,6 +289,8 @@ export class Agent {
         r.pipeline.trim();
       }
       gc({ type: 'major', execution: 'sync' });
+      // Then the C heap's free pages (native/lib.ts); a no-op without the native library or glibc.
+      mallocTrim();
       trims.inc();
     };
     this.idleTrim = new IdleHeapTrim(activity, this.idleTrimWindowMs, collect, Date.now());

@@ -4,7 +4,8 @@
 // records acknowledged by Kafka (edgelog_component_sent_records_total); the
 // runner recounts them from Kafka after the run, as it does for every tool.
 
-import { fork } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,21 +95,30 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       // The product's own runtime flag (agent/cli/edgelog launcher), then any diagnosis flags.
       const execArgv = [...(v.nodeFlags ?? launcherNodeFlags), ...(process.env.EDGELOG_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
         ...(o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [])];
-      const args = ['run', '--config', conf, '--listen', '127.0.0.1:0'];
+      // Started as the launchers start it: no IPC channel (a forked child with
+      // one loads node:child_process and node:dgram at startup, ~1-3 MB RSS
+      // the product never spends). So the harness picks the endpoint's port
+      // and waits for it to answer.
+      const http = `127.0.0.1:${await freePort()}`;
+      const args = ['run', '--config', conf, '--listen', http];
       await nodeBinaryReady();
       const outFd = openSync(join(o.dir, 'edgelog.out'), 'a');
-      const child = fork(v.root ? join(v.root, 'bench/peers/edgelog-entry.ts') : entry, args, {
-        execArgv, stdio: ['ignore', outFd, outFd, 'ipc'],
+      const child = spawn(process.execPath, [...execArgv, v.root ? join(v.root, 'bench/peers/edgelog-entry.ts') : entry, ...args], {
+        stdio: ['ignore', outFd, outFd],
         // --before trees get today's launcher environment too: the comparison is of the code.
         env: withoutEmpty({ ...process.env, ...launcherEnv, ...v.env, EDGELOG_BENCH_GC_FILE: gcFile, EDGELOG_BENCH_MEM_FILE: join(o.dir, 'memory.json') }),
       });
       closeSync(outFd);
       track(child);
       const exited = new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.once('error', () => resolve()); });
-      const http = await new Promise<string>((resolve, reject) => {
-        child.on('message', (m: { ready?: boolean; http?: string }) => { if (m?.ready) resolve(m.http!); });
-        void exited.then(() => reject(new Error(`edgelog exited before ready: ${readFileSync(join(o.dir, 'edgelog.out'), 'utf8').slice(-2000)}`)));
-      });
+      let gone = false;
+      void exited.then(() => { gone = true; });
+      for (const deadline = performance.now() + 120_000; ;) {
+        if (gone) throw new Error(`edgelog exited before ready: ${readFileSync(join(o.dir, 'edgelog.out'), 'utf8').slice(-2000)}`);
+        if (performance.now() > deadline) { child.kill('SIGKILL'); throw new Error('edgelog: its endpoint did not answer within 120 s'); }
+        try { if ((await fetch(`http://${http}/healthz`, { signal: AbortSignal.timeout(2000) })).status > 0) break; } catch { /* not listening yet */ }
+        await new Promise((r) => setTimeout(r, 50));
+      }
       const metrics = async (): Promise<string> => (await fetch(`http://${http}/metrics`)).text();
       let stopped = false;
       return {
@@ -176,4 +186,16 @@ export function gcPauses(dir: string): { count: number; p99: number; max: number
     }
     return { ...main, worker: w.length ? stats(w) : null };
   } catch { return null; }
+}
+
+/** A loopback port free at the moment of asking (the agent binds it right after). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
