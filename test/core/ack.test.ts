@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AckGroup, OrderedAcks } from '../../agent/core/ack.ts';
+import { AckGroup, CompositeAck, OrderedAcks } from '../../agent/core/ack.ts';
 
 /** mulberry32: small, seedable, good enough to shuffle. */
 function prng(seed: number): () => number {
@@ -167,14 +167,74 @@ test('OrderedAcks: an end never pushed, or completed twice, moves nothing', () =
   const acks = new OrderedAcks(0);
   acks.push(10);
   acks.push(20);
+  acks.push(30);
   assert.equal(acks.complete(15), false, 'not a chunk end');
-  assert.equal(acks.complete(25), false, 'past every chunk');
+  assert.equal(acks.complete(35), false, 'past every chunk');
   assert.equal(acks.committed, 0);
-  assert.equal(acks.complete(20), false);
-  assert.equal(acks.complete(20), false, 'twice');
-  assert.equal(acks.inFlight, 2);
+  // 15 must not have marked the chunk ending at 20: completing 10 commits 10 only.
   assert.equal(acks.complete(10), true);
-  assert.equal(acks.committed, 20);
+  assert.equal(acks.committed, 10);
+  assert.equal(acks.complete(30), false);
+  assert.equal(acks.complete(30), false, 'twice');
+  assert.equal(acks.inFlight, 2);
+  assert.equal(acks.complete(20), true);
+  assert.equal(acks.committed, 30);
   assert.equal(acks.complete(10), false, 'already committed');
   assert.equal(acks.inFlight, 0);
+});
+
+test('CompositeAck: one settle settles every constituent with its count and the status; a second settle throws', () => {
+  const done: string[] = [];
+  const a = new AckGroup(100, () => done.push('a'));
+  const b = new AckGroup(200, () => done.push('b'));
+  a.add(3); a.seal();
+  b.add(2); b.seal();
+  const c = new CompositeAck([a, b], [3, 2]);
+  assert.equal(c.token, 100, 'the first constituent token');
+  assert.equal(c.pending, 1);
+  assert.equal(c.sealed, true);
+  assert.equal(c.lines, 5);
+  assert.deepEqual(c.parts, [a, b]);
+  assert.deepEqual(c.counts, [3, 2]);
+  assert.deepEqual(done, []);
+  c.settle(1, 'dropped');
+  assert.equal(c.pending, 0);
+  assert.equal(c.status, 'dropped');
+  assert.deepEqual(done, ['a', 'b'], 'both constituents done, in order');
+  assert.equal(a.pending, 0);
+  assert.equal(b.pending, 0);
+  assert.equal(a.status, 'dropped');
+  assert.equal(b.status, 'dropped');
+  assert.throws(() => c.settle(), /settled more often than once/);
+});
+
+test('CompositeAck: the default settle is one delivery; rejected outranks dropped; parts settle only their own count', () => {
+  const a = new AckGroup(1, () => {});
+  a.add(4); a.seal();
+  const c = new CompositeAck([a], [2]);
+  c.settle();
+  assert.equal(c.status, 'delivered');
+  assert.equal(a.pending, 2, 'only the 2 records this composite stands for');
+  const r = new CompositeAck([a], [1]);
+  r.settle(1, 'rejected');
+  assert.equal(r.status, 'rejected');
+  assert.equal(a.status, 'rejected');
+  const d = new CompositeAck([a], [1]);
+  d.status = 'rejected';
+  d.settle(1, 'dropped');
+  assert.equal(d.status, 'rejected', 'dropped does not overwrite rejected');
+  assert.equal(a.pending, 0);
+});
+
+test('CompositeAck: eachPart flattens nested composites into (group, count) pairs in order', () => {
+  const a = new AckGroup(1, () => {});
+  const b = new AckGroup(2, () => {});
+  const c = new AckGroup(3, () => {});
+  const inner = new CompositeAck([b, c], [2, 5]);
+  const outer = new CompositeAck([a, inner], [4, 1]);
+  const seen: Array<[number, number]> = [];
+  outer.eachPart(1, (g, n) => seen.push([g.token, n]));
+  assert.deepEqual(seen, [[1, 4], [2, 2], [3, 5]]);
+  assert.equal(outer.lines, 5);
+  assert.equal(new CompositeAck([a, b, c], [7, 0, 3]).lines, 10);
 });

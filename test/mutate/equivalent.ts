@@ -20,23 +20,23 @@ interface Equivalent {
 const list: Equivalent[] = [
   {
     file: 'agent/core/ack.ts', mutator: 'boundary',
-    after: 'while (this.head <= this.ends.length && this.done.has(this.ends[this.head]!)) {',
-    reason: 'at head === ends.length the element is undefined and done never holds undefined (ends are numbers), so the loop stops on the second condition instead',
+    after: 'while (this.head <= ends.length && this.done[this.head]) {',
+    reason: 'at head === ends.length done[head] is undefined (done has one flag per end), so the loop stops on the second condition instead',
   },
   {
     file: 'agent/core/ack.ts', mutator: 'boundary',
-    after: 'if (this.head >= 1024) { this.ends.splice(0, this.head); this.head = 0; }',
-    reason: 'performance only: compacts the ends array one chunk earlier; committed, inFlight and the return value are unchanged',
+    after: 'if (this.head >= 1024) {',
+    reason: 'performance only: drops the settled prefix one chunk earlier; committed, inFlight and the return value are unchanged',
   },
   {
     file: 'agent/core/ack.ts', mutator: 'constant',
-    after: 'if (this.head > 1025) { this.ends.splice(0, this.head); this.head = 0; }',
-    reason: 'performance only: compacts the ends array one chunk later (memory stays bounded, see the bounded-memory test)',
+    after: 'if (this.head > 1025) {',
+    reason: 'performance only: drops the settled prefix one chunk later (memory stays bounded, see the bounded-memory test)',
   },
   {
     file: 'agent/core/ack.ts', mutator: 'relational',
-    after: 'if (this.head <= 1024) { this.ends.splice(0, this.head); this.head = 0; }',
-    reason: 'performance only: compacts after every call instead of every 1025 chunks (an O(n) splice per call); the results are the same',
+    after: 'if (this.head <= 1024) {',
+    reason: 'performance only: drops the settled prefix after every call instead of every 1025 chunks (an O(n) copy per call); the results are the same',
   },
   {
     file: 'agent/sinks/failover/breaker.ts', mutator: 'constant', after: 'private openedAt = 1;',
