@@ -5,14 +5,10 @@
 // store_size=True). Decompression is bounded by the declared raw length so a
 // small frame cannot expand into gigabytes.
 
-import type * as Util from 'node:util';
-import type * as Zlib from 'node:zlib';
+import { zlib } from '../core/zlib-lazy.ts';
 import { createRequire } from 'node:module';
 import { Compression, compressionNames, type CompressionName } from './constants.ts';
 
-// Not `import { promisify } from 'node:util'`: an ESM import of a builtin reads every
-// export, and util's lazy ones load worker_threads, parseArgs and more (~1 MB RSS).
-const { promisify } = process.getBuiltinModule('node:util') as typeof Util;
 
 // lz4-napi (a native addon, +7 MB RSS when loaded) is required on the first lz4
 // frame, not at import: the registry imports this module in every agent, and
@@ -21,21 +17,7 @@ type Lz4 = typeof import('lz4-napi');
 let lz4Lib: Lz4 | undefined;
 const lz4 = (): Lz4 => (lz4Lib ??= createRequire(import.meta.url)('lz4-napi') as Lz4);
 
-// node:zlib likewise, on the first gzip or zstd frame (~1.9 MB RSS in isolation).
-interface ZlibFns {
-  gzip: (b: Buffer, o: Zlib.ZlibOptions) => Promise<Buffer>;
-  gunzip: (b: Buffer, o: Zlib.ZlibOptions) => Promise<Buffer>;
-  zstdCompress: (b: Buffer, o: Zlib.ZstdOptions) => Promise<Buffer>;
-  zstdDecompress: (b: Buffer, o: Zlib.ZstdOptions) => Promise<Buffer>;
-  constants: typeof Zlib.constants;
-}
-let zlibFns: ZlibFns | undefined;
-function zlib(): ZlibFns {
-  if (zlibFns) return zlibFns;
-  const z = process.getBuiltinModule('node:zlib') as typeof Zlib;
-  zlibFns = { gzip: promisify(z.gzip), gunzip: promisify(z.gunzip), zstdCompress: promisify(z.zstdCompress), zstdDecompress: promisify(z.zstdDecompress), constants: z.constants };
-  return zlibFns;
-}
+// node:zlib likewise, on the first gzip or zstd frame (core/zlib-lazy.ts).
 
 /** Compression ids this build can produce and read, in order of preference. */
 export const supportedCompressions: number[] = [Compression.ZSTD, Compression.LZ4, Compression.GZIP, Compression.NONE];

@@ -12,12 +12,10 @@
 // the record count of every sealed segment is the next segment's base minus
 // its own: only the last segment ever needs a full scan on open.
 
-import type * as Zlib from 'node:zlib';
+import { zlib } from '../../core/zlib-lazy.ts';
 
-// node:zlib (its crc32) is loaded when a spool first writes or reads a frame,
-// not when the pipeline module is imported (~1.9 MB RSS in isolation).
-let zlibCrc32: typeof Zlib.crc32 | null = null;
-const crc32 = (b: Uint8Array): number => (zlibCrc32 ??= (process.getBuiltinModule('node:zlib') as typeof Zlib).crc32)(b);
+// node:zlib (its crc32) is loaded when a spool first writes or reads a frame (core/zlib-lazy.ts).
+const crc32 = (b: Uint8Array): number => zlib().crc32(b);
 
 export const SEGMENT_MAGIC = Buffer.from('EDGLSPL1', 'latin1');
 export const SEGMENT_VERSION = 1;

@@ -11,15 +11,8 @@
 // (its codecs are built in) never loads kafkajs, snappy or lz4-napi.
 
 import { createRequire } from 'node:module';
-import type * as Util from 'node:util';
-import type * as Zlib from 'node:zlib';
+import { zlib } from '../../core/zlib-lazy.ts';
 
-// Not `import { promisify } from 'node:util'`: an ESM import of a builtin reads every
-// export, and util's lazy ones load worker_threads, parseArgs and more (~1 MB RSS).
-const { promisify } = process.getBuiltinModule('node:util') as typeof Util;
-
-// node:zlib on first use: the config module imports this one in every agent (~1.9 MB RSS in isolation).
-const zlib = (): typeof Zlib => process.getBuiltinModule('node:zlib') as typeof Zlib;
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export const compressions: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -112,10 +105,8 @@ function lz4Codec(lib: Lz4Lib): KafkajsCodec {
 }
 
 function zstdCodec(): KafkajsCodec {
-  const z = zlib() as unknown as { zstdCompress: typeof Zlib.gzip; zstdDecompress: typeof Zlib.gunzip };
-  const compress = promisify(z.zstdCompress) as (b: Buffer) => Promise<Buffer>;
-  const decompress = promisify(z.zstdDecompress) as (b: Buffer) => Promise<Buffer>;
-  return { compress: ({ buffer }) => compress(buffer), decompress: (b) => decompress(b) };
+  const z = zlib(); // node:zlib on first use (core/zlib-lazy.ts)
+  return { compress: ({ buffer }) => z.zstdCompress(buffer), decompress: (b) => z.zstdDecompress(b) };
 }
 
 let registered = false;

@@ -11,15 +11,11 @@
 // first use, on the calling thread.
 
 import { createRequire } from 'node:module';
-import type * as Util from 'node:util';
-import type * as Zlib from 'node:zlib';
+import { zlib } from '../../../core/zlib-lazy.ts';
 import type { Compression } from '../codecs.ts';
 import { openLz4Frame, type Lz4Frame } from './lz4-frame.ts';
 import { ValuePool } from '../../../encoders/otlp/value-pool.ts';
 
-// Not `import { promisify } from 'node:util'`: an ESM import of a builtin reads every
-// export, and util's lazy ones load worker_threads, parseArgs and more (~1 MB RSS).
-const { promisify } = process.getBuiltinModule('node:util') as typeof Util;
 
 const require = createRequire(import.meta.url);
 
@@ -46,17 +42,9 @@ interface WasmCodecs { lz4Compress(b: Buffer): Buffer; snappyCompress(b: Buffer)
 let wasm: WasmCodecs | undefined;
 const wasmCodecs = (): WasmCodecs => (wasm ??= require('@platformatic/wasm-utils') as WasmCodecs);
 
-// node:zlib is loaded on first use (process.getBuiltinModule): an agent that never
-// gzips or zstds does not pay for it (~1.9 MB RSS measured in isolation).
-let zlibCodecs: { gzip: (b: Buffer) => Promise<Buffer>; zstd: (b: Buffer) => Promise<Buffer> } | null = null;
-function zlibCodec(): NonNullable<typeof zlibCodecs> {
-  if (zlibCodecs) return zlibCodecs;
-  const zlib = process.getBuiltinModule('node:zlib') as typeof Zlib;
-  zlibCodecs = { gzip: promisify(zlib.gzip), zstd: promisify((zlib as unknown as { zstdCompress: typeof Zlib.gzip }).zstdCompress) };
-  return zlibCodecs;
-}
-const gzip = (b: Buffer): Promise<Buffer> => zlibCodec().gzip(b);
-const zstd = (b: Buffer): Promise<Buffer> => zlibCodec().zstd(b);
+// node:zlib on first use (core/zlib-lazy.ts).
+const gzip = (b: Buffer): Promise<Buffer> => zlib().gzip(b);
+const zstd = (b: Buffer): Promise<Buffer> => zlib().zstdCompress(b);
 
 export function createBatchCompressor(): BatchCompressor {
   let closed = false;
