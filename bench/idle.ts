@@ -34,7 +34,7 @@ export async function idleRss(peer: Peer, kafka: BenchKafka, tmp: string, o: { s
     writeFileSync(input, '');
     const topic = `idle-${peer.name.replace(/[^a-zA-Z0-9-]/g, '_')}-${process.pid}-${r}-${Date.now()}`;
     await kafka.createTopic(topic);
-    const p = await peer.start({ kafka, topic, input, dir, mode: 'latency' });
+    const p = await peer.start({ kafka, topic, input, dir, mode: 'latency', probes: false });
     try {
       // One line through to Kafka: the sink is connected and has sent; then nothing more.
       const deadline = performance.now() + 120_000;

@@ -15,7 +15,8 @@
 import { ConfigError } from '../core/errors.ts';
 import { join, readOptString, readStringList, type Raw } from '../config/schema.ts';
 import { derivedDefault, field, flag, int, nested, section, size, text } from '../config/declare.ts';
-import { canonicalCidr, type GuardRules } from './guard.ts';
+import type { GuardRules } from './guard.ts';
+import { canonicalCidr } from './cidr.ts';
 
 export interface GuardConfig {
   enabled: boolean;

@@ -11,6 +11,7 @@ import { counter } from '../observe/metrics.ts';
 import { loadNative, type External, type NativeLib, type Scratch } from './lib.ts';
 import { existsSync } from 'node:fs';
 import { effectiveCaps, hasCap, requireFeature } from './capabilities.ts';
+import { canonicalCidr } from './cidr.ts';
 
 // struct layouts from native/include/edgelog_native.h
 const OPTS_SIZE = 272;          // struct edgelog_guard_opts
@@ -321,70 +322,3 @@ function defineGuardMetrics(registry: Registry, set: Set<GuardController>): void
 }
 
 interface Snapshot { ifname: string; counters: GuardCounters }
-
-/** "10.1.2.3/8" -> "10.0.0.0/8", "2001:DB8::1" -> "2001:db8::1/128"; undefined when invalid. Matches the C side's text. */
-export function canonicalCidr(text: string): string | undefined {
-  const [addr, len, extra] = String(text).trim().split('/');
-  if (extra !== undefined || !addr) return undefined;
-  const bytes = parseIp(addr);
-  if (!bytes) return undefined;
-  const max = bytes.length * 8;
-  if (len !== undefined && !/^\d{1,3}$/.test(len)) return undefined;
-  const prefix = len === undefined ? max : Number(len);
-  if (prefix > max) return undefined;
-  for (let bit = prefix; bit < max; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
-  return `${formatIp(bytes)}/${prefix}`;
-}
-
-function parseIp(s: string): number[] | undefined {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) {
-    const p = s.split('.').map(Number);
-    return p.every((x) => x <= 255) ? p : undefined;
-  }
-  if (!s.includes(':') || !/^[0-9a-fA-F:.]+$/.test(s)) return undefined;
-  let head = s, tail = '';
-  const dbl = s.indexOf('::');
-  if (dbl >= 0) { head = s.slice(0, dbl); tail = s.slice(dbl + 2); if (tail.includes('::')) return undefined; }
-  const groups = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const items = part.split(':');
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i];
-      if (it.includes('.') && i === items.length - 1) {
-        const v4 = parseIp(it);
-        if (!v4 || v4.length !== 4) return undefined;
-        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(it)) return undefined;
-        out.push(parseInt(it, 16));
-      }
-    }
-    return out;
-  };
-  const h = groups(head), t = groups(tail);
-  if (!h || !t) return undefined;
-  const fill = 8 - h.length - t.length;
-  if (dbl >= 0 ? fill < 1 : fill !== 0) return undefined;
-  const all = [...h, ...new Array(dbl >= 0 ? fill : 0).fill(0), ...t];
-  return all.flatMap((g) => [g >> 8, g & 0xff]);
-}
-
-function formatIp(b: number[]): string {
-  if (b.length === 4) return b.join('.');
-  // RFC 5952 like inet_ntop: longest run (>1) of zero groups becomes ::
-  const g = Array.from({ length: 8 }, (_, i) => (b[2 * i] << 8) | b[2 * i + 1]);
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  // v4-mapped (::ffff:a.b.c.d) prints like glibc
-  if (best === 0 && bestLen === 5 && g[5] === 0xffff) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}

@@ -2,7 +2,8 @@
 export { loadNative, tryLoadNative, nativeLibraryPath, NativeCallError, ABI_VERSION } from './lib.ts';
 export { capabilities, reportCapabilities, requireFeature, useNative, effectiveCaps, kernelVersion } from './capabilities.ts';
 export type { Feature, FeatureStatus, CapabilityReport } from './capabilities.ts';
-export { GuardController, canonicalCidr } from './guard.ts';
+export { GuardController } from './guard.ts';
+export { canonicalCidr } from './cidr.ts';
 export type { GuardRules, GuardRate, GuardOptions, GuardCounters, RuleCounter } from './guard.ts';
 export { UringSender, UringSendError, UringShortSendError, C_SENT, C_BUF_FREE, C_ZC, C_ZC_COPIED } from './uring-sender.ts';
 export type { UringSenderOptions, Completion, UringStats } from './uring-sender.ts';

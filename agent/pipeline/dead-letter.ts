@@ -12,9 +12,9 @@
 // 30 MiB single-record bombs wrote ~40 MiB of dead letter each until the disk
 // filled. Several writers may share one file (the pipeline, its worker
 // threads, a validate transform): each reads the file's size before writing,
-// so the cap holds to within one batch per writer.
+// so the cap holds to within one batch per writer. node:crypto (for the
+// omitted body's digest) comes through process.getBuiltinModule when needed.
 
-import { createHash } from 'node:crypto';
 import { appendFile, mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ComponentContext } from '../core/component.ts';
@@ -118,7 +118,7 @@ function deadLetterLineBytes(r: LogRecord, detail: string): number {
 
 /** In place of a body too large for the cap: enough to recognise it (its size is the line's `bytes`). */
 function omittedBody(body: Buffer): { body_omitted: string; body_sha256: string } {
-  return { body_omitted: 'larger than half of agent.dead_letter_max_bytes', body_sha256: createHash('sha256').update(body).digest('hex') };
+  return { body_omitted: 'larger than half of agent.dead_letter_max_bytes', body_sha256: (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(body).digest('hex') };
 }
 
 /**

@@ -18,7 +18,8 @@ import type { DeliveryConfig } from './config.ts';
 import { backoffMs } from './config.ts';
 import { discardReason, type DeadLetterFile } from './dead-letter.ts';
 import type { PipelineEvents } from './events.ts';
-import { ShardPool, type RemoteMessage } from './workers/shard-pool.ts';
+// Types only: the worker pool is loaded when `agent.worker_threads` asks for workers.
+import type { ShardPool, RemoteMessage } from './workers/shard-pool.ts';
 import type { WorkerMetricsHub } from './workers/metrics-mirror.ts';
 import type { WorkerComponent } from './workers/protocol.ts';
 import { StageChain, encodeFitting, encodeRunsFitting } from './stage-chain.ts';
@@ -119,6 +120,7 @@ export class Pipeline implements Downstream {
    * streams sharded by streamId. Call before the first push.
    */
   async useWorkers(w: PipelineWorkers): Promise<void> {
+    const { ShardPool } = await import('./workers/shard-pool.ts');
     this.pool = await ShardPool.start({
       workers: w.workers,
       ringBytes: Math.max(2 * this.p.delivery.buffer.maxBytes, 4 * this.p.delivery.batch.maxBytes),

@@ -1,5 +1,5 @@
 // edgelog itself: `edgelog run --config` as a child (through
-// edgelog-entry.ts), file source -> otlp_proto -> kafka with lz4. Delivery
+// edgelog-entry.ts, or the plain CLI for idle runs), file source -> otlp_proto -> kafka with lz4. Delivery
 // is polled from its own metrics (one Kafka message carries many records):
 // records acknowledged by Kafka (edgelog_component_sent_records_total); the
 // runner recounts them from Kafka after the run, as it does for every tool.
@@ -8,14 +8,12 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readLogsData } from '../../agent/verify/otlp-readback.ts';
 import { histogramQuantile, metricSum, parseHistogram, percentile } from '../measure.ts';
 import { nodeBinaryReady, sh, track } from './proc.ts';
 import type { Peer, PeerProcess, PeerRunOptions } from './types.ts';
 import { repoRoot, writeTimeOf } from '../workload.ts';
 
-const entry = fileURLToPath(new URL('./edgelog-entry.ts', import.meta.url));
 
 /** The engine variant under test (the bench can add others, e.g. another Kafka client). */
 export interface EdgelogVariant {
@@ -39,7 +37,7 @@ export interface EdgelogVariant {
  * What the product's launcher (agent/cli/edgelog, agent/install/release/launcher.sh)
  * starts Node with; the bench forks the entry directly, so it repeats them here.
  */
-export const launcherNodeFlags = ['--max-semi-space-size=8'];
+export const launcherNodeFlags = ['--max-semi-space-size=8', '--preserve-symlinks'];
 export const launcherEnv: Record<string, string> = { NODE_COMPILE_CACHE: join(repoRoot, '.cache/node-compile-cache'), MALLOC_MMAP_THRESHOLD_: '65536' };
 
 /** The environment without the variables a variant cleared (empty value). */
@@ -103,10 +101,13 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       const args = ['run', '--config', conf, '--listen', http];
       await nodeBinaryReady();
       const outFd = openSync(join(o.dir, 'edgelog.out'), 'a');
-      const child = spawn(process.execPath, [...execArgv, v.root ? join(v.root, 'bench/peers/edgelog-entry.ts') : entry, ...args], {
+      const probes = o.probes ?? true;
+      const root = v.root ?? repoRoot;
+      const script = probes ? join(root, 'bench/peers/edgelog-entry.ts') : join(root, 'agent/cli/main.ts');
+      const child = spawn(process.execPath, [...execArgv, script, ...args], {
         stdio: ['ignore', outFd, outFd],
         // --before trees get today's launcher environment too: the comparison is of the code.
-        env: withoutEmpty({ ...process.env, ...launcherEnv, ...v.env, EDGELOG_BENCH_GC_FILE: gcFile, EDGELOG_BENCH_MEM_FILE: join(o.dir, 'memory.json') }),
+        env: withoutEmpty({ ...process.env, ...launcherEnv, ...v.env, ...(probes ? { EDGELOG_BENCH_GC_FILE: gcFile, EDGELOG_BENCH_MEM_FILE: join(o.dir, 'memory.json') } : {}) }),
       });
       closeSync(outFd);
       track(child);
@@ -123,8 +124,8 @@ export function edgelogPeer(v: EdgelogVariant = { name: 'edgelog', compression: 
       let stopped = false;
       return {
         pids: [child.pid!], expandChildren: false,
-        // edgelog-entry.ts = agent/cli/main.ts plus the GC observer (and the registry shim while needed).
-        command: `${Object.entries(withoutEmpty({ ...launcherEnv, ...v.env })).map(([k, x]) => `${k}=${x} `).join('')}node ${execArgv.join(' ')} bench/peers/edgelog-entry.ts ${args.join(' ')}`.replace(/ +/g, ' '),
+        // edgelog-entry.ts = agent/cli/main.ts plus the GC and memory probes.
+        command: `${Object.entries(withoutEmpty({ ...launcherEnv, ...v.env })).map(([k, x]) => `${k}=${x} `).join('')}node ${execArgv.join(' ')} ${probes ? 'bench/peers/edgelog-entry.ts' : 'agent/cli/main.ts'} ${args.join(' ')}`.replace(/ +/g, ' '),
         config: text,
         async delivered() {
           return metricSum(await metrics(), 'edgelog_component_sent_records_total');

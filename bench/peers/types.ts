@@ -12,6 +12,12 @@ export interface PeerRunOptions {
   mode: 'saturation' | 'latency';
   /** edgelog only: write a V8 CPU profile here. */
   cpuProfileDir?: string;
+  /**
+   * edgelog only: run the bench's probes (GC pauses, the memory split) inside
+   * the process (default true). The idle measurement turns them off and starts
+   * the plain CLI: the probes' own timer and smaps parsing are not the agent's.
+   */
+  probes?: boolean;
 }
 
 export interface PeerProcess {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { Registry } from '../../agent/observe/prometheus.ts';
 import { capabilities, effectiveCaps, hasCap, kernelVersion, reportCapabilities } from '../../agent/native/capabilities.ts';
 import { doctorReport, formatDoctor } from '../../agent/native/doctor.ts';
-import { canonicalCidr } from '../../agent/native/guard.ts';
+import { canonicalCidr } from '../../agent/native/cidr.ts';
 import { NativeUnavailableError } from '../../agent/core/errors.ts';
 
 test('CapEff parsing and kernel version', () => {

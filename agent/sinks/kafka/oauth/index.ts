@@ -3,8 +3,10 @@
 // instance metadata at connect time and cached until a minute before expiry;
 // the config holds no secret.
 
-import { mskIamTokenProvider } from './aws-msk-iam.ts';
-import { gcpTokenProvider } from './gcp-metadata.ts';
+//
+// A provider's module is loaded on the first token request: config validation
+// and every agent without OAUTHBEARER load only this file (the providers and
+// the crypto and HTTP modules they use cost about 5 MB of RSS).
 
 export type OAuthTokenProviderName = 'aws-msk-iam' | 'gcp-metadata';
 export const oauthTokenProviders: readonly OAuthTokenProviderName[] = ['aws-msk-iam', 'gcp-metadata'];
@@ -18,7 +20,14 @@ export interface KafkaOAuthConfig {
 }
 
 export function oauthTokenProvider(c: KafkaOAuthConfig): () => Promise<string> {
-  return c.provider === 'aws-msk-iam'
-    ? mskIamTokenProvider({ ...(c.region ? { region: c.region } : {}), ...(c.metadataEndpoint ? { imdsEndpoint: c.metadataEndpoint } : {}) })
-    : gcpTokenProvider(c.metadataEndpoint ? { metadataEndpoint: c.metadataEndpoint } : {});
+  const create = async (): Promise<() => Promise<string>> => c.provider === 'aws-msk-iam'
+    ? (await import('./aws-msk-iam.ts')).mskIamTokenProvider({ ...(c.region ? { region: c.region } : {}), ...(c.metadataEndpoint ? { imdsEndpoint: c.metadataEndpoint } : {}) })
+    : (await import('./gcp-metadata.ts')).gcpTokenProvider(c.metadataEndpoint ? { metadataEndpoint: c.metadataEndpoint } : {});
+  // One provider per config, created once: it holds the token cache.
+  let provider: Promise<() => Promise<string>> | null = null;
+  return async () => {
+    // A module that failed to load is tried again on the next token request.
+    provider ??= create().catch((err: unknown) => { provider = null; throw err; });
+    return (await provider)();
+  };
 }
