@@ -198,7 +198,7 @@ async function main(): Promise<number> {
             const s = await saturation(ctx, p, w, f);
             if (!runs.has(p.name)) runs.set(p.name, []);
             runs.get(p.name)!.push(s);
-            log(`  ${Math.round(s.events_per_s).toLocaleString('en-US')} events/s, ${Math.round(s.kafka_records_per_s).toLocaleString('en-US')} Kafka records/s, window ${s.window_s.toFixed(1)} s, startup ${s.startup_s.toFixed(2)} s, ${s.mb_per_s.toFixed(1)} MB/s, ${s.cpu_s_per_gb.toFixed(1)} CPU s/GB, RSS ${s.rss_mb.toFixed(0)} MB${s.gc_p99_ms !== undefined ? `, GC p99 ${s.gc_p99_ms.toFixed(2)} ms` : ''}, load ${s.load[0]}`);
+            log(`  ${Math.round(s.events_per_s).toLocaleString('en-US')} events/s, ${Math.round(s.kafka_records_per_s).toLocaleString('en-US')} Kafka records/s, window ${s.window_s.toFixed(1)} s, startup ${s.startup_s.toFixed(2)} s, ${s.mb_per_s.toFixed(1)} MB/s, ${s.cpu_s_per_gb.toFixed(1)} CPU s/GB, RSS ${s.rss_mb.toFixed(0)} MB${s.gc_p99_ms !== undefined ? `, GC p99 ${s.gc_p99_ms.toFixed(2)} ms of ${s.gc_count} (longest: ${s.gc_top?.map((g) => `${g.ms} ${g.kind} at ${g.at_s} s`).join(', ')})` : ''}, load ${s.load[0]}`);
           } catch (err) {
             cell.error = (err as Error).message;
             log(`  FAILED: ${cell.error.split('\n')[0]}`);

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { BenchKafka } from './kafka.ts';
 import { ProcSampler, cpuSeconds, percentile } from './measure.ts';
-import { gcPauses, memorySplit } from './peers/edgelog.ts';
+import { gcPauses, memorySplit, type GcPause } from './peers/edgelog.ts';
 import { nodeBinaryReady, sh, track } from './peers/proc.ts';
 import type { Peer } from './peers/types.ts';
 import type { Workload, WorkloadFile } from './workload.ts';
@@ -49,6 +49,8 @@ export interface SaturationResult {
   gc_worker_p99_ms?: number;
   gc_max_ms?: number;
   gc_count?: number;
+  /** The three longest main-thread pauses: duration, kind, seconds after the process started. */
+  gc_top?: GcPause[];
   gc_p99_hist_ms?: number;
   /** edgelog: process.memoryUsage() at the sample with the highest RSS (MB): heap, external, array buffers, the rest. */
   mem_at_peak?: Record<string, number>;
@@ -172,7 +174,7 @@ export async function saturation(ctx: ScenarioContext, peer: Peer, wl: Workload,
     load: [+load0.toFixed(2), +loadavg()[0]!.toFixed(2)],
     command: p.command,
     config: p.config,
-    ...(gc ? { gc_p99_ms: gc.p99, gc_max_ms: gc.max, gc_count: gc.count } : {}),
+    ...(gc ? { gc_p99_ms: gc.p99, gc_max_ms: gc.max, gc_count: gc.count, gc_top: gc.top } : {}),
     ...(gc?.worker ? { gc_worker_p99_ms: gc.worker.p99, gc_worker_max_ms: gc.worker.max, gc_worker_count: gc.worker.count } : {}),
     ...(mem ? { mem_at_peak: mem } : {}),
     ...extra,

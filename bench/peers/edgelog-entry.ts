@@ -10,10 +10,16 @@ import { PerformanceObserver } from 'node:perf_hooks';
 
 const gcFile = process.env.EDGELOG_BENCH_GC_FILE;
 if (gcFile) {
-  const pauses: number[] = [];
-  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) pauses.push(e.duration); });
+  // Each pause with its kind (perf_hooks' NODE_PERFORMANCE_GC_*: 1 minor, 4
+  // major, 8 incremental step, 16 weak callbacks) and its start (ms since the
+  // process started), so the report can tell a startup mark-compact from one
+  // at saturation.
+  const pauses: number[] = [], kinds: number[] = [], starts: number[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) { pauses.push(e.duration); kinds.push(((e as { detail?: { kind?: number } }).detail)?.kind ?? 0); starts.push(Math.round(e.startTime)); }
+  });
   obs.observe({ entryTypes: ['gc'] });
-  process.on('exit', () => { try { writeFileSync(gcFile, JSON.stringify(pauses)); } catch { /* best effort */ } });
+  process.on('exit', () => { try { writeFileSync(gcFile, JSON.stringify({ pauses, kinds, starts })); } catch { /* best effort */ } });
 }
 
 // Where the resident memory is: process.memoryUsage() every 50 ms (the RSS

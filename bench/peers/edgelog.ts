@@ -177,10 +177,17 @@ export function memorySplit(dir: string): Record<string, number> | null {
  * of the processing worker threads (gc.json.worker-N, appended by each worker):
  * a worker's pause stalls only its own stages, not reading or the Kafka client.
  */
-export function gcPauses(dir: string): { count: number; p99: number; max: number; worker: { count: number; p99: number; max: number } | null } | null {
+export interface GcPause { ms: number; kind: 'minor' | 'major' | 'incremental' | 'weakcb' | 'other'; at_s: number }
+
+export function gcPauses(dir: string): { count: number; p99: number; max: number; top: GcPause[]; worker: { count: number; p99: number; max: number } | null } | null {
   const stats = (a: number[]) => { a.sort((x, y) => x - y); return { count: a.length, p99: percentile(a, 0.99), max: a.length ? a[a.length - 1]! : NaN }; };
+  const kindName = (k: number): GcPause['kind'] => (k === 1 ? 'minor' : k === 4 ? 'major' : k === 8 ? 'incremental' : k === 16 ? 'weakcb' : 'other');
   try {
-    const main = stats(JSON.parse(readFileSync(join(dir, 'gc.json'), 'utf8')) as number[]);
+    // An array of durations (trees before kinds were recorded) or { pauses, kinds, starts }.
+    const raw = JSON.parse(readFileSync(join(dir, 'gc.json'), 'utf8')) as number[] | { pauses: number[]; kinds: number[]; starts: number[] };
+    const all = Array.isArray(raw) ? raw.map((ms) => ({ ms, kind: 'other' as const, at_s: NaN })) : raw.pauses.map((ms, i) => ({ ms, kind: kindName(raw.kinds[i]!), at_s: raw.starts[i]! / 1000 }));
+    const top = [...all].sort((a, b) => b.ms - a.ms).slice(0, 3).map((p) => ({ ms: +p.ms.toFixed(2), kind: p.kind, at_s: +p.at_s.toFixed(1) }));
+    const main = { ...stats(all.map((p) => p.ms)), top };
     const w: number[] = [];
     for (const f of readdirSync(dir).filter((x) => x.startsWith('gc.json.worker-'))) {
       for (const l of readFileSync(join(dir, f), 'utf8').split('\n')) if (l) w.push(Number(l));
