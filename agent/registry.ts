@@ -16,7 +16,7 @@ import type { ComponentKind, ComponentSpec } from './core/component.ts';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySpec = ComponentSpec<any, any>;
 
-const load = (process.getBuiltinModule('node:module') as typeof import('node:module')).createRequire(import.meta.url);
+const requireModule = (process.getBuiltinModule('node:module') as typeof import('node:module')).createRequire(import.meta.url);
 
 interface Entry {
   readonly kind: ComponentKind;
@@ -27,31 +27,31 @@ interface Entry {
 
 const table: readonly Entry[] = [
   // sources
-  { kind: 'source', type: 'file', spec: () => (load('./sources/file/source.ts') as typeof import('./sources/file/source.ts')).fileSource },
-  { kind: 'source', type: 'tcp', spec: () => (load('./sources/tcp/tcp-source.ts') as typeof import('./sources/tcp/tcp-source.ts')).tcpSource },
-  { kind: 'source', type: 'syslog', spec: () => (load('./sources/syslog/syslog-source.ts') as typeof import('./sources/syslog/syslog-source.ts')).syslogSource },
-  { kind: 'source', type: 'forward', spec: () => (load('./sources/forward/index.ts') as typeof import('./sources/forward/index.ts')).forwardSource },
+  { kind: 'source', type: 'file', spec: () => (requireModule('./sources/file/source.ts') as typeof import('./sources/file/source.ts')).fileSource },
+  { kind: 'source', type: 'tcp', spec: () => (requireModule('./sources/tcp/tcp-source.ts') as typeof import('./sources/tcp/tcp-source.ts')).tcpSource },
+  { kind: 'source', type: 'syslog', spec: () => (requireModule('./sources/syslog/syslog-source.ts') as typeof import('./sources/syslog/syslog-source.ts')).syslogSource },
+  { kind: 'source', type: 'forward', spec: () => (requireModule('./sources/forward/index.ts') as typeof import('./sources/forward/index.ts')).forwardSource },
   // decoders (processors that parse)
-  { kind: 'processor', type: 'json', spec: () => (load('./decoders/json/json.ts') as typeof import('./decoders/json/json.ts')).jsonDecoder },
-  { kind: 'processor', type: 'logfmt', spec: () => (load('./decoders/logfmt.ts') as typeof import('./decoders/logfmt.ts')).logfmtDecoder },
-  { kind: 'processor', type: 'regex', spec: () => (load('./decoders/regex.ts') as typeof import('./decoders/regex.ts')).regexDecoder },
-  { kind: 'processor', type: 'syslog', spec: () => (load('./decoders/syslog.ts') as typeof import('./decoders/syslog.ts')).syslogDecoder },
+  { kind: 'processor', type: 'json', spec: () => (requireModule('./decoders/json/json.ts') as typeof import('./decoders/json/json.ts')).jsonDecoder },
+  { kind: 'processor', type: 'logfmt', spec: () => (requireModule('./decoders/logfmt.ts') as typeof import('./decoders/logfmt.ts')).logfmtDecoder },
+  { kind: 'processor', type: 'regex', spec: () => (requireModule('./decoders/regex.ts') as typeof import('./decoders/regex.ts')).regexDecoder },
+  { kind: 'processor', type: 'syslog', spec: () => (requireModule('./decoders/syslog.ts') as typeof import('./decoders/syslog.ts')).syslogDecoder },
   // transforms
-  { kind: 'processor', type: 'multiline', spec: () => (load('./transforms/multiline/multiline.ts') as typeof import('./transforms/multiline/multiline.ts')).multiline },
-  { kind: 'processor', type: 'filter', spec: () => (load('./transforms/filter.ts') as typeof import('./transforms/filter.ts')).filter },
-  { kind: 'processor', type: 'sample', spec: () => (load('./transforms/sample.ts') as typeof import('./transforms/sample.ts')).sample },
-  { kind: 'processor', type: 'enrich', spec: () => (load('./transforms/enrich.ts') as typeof import('./transforms/enrich.ts')).enrich },
-  { kind: 'processor', type: 'redact', spec: () => (load('./transforms/redact.ts') as typeof import('./transforms/redact.ts')).redact },
-  { kind: 'processor', type: 'throttle', spec: () => (load('./transforms/throttle.ts') as typeof import('./transforms/throttle.ts')).throttle },
-  { kind: 'processor', type: 'validate', spec: () => (load('./transforms/validate.ts') as typeof import('./transforms/validate.ts')).validate },
-  { kind: 'processor', type: 'rename', spec: () => (load('./transforms/rename.ts') as typeof import('./transforms/rename.ts')).rename },
+  { kind: 'processor', type: 'multiline', spec: () => (requireModule('./transforms/multiline/multiline.ts') as typeof import('./transforms/multiline/multiline.ts')).multiline },
+  { kind: 'processor', type: 'filter', spec: () => (requireModule('./transforms/filter.ts') as typeof import('./transforms/filter.ts')).filter },
+  { kind: 'processor', type: 'sample', spec: () => (requireModule('./transforms/sample.ts') as typeof import('./transforms/sample.ts')).sample },
+  { kind: 'processor', type: 'enrich', spec: () => (requireModule('./transforms/enrich.ts') as typeof import('./transforms/enrich.ts')).enrich },
+  { kind: 'processor', type: 'redact', spec: () => (requireModule('./transforms/redact.ts') as typeof import('./transforms/redact.ts')).redact },
+  { kind: 'processor', type: 'throttle', spec: () => (requireModule('./transforms/throttle.ts') as typeof import('./transforms/throttle.ts')).throttle },
+  { kind: 'processor', type: 'validate', spec: () => (requireModule('./transforms/validate.ts') as typeof import('./transforms/validate.ts')).validate },
+  { kind: 'processor', type: 'rename', spec: () => (requireModule('./transforms/rename.ts') as typeof import('./transforms/rename.ts')).rename },
   // encoders
-  { kind: 'encoder', type: 'otlp_proto', spec: () => (load('./encoders/otlp/otlp-proto.ts') as typeof import('./encoders/otlp/otlp-proto.ts')).otlpProtoEncoder },
-  { kind: 'encoder', type: 'json', spec: () => (load('./encoders/json.ts') as typeof import('./encoders/json.ts')).jsonEncoder },
-  { kind: 'encoder', type: 'raw', spec: () => (load('./encoders/raw.ts') as typeof import('./encoders/raw.ts')).rawEncoder },
+  { kind: 'encoder', type: 'otlp_proto', spec: () => (requireModule('./encoders/otlp/otlp-proto.ts') as typeof import('./encoders/otlp/otlp-proto.ts')).otlpProtoEncoder },
+  { kind: 'encoder', type: 'json', spec: () => (requireModule('./encoders/json.ts') as typeof import('./encoders/json.ts')).jsonEncoder },
+  { kind: 'encoder', type: 'raw', spec: () => (requireModule('./encoders/raw.ts') as typeof import('./encoders/raw.ts')).rawEncoder },
   // sinks
-  { kind: 'sink', type: 'kafka', spec: () => (load('./sinks/failover/kafka-clusters.ts') as typeof import('./sinks/failover/kafka-clusters.ts')).kafkaSinkWithFailover },
-  { kind: 'sink', type: 'forward', spec: () => (load('./sinks/forward/index.ts') as typeof import('./sinks/forward/index.ts')).forwardSink },
+  { kind: 'sink', type: 'kafka', spec: () => (requireModule('./sinks/failover/kafka-clusters.ts') as typeof import('./sinks/failover/kafka-clusters.ts')).kafkaSinkWithFailover },
+  { kind: 'sink', type: 'forward', spec: () => (requireModule('./sinks/forward/index.ts') as typeof import('./sinks/forward/index.ts')).forwardSink },
 ];
 
 for (let i = 0; i < table.length; i++) {

@@ -2,7 +2,6 @@
 // oauthbearer`, `sasl.token_provider`). Tokens are fetched from the cloud's
 // instance metadata at connect time and cached until a minute before expiry;
 // the config holds no secret.
-
 //
 // A provider's module is loaded on the first token request: config validation
 // and every agent without OAUTHBEARER load only this file (the providers and
