@@ -17,7 +17,8 @@ import { deadLetterFor } from './dead-letter.ts';
 import { PipelineEvents } from './events.ts';
 import { Pipeline } from './pipeline.ts';
 // Types only: the guard and the capability probe are loaded when a `guard:`
-// section enables the guard (together about 6 MB of an idle agent's RSS).
+// section enables the guard (6 MB of RSS imported into a bare Node process;
+// less in the agent, which already loads much of what they import).
 import type { GuardController } from '../native/guard.ts';
 import { mallocTrim } from '../native/lib.ts';
 import type { GuardConfig } from '../native/guard-config.ts';

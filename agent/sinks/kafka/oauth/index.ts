@@ -5,7 +5,8 @@
 //
 // A provider's module is loaded on the first token request: config validation
 // and every agent without OAUTHBEARER load only this file (the providers and
-// the crypto and HTTP modules they use cost about 5 MB of RSS).
+// the crypto and HTTP modules they use cost about 5 MB of RSS imported into a
+// bare Node process).
 
 export type OAuthTokenProviderName = 'aws-msk-iam' | 'gcp-metadata';
 export const oauthTokenProviders: readonly OAuthTokenProviderName[] = ['aws-msk-iam', 'gcp-metadata'];
