@@ -128,7 +128,7 @@ test('pipeline + otlp_proto: acknowledged values are reused only for a sink that
   }
 });
 
-test('value pool: minBytes and slabBytes themselves are pooled, one byte outside is not; the defaults (1 MiB slabs from 64 KiB, 16 out, 4 kept)', () => {
+test('value pool: minBytes and slabBytes themselves are pooled, one byte outside is not; the defaults (1 MiB slabs from 64 KiB, 16 out, all 16 kept)', () => {
   const pool = new ValuePool({ slabBytes: 1024, minBytes: 100, maxOut: 8, maxFree: 8 });
   pool.take(99);
   pool.take(1025);
@@ -138,7 +138,7 @@ test('value pool: minBytes and slabBytes themselves are pooled, one byte outside
   assert.deepEqual(pool.stats, { out: 2, free: 0 }, 'exactly minBytes and exactly slabBytes come from slabs');
   assert.notEqual(lo.buffer, hi.buffer);
   const d = new ValuePool();
-  assert.deepEqual({ slabBytes: d.slabBytes, minBytes: d.minBytes, maxOut: d.maxOut, maxFree: d.maxFree }, { slabBytes: 1024 * 1024, minBytes: 64 * 1024, maxOut: 16, maxFree: 4 });
+  assert.deepEqual({ slabBytes: d.slabBytes, minBytes: d.minBytes, maxOut: d.maxOut, maxFree: d.maxFree }, { slabBytes: 1024 * 1024, minBytes: 64 * 1024, maxOut: 16, maxFree: 16 });
 });
 
 test('value pool: trim() forgets the free slabs; a slab still out is taken back as usual afterwards', () => {

@@ -664,11 +664,6 @@ const list: Equivalent[] = [
   },
   {
     file: 'agent/sources/file/chunk-slabs.ts', mutator: 'constant',
-    after: 'const MAX_FREE = 5;',
-    reason: 'memory only: how many free slabs are kept rather than left to the GC',
-  },
-  {
-    file: 'agent/sources/file/chunk-slabs.ts', mutator: 'constant',
     after: 'pos = 1;',
     reason: 'take() sets pos to 0 whenever it starts on a slab, before the first region is cut, so the initial value is never read',
   },

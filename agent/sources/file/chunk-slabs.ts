@@ -18,11 +18,15 @@
 
 const SLAB_BYTES = 1 << 20;
 /**
- * Free slabs kept for reuse; more are left to the GC. While input flows a
- * slab is released about as often as one is started, so a few suffice; the
- * slabs in flight (up to the 8 MiB pipeline buffer) are not counted here.
+ * Free slabs kept for reuse; more are left to the GC. Enough for every slab
+ * the default pipeline buffer (8 MiB) can hold in flight, so that while input
+ * flows no slab is dropped and none allocated: with 4 kept, each dip in the
+ * amount in flight dropped slabs that had reached old space, and each rise
+ * allocated new ones (json-200b: 26 slabs per 6M lines). That growth counts
+ * toward V8's old-generation limit until a mark-compact, and brought one on
+ * every second or so. The idle trim hands the free slabs back when quiet.
  */
-const MAX_FREE = 4;
+const MAX_FREE = 16;
 
 export class ChunkSlab {
   readonly buf: Buffer;

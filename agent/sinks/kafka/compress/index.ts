@@ -58,7 +58,7 @@ export function createBatchCompressor(): BatchCompressor {
   // (1,000,000) fits, so liblz4 writes the frame in place. With the
   // launchers' 64 KiB mmap threshold each slab is its own mapping, and only
   // the pages frames fill (~190 KB of json-200b) become resident.
-  const frames = new ValuePool({ slabBytes: 1024 * 1024, minBytes: 16 * 1024, maxOut: 16, maxFree: 4 });
+  const frames = new ValuePool({ slabBytes: 1024 * 1024, minBytes: 16 * 1024, maxOut: 16, maxFree: 16 });
   const lz4 = (input: Buffer): Buffer => {
     if (native === undefined) native = openLz4Frame().lz4 ?? null;
     if (native !== null) {

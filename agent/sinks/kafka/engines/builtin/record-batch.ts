@@ -78,7 +78,10 @@ export class SectionScratch {
   take(n: number): Buffer | null {
     if (n > SCRATCH_MAX_BYTES) return null;
     this.used = true;
-    if (this.buf === null || this.buf.length < n) this.buf = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX_BYTES, Math.max(n, 256 << 10)));
+    // Grown to the next power of two: sized exactly, every section a little
+    // larger than the last made a new buffer (json-200b: 7 of them, 17 MB,
+    // each old one promoted garbage that counts toward the next mark-compact).
+    if (this.buf === null || this.buf.length < n) this.buf = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX_BYTES, Math.max(2 ** Math.ceil(Math.log2(n)), 256 << 10)));
     return this.buf.subarray(0, n);
   }
   /** Lets go of the buffer now (the agent went quiet); the next take() allocates. */
