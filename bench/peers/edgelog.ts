@@ -37,7 +37,7 @@ export interface EdgelogVariant {
  * What the product's launcher (agent/cli/edgelog, agent/install/release/launcher.sh)
  * starts Node with; the bench forks the entry directly, so it repeats them here.
  */
-export const launcherNodeFlags = ['--max-semi-space-size=8', '--preserve-symlinks'];
+export const launcherNodeFlags = ['--max-semi-space-size=8', '--initial-old-space-size=64', '--no-parallel-scavenge', '--preserve-symlinks'];
 export const launcherEnv: Record<string, string> = { NODE_COMPILE_CACHE: join(repoRoot, '.cache/node-compile-cache'), MALLOC_MMAP_THRESHOLD_: '65536' };
 
 /** The environment without the variables a variant cleared (empty value). */

@@ -20,7 +20,7 @@ export async function startAgent(configFile: string, env: NodeJS.ProcessEnv = {}
   const child = fork(mainTs, ['run', '--config', configFile, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // The flags the launchers use (agent/cli/edgelog), not the test runner's.
-    execArgv: ['--max-semi-space-size=8', '--preserve-symlinks', '--disable-warning=TimeoutNegativeWarning'],
+    execArgv: ['--max-semi-space-size=8', '--initial-old-space-size=64', '--no-parallel-scavenge', '--preserve-symlinks', '--disable-warning=TimeoutNegativeWarning'],
     env: { ...process.env, EDGELOG_LOG_FORMAT: 'json', ...env },
   });
   let err = '';

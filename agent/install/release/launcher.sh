@@ -31,6 +31,6 @@ fi
 if [ -z "${EDGELOG_VERSION:-}" ] && [ -f "$release/VERSION" ]; then
   EDGELOG_VERSION=$(cat "$release/VERSION"); export EDGELOG_VERSION
 fi
-# glibc mmap threshold, young-generation cap and --preserve-symlinks, as in the repository launcher (agent/cli/edgelog).
+# glibc mmap threshold, the GC flags and --preserve-symlinks, as in the repository launcher (agent/cli/edgelog), which says why each.
 MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-65536}; export MALLOC_MMAP_THRESHOLD_
-exec "$release/bin/node" --max-semi-space-size=8 --preserve-symlinks "$release/agent/cli/main.ts" "$@"
+exec "$release/bin/node" --max-semi-space-size=8 --initial-old-space-size=64 --no-parallel-scavenge --preserve-symlinks "$release/agent/cli/main.ts" "$@"
