@@ -158,6 +158,14 @@ export interface Encoder {
 export interface Sink {
   /** Deliver messages; resolves only once the destination acknowledged all of them. Throws EdgelogError (retriable or not). */
   send(messages: EncodedMessage[]): Promise<void>;
+  /**
+   * A hint: `messages` are the next send(), handed over while the current one
+   * is on the wire. A sink may do work that does not depend on earlier sends
+   * (the Kafka sink compresses the batches); send() delivers the same whether
+   * or not this was called, and the hint may be wrong (the pipeline may split
+   * the request, or the sink route it elsewhere).
+   */
+  prepare?(messages: EncodedMessage[]): void;
   /** Largest message the destination accepts, bytes. */
   readonly maxMessageBytes: number;
   close(): Promise<void>;

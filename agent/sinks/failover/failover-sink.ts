@@ -142,6 +142,9 @@ export class FailoverSink implements Sink {
   }
   get activeCluster(): string { return this.targets[this.active]!.name; }
 
+  /** The hint goes to the cluster taking traffic now; if the request ends up elsewhere, that cluster's engine lets the hint go. */
+  prepare(messages: EncodedMessage[]): void { this.targets[this.active]?.sink.prepare?.(messages); }
+
   async send(messages: EncodedMessage[]): Promise<void> {
     this.maybeFailback();
     let lastErr: unknown = null;

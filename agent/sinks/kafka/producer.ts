@@ -71,6 +71,13 @@ export interface ProducerEngine {
   connect(): Promise<void>;
   /** Produce the messages to `topic`; resolves on the broker's acknowledgement. */
   send(topic: string, messages: ProducerMessage[], opts: ProduceOptions): Promise<void>;
+  /**
+   * A hint: `messages` (the same value Buffers) are the next send(). Work that
+   * does not depend on the sends before it (placing on partitions, building
+   * and compressing the batches) may be done now, while those are on the
+   * wire. send() delivers the same whether or not this was called.
+   */
+  prepare?(topic: string, messages: ProducerMessage[], opts: ProduceOptions): void;
   /** Metadata round trip for `topic` on a connection of its own (one try, no retry). */
   topicMetadata(topic: string): Promise<TopicLeaders>;
   /** Forget the metadata connection, so the next topicMetadata starts afresh (after a failed or timed-out probe). */

@@ -190,6 +190,23 @@ export class KafkaSink implements Sink {
     await this.ensureConnected();
   }
 
+  /**
+   * Compression of the next request while this one is on the wire
+   * (ProducerEngine.prepare). Its headers carry the number the next send()
+   * takes; if that send is a retry instead, the headers differ (headersFor
+   * makes one object per number) and the engine does not use the hint.
+   */
+  prepare(messages: EncodedMessage[]): void {
+    if (this.closed || !this.engine.prepare || messages.length === 0) return;
+    const seq = this.seq + 1;
+    const out: ProducerMessage[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      out[i] = { key: m.key, value: m.value, headers: this.cfg.headers ? this.headersFor(m.headers, seq) : undefined };
+    }
+    this.engine.prepare(this.topic, out, { acks: this.cfg.acks, compression: this.cfg.compression, timeoutMs: this.cfg.requestTimeoutMs });
+  }
+
   async send(messages: EncodedMessage[]): Promise<void> {
     if (this.closed) throw new SinkSendError('kafka sink closed', false);
     if (messages.length === 0) return;
@@ -205,6 +222,14 @@ export class KafkaSink implements Sink {
       this.events.failed(e, messages.length);
       throw e;
     }
+    // The number is taken before connecting, so that prepare(), called for the
+    // next request while this one connects, knows which number that one gets.
+    const seq = ++this.seq;
+    const out: ProducerMessage[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      out[i] = { key: m.key, value: m.value, headers: this.cfg.headers ? this.headersFor(m.headers, seq) : undefined };
+    }
     try {
       await this.ensureConnected();
     } catch (err) {
@@ -212,12 +237,6 @@ export class KafkaSink implements Sink {
       this.lastError = e;
       this.events.failed(e, messages.length);
       throw e;
-    }
-    const seq = ++this.seq;
-    const out: ProducerMessage[] = new Array(messages.length);
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i]!;
-      out[i] = { key: m.key, value: m.value, headers: this.cfg.headers ? this.headersFor(m.headers, seq) : undefined };
     }
     const t0 = performance.now();
     try {

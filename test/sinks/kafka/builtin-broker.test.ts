@@ -91,3 +91,33 @@ test('builtin idempotent: sequences across sends and partitions are accepted; a 
     assert.deepEqual(inPartition, sent.filter((v) => inPartition.includes(v)), `partition ${q} in send order`);
   }
 });
+
+test('builtin prepare(): a hinted request goes out as hinted; a hint for other headers or other messages is not used, and nothing is lost or sent twice', async (t) => {
+  const k = await sharedKafka('A');
+  const topic = uniqueTopic('builtin-prepare');
+  await k.createTopic(topic, 2);
+  const engine = engineFor(k.bootstrap, topic, { compression: 'lz4' });
+  t.after(() => engine.close());
+  await engine.connect();
+  const batch = (tag: string, headers: Record<string, string>): ProducerMessage[] =>
+    Array.from({ length: 30 }, (_, i) => ({ key: i % 2 ? Buffer.from(`k${i % 3}`) : null, value: Buffer.from(`{"tag":"${tag}","i":${i},"pad":"${'x'.repeat(i * 7)}"}`), headers }));
+  await engine.send(topic, batch('warm', { seq: '0' }), opts('lz4')); // metadata known: prepare() has partitions to place on
+  const a = batch('a', { seq: '1' });
+  engine.prepare!(topic, a, opts('lz4'));
+  await engine.send(topic, a, opts('lz4'));
+  // The same values with other headers (a retry numbered anew): the hint's headers must not go out.
+  const b = batch('b', { seq: '2' });
+  engine.prepare!(topic, b, opts('lz4'));
+  const bRenumbered = b.map((m) => ({ ...m, headers: { seq: '3' } }));
+  await engine.send(topic, bRenumbered, opts('lz4'));
+  // A hint for c, then d is sent first (c's request was split or re-sent): both go out as sent.
+  const c = batch('c', { seq: '4' });
+  const d = batch('d', { seq: '5' });
+  engine.prepare!(topic, c, opts('lz4'));
+  await engine.send(topic, d, opts('lz4'));
+  await engine.send(topic, c, opts('lz4'));
+  const got = await k.consumeAll(topic);
+  const seen = got.map((g) => `${g.value!.toString()}|${g.headers.seq?.toString()}`).sort();
+  const want = [...batch('warm', { seq: '0' }), ...a, ...bRenumbered, ...d, ...c].map((m) => `${m.value.toString()}|${m.headers!.seq}`).sort();
+  assert.deepEqual(seen, want);
+});
