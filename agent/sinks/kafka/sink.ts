@@ -23,7 +23,7 @@ import { createEngine } from './engines/create.ts';
 import { KafkaSendError } from './errors.ts';
 import { explainNotKafka } from './handshake-check.ts';
 import { rewordBrokerTooLarge } from './too-large-text.ts';
-import type { ProducerEngine, ProducerMessage } from './producer.ts';
+import type { ProduceOptions, ProducerEngine, ProducerMessage } from './producer.ts';
 
 /** Metrics and log lines of the sink; each event is one method. */
 class KafkaSinkEvents {
@@ -198,13 +198,21 @@ export class KafkaSink implements Sink {
    */
   prepare(messages: EncodedMessage[]): void {
     if (this.closed || !this.engine.prepare || messages.length === 0) return;
-    const seq = this.seq + 1;
+    this.engine.prepare(this.topic, this.producerMessages(messages, this.seq + 1), this.produceOptions());
+  }
+
+  /** The engine's messages for send number `seq` (its headers carry that number). */
+  private producerMessages(messages: EncodedMessage[], seq: number): ProducerMessage[] {
     const out: ProducerMessage[] = new Array(messages.length);
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       out[i] = { key: m.key, value: m.value, headers: this.cfg.headers ? this.headersFor(m.headers, seq) : undefined };
     }
-    this.engine.prepare(this.topic, out, { acks: this.cfg.acks, compression: this.cfg.compression, timeoutMs: this.cfg.requestTimeoutMs });
+    return out;
+  }
+
+  private produceOptions(): ProduceOptions {
+    return { acks: this.cfg.acks, compression: this.cfg.compression, timeoutMs: this.cfg.requestTimeoutMs };
   }
 
   async send(messages: EncodedMessage[]): Promise<void> {
@@ -224,12 +232,7 @@ export class KafkaSink implements Sink {
     }
     // The number is taken before connecting, so that prepare(), called for the
     // next request while this one connects, knows which number that one gets.
-    const seq = ++this.seq;
-    const out: ProducerMessage[] = new Array(messages.length);
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i]!;
-      out[i] = { key: m.key, value: m.value, headers: this.cfg.headers ? this.headersFor(m.headers, seq) : undefined };
-    }
+    const out = this.producerMessages(messages, ++this.seq);
     try {
       await this.ensureConnected();
     } catch (err) {
@@ -240,7 +243,7 @@ export class KafkaSink implements Sink {
     }
     const t0 = performance.now();
     try {
-      await this.engine.send(this.topic, out, { acks: this.cfg.acks, compression: this.cfg.compression, timeoutMs: this.cfg.requestTimeoutMs });
+      await this.engine.send(this.topic, out, this.produceOptions());
     } catch (err) {
       const { error, resetProducer } = this.engine.mapError(err, largest, this.maxMessageBytes);
       // Too large is about these messages, not the destination's health: the pipeline splits or dead-letters them.
