@@ -27,6 +27,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 const MAX_PREFETCHED = 2;
 
+/** lz4 and snappy consume the records section inside the compress call, so it can live in the shared scratch. */
+const consumedInCall = (c: ProduceOptions['compression']): boolean => c === 'lz4' || c === 'snappy';
+
 /**
  * The batches of the next send, built and compressed by prepare() while the
  * send before it waited for its answer. A body is null when compressing it
@@ -208,7 +211,7 @@ export class BuiltinEngine implements ProducerEngine {
    */
   prepare(topic: string, messages: ProducerMessage[], opts: ProduceOptions): void {
     const leaders = this.leaders.get(topic);
-    if (leaders === undefined || messages.length === 0 || (opts.compression !== 'lz4' && opts.compression !== 'snappy')) return;
+    if (leaders === undefined || messages.length === 0 || !consumedInCall(opts.compression)) return;
     const byPartition = this.place(messages, leaders.length);
     const bodies = new Map<number, Promise<Buffer | null>>();
     for (const [p, idx] of byPartition) {
@@ -289,8 +292,7 @@ export class BuiltinEngine implements ProducerEngine {
         body = await early;
       }
       if (body === null) {
-        // lz4 and snappy consume the section inside the call: it can live in the scratch.
-        const records = buildRecords(messages, idx, this.headers, opts.compression === 'lz4' || opts.compression === 'snappy' ? this.scratch : undefined);
+        const records = buildRecords(messages, idx, this.headers, consumedInCall(opts.compression) ? this.scratch : undefined);
         body = await this.compressor.compress(opts.compression, records);
       }
       bodies.push(body);
