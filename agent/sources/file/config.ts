@@ -39,10 +39,16 @@ export const fileSourceSection = section({
   // Vector file source glob_minimum_cooldown_ms 1000. inotify wakes us at once;
   // this only bounds the delay when an event is lost (overflow, NFS, bind mounts).
   glob_interval_ms: duration('glob_interval', 1000, "how often the globs are re-run and open files stat'ed (the safety net under inotify; at least 10ms)"),
-  // 64 KiB: one read syscall per chunk, large enough for hundreds of lines, small
+  // 128 KiB: one read per chunk, large enough for hundreds of lines, small
   // enough that many files interleave (Fluent Bit tail Buffer_Chunk_Size is 32k;
   // Vector file source max_read_bytes 2048 favours fairness over syscalls).
-  read_chunk_bytes: size('read_chunk_bytes', 64 * 1024, 'one read per chunk; one batch and one acknowledgement group per chunk', 512),
+  // Each chunk costs a thread-pool round trip, an acknowledgement group and a
+  // run through the pipeline: against 64 KiB, json-200b went from 703K / 983K
+  // / 946K to 992K / 1,095K / 1,046K events/s, interleaved, peak RSS 106-110
+  // MB both; 256 KiB was faster again but held 134-148 MB (bench/results/read-chunk).
+  // The buffer is allocated past glibc's mmap threshold (the launchers set 64
+  // KiB), so a file that only ever gets a few lines touches a few pages of it.
+  read_chunk_bytes: size('read_chunk_bytes', 128 * 1024, 'one read per chunk; one batch and one acknowledgement group per chunk', 512),
   // Vector file source max_line_bytes 102400.
   max_line_bytes: size('max_line_bytes', 102400, 'longest line; longer ones are handled per `oversize`', 16),
   // Split keeps every byte (at-least-once); truncate is opt-in data loss.
