@@ -109,7 +109,7 @@ test('5,000 files with max_open_files 512: every line in Kafka, the backlog visi
   assert.ok(seen.maxWaiting > 0 && seen.maxWaiting <= FILES - 512 + 1, `waiting files reported (max ${seen.maxWaiting})`);
   assert.match(seen.degraded, /^source:files\/waiting_files: files wait for a handle \(max_open_files 512 open\); how many and for how long: edgelog_file_waiting_files, edgelog_file_oldest_waiting_seconds$/);
   assert.ok(seen.maxOpen <= 512, `open files within max_open_files (max ${seen.maxOpen})`);
-  // 5,000 tailers with their 64 KiB read buffers would need 320 MB on their own; 512 of them need 32 MB.
+  // 5,000 tailers with read buffers filled once (64 KiB each) would need 320 MB on their own; 512 of them need 32 MB.
   assert.ok(seen.maxRss > 0 && seen.maxRss < 320 * 1024 * 1024, `resident memory stayed bounded (max ${Math.round(seen.maxRss / 1048576)} MB)`);
   t.diagnostic(`${records.length} records for ${FILES * 3} lines; max waiting ${seen.maxWaiting}, max oldest ${seen.maxOldest}s, max RSS ${Math.round(seen.maxRss / 1048576)} MB, ${seen.samples} samples`);
 });

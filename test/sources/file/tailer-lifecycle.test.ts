@@ -319,3 +319,52 @@ test('stop with a file that is still empty: nothing to flush, no error', async (
   await tailer.flushAtStop();
   assert.equal(host.telemetry.counts.errors, 0);
 });
+
+test('read ahead: while a full chunk is shipped the next one is already being read; every line still arrives once, in order, and a release with a read out closes cleanly', async (t) => {
+  // 64-byte lines, 512-byte chunks: 16 full chunks.
+  let text = '';
+  for (let i = 0; i < 128; i++) text += `${`line ${i} `.padEnd(63, '.')}\n`;
+  const { tailer, c } = await setup(t, text, { read_chunk_bytes: 512 });
+  const s = steps(tailer) as unknown as { ahead: { at: number; bytes: Promise<number> } | null };
+  const aheadAt: number[] = [];
+  const push = c.push.bind(c);
+  c.push = async (batch: LogRecord[]) => { aheadAt.push(s.ahead?.at ?? -1); await push(batch); };
+  await readToEof(tailer);
+  // Chunk k (k < 15) is shipped while the read of chunk k+1 is out; the last one is followed by a read that finds nothing.
+  assert.deepEqual(aheadAt, Array.from({ length: 16 }, (_, k) => (k + 1) * 512));
+  assert.deepEqual(c.records.map((r) => r.body.toString()), text.trimEnd().split('\n'));
+  assert.equal(tailer.gen!.committed, text.length);
+  assert.equal(s.ahead, null, 'no read left out at the end of the file');
+
+  // A file read at speed, let go with a read ahead out: the read finishes before the handle closes, nothing is left pending.
+  const more = await setup(t, text, { read_chunk_bytes: 512 });
+  const m = steps(more.tailer) as unknown as { ahead: { at: number; bytes: Promise<number> } | null; establish(): Promise<void>; readChunk(): Promise<number> };
+  await m.establish();
+  assert.equal(await m.readChunk(), 512);
+  const out = m.ahead;
+  assert.ok(out !== null && out.at === 512, 'the second chunk is being read');
+  await withDeadline(more.tailer.release('test'), 'release with a read ahead out');
+  assert.equal(await out.bytes, 512, 'the read ahead completed on the open handle');
+  assert.equal(m.ahead, null);
+});
+
+test('read ahead over a rewrite: the file replaced under a short fingerprint is read again from 0 with fresh reads, never the read made ahead for the old content', async (t) => {
+  const { tailer, c, log } = await setup(t, 'old first line\n', { read_chunk_bytes: 512, fingerprint_bytes: 1024 });
+  const s = steps(tailer) as unknown as { ahead: { at: number } | null };
+  await readToEof(tailer);
+  assert.deepEqual(c.records.map((r) => r.body.toString()), ['old first line']);
+  // Rewritten in place (same inode) with other content: the next full chunk is read with a read ahead out, then the wider fingerprint shows the rewrite.
+  let text = '';
+  for (let i = 0; i < 40; i++) text += `${`new ${i} `.padEnd(63, '-')}\n`;
+  writeFileSync(log, text);
+  const seen: Array<number | null> = [];
+  const push = c.push.bind(c);
+  c.push = async (batch: LogRecord[]) => { seen.push(s.ahead?.at ?? null); await push(batch); };
+  await readToEof(tailer);
+  const bodies = c.records.slice(1).map((r) => r.body.toString());
+  // The new content whole and in order, as its own stream from offset 0 (the old stream's read of it is not shipped).
+  assert.deepEqual(bodies.slice(-40), text.trimEnd().split('\n'));
+  assert.ok(bodies.length === 40, `nothing else shipped: ${bodies.length} records`);
+  assert.equal(tailer.gen!.committed, text.length);
+  assert.equal(s.ahead, null);
+});
