@@ -653,6 +653,11 @@ const list: Equivalent[] = [
     reason: 'only for a run of no records, whose bodies nobody reads (every read goes through starts/ends)',
   },
   {
+    file: 'agent/sources/file/tailer.ts', mutator: 'constant',
+    after: 'if (this.ahead) this.ahead.at = -2;',
+    reason: 'any negative offset marks the read ahead as made for no offset: readChunk only ever wants offsets >= 0',
+  },
+  {
     file: 'agent/sources/file/chunk-slabs.ts', mutator: 'constant',
     after: 'const SLAB_BYTES = 2 << 20;',
     reason: 'memory only: the slab size (tests pass their own; the file-source test checks bytes and reuse at any size)',

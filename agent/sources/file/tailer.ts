@@ -317,14 +317,13 @@ export class Tailer implements LineSink {
   private async takeRead(at: number): Promise<number> {
     const a = this.ahead;
     this.ahead = null;
-    if (a !== null) {
-      if (a.at === at) {
-        const n = await a.bytes;
-        this.spare = this.buf;
-        this.buf = a.buf;
-        return n;
-      }
-      await a.bytes.catch(noop);
+    // A read ahead made for another offset is left to finish on its own
+    // buffer, which is then dropped (rare: a truncation moved the offset back).
+    if (a !== null && a.at === at) {
+      const n = await a.bytes;
+      this.spare = this.buf;
+      this.buf = a.buf;
+      return n;
     }
     const { bytesRead } = await this.fh.read(this.buf, 0, this.buf.length, at);
     return bytesRead;

@@ -325,16 +325,23 @@ test('read ahead: while a full chunk is shipped the next one is already being re
   let text = '';
   for (let i = 0; i < 128; i++) text += `${`line ${i} `.padEnd(63, '.')}\n`;
   const { tailer, c } = await setup(t, text, { read_chunk_bytes: 512 });
-  const s = steps(tailer) as unknown as { ahead: { at: number; bytes: Promise<number> } | null };
+  const s = steps(tailer) as unknown as { ahead: { at: number; bytes: Promise<number> } | null; buf: Buffer };
   const aheadAt: number[] = [];
+  const buffers = new Set<ArrayBufferLike>();
   const push = c.push.bind(c);
-  c.push = async (batch: LogRecord[]) => { aheadAt.push(s.ahead?.at ?? -1); await push(batch); };
+  c.push = async (batch: LogRecord[]) => { aheadAt.push(s.ahead?.at ?? -1); buffers.add(s.buf.buffer); await push(batch); };
   await readToEof(tailer);
+  assert.equal(buffers.size, 2, 'two read buffers take turns, none made per chunk');
   // Chunk k (k < 15) is shipped while the read of chunk k+1 is out; the last one is followed by a read that finds nothing.
   assert.deepEqual(aheadAt, Array.from({ length: 16 }, (_, k) => (k + 1) * 512));
   assert.deepEqual(c.records.map((r) => r.body.toString()), text.trimEnd().split('\n'));
   assert.equal(tailer.gen!.committed, text.length);
   assert.equal(s.ahead, null, 'no read left out at the end of the file');
+  // A file whose end is a part chunk: once caught up, the second buffer is let go (a file appended to slowly does not keep it).
+  const part = await setup(t, `${text}tail\n`, { read_chunk_bytes: 512 });
+  await readToEof(part.tailer);
+  assert.equal(part.c.records.length, 129);
+  assert.equal((steps(part.tailer) as unknown as { spare: Buffer | null }).spare, null, 'no spare buffer kept at the end of the file');
 
   // A file read at speed, let go with a read ahead out: the read finishes before the handle closes, nothing is left pending.
   const more = await setup(t, text, { read_chunk_bytes: 512 });
@@ -367,4 +374,49 @@ test('read ahead over a rewrite: the file replaced under a short fingerprint is 
   assert.ok(bodies.length === 40, `nothing else shipped: ${bodies.length} records`);
   assert.equal(tailer.gen!.committed, text.length);
   assert.equal(s.ahead, null);
+});
+
+test('read ahead made for an offset no longer wanted: its buffer is never read into again while that read may still be writing it', async (t) => {
+  let text = '';
+  for (let i = 0; i < 64; i++) text += `${`line ${i} `.padEnd(63, '.')}\n`;
+  const { tailer } = await setup(t, text, { read_chunk_bytes: 512 });
+  const s = steps(tailer) as unknown as { ahead: { at: number; buf: Buffer } | null; establish(): Promise<void>; readChunk(): Promise<number>; seek(offset: number): void };
+  await s.establish();
+  // Two chunks: the second comes from the read ahead, and the buffers have taken turns once.
+  assert.equal(await s.readChunk(), 512);
+  assert.equal(await s.readChunk(), 512);
+  const stale = s.ahead!;
+  assert.equal(stale.at, 1024);
+  // The offset moves (as after a truncation): the read out is for no offset now.
+  s.seek(0);
+  assert.equal(stale.at, -1);
+  assert.equal(await s.readChunk(), 512);
+  const next = s.ahead!;
+  assert.equal(next.at, 512);
+  assert.notEqual(next.buf.buffer, stale.buf.buffer, 'the new read ahead has a buffer of its own');
+  await withDeadline(tailer.release('test'), 'release');
+});
+
+test('a read ahead that fails is not an unhandled rejection: the next chunk gets the error and is then read again', async (t) => {
+  let text = '';
+  for (let i = 0; i < 64; i++) text += `${`line ${i} `.padEnd(63, '.')}\n`;
+  const { tailer } = await setup(t, text, { read_chunk_bytes: 512 });
+  const s = steps(tailer) as unknown as { fh: { read: (...a: unknown[]) => Promise<unknown> }; establish(): Promise<void>; readChunk(): Promise<number> };
+  await s.establish();
+  const real = s.fh.read.bind(s.fh);
+  let reads = 0;
+  // The second read is the read ahead of the first chunk: it fails.
+  s.fh.read = (...a: unknown[]) => (++reads === 2 ? Promise.reject(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })) : real(...a));
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => { unhandled.push(e); };
+  process.on('unhandledRejection', onUnhandled);
+  t.after(() => { process.off('unhandledRejection', onUnhandled); });
+  assert.equal(await s.readChunk(), 512);
+  // Let the rejection surface (it would be reported after the microtasks of this turn).
+  await nextTurn();
+  await nextTurn();
+  assert.deepEqual(unhandled, []);
+  await assert.rejects(s.readChunk(), /EIO/);
+  assert.equal(await s.readChunk(), 512, 'the same chunk, read again');
+  assert.equal(reads, 4);
 });
