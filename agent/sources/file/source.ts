@@ -17,6 +17,7 @@ import { FileSourceTelemetry } from './telemetry.ts';
 import { Tailer, resolvedOf } from './tailer.ts';
 import type { StartFrom, TailerHost } from './tailer.ts';
 import { ChunkSlabs } from './chunk-slabs.ts';
+import { ReadAheadBudget } from './read-ahead-budget.ts';
 import { DirWatchSet } from './watcher.ts';
 import { WaitingQueue } from './waiting-queue.ts';
 import { CheckpointFailures } from './checkpoint-failures.ts';
@@ -36,6 +37,8 @@ export class FileSource implements Source, TailerHost {
   out: Downstream = { push: async () => { throw new Error('file source not started'); } };
   /** Chunk copies of every tailer of this source, reused once acknowledged (chunk-slabs.ts). */
   readonly slabs = new ChunkSlabs();
+  /** Second read buffers held by this source's files at once (read-ahead-budget.ts). */
+  readonly readAhead = new ReadAheadBudget();
   stopping = false;
   private readonly log: Logger;
   /** Open files by identity (dev:ino). */

@@ -31,6 +31,7 @@ import type { FileSourceConfig, OversizeAction } from './config.ts';
 import { LineFramer } from './line-framer.ts';
 import { ChunkColumns } from './chunk-columns.ts';
 import type { ChunkSlab, ChunkSlabs } from './chunk-slabs.ts';
+import type { ReadAheadBudget } from './read-ahead-budget.ts';
 import type { LineSink } from './line-framer.ts';
 import { fingerprintFile, fingerprintMatches, widenFingerprint } from './fingerprint.ts';
 import type { Fingerprint } from './fingerprint.ts';
@@ -46,6 +47,8 @@ export interface TailerHost {
   readonly out: Downstream;
   /** Where chunk copies come from; absent: a fresh buffer per chunk. */
   readonly slabs?: ChunkSlabs;
+  /** Slots for a second read buffer (read-ahead-budget.ts); absent: every file may read ahead. */
+  readonly readAhead?: ReadAheadBudget;
   readonly stopping: boolean;
   /** Files waiting for a handle: while there are any, an idle, acknowledged file lets go of its own. */
   readonly waitingFiles: number;
@@ -129,6 +132,8 @@ export class Tailer implements LineSink {
   private spare: Buffer | null = null;
   /** The next chunk's read, started before this one is framed (see readChunk). */
   private ahead: ReadAhead | null = null;
+  /** This file holds one of the source's read-ahead slots (kept while it reads at speed). */
+  private aheadSlot = false;
   private framer: LineFramer;
   gen: StreamGen | null = null;
   /** How the first generation starts (later generations, after truncation, start at 0). */
@@ -276,9 +281,10 @@ export class Tailer implements LineSink {
    * One chunk: read, frame, ship. When the chunk filled the buffer (more is
    * likely there), the read of the next one starts before this one is framed,
    * into the spare buffer, so the thread-pool round trip of the read overlaps
-   * the framing and encoding instead of following them. Only a read ahead made
-   * at exactly the offset wanted is used; any other (the offset moved back on a
-   * truncation) is waited for and dropped, so no byte is taken twice or
+   * the framing and encoding instead of following them (when the source has
+   * a read-ahead slot free: read-ahead-budget.ts). Only a read ahead made at
+   * exactly the offset wanted is used; any other (the offset moved back on a
+   * truncation) is dropped with its buffer, so no byte is taken twice or
    * skipped. Interleaved against the same tree without it: json-200b
    * 875,709 / 1,053,771 / 1,250,150 against 815,868 / 994,721 / 1,130,547
    * events/s, loghub 1,916,316 / 1,982,800 / 2,062,455 against 1,656,662 /
@@ -287,13 +293,13 @@ export class Tailer implements LineSink {
   private async readChunk(): Promise<number> {
     const want = this.readOffset;
     const bytesRead = await this.takeRead(want);
-    if (bytesRead === 0) return 0;
     if (bytesRead === this.buf.length) {
-      if (!this.host.stopping) this.readAhead(want + bytesRead);
+      if (!this.host.stopping && this.holdAheadSlot()) this.readAhead(want + bytesRead);
     } else {
       // Caught up with the writer: a file appended to slowly reads part chunks and needs no second buffer.
-      this.spare = null;
+      this.letAheadGo();
     }
+    if (bytesRead === 0) return 0;
     const base = this.readOffset;
     this.readOffset += bytesRead;
     if (this.readOffset > this.knownSize) this.knownSize = this.readOffset;
@@ -338,11 +344,26 @@ export class Tailer implements LineSink {
     this.ahead = { at, buf, bytes };
   }
 
-  /** Waits for a read ahead still out, so the handle closes with no read on it. */
+  /** Waits for a read ahead still out, so the handle closes with no read on it; then lets the slot go. */
   private async dropAhead(): Promise<void> {
     const a = this.ahead;
     this.ahead = null;
-    if (a !== null) { await a.bytes.catch(noop); this.spare = a.buf; }
+    if (a !== null) await a.bytes.catch(noop);
+    this.letAheadGo();
+  }
+
+  private holdAheadSlot(): boolean {
+    if (!this.aheadSlot) this.aheadSlot = this.host.readAhead?.take() ?? true;
+    return this.aheadSlot;
+  }
+
+  /** No read ahead is out: the second buffer and the slot go (another file may read ahead). */
+  private letAheadGo(): void {
+    this.spare = null;
+    if (this.aheadSlot) {
+      this.aheadSlot = false;
+      this.host.readAhead?.give();
+    }
   }
 
   /** The file was shorter than fingerprint_bytes when first seen: hash more of it now that it grew (stream id unchanged). */

@@ -17,6 +17,7 @@ import type { Logger } from '../../../agent/observe/log.ts';
 import { CheckpointStore } from '../../../agent/sources/file/checkpoint-store.ts';
 import type { FileSourceConfig } from '../../../agent/sources/file/config.ts';
 import { FileSourceTelemetry } from '../../../agent/sources/file/telemetry.ts';
+import type { ReadAheadBudget } from '../../../agent/sources/file/read-ahead-budget.ts';
 import { Tailer } from '../../../agent/sources/file/tailer.ts';
 import type { StartFrom, TailerHost } from '../../../agent/sources/file/tailer.ts';
 import { Collector } from './helpers.ts';
@@ -34,6 +35,8 @@ export class TestHost implements TailerHost {
   readonly telemetry: FileSourceTelemetry;
   readonly metrics = new Registry();
   readonly out: Collector;
+  /** Absent: every file may read ahead (as if the source had no budget). */
+  readAhead?: ReadAheadBudget;
   stopping = false;
   waitingFiles = 0;
   rescans = 0;

@@ -15,6 +15,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { tempDir, testConfig, waitFor } from './helpers.ts';
 import { Recorder, TestHost, openTailer, readToEof, recordingLogger, steps, withDeadline } from './tailer-harness.ts';
 import { ATTR_PATH_RESOLVED } from '../../../agent/sources/file/tailer.ts';
+import { ReadAheadBudget } from '../../../agent/sources/file/read-ahead-budget.ts';
 import type { StartFrom, Tailer } from '../../../agent/sources/file/tailer.ts';
 import type { LogRecord } from '../../../agent/core/record.ts';
 
@@ -419,4 +420,38 @@ test('a read ahead that fails is not an unhandled rejection: the next chunk gets
   await assert.rejects(s.readChunk(), /EIO/);
   assert.equal(await s.readChunk(), 512, 'the same chunk, read again');
   assert.equal(reads, 4);
+});
+
+test('read-ahead slots: with one for the source, a second file read at speed reads without; the slot passes on when the first catches up or is let go', async (t) => {
+  const dir = await tempDir(t);
+  let text = '';
+  for (let i = 0; i < 32; i++) text += `${`line ${i} `.padEnd(63, '.')}\n`;
+  const [a, b, c] = ['a.log', 'b.log', 'c.log'].map((n) => join(dir, n));
+  for (const p of [a!, b!, c!]) writeFileSync(p, text);
+  const host = new TestHost(testConfig({ include: [join(dir, '*.log')], glob_interval: HOUR, idle_flush: HOUR, rotate_wait: 0, read_chunk_bytes: 512 }), dir, new Recorder('immediate'));
+  host.readAhead = new ReadAheadBudget(1);
+  type Inner = { ahead: unknown; establish(): Promise<void>; readChunk(): Promise<number> };
+  const [ta, tb, tc] = await Promise.all([a!, b!, c!].map((p) => openTailer(host, p)));
+  for (const x of [ta!, tb!, tc!]) t.after(() => x.release('test end'));
+  const [sa, sb, sc] = [ta!, tb!, tc!].map((x) => steps(x) as unknown as Inner);
+  for (const s of [sa!, sb!, sc!]) await s.establish();
+  assert.equal(await sa!.readChunk(), 512);
+  assert.ok(sa!.ahead !== null, 'the first file read at speed takes the slot');
+  assert.equal(await sb!.readChunk(), 512);
+  assert.equal(sb!.ahead, null, 'no slot left: the second reads without');
+  assert.equal(host.readAhead.available, 0);
+  // The first reads to its end (the last read finds nothing): it lets the slot go.
+  while (await sa!.readChunk() > 0) { /* to the end */ }
+  assert.equal(host.readAhead.available, 1);
+  assert.equal(await sb!.readChunk(), 512);
+  assert.ok(sb!.ahead !== null, 'the second file takes it at its next full chunk');
+  // Let go with the slot held: it comes back.
+  await withDeadline(tb!.release('test'), 'release');
+  assert.equal(host.readAhead.available, 1);
+  assert.equal(await sc!.readChunk(), 512);
+  assert.ok(sc!.ahead !== null);
+  // Every line of every file once, in order, slot or not.
+  while (await sc!.readChunk() > 0) { /* to the end */ }
+  const bodies = (host.out as Recorder).records.filter((r) => r.stream === c).map((r) => r.body.toString());
+  assert.deepEqual(bodies, text.trimEnd().split('\n'));
 });
