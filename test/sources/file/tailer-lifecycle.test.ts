@@ -443,6 +443,8 @@ test('read-ahead slots: with one for the source, a second file read at speed rea
   // The first reads to its end (the last read finds nothing): it lets the slot go.
   while (await sa!.readChunk() > 0) { /* to the end */ }
   assert.equal(host.readAhead.available, 1);
+  assert.equal(await sa!.readChunk(), 0);
+  assert.equal(host.readAhead.available, 1, 'given back once, not at every read at the end');
   assert.equal(await sb!.readChunk(), 512);
   assert.ok(sb!.ahead !== null, 'the second file takes it at its next full chunk');
   // Let go with the slot held: it comes back.
