@@ -653,6 +653,11 @@ const list: Equivalent[] = [
     reason: 'only for a run of no records, whose bodies nobody reads (every read goes through starts/ends)',
   },
   {
+    file: 'agent/sinks/failover/failover-sink.ts', mutator: 'statement', after: ';', before: 't.failedRequest = null;',
+    prev: "await t.sink.resetSession?.('request failed on this cluster was delivered elsewhere');",
+    reason: 'the send that follows the reset sets failedRequest either way (null when it succeeds, these messages when it fails), and nothing reads it in between: the pipeline has one request in flight per sink',
+  },
+  {
     file: 'agent/sources/file/tailer.ts', mutator: 'constant',
     after: 'if (this.ahead) this.ahead.at = -2;',
     reason: 'any negative offset marks the read ahead as made for no offset: readChunk only ever wants offsets >= 0',
