@@ -136,3 +136,26 @@ test('trim() (the agent went quiet) reaches every cluster, active or not', async
     assert.deepEqual([a.trims, b.trims], [1, 1]);
   } finally { await s.close(); }
 });
+
+test('a recovered cluster is not sent back to open by the probes that failed while it was down (the gray window starts afresh when the circuit closes)', async () => {
+  const a = new FakeCluster();
+  const b = new FakeCluster();
+  // A window far longer than the test: only a reset empties it.
+  const gray = { windowMs: 60_000, slowMs: 30, maxBadShare: 0.4, minBad: 4 };
+  const s = new FailoverSink([{ name: 'A', region: 'r1', priority: 1, sink: a }, { name: 'B', region: 'r2', priority: 2, sink: b }], { ...cfg, failbackHoldDownMs: 60_000, gray }, createRegistry(false), silentLogger, 'k');
+  const states: string[] = [];
+  s.onEvent((e) => { if (e.kind === 'breaker' && e.cluster === 'A') states.push(e.to); });
+  try {
+    a.mode = 'down';
+    // Probes every 10 ms, each a bad sample: the circuit opens, and the window keeps filling while it is open.
+    await until(() => s.grayState()[0]!.bad >= 12);
+    assert.equal(states.at(-1), 'open');
+    a.mode = 'up';
+    await until(() => states.at(-1) === 'closed');
+    const closedAt = states.length;
+    // About thirty good probes: none may open the circuit again on the outage's samples.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(states.slice(closedAt), [], `A stayed closed (transitions after it closed: ${states.slice(closedAt).join(', ')})`);
+    assert.equal(s.grayState()[0]!.bad, 0, 'the bad samples of the outage are gone');
+  } finally { await s.close(); }
+});
