@@ -653,6 +653,10 @@ const list: Equivalent[] = [
     reason: 'only for a run of no records, whose bodies nobody reads (every read goes through starts/ends)',
   },
   {
+    file: 'agent/sinks/failover/failover-sink.ts', mutator: 'boundary', after: 'for (let i = 0; i <= this.active; i++) {',
+    reason: 'the extra turn is the active cluster itself: switchTo() returns at once for the active index, and the loop returns after it as it would have ended',
+  },
+  {
     file: 'agent/sinks/failover/failover-sink.ts', mutator: 'statement', after: ';', before: 't.failedRequest = null;',
     prev: "await t.sink.resetSession?.('request failed on this cluster was delivered elsewhere');",
     reason: 'the send that follows the reset sets failedRequest either way (null when it succeeds, these messages when it fails), and nothing reads it in between: the pipeline has one request in flight per sink',

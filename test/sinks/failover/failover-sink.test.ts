@@ -135,6 +135,8 @@ test('trim() (the agent went quiet) reaches every cluster, active or not', async
     s.trim();
     assert.deepEqual([a.trims, b.trims], [1, 1]);
   } finally { await s.close(); }
+  // A sink closed on a config reload leaves no probe timer behind (the next one starts its own).
+  assert.equal((s as unknown as { timer: { _destroyed: boolean } }).timer._destroyed, true, 'the probe timer is cleared by close()');
 });
 
 test('a recovered cluster is not sent back to open by the probes that failed while it was down (the gray window starts afresh when the circuit closes)', async () => {
